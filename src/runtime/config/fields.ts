@@ -1,0 +1,67 @@
+import { z } from "zod";
+
+/*
+ * Field helpers for values that may come from `${ENV}` interpolation. Interpolated scalars are
+ * strings (a password "0123" must stay a string), so numbers and booleans also accept their
+ * string spelling here, and only here.
+ */
+
+export const int = (min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER) =>
+  z.union([z.number(), z.string().regex(/^-?\d+$/, "must be a whole number").transform(Number)]).pipe(
+    z.number().int("must be a whole number").min(min).max(max),
+  );
+
+export const bool = () =>
+  z.union([z.boolean(), z.enum(["true", "false"]).transform((s) => s === "true")]);
+
+export const port = () => int(1, 65535);
+
+/** Milliseconds, also written with a unit: "500ms", "30s", "5m", "1h". */
+export const duration = () =>
+  z.union([
+    z.number().int().nonnegative(),
+    z
+      .string()
+      .regex(/^\d+(ms|s|m|h)?$/, 'must be a duration such as 500, "500ms", "30s", "5m"')
+      .transform((s) => {
+        const m = /^(\d+)(ms|s|m|h)?$/.exec(s)!;
+        const n = Number(m[1]);
+        const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? "ms"]!;
+        return n * unit;
+      }),
+  ]);
+
+export const stringList = () =>
+  z.union([
+    z.array(z.string().min(1)),
+    z.string().transform((s) =>
+      s
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean),
+    ),
+  ]);
+
+/** Connection details shared by every MySQL/MariaDB and PostgreSQL connector. */
+export const databaseConnection = (defaultPort: number) =>
+  z.strictObject({
+    host: z.string().default("127.0.0.1"),
+    port: port().default(defaultPort),
+    user: z.string(),
+    password: z.string().default(""),
+    database: z.string().optional(),
+    ssl: z
+      .union([
+        bool(),
+        z.strictObject({
+          ca: z.string().optional(),
+          cert: z.string().optional(),
+          key: z.string().optional(),
+          rejectUnauthorized: bool().default(true),
+        }),
+      ])
+      .optional(),
+    connectTimeoutMs: duration().default(10_000),
+  });
+
+export type DatabaseConnection = z.infer<ReturnType<typeof databaseConnection>>;

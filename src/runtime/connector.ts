@@ -1,0 +1,142 @@
+/**
+ * The only types a connector implements or receives. The runtime knows connectors through these
+ * and through `registry.ts`, nothing else (Conduit's connector contract, DESIGN.md §1, §5).
+ */
+import type { Schema } from "avsc";
+import type { Logger } from "./log.js";
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/**
+ * Where a source is. Opaque to the runtime: it is stored in `_liberator_offsets` inside the same
+ * Kafka transaction as the records before it and handed back unchanged on the next start. Only the
+ * connector that wrote it parses it (binlog: file, pos, gtid, phase…; query: ts/id per table).
+ */
+export type Position = Json;
+
+/** An Avro schema as JSON. Reuse one object per schema version: the serializer caches by identity. */
+export type AvroSchema = Exclude<Schema, { toBuffer: unknown }>;
+
+/** Debezium's operation codes: create, update, delete, read (snapshot), truncate. */
+export type Op = "c" | "u" | "d" | "r" | "t";
+
+export type Headers = Record<string, string | Buffer>;
+
+/** One record bound for Kafka. `value: null` is a tombstone. */
+export interface ChangeRecord {
+  topic: string;
+  /** Matches `keySchema`; null when the stream has no key. */
+  key: unknown;
+  keySchema: AvroSchema | null;
+  /** Matches `valueSchema` (usually the envelope of DESIGN.md §3); null is a tombstone. */
+  value: unknown;
+  valueSchema: AvroSchema | null;
+  headers?: Headers;
+  /** Event time in ms since the epoch; becomes the Kafka record timestamp. */
+  timestamp?: number;
+}
+
+export interface SourceBatch {
+  /** May be empty: an idle source still reports a moved position (heartbeat). */
+  records: ChangeRecord[];
+  /** The position after the last record, committed in the same Kafka transaction as the records. */
+  position: Position;
+}
+
+/** What a connector can report about itself to the admin API and metrics. */
+export type ConnectorStatus = Record<string, Json>;
+
+/**
+ * A source, driven by the runtime:
+ *   open(position) → read() → [records + position committed in one Kafka transaction] → ack(position) → … → close()
+ * `read()` may be called again before the previous batch is acked (the runtime prefetches one batch);
+ * `ack()` calls arrive in order.
+ */
+export interface Source {
+  /** `position` is the last committed one, or null on the very first start. */
+  open(position: Position | null): Promise<void>;
+  /**
+   * The next batch, ending on a source transaction boundary. Resolves with an empty batch when idle
+   * for a while, and promptly after the context's signal aborts. Null means the source has nothing
+   * more, ever (a finite snapshot, a bounded generator).
+   */
+  read(): Promise<SourceBatch | null>;
+  /** The batch that ended at `position` is committed in Kafka; e.g. the outbox deletes its rows now. */
+  ack(position: Position): Promise<void>;
+  /** Release everything. Safe to call twice and after a failed open. */
+  close(): Promise<void>;
+  status?(): ConnectorStatus;
+  /** Operator commands that are the source's business (e.g. `snapshot` of one table). */
+  command?(name: string, args: Record<string, Json>): Promise<Json>;
+}
+
+export interface TopicPartitionOffset {
+  topic: string;
+  partition: number;
+  /** The offset of the next record to read, as Kafka's string offsets. */
+  offset: string;
+}
+
+/** One record from Kafka, decoded. `value: null` is a tombstone. */
+export interface SinkRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: unknown;
+  keySchema: AvroSchema | null;
+  value: unknown;
+  valueSchema: AvroSchema | null;
+  headers: Headers;
+  timestamp: number;
+}
+
+export interface SinkBatch {
+  records: SinkRecord[];
+  /** Next offsets per partition after this batch; the sink stores them in the same transaction as the rows. */
+  offsets: TopicPartitionOffset[];
+}
+
+/**
+ * A sink: open() → offsets() → write(batch)… → close(). `write` is all or nothing: rows and offsets in
+ * one target transaction, or neither. A write from a fenced (older) instance must fail with FencedError.
+ */
+export interface Sink {
+  open(): Promise<void>;
+  /** The next offsets stored in the target; the consumer seeks there on start and on every assignment. */
+  offsets(topics: readonly string[]): Promise<TopicPartitionOffset[]>;
+  write(batch: SinkBatch): Promise<void>;
+  close(): Promise<void>;
+  status?(): ConnectorStatus;
+}
+
+/** Per-connector metrics, so connectors never touch prom-client directly. */
+export interface ConnectorMetrics {
+  recordsOut(table: string, n: number, bytes?: number): void;
+  recordsIn(table: string, n: number, bytes?: number): void;
+  /** Seconds behind the source (binlog event time, newest polled row…). */
+  lagSeconds(seconds: number): void;
+  snapshotProgress(table: string, done: number, estimated: number): void;
+  observe(name: "poll" | "batch" | "commit", seconds: number): void;
+}
+
+/** Checks a schema change against the subject's rule before any record with it is produced. */
+export interface SchemaGate {
+  /** Throws SchemaIncompatibleError naming the subject, field and rule. */
+  check(subject: string, schema: AvroSchema): Promise<void>;
+}
+
+interface ConnectorContextBase {
+  readonly connector: string;
+  readonly log: Logger;
+  /** Aborted when the connector must stop; long waits must end soon after. */
+  readonly signal: AbortSignal;
+  readonly metrics: ConnectorMetrics;
+}
+
+export interface SourceContext extends ConnectorContextBase {
+  readonly schemas: SchemaGate;
+  /** Soft caps a source should respect when it can split a batch without breaking a transaction. */
+  readonly limits: { maxBatchRecords: number; maxBatchBytes: number };
+}
+
+export type SinkContext = ConnectorContextBase;

@@ -1,0 +1,71 @@
+/**
+ * Connector specs: type name, config schema, factory. The runtime reaches connectors only through
+ * here; `src/connectors.ts` registers the built-in ones (Benthos keeps spec, constructor and
+ * registration together for the same reason: docs and validation come from one place).
+ */
+import type { z } from "zod";
+import type { Sink, SinkContext, Source, SourceContext, AvroSchema } from "./connector.js";
+import type { Logger } from "./log.js";
+
+export interface PreflightCheck {
+  /** Short name, e.g. "binlog_format". */
+  check: string;
+  ok: boolean;
+  /** Warnings are printed but do not fail `liberator validate`. */
+  severity?: "error" | "warning";
+  message: string;
+  /** The statement, my.cnf line or config change that fixes it. */
+  fix?: string;
+}
+
+export interface PreflightContext {
+  readonly connector: string;
+  readonly log: Logger;
+}
+
+/** A stream a connector would write, as it is now: what `liberator schemas check` compares. */
+export interface StreamDescription {
+  topic: string;
+  keySchema: AvroSchema | null;
+  valueSchema: AvroSchema;
+}
+
+interface SpecBase<C> {
+  type: string;
+  /** One line for `liberator --help` and the README. */
+  summary: string;
+  /** Type-specific fields; the common ones (name, type, errors…) are added by the runtime. */
+  config: z.ZodType<C>;
+  preflight?(config: C, ctx: PreflightContext): Promise<PreflightCheck[]>;
+}
+
+export interface SourceSpec<C = unknown> extends SpecBase<C> {
+  kind: "source";
+  create(config: C, ctx: SourceContext): Source;
+  /** The streams as the source database is now (for `schemas check`). */
+  describeStreams?(config: C, ctx: PreflightContext): Promise<StreamDescription[]>;
+}
+
+export interface SinkSpec<C = unknown> extends SpecBase<C> {
+  kind: "sink";
+  create(config: C, ctx: SinkContext): Sink;
+  /** Topics the sink reads, from its config. */
+  topics(config: C): string[];
+}
+
+export type ConnectorSpec<C = unknown> = SourceSpec<C> | SinkSpec<C>;
+
+const specs = new Map<string, ConnectorSpec>();
+
+export function registerConnector<C>(spec: ConnectorSpec<C>): void {
+  if (specs.has(spec.type)) throw new Error(`connector type "${spec.type}" is registered twice`);
+  specs.set(spec.type, spec as ConnectorSpec);
+}
+
+export function connectorSpec(type: string): ConnectorSpec | undefined {
+  return specs.get(type);
+}
+
+export function connectorTypes(): string[] {
+  return [...specs.keys()].sort();
+}

@@ -1,0 +1,31 @@
+import { defineConfig } from "vitest/config";
+
+/*
+ * Two projects: unit tests need no server and run anywhere; integration and acceptance tests get
+ * real servers (Kafka, a binlog-enabled MariaDB, a logical-WAL PostgreSQL, Redis) from the global
+ * set-up, started once per run.
+ */
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["test/unit/**/*.test.ts"],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts", "test/acceptance/**/*.test.ts"],
+          globalSetup: ["test/harness/global-setup.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          // two cores shared with the broker and databases: a small pool avoids timeouts from starvation
+          maxWorkers: 2,
+        },
+      },
+    ],
+  },
+});

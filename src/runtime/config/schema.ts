@@ -1,0 +1,59 @@
+import { z } from "zod";
+import { kafkaConfigSchema } from "../kafka/config.js";
+import { bool, duration, int, port } from "./fields.js";
+
+/** Fields every connector has, whatever its type; the type's own fields are merged in by the loader. */
+export const connectorBaseSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$/, "must be letters, digits, '.', '_' or '-' (it names topics and the transactional id)"),
+  type: z.string(),
+  enabled: bool().default(true),
+  errors: z
+    .strictObject({
+      /** none: stop at a bad record; all: send it to the dead-letter topic and go on. */
+      tolerance: z.enum(["none", "all"]).default("none"),
+      deadLetterTopic: z.string().optional(),
+    })
+    .default({ tolerance: "none" }),
+  retry: z
+    .strictObject({
+      /** Restarts after a retriable failure; beyond it the connector is marked failed. */
+      retries: int(0).default(1_000_000),
+      initialDelayMs: duration().default(500),
+      maxDelayMs: duration().default(60_000),
+    })
+    .default({ retries: 1_000_000, initialDelayMs: 500, maxDelayMs: 60_000 }),
+  batch: z
+    .strictObject({
+      maxRecords: int(1).default(10_000),
+      maxBytes: int(1024).default(8 * 1024 * 1024),
+    })
+    .default({ maxRecords: 10_000, maxBytes: 8 * 1024 * 1024 }),
+});
+
+export type ConnectorBase = z.infer<typeof connectorBaseSchema>;
+
+export const rootSchema = z.strictObject({
+  kafka: kafkaConfigSchema,
+  schemaRegistry: z.record(z.string(), z.unknown()).default({}),
+  admin: z
+    .strictObject({
+      host: z.string().default("127.0.0.1"),
+      port: port().default(8083),
+      enabled: bool().default(true),
+      /** Bearer token for the admin API (use ${file:…}). */
+      token: z.string().optional(),
+    })
+    .default({ host: "127.0.0.1", port: 8083, enabled: true }),
+  log: z
+    .strictObject({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info") })
+    .default({ level: "info" }),
+  shutdown: z
+    .strictObject({ gracePeriodMs: duration().default(10_000) })
+    .default({ gracePeriodMs: 10_000 }),
+  cluster: z.record(z.string(), z.unknown()).optional(),
+  connectors: z.array(z.unknown()).default([]),
+});
+
+export type RootConfig = z.infer<typeof rootSchema>;

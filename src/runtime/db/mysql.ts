@@ -1,0 +1,55 @@
+import mysql, { type Connection, type ConnectionOptions, type Pool, type PoolOptions } from "mysql2/promise";
+import type { DatabaseConnection } from "../config/fields.js";
+import type { PreflightCheck } from "../registry.js";
+import { describeConnectError } from "./connect-errors.js";
+
+export function mysqlOptions(conn: DatabaseConnection, extra: Partial<ConnectionOptions> = {}): ConnectionOptions {
+  const options: ConnectionOptions = {
+    host: conn.host,
+    port: conn.port,
+    user: conn.user,
+    password: conn.password,
+    connectTimeout: conn.connectTimeoutMs,
+    charset: "utf8mb4",
+    // exact values: decimals, big integers and dates stay strings; the schema layer converts them
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    dateStrings: true,
+    timezone: "Z",
+    ...extra,
+  };
+  if (conn.database) options.database = conn.database;
+  if (conn.ssl) options.ssl = conn.ssl === true ? {} : { ...conn.ssl };
+  return options;
+}
+
+export async function mysqlConnect(conn: DatabaseConnection, connector?: string, extra?: Partial<ConnectionOptions>): Promise<Connection> {
+  try {
+    const c = await mysql.createConnection(mysqlOptions(conn, extra));
+    await c.query("SET time_zone = '+00:00'");
+    return c;
+  } catch (err) {
+    throw describeConnectError(err, "MySQL/MariaDB", conn, connector);
+  }
+}
+
+export function mysqlPool(conn: DatabaseConnection, extra: Partial<PoolOptions> = {}): Pool {
+  const pool = mysql.createPool({ ...mysqlOptions(conn), connectionLimit: 4, ...extra });
+  pool.on("connection", (c) => {
+    c.query("SET time_zone = '+00:00'");
+  });
+  return pool;
+}
+
+/** Reachability and credentials, as `liberator validate` reports them. */
+export async function checkMysqlReachable(conn: DatabaseConnection): Promise<PreflightCheck> {
+  try {
+    const c = await mysqlConnect(conn);
+    const [rows] = await c.query("SELECT VERSION() AS v");
+    await c.end();
+    return { check: "connect", ok: true, message: `MySQL/MariaDB ${(rows as { v: string }[])[0]?.v ?? ""} at ${conn.host}:${conn.port}` };
+  } catch (err) {
+    const e = err as Error & { fix?: string };
+    return { check: "connect", ok: false, message: e.message, ...(e.fix ? { fix: e.fix } : {}) };
+  }
+}

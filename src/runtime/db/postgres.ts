@@ -1,0 +1,43 @@
+import pg from "pg";
+import type { DatabaseConnection } from "../config/fields.js";
+import type { PreflightCheck } from "../registry.js";
+import { describeConnectError } from "./connect-errors.js";
+
+export function pgOptions(conn: DatabaseConnection, extra: pg.ClientConfig = {}): pg.ClientConfig {
+  const options: pg.ClientConfig = {
+    host: conn.host,
+    port: conn.port,
+    user: conn.user,
+    password: conn.password,
+    database: conn.database ?? "postgres",
+    connectionTimeoutMillis: conn.connectTimeoutMs,
+    application_name: "liberator",
+    ...extra,
+  };
+  if (conn.ssl) options.ssl = conn.ssl === true ? true : { ...conn.ssl };
+  return options;
+}
+
+export async function pgConnect(conn: DatabaseConnection, connector?: string, extra?: pg.ClientConfig): Promise<pg.Client> {
+  const client = new pg.Client(pgOptions(conn, extra));
+  try {
+    await client.connect();
+    await client.query("SET TIME ZONE 'UTC'");
+    return client;
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw describeConnectError(err, "PostgreSQL", conn, connector);
+  }
+}
+
+export async function checkPostgresReachable(conn: DatabaseConnection): Promise<PreflightCheck> {
+  try {
+    const c = await pgConnect(conn);
+    const { rows } = await c.query<{ v: string }>("SHOW server_version");
+    await c.end();
+    return { check: "connect", ok: true, message: `PostgreSQL ${rows[0]?.v ?? ""} at ${conn.host}:${conn.port}` };
+  } catch (err) {
+    const e = err as Error & { fix?: string };
+    return { check: "connect", ok: false, message: e.message, ...(e.fix ? { fix: e.fix } : {}) };
+  }
+}

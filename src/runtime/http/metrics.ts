@@ -1,0 +1,92 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { ConnectorMetrics } from "../connector.js";
+
+export const CONNECTOR_STATES = ["starting", "running", "paused", "retrying", "stopping", "stopped", "failed", "finished"] as const;
+export type ConnectorState = (typeof CONNECTOR_STATES)[number];
+
+/** Every Prometheus series Liberator exports, defined once. */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly state = new Gauge({
+    name: "liberator_connector_state",
+    help: "1 for the state each connector is in",
+    labelNames: ["connector", "state"] as const,
+    registers: [this.registry],
+  });
+  readonly records = new Counter({
+    name: "liberator_records_total",
+    help: "Records written to Kafka (out) or to a sink's target (in)",
+    labelNames: ["connector", "table", "direction"] as const,
+    registers: [this.registry],
+  });
+  readonly bytes = new Counter({
+    name: "liberator_bytes_total",
+    help: "Serialized bytes written to Kafka (out) or read from it (in)",
+    labelNames: ["connector", "table", "direction"] as const,
+    registers: [this.registry],
+  });
+  readonly latency = new Histogram({
+    name: "liberator_batch_seconds",
+    help: "Time per stage of a batch: poll (reading the source), batch (whole batch), commit (the Kafka or target transaction)",
+    labelNames: ["connector", "stage"] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly lag = new Gauge({
+    name: "liberator_source_lag_seconds",
+    help: "How far behind the source a connector is (binlog event time, newest polled row)",
+    labelNames: ["connector"] as const,
+    registers: [this.registry],
+  });
+  readonly snapshot = new Gauge({
+    name: "liberator_snapshot_rows",
+    help: "Snapshot progress per table: rows done and rows estimated",
+    labelNames: ["connector", "table", "kind"] as const,
+    registers: [this.registry],
+  });
+  readonly errors = new Counter({
+    name: "liberator_errors_total",
+    help: "Connector failures by stable error code",
+    labelNames: ["connector", "code"] as const,
+    registers: [this.registry],
+  });
+  readonly retries = new Counter({
+    name: "liberator_retries_total",
+    help: "Connector restarts after a retriable failure",
+    labelNames: ["connector"] as const,
+    registers: [this.registry],
+  });
+  readonly consumerLag = new Gauge({
+    name: "liberator_sink_consumer_lag",
+    help: "Records a sink has still to write, per partition (what an autoscaler reads)",
+    labelNames: ["connector", "topic", "partition"] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: "liberator_process_" });
+  }
+
+  setState(connector: string, state: ConnectorState): void {
+    for (const s of CONNECTOR_STATES) this.state.set({ connector, state: s }, s === state ? 1 : 0);
+  }
+
+  forConnector(connector: string): ConnectorMetrics {
+    return {
+      recordsOut: (table, n, bytes) => {
+        this.records.inc({ connector, table, direction: "out" }, n);
+        if (bytes) this.bytes.inc({ connector, table, direction: "out" }, bytes);
+      },
+      recordsIn: (table, n, bytes) => {
+        this.records.inc({ connector, table, direction: "in" }, n);
+        if (bytes) this.bytes.inc({ connector, table, direction: "in" }, bytes);
+      },
+      lagSeconds: (s) => this.lag.set({ connector }, s),
+      snapshotProgress: (table, done, estimated) => {
+        this.snapshot.set({ connector, table, kind: "done" }, done);
+        this.snapshot.set({ connector, table, kind: "estimated" }, estimated);
+      },
+      observe: (stage, seconds) => this.latency.observe({ connector, stage }, seconds),
+    };
+  }
+}

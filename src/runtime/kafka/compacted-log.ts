@@ -1,0 +1,147 @@
+import { randomUUID } from "node:crypto";
+import { Partitioners, type Admin, type Consumer, type Kafka, type KafkaMessage, type Producer } from "kafkajs";
+import { ConnectionError } from "../errors.js";
+import type { Logger } from "../log.js";
+import { endOffsets, ensureTopics } from "./admin.js";
+
+export interface CompactedTopicLogOptions<V> {
+  kafka: Kafka;
+  topic: string;
+  log: Logger;
+  partitions?: number;
+  replicationFactor?: number;
+  decode(value: Buffer): V;
+}
+
+/**
+ * A key → value table kept in a compacted topic, tailed from the beginning by every process that
+ * needs it (Kafka Connect's KafkaBasedLog). `readToEnd()` is the consistency point: it waits until
+ * everything committed before the call has been applied, so a connector that starts after another
+ * worker fenced it sees the newest position.
+ */
+export class CompactedTopicLog<V> {
+  private readonly values = new Map<string, V>();
+  /** Next offset applied, per partition. */
+  private readonly applied = new Map<number, bigint>();
+  private readonly listeners = new Set<(key: string, value: V | null) => void>();
+  private progress: (() => void)[] = [];
+  private consumer: Consumer | undefined;
+  private producer: Producer | undefined;
+  private admin: Admin | undefined;
+
+  constructor(private readonly options: CompactedTopicLogOptions<V>) {}
+
+  get topic(): string {
+    return this.options.topic;
+  }
+
+  async start(): Promise<void> {
+    const { kafka, topic } = this.options;
+    await ensureTopics(kafka, [
+      { topic, partitions: this.options.partitions ?? 1, replicationFactor: this.options.replicationFactor ?? -1, compact: true },
+    ]);
+    // a group of our own, never committed: every process reads the whole topic
+    const consumer = kafka.consumer({
+      groupId: `liberator-tail-${topic}-${randomUUID()}`,
+      readUncommitted: false,
+      maxWaitTimeInMs: 50,
+      allowAutoTopicCreation: false,
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      this.applied.set(payload.partition, BigInt(payload.lastOffset) + 1n);
+      this.wake();
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        for (const message of batch.messages) this.apply(message);
+      },
+    });
+  }
+
+  async readToEnd(timeoutMs = 30_000): Promise<void> {
+    if (!this.admin) {
+      this.admin = this.options.kafka.admin();
+      await this.admin.connect();
+    }
+    const ends = await endOffsets(this.admin, this.options.topic);
+    const caughtUp = () => [...ends].every(([p, end]) => end === 0n || (this.applied.get(p) ?? 0n) >= end);
+    const deadline = Date.now() + timeoutMs;
+    while (!caughtUp()) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new ConnectionError(`timed out reading topic ${this.options.topic} to its end`, {
+          fix: "check that the brokers are healthy and that no transaction on this topic is stuck open",
+        });
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 200));
+        this.progress.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  get(key: string): V | undefined {
+    return this.values.get(key);
+  }
+
+  entries(): IterableIterator<[string, V]> {
+    return this.values.entries();
+  }
+
+  onUpdate(fn: (key: string, value: V | null) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Writes outside any transaction (idempotent, acks=all); for tables that are not positions. */
+  async write(key: string, value: Buffer | null): Promise<void> {
+    if (!this.producer) {
+      this.producer = this.options.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      await this.producer.connect();
+    }
+    await this.producer.send({ topic: this.options.topic, acks: -1, messages: [{ key, value }] });
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([
+      this.consumer?.disconnect().catch(() => undefined),
+      this.producer?.disconnect().catch(() => undefined),
+      this.admin?.disconnect().catch(() => undefined),
+    ]);
+    this.consumer = this.producer = this.admin = undefined;
+  }
+
+  private apply(message: KafkaMessage): void {
+    if (!message.key) return;
+    const key = message.key.toString("utf8");
+    let value: V | null = null;
+    if (message.value) {
+      try {
+        value = this.options.decode(message.value);
+      } catch (err) {
+        this.options.log.warn({ topic: this.options.topic, key, offset: message.offset, err }, "skipping an unreadable record");
+        return;
+      }
+    }
+    if (value === null) this.values.delete(key);
+    else this.values.set(key, value);
+    for (const fn of this.listeners) fn(key, value);
+  }
+
+  private wake(): void {
+    const waiting = this.progress;
+    this.progress = [];
+    for (const fn of waiting) fn();
+  }
+}

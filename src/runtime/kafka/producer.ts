@@ -1,0 +1,122 @@
+import { Partitioners, type Kafka, type Message, type Producer, type TopicMessages } from "kafkajs";
+import { ConnectionError, FencedError, LiberatorError } from "../errors.js";
+import type { Headers } from "../connector.js";
+
+export interface OutgoingMessage {
+  topic: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: Headers;
+  timestamp?: number;
+}
+
+export interface TransactionalProducerOptions {
+  transactionalId: string;
+  connector: string;
+  transactionTimeoutMs: number;
+  /** Produce requests inside one transaction are cut at about this many bytes (message.max.bytes). */
+  maxRequestBytes?: number;
+}
+
+const FENCING_TYPES = new Set(["INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED", "TRANSACTIONAL_ID_AUTHORIZATION_FAILED"]);
+
+/**
+ * The source side of exactly-once: a batch of records and the connector's position go to Kafka in
+ * ONE transaction (DESIGN.md §5). `connect()` registers the transactional id, which fences any older
+ * instance of the connector and aborts its open transaction before we read the stored position.
+ */
+export class TransactionalProducer {
+  private readonly producer: Producer;
+  private readonly maxRequestBytes: number;
+
+  constructor(
+    kafka: Kafka,
+    private readonly options: TransactionalProducerOptions,
+  ) {
+    this.maxRequestBytes = options.maxRequestBytes ?? 900_000;
+    this.producer = kafka.producer({
+      transactionalId: options.transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: options.transactionTimeoutMs,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+      // After each commit the coordinator answers CONCURRENT_TRANSACTIONS until its markers are
+      // written; kafkajs's default 300 ms first retry would cap us near 3 transactions/s. The Java
+      // client retries that case after 20 ms.
+      retry: { initialRetryTime: 10, retries: 12, maxRetryTime: 5_000 },
+    });
+  }
+
+  async connect(): Promise<void> {
+    try {
+      await this.producer.connect();
+    } catch (err) {
+      throw this.classify(err, "cannot start the transactional producer");
+    }
+  }
+
+  /** Sends everything in one transaction; on any failure the transaction is aborted and nothing is visible. */
+  async commit(messages: readonly OutgoingMessage[]): Promise<void> {
+    const tx = await this.producer.transaction().catch((err: unknown) => {
+      throw this.classify(err, "cannot begin a Kafka transaction");
+    });
+    try {
+      for (const chunk of this.chunks(messages)) await tx.sendBatch({ topicMessages: chunk });
+      await tx.commit();
+    } catch (err) {
+      const classified = this.classify(err, "Kafka transaction failed");
+      if (!(classified instanceof FencedError)) await tx.abort().catch(() => undefined);
+      throw classified;
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    await this.producer.disconnect().catch(() => undefined);
+  }
+
+  private *chunks(messages: readonly OutgoingMessage[]): Generator<TopicMessages[]> {
+    let byTopic = new Map<string, Message[]>();
+    let bytes = 0;
+    for (const m of messages) {
+      const size = (m.key?.length ?? 0) + (m.value?.length ?? 0) + 64;
+      if (bytes > 0 && bytes + size > this.maxRequestBytes) {
+        yield toTopicMessages(byTopic);
+        byTopic = new Map();
+        bytes = 0;
+      }
+      let list = byTopic.get(m.topic);
+      if (!list) byTopic.set(m.topic, (list = []));
+      const message: Message = { key: m.key, value: m.value };
+      if (m.headers) message.headers = m.headers;
+      if (m.timestamp !== undefined) message.timestamp = String(m.timestamp);
+      list.push(message);
+      bytes += size;
+    }
+    if (bytes > 0) yield toTopicMessages(byTopic);
+  }
+
+  private classify(err: unknown, what: string): LiberatorError {
+    if (err instanceof LiberatorError) return err;
+    const e = err as Error & { type?: string; retriable?: boolean; originalError?: Error & { type?: string } };
+    const type = e.type ?? e.originalError?.type;
+    const opts = { connector: this.options.connector, cause: err };
+    if (type && FENCING_TYPES.has(type)) {
+      return new FencedError(
+        `transactional id "${this.options.transactionalId}" was fenced: another instance of this connector took over (${type})`,
+        { ...opts, fix: "only one instance of a connector may run; this one stops and leaves the position to the newer one" },
+      );
+    }
+    const message = `${what}: ${e.message}`;
+    if (e.name === "KafkaJSConnectionError" || e.name === "KafkaJSNumberOfRetriesExceeded" || e.name === "KafkaJSRequestTimeoutError") {
+      return new ConnectionError(message, opts);
+    }
+    // kafkajs wraps a retriable error whose retries ran out; the connector may still retry later
+    const retriable = e.retriable === true || (e.originalError as { retriable?: boolean } | undefined)?.retriable === true;
+    return new LiberatorError(type ? `KAFKA_${type}` : "KAFKA_ERROR", message, { ...opts, retriable });
+  }
+}
+
+function toTopicMessages(byTopic: Map<string, Message[]>): TopicMessages[] {
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}

@@ -1,0 +1,52 @@
+import type { Kafka } from "kafkajs";
+import type { Position } from "../connector.js";
+import { CompactedTopicLog } from "../kafka/compacted-log.js";
+import type { OutgoingMessage } from "../kafka/producer.js";
+import type { Logger } from "../log.js";
+
+export const SOURCE_OFFSETS_TOPIC = "_liberator_offsets";
+
+/** What one record of `_liberator_offsets` holds, keyed by connector name. */
+export interface StoredPosition {
+  connector: string;
+  position: Position;
+  /** When the transaction that carried it was sent; for `offsets get` and lag. */
+  committedAt: string;
+}
+
+/**
+ * Source positions on the compacted topic `_liberator_offsets`. Writes never happen here: a
+ * position only travels inside the connector's own Kafka transaction, with its records
+ * (`message()`), so it is committed exactly when they are (DESIGN.md §5).
+ */
+export class SourceOffsetStore {
+  private constructor(private readonly table: CompactedTopicLog<StoredPosition>) {}
+
+  static async open(kafka: Kafka, log: Logger, replicationFactor = -1): Promise<SourceOffsetStore> {
+    const table = new CompactedTopicLog<StoredPosition>({
+      kafka,
+      topic: SOURCE_OFFSETS_TOPIC,
+      log,
+      partitions: 1,
+      replicationFactor,
+      decode: (value) => JSON.parse(value.toString("utf8")) as StoredPosition,
+    });
+    await table.start();
+    return new SourceOffsetStore(table);
+  }
+
+  message(connector: string, position: Position): OutgoingMessage {
+    const stored: StoredPosition = { connector, position, committedAt: new Date().toISOString() };
+    return { topic: SOURCE_OFFSETS_TOPIC, key: Buffer.from(connector), value: Buffer.from(JSON.stringify(stored)) };
+  }
+
+  /** The newest committed position. Call after the connector's producer has fenced older instances. */
+  async read(connector: string): Promise<StoredPosition | null> {
+    await this.table.readToEnd();
+    return this.table.get(connector) ?? null;
+  }
+
+  async close(): Promise<void> {
+    await this.table.stop();
+  }
+}

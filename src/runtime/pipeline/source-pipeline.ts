@@ -1,0 +1,113 @@
+import type { ChangeRecord, ConnectorMetrics, Position, Source, SourceBatch } from "../connector.js";
+import type { OutgoingMessage, TransactionalProducer } from "../kafka/producer.js";
+import type { Logger } from "../log.js";
+import type { SourceOffsetStore } from "../offsets/source-offsets.js";
+import type { RecordSerializer } from "../schema/serde.js";
+
+export interface SourcePipelineParts {
+  connector: string;
+  source: Source;
+  producer: TransactionalProducer;
+  offsets: SourceOffsetStore;
+  serializer: RecordSerializer;
+  /** Creates output topics the first time a batch writes to them. */
+  ensureTopics(topics: string[]): Promise<void>;
+  log: Logger;
+  metrics: ConnectorMetrics;
+  /** Aborted on stop: the batch in flight is committed, nothing new is read. */
+  signal: AbortSignal;
+  /** Resolves when the connector is not paused. */
+  whenResumed(): Promise<void>;
+  onOpened(position: Position | null): void;
+  onCommitted(position: Position, records: number): void;
+}
+
+export type PipelineEnd = "stopped" | "finished";
+
+/**
+ * Source → Kafka, exactly once (DESIGN.md §5):
+ *   1. the transactional producer starts, fencing older instances and aborting their open transaction;
+ *   2. the last committed position is read (read_committed) and handed to the source;
+ *   3. each batch of records and the position after it are sent in ONE transaction; only then is
+ *      the source told (ack), e.g. so the outbox may delete what it published.
+ * One batch is read ahead while the previous one commits, so the source and Kafka work in parallel;
+ * memory stays bounded by two batches.
+ */
+export async function runSourcePipeline(parts: SourcePipelineParts): Promise<PipelineEnd> {
+  const { source, producer, offsets, connector, signal } = parts;
+  await producer.connect();
+  const stored = await offsets.read(connector);
+  const start = stored?.position ?? null;
+  parts.log.info({ position: start, committedAt: stored?.committedAt }, stored ? "resuming from the committed position" : "no committed position: starting fresh");
+  await source.open(start);
+  parts.onOpened(start);
+
+  let lastPosition = JSON.stringify(start);
+  const knownTopics = new Set<string>();
+  const read = (): Promise<SourceBatch | null> => {
+    const t0 = performance.now();
+    return source.read().then((batch) => {
+      parts.metrics.observe("poll", (performance.now() - t0) / 1000);
+      return batch;
+    });
+  };
+  let next: Promise<SourceBatch | null> | undefined = read();
+  try {
+    while (next) {
+      const batch = await next;
+      next = undefined;
+      if (batch === null) return "finished";
+      const stopping = signal.aborted;
+      if (!stopping) {
+        await parts.whenResumed();
+        if (!signal.aborted) next = read();
+      }
+      const position = JSON.stringify(batch.position);
+      if (batch.records.length > 0 || position !== lastPosition) {
+        await commitBatch(parts, batch, knownTopics);
+        lastPosition = position;
+        parts.onCommitted(batch.position, batch.records.length);
+      }
+      await source.ack(batch.position);
+    }
+    return "stopped";
+  } finally {
+    // a read started ahead must not surface as an unhandled rejection once we are leaving
+    next?.catch(() => undefined);
+  }
+}
+
+async function commitBatch(parts: SourcePipelineParts, batch: SourceBatch, knownTopics: Set<string>): Promise<void> {
+  const t0 = performance.now();
+  const newTopics = [...new Set(batch.records.map((r) => r.topic))].filter((t) => !knownTopics.has(t));
+  if (newTopics.length > 0) {
+    await parts.ensureTopics(newTopics);
+    for (const t of newTopics) knownTopics.add(t);
+  }
+  const encoded = await parts.serializer.serialize(batch.records);
+  const header = Buffer.from(parts.connector);
+  const messages: OutgoingMessage[] = new Array<OutgoingMessage>(batch.records.length + 1);
+  const perTopic = new Map<string, { n: number; bytes: number }>();
+  batch.records.forEach((record: ChangeRecord, i) => {
+    const { key, value } = encoded[i]!;
+    const message: OutgoingMessage = {
+      topic: record.topic,
+      key,
+      value,
+      headers: { ...record.headers, "liberator.connector": header },
+    };
+    if (record.timestamp !== undefined) message.timestamp = record.timestamp;
+    messages[i] = message;
+    const t = perTopic.get(record.topic) ?? { n: 0, bytes: 0 };
+    t.n++;
+    t.bytes += (key?.length ?? 0) + (value?.length ?? 0);
+    perTopic.set(record.topic, t);
+  });
+  messages[batch.records.length] = parts.offsets.message(parts.connector, batch.position);
+  const t1 = performance.now();
+  await parts.producer.commit(messages);
+  const t2 = performance.now();
+  parts.metrics.observe("commit", (t2 - t1) / 1000);
+  parts.metrics.observe("batch", (t2 - t0) / 1000);
+  for (const [topic, t] of perTopic) parts.metrics.recordsOut(topic, t.n, t.bytes);
+}

@@ -10,6 +10,7 @@ import type { PipelineEnd } from "./pipeline/source-pipeline.js";
 /** What a pipeline gets from the runner that drives it. */
 export interface PipelineControl {
   signal: AbortSignal;
+  paused(): boolean;
   whenResumed(): Promise<void>;
   onOpened(position: Position | null): void;
   onCommitted(position: Position, records: number): void;
@@ -137,6 +138,7 @@ export class ConnectorRunner {
       try {
         const end = await this.launch(this.connector, {
           signal: run.signal,
+          paused: () => this.paused !== undefined,
           whenResumed: () => this.paused?.promise ?? Promise.resolve(),
           onOpened: (position) => {
             this.position = position;

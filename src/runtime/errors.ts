@@ -14,7 +14,8 @@ export interface LiberatorErrorOptions {
 export class LiberatorError extends Error {
   readonly code: string;
   readonly retriable: boolean;
-  readonly connector: string | undefined;
+  /** Filled in by the runner when the code that threw did not know its connector. */
+  connector: string | undefined;
   readonly fix: string | undefined;
 
   constructor(code: string, message: string, options: LiberatorErrorOptions = {}) {
@@ -82,7 +83,10 @@ export class SchemaIncompatibleError extends LiberatorError {
 
 /** Turns anything thrown into a LiberatorError, keeping retriable-ness of known transient failures. */
 export function toLiberatorError(err: unknown, connector?: string): LiberatorError {
-  if (err instanceof LiberatorError) return err;
+  if (err instanceof LiberatorError) {
+    err.connector ??= connector;
+    return err;
+  }
   const e = err instanceof Error ? err : new Error(String(err));
   const opts: LiberatorErrorOptions = { cause: e };
   if (connector !== undefined) opts.connector = connector;

@@ -3,7 +3,6 @@ import type { SchemaGate, SourceContext } from "./connector.js";
 import type { ConnectorConfig, LoadedConfig } from "./config/load.js";
 import type { RootConfig } from "./config/schema.js";
 import { ConnectorRunner, type ConnectorStatusReport, type PipelineControl } from "./connector-runner.js";
-import { LiberatorError } from "./errors.js";
 import { Metrics } from "./http/metrics.js";
 import { ensureTopics } from "./kafka/admin.js";
 import { createKafka } from "./kafka/client.js";
@@ -11,6 +10,7 @@ import { TransactionalProducer } from "./kafka/producer.js";
 import { lazy } from "./lazy.js";
 import type { Logger } from "./log.js";
 import { SourceOffsetStore } from "./offsets/source-offsets.js";
+import { runSinkPipeline } from "./pipeline/sink-pipeline.js";
 import { runSourcePipeline, type PipelineEnd } from "./pipeline/source-pipeline.js";
 import type { RecordDeserializer, RecordSerializer } from "./schema/serde.js";
 
@@ -23,9 +23,6 @@ export interface SchemaService {
 }
 
 export type SchemaServiceFactory = (root: RootConfig, deps: { kafka: Kafka; log: Logger }) => Promise<SchemaService>;
-
-/** Launches the pipeline of one connector kind; sinks plug theirs in here. */
-export type PipelineFactory = (connector: ConnectorConfig, control: PipelineControl, worker: WorkerServices) => Promise<PipelineEnd>;
 
 /** What pipelines share inside one worker process. */
 export interface WorkerServices {
@@ -43,8 +40,6 @@ export interface WorkerOptions {
   log: Logger;
   schemas: SchemaServiceFactory;
   metrics?: Metrics;
-  /** Pipelines by connector kind; the source pipeline is built in. */
-  pipelines?: { sink?: PipelineFactory };
 }
 
 /**
@@ -61,7 +56,7 @@ export class Worker implements WorkerServices {
 
   constructor(
     private config: LoadedConfig,
-    private readonly options: WorkerOptions,
+    options: WorkerOptions,
   ) {
     this.log = options.log;
     this.metrics = options.metrics ?? new Metrics();
@@ -167,12 +162,7 @@ export class Worker implements WorkerServices {
   }
 
   private async launch(connector: ConnectorConfig, control: PipelineControl): Promise<PipelineEnd> {
-    if (connector.spec.kind === "sink") {
-      const sink = this.options.pipelines?.sink;
-      if (!sink) throw new LiberatorError("NO_SINK_PIPELINE", "this build has no sink pipeline", { connector: connector.name });
-      return sink(connector, control, this);
-    }
-    return this.launchSource(connector, control);
+    return connector.spec.kind === "sink" ? runSinkPipeline(connector, control, this) : this.launchSource(connector, control);
   }
 
   private async launchSource(connector: ConnectorConfig, control: PipelineControl): Promise<PipelineEnd> {

@@ -46,7 +46,7 @@ export function loadConfig(path: string, options: LoadOptions = {}): LoadedConfi
 export function parseConfig(text: string, file: string, options: LoadOptions = {}): LoadedConfig {
   const name = basename(file);
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       doc.errors.map((e) => `${name}:${e.linePos?.[0].line ?? "?"} ${e.message.split("\n")[0]} (YAML syntax)`),

@@ -1,0 +1,14 @@
+import { createLogger } from "../runtime/log.js";
+import { formatPreflight, preflight } from "../runtime/preflight.js";
+import { EXIT, loadOrExit } from "./load.js";
+
+/** `liberator validate`: the config, then every server it names. */
+export async function validateCommand(file: string, options: { offline?: boolean }): Promise<number> {
+  const config = loadOrExit(file);
+  process.stdout.write(`ok   ${file}: ${config.connectors.length} connector(s): ${config.connectors.map((c) => `${c.name} (${c.type})`).join(", ")}\n`);
+  if (options.offline) return EXIT.ok;
+  const log = createLogger({ level: process.env.LOG_LEVEL ?? "error" });
+  const report = await preflight(config, log);
+  process.stdout.write(`${formatPreflight(report)}\n`);
+  return report.ok ? EXIT.ok : EXIT.failed;
+}

@@ -1,0 +1,210 @@
+import type { Consumer, EachBatchPayload, KafkaMessage } from "kafkajs";
+import type { Headers, Sink, SinkRecord, TopicPartitionOffset } from "../connector.js";
+import type { ConnectorConfig } from "../config/load.js";
+import type { PipelineControl } from "../connector-runner.js";
+import { DataError, FencedError, toLiberatorError, type LiberatorError } from "../errors.js";
+import { DeadLetterProducer, deadLetterMessage, deadLetterTopic } from "../kafka/dead-letter.js";
+import type { Logger } from "../log.js";
+import { retry } from "../retry.js";
+import type { RecordDeserializer } from "../schema/serde.js";
+import type { WorkerServices } from "../worker.js";
+import type { PipelineEnd } from "./source-pipeline.js";
+
+const tp = (topic: string, partition: number) => `${topic}:${partition}`;
+
+/** A decoded record that keeps the Kafka message it came from, for dead letters. */
+type DecodedRecord = SinkRecord & { raw: KafkaMessage };
+
+/**
+ * Kafka → sink, exactly once (DESIGN.md §5): the consumer reads read_committed; every batch of rows
+ * and the next offsets go into the target in ONE transaction (the sink's `write`); on start and on
+ * every assignment the consumer seeks to the offsets stored in the target, and records below them
+ * are skipped, so a replay never writes a row twice. Group commits exist only so lag can be watched.
+ */
+export async function runSinkPipeline(connector: ConnectorConfig, control: PipelineControl, worker: WorkerServices): Promise<PipelineEnd> {
+  const spec = connector.spec;
+  if (spec.kind !== "sink") throw new Error(`${connector.name} is not a sink`);
+  const log = worker.log.child({ connector: connector.name, type: connector.type });
+  const metrics = worker.metrics.forConnector(connector.name);
+  const sink = spec.create(connector.config, { connector: connector.name, log, signal: control.signal, metrics });
+  const topics = spec.topics(connector.config);
+  const kafka = worker.kafkaFor(connector.name);
+  const deadLetters = new DeadLetterProducer(kafka);
+  let consumer: Consumer | undefined;
+  try {
+    const schemas = await worker.schemas();
+    await sink.open();
+    const next = new Map<string, bigint>();
+    for (const o of await sink.offsets(topics)) next.set(tp(o.topic, o.partition), BigInt(o.offset));
+    control.onOpened(Object.fromEntries([...next].map(([k, v]) => [k, v.toString()])));
+
+    const writer = new BatchWriter(sink, connector, schemas.deserializer, deadLetters, log, control.signal);
+    consumer = kafka.consumer({
+      groupId: `liberator-${connector.name}`,
+      readUncommitted: false,
+      maxWaitTimeInMs: 200,
+      allowAutoTopicCreation: false,
+      // failures go to the runner, which restarts from the offsets in the target with backoff
+      retry: { retries: 3, restartOnFailure: async () => false },
+    });
+    const ended = new Promise<PipelineEnd>((resolve, reject) => {
+      control.signal.addEventListener("abort", () => resolve("stopped"), { once: true });
+      consumer!.on(consumer!.events.CRASH, ({ payload }) => reject(payload.error));
+      writer.onFailure = reject;
+    });
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      // synchronous on purpose: kafkajs applies seeks made here before its first fetch
+      for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+        for (const partition of partitions) {
+          const offset = next.get(tp(topic, partition));
+          if (offset !== undefined) consumer!.seek({ topic, partition, offset: offset.toString() });
+        }
+      }
+      log.info({ assignment: payload.memberAssignment }, "partitions assigned; reading from the offsets stored in the target");
+    });
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      worker.metrics.consumerLag.set({ connector: connector.name, topic: payload.topic, partition: String(payload.partition) }, Number(payload.offsetLag));
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.run({
+      autoCommit: true,
+      autoCommitInterval: 5_000,
+      eachBatchAutoResolve: false,
+      eachBatch: async (payload) => {
+        if (writer.failed || control.signal.aborted) return;
+        if (control.paused()) {
+          const resume = payload.pause();
+          void control.whenResumed().then(resume);
+          return;
+        }
+        await writer.process(payload, next);
+      },
+    });
+    return await ended;
+  } finally {
+    await consumer?.disconnect().catch(() => undefined);
+    await deadLetters.close();
+    await sink.close().catch((err: unknown) => log.warn({ err }, "closing the sink failed"));
+  }
+}
+
+/** Decodes, writes with the offsets, and isolates bad records (dead letter or stop, per config). */
+class BatchWriter {
+  failed = false;
+  onFailure: (err: unknown) => void = () => undefined;
+  private readonly maxRecords: number;
+
+  constructor(
+    private readonly sink: Sink,
+    private readonly connector: ConnectorConfig,
+    private readonly deserializer: RecordDeserializer,
+    private readonly deadLetters: DeadLetterProducer,
+    private readonly log: Logger,
+    private readonly signal: AbortSignal,
+  ) {
+    this.maxRecords = connector.config.batch.maxRecords;
+  }
+
+  async process(payload: EachBatchPayload, next: Map<string, bigint>): Promise<void> {
+    const { batch } = payload;
+    const key = tp(batch.topic, batch.partition);
+    try {
+      const stored = next.get(key);
+      // records below the stored offset are already in the target (a replay after a crash)
+      const fresh = stored === undefined ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) >= stored);
+      for (let i = 0; i < fresh.length && !this.signal.aborted; i += this.maxRecords) {
+        const chunk = fresh.slice(i, i + this.maxRecords);
+        await this.writeChunk(batch.topic, batch.partition, chunk);
+        const last = chunk[chunk.length - 1]!.offset;
+        next.set(key, BigInt(last) + 1n);
+        payload.resolveOffset(last);
+        await payload.heartbeat();
+      }
+      if (fresh.length === 0 && batch.messages.length > 0) payload.resolveOffset(batch.lastOffset());
+    } catch (err) {
+      this.failed = true;
+      this.onFailure(err);
+    }
+  }
+
+  private async writeChunk(topic: string, partition: number, messages: KafkaMessage[]): Promise<void> {
+    let pending: DecodedRecord[] = [];
+    for (const m of messages) {
+      try {
+        pending.push(await this.decode(topic, partition, m));
+      } catch (err) {
+        // keep order: what came before the bad record is written first
+        await this.write(topic, partition, pending, BigInt(m.offset));
+        pending = [];
+        await this.reject(topic, partition, m, toLiberatorError(err, this.connector.name));
+        await this.write(topic, partition, [], BigInt(m.offset) + 1n);
+      }
+    }
+    if (pending.length > 0) await this.write(topic, partition, pending, BigInt(messages[messages.length - 1]!.offset) + 1n);
+  }
+
+  /** Writes records and the next offset; a data error is narrowed down by halves to the record that causes it. */
+  private async write(topic: string, partition: number, records: DecodedRecord[], nextOffset: bigint): Promise<void> {
+    const offsets: TopicPartitionOffset[] = [{ topic, partition, offset: nextOffset.toString() }];
+    try {
+      await retry(() => this.sink.write({ records, offsets }), {
+        signal: this.signal,
+        policy: { retries: 5, initialDelayMs: 100, maxDelayMs: 5_000 },
+        onRetry: (err, attempt, delayMs) => this.log.warn({ code: err.code, attempt, delayMs }, `sink write failed, retrying: ${err.message}`),
+      });
+    } catch (raw) {
+      const err = toLiberatorError(raw, this.connector.name);
+      if (err.retriable || err instanceof FencedError || records.length === 0) throw err;
+      if (records.length === 1) {
+        const record = records[0]!;
+        await this.reject(topic, partition, record.raw, err);
+        await this.write(topic, partition, [], nextOffset);
+        return;
+      }
+      const half = Math.ceil(records.length / 2);
+      await this.write(topic, partition, records.slice(0, half), BigInt(records[half - 1]!.offset) + 1n);
+      await this.write(topic, partition, records.slice(half), nextOffset);
+    }
+  }
+
+  private async reject(topic: string, partition: number, message: KafkaMessage, err: LiberatorError): Promise<void> {
+    const origin = { topic, partition, offset: message.offset };
+    if (this.connector.config.errors.tolerance === "none") {
+      throw new DataError(err.code, `record ${topic}/${partition}@${message.offset} cannot be written: ${err.message}`, {
+        connector: this.connector.name,
+        cause: err,
+        fix: "fix the record or the target, or set errors.tolerance: all to send such records to the dead-letter topic",
+      });
+    }
+    const dlq = deadLetterTopic(this.connector.name, this.connector.config.errors.deadLetterTopic);
+    await this.deadLetters.send(deadLetterMessage(dlq, { key: message.key, value: message.value, headers: headersOf(message) }, err, origin, this.connector.name));
+    this.log.warn({ code: err.code, topic, partition, offset: message.offset, deadLetterTopic: dlq }, `record sent to the dead-letter topic: ${err.message}`);
+  }
+
+  private async decode(topic: string, partition: number, m: KafkaMessage): Promise<DecodedRecord> {
+    const [key, value] = await Promise.all([this.deserializer.deserialize(m.key), this.deserializer.deserialize(m.value)]);
+    return {
+      topic,
+      partition,
+      offset: m.offset,
+      key: key?.value ?? null,
+      keySchema: key?.schema ?? null,
+      value: value?.value ?? null,
+      valueSchema: value?.schema ?? null,
+      headers: headersOf(m),
+      timestamp: Number(m.timestamp),
+      raw: m,
+    };
+  }
+}
+
+function headersOf(m: KafkaMessage): Headers {
+  const out: Headers = {};
+  for (const [k, v] of Object.entries(m.headers ?? {})) {
+    if (v === undefined) continue;
+    const one = Array.isArray(v) ? v[v.length - 1] : v;
+    if (one !== undefined) out[k] = one;
+  }
+  return out;
+}

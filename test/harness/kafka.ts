@@ -1,0 +1,271 @@
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import fsp from "node:fs/promises";
+import path from "node:path";
+import { Kafka, logLevel, Partitioners, type KafkaConfig, type SASLOptions } from "kafkajs";
+import { cacheDir, repoRoot } from "./paths.js";
+import { freePort, portAccepts } from "./ports.js";
+import { makeTempDir, run, spawnServer, waitUntilReady, withPortRetry, type ServerProcess } from "./process.js";
+
+export interface KafkaSaslOptions {
+  /**
+   * PLAIN users (name → password) the broker accepts. A super user `admin` is always added for
+   * the harness itself (with a random password unless given here); its credentials are returned.
+   */
+  users: Record<string, string>;
+}
+
+export interface KafkaOptions {
+  /** Clients connect over SASL_PLAINTEXT with the PLAIN mechanism instead of PLAINTEXT. */
+  sasl?: KafkaSaslOptions;
+  /**
+   * Enables ACLs (StandardAuthorizer, `super.users=User:admin`, no access without an ACL).
+   * Needs `sasl`: without authentication every client would be the same ANONYMOUS principal.
+   */
+  authorizer?: boolean;
+  /** Extra or overriding server.properties entries. */
+  brokerConfig?: Record<string, string | number | boolean>;
+  /** JVM heap, MB (default 512: the machine's 2 cores and memory are shared with the databases). */
+  heapMb?: number;
+  readyTimeoutMs?: number;
+}
+
+/** What a client needs to reach a started broker. */
+export interface KafkaConnection {
+  brokers: string[];
+  /** Set when the broker was started with `sasl`: the harness's super user. */
+  sasl?: { mechanism: "plain"; username: string; password: string };
+}
+
+export interface KafkaServer extends KafkaConnection {
+  readonly process: ServerProcess;
+  stop(): Promise<void>;
+}
+
+/** The broker version, read from scripts/kafka/pom.xml: the one place that names it. */
+export function kafkaVersion(): string {
+  const pom = fs.readFileSync(path.join(repoRoot, "scripts", "kafka", "pom.xml"), "utf8");
+  const match = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(pom);
+  if (!match?.[1]) throw new Error("scripts/kafka/pom.xml names no <kafka.version>");
+  return match[1].trim();
+}
+
+/**
+ * The folder of broker jars, fetched from Maven Central by scripts/fetch-kafka.sh on first use,
+ * so `npx vitest run` also works on a fresh clone. The script is a no-op once the jars are there.
+ */
+export async function kafkaLibs(): Promise<string> {
+  const version = kafkaVersion();
+  const dir = path.join(cacheDir, "kafka", version);
+  if (!fs.existsSync(path.join(dir, ".complete"))) {
+    await run("bash", [path.join(repoRoot, "scripts", "fetch-kafka.sh")], { timeoutMs: 600_000 });
+  }
+  return path.join(dir, "libs");
+}
+
+/** A cluster id as Kafka's own Uuid.randomUuid makes them: 16 random bytes, base64url, not starting with "-". */
+function clusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString("base64url");
+    if (!id.startsWith("-")) return id;
+  }
+}
+
+const LOG4J2 = `Configuration:
+  status: warn
+  Appenders:
+    Console:
+      name: STDOUT
+      PatternLayout:
+        pattern: "[%d] %p %m (%c)%n"
+  Loggers:
+    Logger:
+      # one line when the broker is up, so a log tail shows how far a failed start got
+      - name: kafka.server.KafkaRaftServer
+        level: info
+    Root:
+      level: warn
+      AppenderRef:
+        - ref: STDOUT
+`;
+
+function jaas(users: Record<string, string>, self: { username: string; password: string }): string {
+  const quote = (s: string) => `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+  const entries = Object.entries(users).map(([user, password]) => `user_${user}=${quote(password)}`);
+  return `org.apache.kafka.common.security.plain.PlainLoginModule required username=${quote(self.username)} password=${quote(self.password)} ${entries.join(" ")};`;
+}
+
+function serverProperties(
+  dir: string,
+  port: number,
+  controllerPort: number,
+  options: KafkaOptions,
+  admin: { username: string; password: string } | undefined,
+): string {
+  const props: Record<string, string | number | boolean> = {
+    "process.roles": "broker,controller",
+    "node.id": 1,
+    "controller.quorum.bootstrap.servers": `127.0.0.1:${controllerPort}`,
+    listeners: `CLIENT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    "advertised.listeners": `CLIENT://127.0.0.1:${port}`,
+    "controller.listener.names": "CONTROLLER",
+    "inter.broker.listener.name": "CLIENT",
+    "log.dirs": path.join(dir, "data"),
+    // one broker: every internal topic must make do with one replica, or transactions and
+    // consumer groups never become available
+    "offsets.topic.replication.factor": 1,
+    "transaction.state.log.replication.factor": 1,
+    "transaction.state.log.min.isr": 1,
+    "share.coordinator.state.topic.replication.factor": 1,
+    "share.coordinator.state.topic.min.isr": 1,
+    // 50 partitions each by default: creating them lazily on the first group or transaction
+    // costs seconds on this machine, and one broker gains nothing from them
+    "offsets.topic.num.partitions": 4,
+    "transaction.state.log.num.partitions": 4,
+    "group.initial.rebalance.delay.ms": 0,
+    "num.partitions": 1,
+    "default.replication.factor": 1,
+    "min.insync.replicas": 1,
+    "log.cleaner.backoff.ms": 500,
+    "log.segment.bytes": 16 * 1024 * 1024,
+    "num.network.threads": 2,
+    "num.io.threads": 4,
+    "num.recovery.threads.per.data.dir": 1,
+  };
+  if (admin && options.sasl) {
+    const users = { ...options.sasl.users, [admin.username]: admin.password };
+    Object.assign(props, {
+      "listener.security.protocol.map": "CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
+      "sasl.enabled.mechanisms": "PLAIN",
+      "sasl.mechanism.inter.broker.protocol": "PLAIN",
+      "sasl.mechanism.controller.protocol": "PLAIN",
+      "listener.name.client.plain.sasl.jaas.config": jaas(users, admin),
+      // the controller listener is authenticated too, so no client reaches the cluster as ANONYMOUS
+      "listener.name.controller.plain.sasl.jaas.config": jaas(users, admin),
+    });
+  } else {
+    props["listener.security.protocol.map"] = "CLIENT:PLAINTEXT,CONTROLLER:PLAINTEXT";
+  }
+  if (options.authorizer) {
+    Object.assign(props, {
+      "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+      "super.users": `User:${admin?.username ?? "admin"}`,
+      "allow.everyone.if.no.acl.found": false,
+    });
+  }
+  Object.assign(props, options.brokerConfig ?? {});
+  // java.util.Properties treats "\" as an escape; none of our values needs one except the JAAS quotes
+  return Object.entries(props)
+    .map(([key, value]) => `${key}=${String(value).replace(/\\/g, "\\\\")}`)
+    .join("\n") + "\n";
+}
+
+/** kafkajs client options for a connection, with the noise of retries during start-up silenced. */
+export function kafkaClientConfig(connection: KafkaConnection, clientId = "liberator-harness"): KafkaConfig {
+  const sasl: SASLOptions | undefined = connection.sasl
+    ? { mechanism: "plain", username: connection.sasl.username, password: connection.sasl.password }
+    : undefined;
+  return {
+    clientId,
+    brokers: connection.brokers,
+    logLevel: logLevel.NOTHING,
+    ...(sasl ? { sasl, ssl: false } : {}),
+  };
+}
+
+/**
+ * Ready means more than an open port: the metadata answers, a topic can be created, and the
+ * group and transaction coordinators are loaded. kafkajs retries a coordinator that is still
+ * loading with backoff, which would otherwise make the first test of a run slow and flaky.
+ */
+async function warmUp(connection: KafkaConnection): Promise<boolean> {
+  const kafka = new Kafka({ ...kafkaClientConfig(connection), retry: { retries: 2, initialRetryTime: 100 } });
+  const admin = kafka.admin();
+  const probe = `_harness_probe_${randomBytes(4).toString("hex")}`;
+  await admin.connect();
+  try {
+    await admin.describeCluster();
+    await admin.createTopics({ topics: [{ topic: probe, numPartitions: 1 }], waitForLeaders: true });
+    const producer = kafka.producer({
+      transactionalId: probe,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await producer.connect();
+    try {
+      const tx = await producer.transaction();
+      await tx.send({ topic: probe, messages: [{ value: "warm-up" }] });
+      await tx.commit();
+    } finally {
+      await producer.disconnect();
+    }
+    // finds (and so creates) the group coordinator's __consumer_offsets
+    await admin.describeGroups([probe]);
+    await admin.deleteTopics({ topics: [probe] });
+    return true;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function startOnce(options: KafkaOptions): Promise<KafkaServer> {
+  if (options.authorizer && !options.sasl) {
+    throw new Error("startKafka: `authorizer` needs `sasl`, or every client is the same ANONYMOUS principal");
+  }
+  const libs = await kafkaLibs();
+  const [port, controllerPort, dir] = await Promise.all([freePort(), freePort(), makeTempDir("kafka")]);
+  try {
+    const admin = options.sasl
+      ? { username: "admin", password: options.sasl.users.admin ?? randomBytes(12).toString("hex") }
+      : undefined;
+    const propertiesFile = path.join(dir, "server.properties");
+    const log4jFile = path.join(dir, "log4j2.yaml");
+    const logFile = path.join(dir, "broker.log");
+    await fsp.writeFile(propertiesFile, serverProperties(dir, port, controllerPort, options, admin), { mode: 0o600 });
+    await fsp.writeFile(log4jFile, LOG4J2);
+
+    const classpath = `${libs}/*`;
+    const jvm = [`-Dlog4j2.configurationFile=${log4jFile}`, `-Dkafka.logs.dir=${dir}`, "-Djava.awt.headless=true"];
+    await run("java", ["-Xmx256m", ...jvm, "-cp", classpath, "kafka.tools.StorageTool", "format", "-t", clusterId(), "-c", propertiesFile, "--standalone"], {
+      cwd: dir,
+    });
+
+    const heap = options.heapMb ?? 512;
+    const server = spawnServer({
+      name: "kafka",
+      command: "java",
+      args: [`-Xmx${heap}m`, `-Xms${Math.min(heap, 256)}m`, ...jvm, "-cp", classpath, "kafka.Kafka", propertiesFile],
+      dir,
+      logFile,
+      stopSignal: "SIGTERM",
+      stopTimeoutMs: 5000,
+    });
+    const connection: KafkaConnection = {
+      brokers: [`127.0.0.1:${port}`],
+      ...(admin ? { sasl: { mechanism: "plain" as const, ...admin } } : {}),
+    };
+    try {
+      await waitUntilReady(server, async () => (await portAccepts(port)) && (await warmUp(connection)), {
+        timeoutMs: options.readyTimeoutMs ?? 90_000,
+        intervalMs: 200,
+      });
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+    return { ...connection, process: server, stop: () => server.stop() };
+  } catch (error) {
+    await fsp.rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/**
+ * Starts a single-node KRaft Kafka broker (broker and controller in one JVM) from the official
+ * jars, in a fresh temporary folder, on free ports; resolves once clients can produce
+ * transactionally and join groups.
+ */
+export function startKafka(options: KafkaOptions = {}): Promise<KafkaServer> {
+  return withPortRetry(() => startOnce(options));
+}

@@ -1,8 +1,23 @@
-import { Kafka, Partitioners, logLevel } from "kafkajs";
+import kafkajs, { Kafka, Partitioners, logLevel } from "kafkajs";
 import { Redis } from "ioredis";
 import type { RowDataPacket } from "mysql2/promise";
-import { describe, expect, it } from "vitest";
-import { harness, mysqlConnection, pgClient, readTopic, uniqueName, waitFor, createDatabase, dropDatabase } from "../harness/index.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createDatabase,
+  dropDatabase,
+  harness,
+  kafkaClientConfig,
+  mysqlConnection,
+  pgClient,
+  readTopic,
+  startKafka,
+  uniqueName,
+  waitFor,
+  type KafkaServer,
+} from "../harness/index.js";
+
+// kafkajs is CommonJS: Node's ESM loader does not see these as named exports
+const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
 
 /*
  * A smoke test of the harness itself: the servers the global set-up started are the servers the
@@ -127,5 +142,68 @@ describe("test harness", () => {
     expect(process.env.LIBERATOR_TEST_MARIADB_PORT).toBe(String(info.mariadb.port));
     expect(process.env.LIBERATOR_TEST_POSTGRES_PORT).toBe(String(info.postgres.port));
     expect(process.env.LIBERATOR_TEST_REDIS_URL).toBe(info.redis.url);
+  });
+});
+
+/*
+ * Its own broker: SASL/PLAIN and ACLs, the set-up a governance test builds on. Proves that the
+ * harness super user can administer and that users get exactly what their ACLs allow.
+ */
+describe("test harness: Kafka with SASL and an authorizer", () => {
+  let broker: KafkaServer;
+  beforeAll(async () => {
+    broker = await startKafka({ sasl: { users: { alice: "alice-secret", bob: "bob-secret" } }, authorizer: true });
+  });
+  afterAll(async () => {
+    await broker?.stop();
+  });
+
+  const as = (username: string, password: string) =>
+    new Kafka({
+      clientId: "harness-test",
+      brokers: broker.brokers,
+      sasl: { mechanism: "plain", username, password },
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+    });
+
+  it("lets the super user grant, and users do only what their ACLs allow", async () => {
+    expect(broker.sasl?.username).toBe("admin");
+    const topic = uniqueName("harness_acl");
+    const admin = new Kafka(kafkaClientConfig(broker)).admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic }], waitForLeaders: true });
+      await admin.createAcls({
+        acl: [
+          {
+            resourceType: AclResourceTypes.TOPIC,
+            resourceName: topic,
+            resourcePatternType: ResourcePatternTypes.LITERAL,
+            principal: "User:alice",
+            host: "*",
+            operation: AclOperationTypes.WRITE,
+            permissionType: AclPermissionTypes.ALLOW,
+          },
+        ],
+      });
+    } finally {
+      await admin.disconnect();
+    }
+
+    const alice = as("alice", "alice-secret").producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await alice.connect();
+    await alice.send({ topic, messages: [{ value: "from alice" }] });
+    await alice.disconnect();
+
+    const bob = as("bob", "bob-secret").producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await bob.connect();
+    await expect(bob.send({ topic, messages: [{ value: "from bob" }] })).rejects.toThrow(/authoriz/i);
+    await bob.disconnect();
+
+    await expect(as("alice", "wrong").admin().connect()).rejects.toThrow(/authentication failed/i);
+
+    const records = await readTopic(broker, topic, { timeoutMs: 30_000 });
+    expect(records.map((r) => r.value?.toString())).toEqual(["from alice"]);
   });
 });

@@ -1,4 +1,6 @@
 import type { TestProject } from "vitest/node";
+// the ProvidedContext augmentation that types project.provide("harness", …)
+import type {} from "./env.js";
 import { serversStateFile } from "./paths.js";
 import { harnessEnv, startServers, type HarnessInfo } from "./start.js";
 import { readServersState, reusableServers } from "./state.js";

@@ -5,7 +5,7 @@ import path from "node:path";
 import { Kafka, logLevel, Partitioners, type KafkaConfig, type SASLOptions } from "kafkajs";
 import { cacheDir, repoRoot } from "./paths.js";
 import { freePort, portAccepts } from "./ports.js";
-import { makeTempDir, run, spawnServer, waitUntilReady, withPortRetry, type ServerProcess } from "./process.js";
+import { makeTempDir, removeDir, run, spawnServer, waitUntilReady, withPortRetry, type ServerProcess } from "./process.js";
 
 export interface KafkaSaslOptions {
   /**
@@ -256,7 +256,7 @@ async function startOnce(options: KafkaOptions): Promise<KafkaServer> {
     }
     return { ...connection, process: server, stop: () => server.stop() };
   } catch (error) {
-    await fsp.rm(dir, { recursive: true, force: true });
+    await removeDir(dir);
     throw error;
   }
 }

@@ -8,6 +8,7 @@ import {
   copyDir,
   isRoot,
   makeTempDir,
+  removeDir,
   publishTemplate,
   run,
   spawnServer,
@@ -148,7 +149,7 @@ async function startOnce(options: MariaDBOptions): Promise<MariaDBServer> {
     }
     return { ...connection, socket, version, process: server, stop: () => server.stop() };
   } catch (error) {
-    fs.rmSync(dir, { recursive: true, force: true });
+    await removeDir(dir);
     throw error;
   }
 }

@@ -10,6 +10,7 @@ import {
   isRoot,
   lookupUser,
   makeTempDir,
+  removeDir,
   publishTemplate,
   run,
   spawnServer,
@@ -147,7 +148,7 @@ async function startOnce(options: PostgresOptions): Promise<PostgresServer> {
     }
     return { ...connection, socketDir: dir, version, process: server, stop: () => server.stop() };
   } catch (error) {
-    fs.rmSync(dir, { recursive: true, force: true });
+    await removeDir(dir);
     throw error;
   }
 }

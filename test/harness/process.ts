@@ -3,6 +3,7 @@ import fs from "node:fs";
 import fsp from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { harnessCacheDir } from "./paths.js";
 
 export interface ExitInfo {
   code: number | null;
@@ -56,6 +57,8 @@ interface Owned {
  * vitest answers SIGINT/SIGTERM with process.exit() and never runs the global teardown then.
  */
 const owned = new Map<number, Owned>();
+/** Temporary folders not removed yet, including those of servers still being prepared. */
+const liveDirs = new Set<string>();
 let exitHandlerInstalled = false;
 
 function installExitHandler(): void {
@@ -65,13 +68,16 @@ function installExitHandler(): void {
     for (const server of owned.values()) {
       signalGroup(server.pid, "SIGKILL");
       if (server.watchdogPid !== undefined) signalGroup(server.watchdogPid, "SIGKILL");
-      try {
-        fs.rmSync(server.dir, { recursive: true, force: true });
-      } catch {
-        // the watchdog removes it a moment later
-      }
     }
     owned.clear();
+    for (const dir of liveDirs) {
+      try {
+        fs.rmSync(dir, { recursive: true, force: true });
+      } catch {
+        // a server's watchdog removes it a moment later
+      }
+    }
+    liveDirs.clear();
   });
 }
 
@@ -194,13 +200,14 @@ export function spawnServer(options: SpawnServerOptions): ServerProcess {
         signalGroup(pid, "SIGKILL");
         await exited;
         owned.delete(pid);
-        await fsp.rm(options.dir, { recursive: true, force: true });
+        await removeDir(options.dir);
       })();
       return stopping;
     },
     release() {
       endWatchdog();
       owned.delete(pid);
+      liveDirs.delete(options.dir);
     },
   };
 }
@@ -244,7 +251,7 @@ export async function waitUntilReady(
       const info = await server.exited;
       const logTail = tail(server.logFile);
       throw new StartError(
-        `${server.name} exited during start-up (code ${info.code}, signal ${info.signal}); log ${server.logFile}:\n${logTail}`,
+        `${server.name} exited during start-up (code ${info.code}, signal ${info.signal}); log kept in ${keepLog(server)}:\n${logTail}`,
         PORT_CLASH.test(logTail),
       );
     }
@@ -259,7 +266,7 @@ export async function waitUntilReady(
   throw new StartError(
     `${server.name} was not ready after ${options.timeoutMs} ms` +
       (lastError ? ` (last error: ${String((lastError as Error).message ?? lastError)})` : "") +
-      `; log ${server.logFile}:\n${logTail}`,
+      `; log kept in ${keepLog(server)}:\n${logTail}`,
     PORT_CLASH.test(logTail),
   );
 }
@@ -298,7 +305,8 @@ export function run(
       (error, stdout, stderr) => {
         if (error) {
           const output = `${stdout}${stderr}`.trim().split("\n").slice(-40).join("\n");
-          reject(new Error(`${command} ${args.join(" ")} failed: ${error.message}\n${output}`));
+          const how = error.killed ? `killed (${error.signal ?? "timeout"})` : `exit ${String(error.code)}`;
+          reject(new Error(`${command} ${args.join(" ")} failed (${how}):\n${output}`));
         } else {
           resolve(`${stdout}${stderr}`);
         }
@@ -308,8 +316,32 @@ export function run(
 }
 
 /** A fresh, private folder under the OS temp dir; never a fixed path, so runs do not collide. */
-export function makeTempDir(prefix: string): Promise<string> {
-  return fsp.mkdtemp(path.join(os.tmpdir(), `liberator-${prefix}-`));
+export async function makeTempDir(prefix: string): Promise<string> {
+  installExitHandler();
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), `liberator-${prefix}-`));
+  liveDirs.add(dir);
+  return dir;
+}
+
+/** Removes a folder made by makeTempDir. */
+export async function removeDir(dir: string): Promise<void> {
+  await fsp.rm(dir, { recursive: true, force: true });
+  liveDirs.delete(dir);
+}
+
+/*
+ * A failed server's folder is removed, log included; a copy of the log is kept where a developer
+ * or a CI artifact step can find it.
+ */
+function keepLog(server: ServerProcess): string {
+  try {
+    const dest = path.join(harnessCacheDir, "failed", `${path.basename(server.dir)}-${path.basename(server.logFile)}`);
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    fs.copyFileSync(server.logFile, dest);
+    return dest;
+  } catch {
+    return server.logFile;
+  }
 }
 
 export function isRoot(): boolean {

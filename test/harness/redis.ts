@@ -1,8 +1,7 @@
-import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { freePort } from "./ports.js";
-import { makeTempDir, spawnServer, waitUntilReady, withPortRetry, type ServerProcess } from "./process.js";
+import { makeTempDir, removeDir, spawnServer, waitUntilReady, withPortRetry, type ServerProcess } from "./process.js";
 
 export interface RedisServer {
   url: string;
@@ -70,7 +69,7 @@ async function startPrivate(): Promise<RedisServer> {
     }
     return { url: `redis://127.0.0.1:${port}`, process: server, stop: () => server.stop() };
   } catch (error) {
-    fs.rmSync(dir, { recursive: true, force: true });
+    await removeDir(dir);
     throw error;
   }
 }

@@ -4,7 +4,9 @@ import { inspect } from "node:util";
 /**
  * A name no other test (or earlier run) uses, valid everywhere tests need one: a Kafka topic, a
  * MariaDB or PostgreSQL database or table (unquoted: lower case, starts with a letter, ≤ 63
- * chars), a BullMQ prefix or Redis key prefix (no ":"), a consumer group.
+ * chars), a BullMQ prefix or Redis key prefix (no ":"), a consumer group. So the prefix is lower-
+ * cased and every character other than a-z, 0-9 and _ becomes "_": uniqueName("tx-fence") is
+ * "tx_fence_<time>_<random>".
  */
 export function uniqueName(prefix = "t"): string {
   let clean = prefix.toLowerCase().replace(/[^a-z0-9_]+/g, "_").replace(/^_+|_+$/g, "");

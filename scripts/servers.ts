@@ -29,7 +29,8 @@ async function start(): Promise<void> {
   if (stale) await stopServersFromState(stale);
 
   const started = Date.now();
-  const harness = await startServers();
+  // a broker that outlives this process cannot record the class-data archive when it stops
+  const harness = await startServers(undefined, { kafka: { classDataSharing: "use" } });
   // from here on they belong to no process: `stop` ends them
   for (const kind of ALL_SERVERS) harness.servers[kind]?.process?.release();
   await writeServersState(harness);

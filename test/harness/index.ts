@@ -9,7 +9,7 @@ import type { HarnessInfo } from "./start.js";
 
 export { harness } from "./env.js";
 export { startServers, harnessEnv, harnessInfoFromEnv, ALL_SERVERS } from "./start.js";
-export type { HarnessInfo, ServerKind, Harness, StartedServers } from "./start.js";
+export type { HarnessInfo, ServerKind, Harness, StartedServers, ServerOptions } from "./start.js";
 export { startKafka, kafkaClientConfig, kafkaVersion } from "./kafka.js";
 export type { KafkaOptions, KafkaSaslOptions, KafkaConnection, KafkaServer } from "./kafka.js";
 export { startMariaDB } from "./mariadb.js";

@@ -1,7 +1,7 @@
-import { startKafka, type KafkaServer } from "./kafka.js";
-import { startMariaDB, type MariaDBServer } from "./mariadb.js";
-import { startPostgres, type PostgresServer } from "./postgres.js";
-import { startRedis, type RedisServer } from "./redis.js";
+import { startKafka, type KafkaOptions, type KafkaServer } from "./kafka.js";
+import { startMariaDB, type MariaDBOptions, type MariaDBServer } from "./mariadb.js";
+import { startPostgres, type PostgresOptions, type PostgresServer } from "./postgres.js";
+import { startRedis, type RedisOptions, type RedisServer } from "./redis.js";
 
 /** Where the test servers are: provided to every integration test by the global set-up. */
 export interface HarnessInfo {
@@ -31,18 +31,26 @@ export interface Harness<K extends ServerKind = ServerKind> {
   stop(): Promise<void>;
 }
 
+/** Per-server options, passed on to startKafka, startMariaDB, startPostgres and startRedis. */
+export interface ServerOptions {
+  kafka?: KafkaOptions;
+  mariadb?: MariaDBOptions;
+  postgres?: PostgresOptions;
+  redis?: RedisOptions;
+}
+
 type AnyServer = KafkaServer | MariaDBServer | PostgresServer | RedisServer;
 
-function starter(kind: ServerKind): () => Promise<AnyServer> {
+function starter(kind: ServerKind, options: ServerOptions): () => Promise<AnyServer> {
   switch (kind) {
     case "kafka":
-      return () => startKafka();
+      return () => startKafka(options.kafka);
     case "mariadb":
-      return () => startMariaDB();
+      return () => startMariaDB(options.mariadb);
     case "postgres":
-      return () => startPostgres();
+      return () => startPostgres(options.postgres);
     case "redis":
-      return () => startRedis();
+      return () => startRedis(options.redis);
   }
 }
 
@@ -68,13 +76,13 @@ function infoOf(kind: ServerKind, server: AnyServer): HarnessInfo[ServerKind] {
  * databases well under one, so the total is about Kafka's start-up. When one fails, the others
  * are stopped before the error is thrown.
  */
-export async function startServers<K extends ServerKind = ServerKind>(which?: readonly K[]): Promise<Harness<K>> {
+export async function startServers<K extends ServerKind = ServerKind>(which?: readonly K[], options: ServerOptions = {}): Promise<Harness<K>> {
   const kinds = [...new Set(which ?? (ALL_SERVERS as readonly K[]))];
   const startupMs: Partial<Record<ServerKind, number>> = {};
   const results = await Promise.allSettled(
     kinds.map(async (kind) => {
       const started = Date.now();
-      const server = await starter(kind)();
+      const server = await starter(kind, options)();
       startupMs[kind] = Date.now() - started;
       return [kind, server] as const;
     }),

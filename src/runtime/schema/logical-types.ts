@@ -195,6 +195,15 @@ abstract class ExactLogicalType extends types.LogicalType {
   }
 }
 
+/**
+ * Whether a value of `type` means something else when read as its underlying type: days as a bare
+ * int, a decimal's bytes as text. avsc would let a reader without the logical type read it (Avro
+ * resolves underlying types only); the compatibility check refuses that. A uuid is its text either way.
+ */
+export function losesMeaningUnannotated(type: Type): boolean {
+  return type instanceof ExactLogicalType && !(type instanceof UuidType);
+}
+
 /** Long-based types own their varints, so a timestamp never goes through a bigint when it needs not. */
 abstract class ExactLongType extends ExactLogicalType {
   _read(tap: Tap): unknown {

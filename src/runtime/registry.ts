@@ -59,7 +59,7 @@ const specs = new Map<string, ConnectorSpec>();
 
 export function registerConnector<C>(spec: ConnectorSpec<C>): void {
   if (specs.has(spec.type)) throw new Error(`connector type "${spec.type}" is registered twice`);
-  specs.set(spec.type, spec as ConnectorSpec);
+  specs.set(spec.type, spec);
 }
 
 export function connectorSpec(type: string): ConnectorSpec | undefined {

@@ -15,7 +15,7 @@ export interface SourceFixture {
   /** Makes `n` new changes appear at the source (rows inserted, events written). */
   produce(n: number): Promise<void>;
   /** Identity of a record, to detect repeats and gaps (e.g. the primary key). */
-  identity(record: ChangeRecord): string;
+  identity: (record: ChangeRecord) => string;
   cleanup?(): Promise<void>;
 }
 
@@ -29,7 +29,7 @@ export interface SourceHarness {
 
 const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 
-export function testContext(connector: string, signal = new AbortController().signal): SourceContext {
+export function testContext(connector: string, signal: AbortSignal = new AbortController().signal): SourceContext {
   return {
     connector,
     log: log.child({ connector }),

@@ -99,7 +99,7 @@ export function describeIssue(
       // branch that got furthest rather than both
       const branches = issue.errors.map((b) => b.filter((i) => !(i.code === "invalid_type" && i.path.length === 0)));
       const best = branches.find((b) => b.length > 0)?.[0];
-      if (best) return describeIssue({ ...best, path: [...path, ...best.path] } as Issue, schema, isSecret);
+      if (best) return describeIssue({ ...best, path: [...path, ...best.path] }, schema, isSecret);
       const expected = issue.errors
         .map((b) => b[0])
         .filter((i): i is Issue => i?.code === "invalid_type")

@@ -191,5 +191,5 @@ function keyNodeOf(doc: Document, path: Path): Node | undefined {
   if (!isMap(parent)) return undefined;
   const last = path[path.length - 1];
   const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === last);
-  return pair && isScalar(pair.key) ? (pair.key as Node) : undefined;
+  return pair && isScalar(pair.key) ? (pair.key) : undefined;
 }

@@ -1,4 +1,5 @@
-import { ConnectionError, LiberatorError, PreconditionError } from "../errors.js";
+import type { LiberatorError} from "../errors.js";
+import { ConnectionError, PreconditionError } from "../errors.js";
 import type { DatabaseConnection } from "../config/fields.js";
 
 const CAUSES: Record<string, string> = {

@@ -1,6 +1,7 @@
 import mysql, { type Connection, type ConnectionOptions, type Pool, type PoolOptions } from "mysql2/promise";
 import type { DatabaseConnection } from "../config/fields.js";
 import type { PreflightCheck } from "../registry.js";
+import { MYSQL_READ_OPTIONS, MYSQL_SESSION_SQL } from "../schema/values.js";
 import { describeConnectError } from "./connect-errors.js";
 
 export function mysqlOptions(conn: DatabaseConnection, extra: Partial<ConnectionOptions> = {}): ConnectionOptions {
@@ -10,11 +11,8 @@ export function mysqlOptions(conn: DatabaseConnection, extra: Partial<Connection
     user: conn.user,
     password: conn.password,
     connectTimeout: conn.connectTimeoutMs,
-    charset: "utf8mb4",
     // exact values: decimals, big integers and dates stay strings; the schema layer converts them
-    supportBigNumbers: true,
-    bigNumberStrings: true,
-    dateStrings: true,
+    ...MYSQL_READ_OPTIONS,
     timezone: "Z",
     ...extra,
   };
@@ -26,7 +24,7 @@ export function mysqlOptions(conn: DatabaseConnection, extra: Partial<Connection
 export async function mysqlConnect(conn: DatabaseConnection, connector?: string, extra?: Partial<ConnectionOptions>): Promise<Connection> {
   try {
     const c = await mysql.createConnection(mysqlOptions(conn, extra));
-    await c.query("SET time_zone = '+00:00'");
+    await c.query(MYSQL_SESSION_SQL);
     return c;
   } catch (err) {
     throw describeConnectError(err, "MySQL/MariaDB", conn, connector);
@@ -35,8 +33,9 @@ export async function mysqlConnect(conn: DatabaseConnection, connector?: string,
 
 export function mysqlPool(conn: DatabaseConnection, extra: Partial<PoolOptions> = {}): Pool {
   const pool = mysql.createPool({ ...mysqlOptions(conn), connectionLimit: 4, ...extra });
+  // queued before the pool hands the connection out, so every query sees UTC
   pool.on("connection", (c) => {
-    c.query("SET time_zone = '+00:00'");
+    void c.query(MYSQL_SESSION_SQL).catch(() => undefined);
   });
   return pool;
 }

@@ -8,16 +8,18 @@ process.env.KAFKAJS_NO_PARTITIONER_WARNING = "1";
 /*
  * kafkajs logs every retried request at ERROR, including the CONCURRENT_TRANSACTIONS answer that a
  * transactional producer gets after each commit, and a coordinator that is still loading. Those are
- * expected and retried: they go to debug so the log keeps one line per state change.
+ * expected and retried: they go to debug so the log keeps one line per state change. So does the
+ * warning that limited retries "may invalidate EoS": a failed transaction is aborted and the
+ * connector restarts from its committed position, so exactly-once does not rest on retries.
  */
-const EXPECTED = /concurrent operation on the same transaction|coordinator is loading|coordinator is not available|not the correct coordinator|There is no leader for this topic-partition|Topic with this name already exists|rebalanc/i;
+const EXPECTED = /Limiting retries for the idempotent producer|concurrent operation on the same transaction|coordinator is loading|coordinator is not available|not the correct coordinator|There is no leader for this topic-partition|Topic with this name already exists|rebalanc/i;
 
 function logCreator(log: Logger) {
   return () =>
     ({ level, log: entry }: LogEntry) => {
-      const { message, ...rest } = entry;
-      const text = `kafkajs: ${message}${rest.error ? `: ${String(rest.error)}` : ""}`;
-      const fields = { kafkajs: rest.logger ?? entry.namespace };
+      const { message, error, logger } = entry as { message: string; error?: string; logger?: string };
+      const text = `kafkajs: ${message}${error ? `: ${error}` : ""}`;
+      const fields = { kafkajs: logger ?? String(entry.namespace) };
       if (level <= logLevel.ERROR && !EXPECTED.test(text)) log.warn(fields, text);
       else if (level <= logLevel.WARN && !EXPECTED.test(text)) log.info(fields, text);
       else log.debug(fields, text);

@@ -1,22 +1,13 @@
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FencedError } from "../../../src/runtime/errors.js";
 import { ensureTopics } from "../../../src/runtime/kafka/admin.js";
-import { createKafka } from "../../../src/runtime/kafka/client.js";
 import { TransactionalProducer, type OutgoingMessage } from "../../../src/runtime/kafka/producer.js";
 import { SourceOffsetStore } from "../../../src/runtime/offsets/source-offsets.js";
 import { readTopic, uniqueName } from "../../harness/index.js";
 import { harness } from "../../harness/env.js";
+import { silentLog, testKafka } from "../../support/kafka.js";
 
-const log = pino({ level: "silent" });
-const kafkaConfig = () => ({
-  brokers: harness().kafka.brokers,
-  clientId: "liberator-test",
-  connectionTimeoutMs: 5000,
-  requestTimeoutMs: 30000,
-  transactionTimeoutMs: 60000,
-  topics: { partitions: 1, replicationFactor: 1 },
-});
+const log = silentLog;
 
 const record = (topic: string, i: number, size = 10): OutgoingMessage => ({
   topic,
@@ -26,7 +17,7 @@ const record = (topic: string, i: number, size = 10): OutgoingMessage => ({
 
 describe("Kafka transactions: records and positions together", () => {
   let store: SourceOffsetStore;
-  const kafka = () => createKafka(kafkaConfig(), log);
+  const kafka = testKafka;
 
   beforeAll(async () => {
     store = await SourceOffsetStore.open(kafka(), log, 1);

@@ -1,0 +1,117 @@
+/**
+ * Runs the real `liberator` command in a child process, as a user would, for tests that kill,
+ * signal or restart it. The config gets the harness's Kafka and a free admin port unless given.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { freePort, waitFor } from "../harness/index.js";
+import { harness } from "../harness/env.js";
+import { repoRoot } from "../harness/paths.js";
+
+export interface DaemonOptions {
+  /** The `connectors:` list of the config. */
+  connectors: unknown[];
+  /** Other top-level config blocks (schemaRegistry, cluster, shutdown…); kafka and admin are filled in. */
+  root?: Record<string, unknown>;
+  env?: Record<string, string>;
+  /** Extra CLI arguments after `run -c <file>`. */
+  args?: string[];
+}
+
+export interface ConnectorStatusView {
+  name: string;
+  state: string;
+  position: unknown;
+  records: number;
+  lastError: { code: string; message: string } | null;
+  [key: string]: unknown;
+}
+
+export interface Daemon {
+  child: ChildProcess;
+  configFile: string;
+  adminUrl: string;
+  /** Everything it printed so far (pino JSON lines). */
+  output(): string;
+  statuses(): Promise<ConnectorStatusView[]>;
+  status(name: string): Promise<ConnectorStatusView | undefined>;
+  /** Until every connector is running. */
+  waitReady(timeoutMs?: number): Promise<void>;
+  /** Sends the signal and waits for the exit; resolves with how it ended and how long it took. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
+  /** SIGKILL, no cleanup at all: a crash. */
+  kill(): Promise<void>;
+  /** A new process on the same config file (after stop or kill). */
+  restart(): Promise<Daemon>;
+}
+
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const dir = mkdtempSync(join(tmpdir(), "liberator-daemon-"));
+  const configFile = join(dir, "connectors.yaml");
+  const port = await freePort();
+  const config = {
+    kafka: { brokers: harness().kafka.brokers, topics: { replicationFactor: 1 } },
+    admin: { host: "127.0.0.1", port },
+    log: { level: "info" },
+    ...options.root,
+    connectors: options.connectors,
+  };
+  writeFileSync(configFile, stringify(config));
+  return spawnDaemon(configFile, `http://127.0.0.1:${port}`, options);
+}
+
+async function spawnDaemon(configFile: string, adminUrl: string, options: DaemonOptions): Promise<Daemon> {
+  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "src/cli.ts"), "run", "-c", configFile, ...(options.args ?? [])], {
+    cwd: repoRoot,
+    env: { ...process.env, ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+
+  const statuses = async (): Promise<ConnectorStatusView[]> => {
+    const res = await fetch(`${adminUrl}/connectors`);
+    return (await res.json()) as ConnectorStatusView[];
+  };
+  const daemon: Daemon = {
+    child,
+    configFile,
+    adminUrl,
+    output: () => out,
+    statuses,
+    status: async (name) => (await statuses()).find((s) => s.name === name),
+    waitReady: async (timeoutMs = 60_000) => {
+      await waitFor(
+        async () => {
+          if (child.exitCode !== null) throw new Error(`liberator exited with ${child.exitCode}:\n${out.slice(-4000)}`);
+          const res = await fetch(`${adminUrl}/readyz`).catch(() => undefined);
+          return res?.status === 200;
+        },
+        { timeoutMs, message: "liberator to be ready" },
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}\nliberator output:\n${out.slice(-4000)}`);
+      });
+    },
+    stop: async (signal = "SIGTERM", timeoutMs = 30_000) => {
+      const t0 = Date.now();
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+      const end = await exited;
+      clearTimeout(timer);
+      return { ...end, ms: Date.now() - t0 };
+    },
+    kill: async () => {
+      child.kill("SIGKILL");
+      await exited;
+    },
+    restart: () => spawnDaemon(configFile, adminUrl, options),
+  };
+  return daemon;
+}

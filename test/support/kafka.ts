@@ -1,0 +1,24 @@
+import { pino } from "pino";
+import { kafkaConfigSchema, type KafkaConfig } from "../../src/runtime/kafka/config.js";
+import { createKafka } from "../../src/runtime/kafka/client.js";
+import { SourceOffsetStore } from "../../src/runtime/offsets/source-offsets.js";
+import { harness } from "../harness/env.js";
+
+export const silentLog = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+
+/** Our own Kafka config block for the harness broker, defaults filled in as the loader would. */
+export function testKafkaConfig(): KafkaConfig {
+  return kafkaConfigSchema.parse({ brokers: harness().kafka.brokers, clientId: "liberator-test", topics: { replicationFactor: 1 } });
+}
+
+export const testKafka = () => createKafka(testKafkaConfig(), silentLog);
+
+/** The position a connector last committed to `_liberator_offsets`, read as the connector would on start. */
+export async function committedPosition<T>(connector: string): Promise<T | undefined> {
+  const store = await SourceOffsetStore.open(testKafka(), silentLog, 1);
+  try {
+    return (await store.read(connector))?.position as T | undefined;
+  } finally {
+    await store.close();
+  }
+}

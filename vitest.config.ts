@@ -12,12 +12,15 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
+          // unit tests first: they need no server and fail fast
+          sequence: { groupOrder: 0 },
           testTimeout: 20_000,
         },
       },
       {
         test: {
           name: "integration",
+          sequence: { groupOrder: 1 },
           include: ["test/integration/**/*.test.ts", "test/acceptance/**/*.test.ts"],
           globalSetup: ["test/harness/global-setup.ts"],
           testTimeout: 120_000,

@@ -12,6 +12,7 @@ import type { Logger } from "./log.js";
 import { SourceOffsetStore } from "./offsets/source-offsets.js";
 import { runSinkPipeline } from "./pipeline/sink-pipeline.js";
 import { runSourcePipeline, type PipelineEnd } from "./pipeline/source-pipeline.js";
+import type { SchemaRegistry } from "./schema/registry-api.js";
 import type { RecordDeserializer, RecordSerializer } from "./schema/serde.js";
 
 /** The schema layer as the worker sees it (built by src/runtime/schema). */
@@ -19,6 +20,8 @@ export interface SchemaService {
   serializer: RecordSerializer;
   deserializer: RecordDeserializer;
   gate: SchemaGate;
+  /** Served on the admin port (the Confluent REST API) and read by `schemas check`. */
+  registry: SchemaRegistry;
   close(): Promise<void>;
 }
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Json, Position } from "./connector.js";
+import type { ConnectorStatus, Json, Position } from "./connector.js";
 import type { ConnectorConfig } from "./config/load.js";
-import { toLiberatorError, type LiberatorError } from "./errors.js";
+import { LiberatorError, toLiberatorError } from "./errors.js";
 import type { ConnectorState } from "./http/metrics.js";
 import type { Logger } from "./log.js";
 import { backoffDelay } from "./retry.js";
@@ -12,8 +12,15 @@ export interface PipelineControl {
   signal: AbortSignal;
   paused(): boolean;
   whenResumed(): Promise<void>;
-  onOpened(position: Position | null): void;
+  /** `live` is the opened source or sink: its status and operator commands reach the admin API. */
+  onOpened(position: Position | null, live?: LiveConnector): void;
   onCommitted(position: Position, records: number): void;
+}
+
+/** What a running source or sink exposes to operators. */
+export interface LiveConnector {
+  status?(): ConnectorStatus;
+  command?(name: string, args: Record<string, Json>): Promise<Json>;
 }
 
 export type PipelineLauncher = (connector: ConnectorConfig, control: PipelineControl) => Promise<PipelineEnd>;
@@ -48,13 +55,13 @@ export class ConnectorRunner {
   private lastError: LiberatorError | undefined;
   private lastErrorAt: string | null = null;
   private runController: AbortController | undefined;
+  private live: LiveConnector | undefined;
 
   constructor(
     readonly connector: ConnectorConfig,
     private readonly launch: PipelineLauncher,
     private readonly log: Logger,
     private readonly onState: (state: ConnectorState, error?: LiberatorError) => void,
-    private readonly details: () => Record<string, Json> = () => ({}),
   ) {}
 
   get name(): string {
@@ -116,8 +123,19 @@ export class ConnectorRunner {
       lastError: this.lastError
         ? { code: this.lastError.code, message: this.lastError.describe(), retriable: this.lastError.retriable, at: this.lastErrorAt! }
         : null,
-      details: this.details(),
+      details: this.live?.status?.() ?? {},
     };
+  }
+
+  /** An operator command for the running connector (e.g. `snapshot` of one table). */
+  async command(name: string, args: Record<string, Json>): Promise<Json> {
+    const live = this.live;
+    if (!live?.command || this.stateValue !== "running") {
+      throw new LiberatorError("COMMAND_UNAVAILABLE", `"${name}" needs the connector running and a ${this.connector.type} connector that supports it (state: ${this.stateValue})`, {
+        connector: this.connector.name,
+      });
+    }
+    return live.command(name, args);
   }
 
   private setState(state: ConnectorState, error?: LiberatorError): void {
@@ -140,8 +158,9 @@ export class ConnectorRunner {
           signal: run.signal,
           paused: () => this.paused !== undefined,
           whenResumed: () => this.paused?.promise ?? Promise.resolve(),
-          onOpened: (position) => {
+          onOpened: (position, live) => {
             this.position = position;
+            this.live = live;
             this.setState(this.paused ? "paused" : "running");
           },
           onCommitted: (position, records) => {
@@ -151,10 +170,12 @@ export class ConnectorRunner {
             progressed = true;
           },
         });
+        this.live = undefined;
         this.setState(end === "finished" ? "finished" : "stopped");
         if (end === "finished") this.log.info({ records: this.records }, "connector finished: the source has nothing more");
         return;
       } catch (raw) {
+        this.live = undefined;
         const err = toLiberatorError(raw, this.connector.name);
         this.lastError = err;
         this.lastErrorAt = new Date().toISOString();

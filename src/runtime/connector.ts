@@ -22,7 +22,11 @@ export type Op = "c" | "u" | "d" | "r" | "t";
 
 export type Headers = Record<string, string | Buffer>;
 
-/** One record bound for Kafka. `value: null` is a tombstone. */
+/**
+ * One record bound for Kafka. `value: null` is a tombstone. A Buffer key or value with a null schema
+ * is written as it is: a source's dead letters (an outbox row whose payload fails its schema) go
+ * to the dead-letter topic in the same transaction as the batch around them.
+ */
 export interface ChangeRecord {
   topic: string;
   /** Matches `keySchema`; null when the stream has no key. */

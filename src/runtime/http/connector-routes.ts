@@ -1,5 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply } from "fastify";
+import type { Json } from "../connector.js";
 import type { ConnectorRunner } from "../connector-runner.js";
+import { toLiberatorError } from "../errors.js";
 import type { Worker } from "../worker.js";
 
 type Params = { name: string };
@@ -24,6 +26,16 @@ export function connectorRoutes(worker: Worker): FastifyPluginAsync {
       const runner = await find(req.params.name, reply);
       runner?.resume();
       return runner?.status();
+    });
+    app.post<{ Params: Params; Body: Record<string, Json> | undefined }>("/connectors/:name/snapshot", async (req, reply) => {
+      const runner = await find(req.params.name, reply);
+      if (!runner) return;
+      try {
+        return { accepted: true, result: await runner.command("snapshot", req.body ?? {}) };
+      } catch (err) {
+        const e = toLiberatorError(err, req.params.name);
+        return reply.code(e.code === "COMMAND_UNAVAILABLE" ? 409 : 400).send({ error: e.describe(), code: e.code });
+      }
     });
     app.post<{ Params: Params }>("/connectors/:name/restart", async (req, reply) => {
       const runner = await find(req.params.name, reply);

@@ -36,7 +36,7 @@ export async function runSinkPipeline(connector: ConnectorConfig, control: Pipel
     await sink.open();
     const next = new Map<string, bigint>();
     for (const o of await sink.offsets(topics)) next.set(tp(o.topic, o.partition), BigInt(o.offset));
-    control.onOpened(Object.fromEntries([...next].map(([k, v]) => [k, v.toString()])));
+    control.onOpened(Object.fromEntries([...next].map(([k, v]) => [k, v.toString()])), sink);
 
     const writer = new BatchWriter(sink, connector, schemas.deserializer, deadLetters, log, control.signal);
     consumer = kafka.consumer({

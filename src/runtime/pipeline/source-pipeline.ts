@@ -1,4 +1,5 @@
 import type { ChangeRecord, ConnectorMetrics, Position, Source, SourceBatch } from "../connector.js";
+import type { LiveConnector } from "../connector-runner.js";
 import type { OutgoingMessage, TransactionalProducer } from "../kafka/producer.js";
 import type { Logger } from "../log.js";
 import type { SourceOffsetStore } from "../offsets/source-offsets.js";
@@ -18,7 +19,7 @@ export interface SourcePipelineParts {
   signal: AbortSignal;
   /** Resolves when the connector is not paused. */
   whenResumed(): Promise<void>;
-  onOpened(position: Position | null): void;
+  onOpened(position: Position | null, live?: LiveConnector): void;
   onCommitted(position: Position, records: number): void;
 }
 
@@ -40,7 +41,7 @@ export async function runSourcePipeline(parts: SourcePipelineParts): Promise<Pip
   const start = stored?.position ?? null;
   parts.log.info({ position: start, committedAt: stored?.committedAt }, stored ? "resuming from the committed position" : "no committed position: starting fresh");
   await source.open(start);
-  parts.onOpened(start);
+  parts.onOpened(start, source);
 
   let lastPosition = JSON.stringify(start);
   const knownTopics = new Set<string>();
@@ -89,7 +90,9 @@ async function commitBatch(parts: SourcePipelineParts, batch: SourceBatch, known
   const messages: OutgoingMessage[] = new Array<OutgoingMessage>(batch.records.length + 1);
   const perTopic = new Map<string, { n: number; bytes: number }>();
   batch.records.forEach((record: ChangeRecord, i) => {
-    const { key, value } = encoded[i]!;
+    const encodedRecord = encoded[i]!;
+    const key = record.keySchema === null && Buffer.isBuffer(record.key) ? record.key : encodedRecord.key;
+    const value = record.valueSchema === null && Buffer.isBuffer(record.value) ? record.value : encodedRecord.value;
     const message: OutgoingMessage = {
       topic: record.topic,
       key,

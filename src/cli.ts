@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import "./connectors.js";
 import { runCommand } from "./commands/run.js";
+import { schemasCheckCommand } from "./commands/schemas.js";
 import { validateCommand } from "./commands/validate.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
@@ -29,6 +30,16 @@ program
   .option("--offline", "check the config only, contact no server")
   .action(async (opts: { config: string; offline?: boolean }) => {
     process.exitCode = await validateCommand(opts.config, opts);
+  });
+
+program
+  .command("schemas")
+  .description("schema tools")
+  .command("check")
+  .description("compare every captured table's schema as it is now with the registry; exit 1 if a change would break consumers")
+  .option("-c, --config <file>", "the config file", defaultConfig)
+  .action(async (opts: { config: string }) => {
+    process.exitCode = await schemasCheckCommand(opts.config);
   });
 
 await program.parseAsync(process.argv);

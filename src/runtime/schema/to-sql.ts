@@ -44,10 +44,17 @@ export function avroToSqlType(field: Pick<AvroField, "name" | "type">, dialect: 
   return `${columnType(type, dialect, field.name)}${nullable ? "" : " NOT NULL"}`;
 }
 
-function columnType(type: TypeObject, dialect: Dialect, name: string): string {
+/** The field's recorded source column type, when it came from `dialect` and names a built-in type. */
+function sameDialectType(type: TypeObject, dialect: Dialect): string | undefined {
   const parameters = type["connect.parameters"] as Record<string, string> | undefined;
   const source = parameters?.[SQL_TYPE_PARAMETER];
-  if (source && parameters[SQL_DIALECT_PARAMETER] === dialect && KNOWN[dialect].has(parseSqlType(source, dialect).base)) return source;
+  return source && parameters[SQL_DIALECT_PARAMETER] === dialect && KNOWN[dialect].has(parseSqlType(source, dialect).base) ? source : undefined;
+}
+
+function columnType(type: TypeObject, dialect: Dialect, name: string): string {
+  const source = sameDialectType(type, dialect);
+  if (source) return source;
+  const parameters = type["connect.parameters"] as Record<string, string> | undefined;
   const mysql = dialect === "mysql";
   switch (type.logicalType) {
     case "decimal": {
@@ -131,10 +138,10 @@ function paramOf(value: unknown, type: TypeObject, dialect: Dialect): unknown {
     }
   }
   if (typeof value === "bigint") return value.toString();
-  if (typeof value === "boolean") return mysql ? Number(value) : value;
+  // BIT(1) columns take 1/0, not true/false (and MySQL's BOOLEAN is a TINYINT anyway)
+  if (typeof value === "boolean") return mysql ? Number(value) : sameDialectType(type, dialect)?.startsWith("bit") ? (value ? "1" : "0") : value;
   if (Array.isArray(value)) {
-    const parameters = type["connect.parameters"] as Record<string, string> | undefined;
-    if (mysql && parameters?.[SQL_TYPE_PARAMETER]?.toLowerCase().startsWith("set(")) return value.join(",");
+    if (mysql && sameDialectType(type, dialect)?.toLowerCase().startsWith("set(")) return value.join(",");
     const items = fieldType({ type: type.items as AvroTypeSchema }).type;
     const converted = value.map((v) => paramOf(v, items, dialect));
     return mysql ? JSON.stringify(converted.map((v) => (Buffer.isBuffer(v) ? v.toString("base64") : v))) : converted;

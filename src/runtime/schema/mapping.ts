@@ -182,19 +182,24 @@ function toNumericText(v: unknown): string {
   throw invalidValue("numeric", v);
 }
 
-function mysqlTemporal(convert: (text: string) => string, column: ColumnInfo, options: Required<MapOptions>) {
-  return (v: unknown): string | null => {
-    if (typeof v !== "string") {
-      throw invalidValue(column.sqlType, v, "read MySQL dates as text: mysql2 and zongji need dateStrings: true (MYSQL_READ_OPTIONS)");
-    }
-    if (isMysqlZeroDate(v)) {
-      if (options.zeroDates === "null") return null;
-      throw new DataError("SCHEMA_ZERO_DATE", `${JSON.stringify(v)} is a zero date, which no calendar has`, {
-        fix: 'set zeroDates: "null" to read zero dates as null, or fix the rows',
-      });
-    }
-    return convert(v);
-  };
+/** MySQL DATE, DATETIME and TIMESTAMP: text only (a JS Date lost the microseconds), zero dates by policy. */
+function mysqlTemporal(underlying: string, logicalType: string, convert: (text: string) => string): MappingRule["build"] {
+  return (_t, column, options) => ({
+    type: logical(underlying, logicalType),
+    nullable: options.zeroDates === "null",
+    fromDriver: (v: unknown): string | null => {
+      if (typeof v !== "string") {
+        throw invalidValue(column.sqlType, v, "read MySQL dates as text: mysql2 and zongji need dateStrings: true (MYSQL_READ_OPTIONS)");
+      }
+      if (isMysqlZeroDate(v)) {
+        if (options.zeroDates === "null") return null;
+        throw new DataError("SCHEMA_ZERO_DATE", `${JSON.stringify(v)} is a zero date, which no calendar has`, {
+          fix: 'set zeroDates: "null" to read zero dates as null, or fix the rows',
+        });
+      }
+      return convert(v);
+    },
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -316,7 +321,7 @@ export const MAPPING: readonly MappingRule[] = [
     avro: "int, date",
     js: '"YYYY-MM-DD"',
     notes: "Zero dates follow zeroDates (null or error).",
-    build: (_t, c, o) => ({ type: logical("int", "date"), fromDriver: mysqlTemporal(canonicalDate, c, o), nullable: o.zeroDates === "null" }),
+    build: mysqlTemporal("int", "date", canonicalDate),
   },
   {
     dialect: "mysql",
@@ -324,11 +329,7 @@ export const MAPPING: readonly MappingRule[] = [
     avro: "long, local-timestamp-micros",
     js: '"YYYY-MM-DDTHH:MM:SS.ffffff"',
     notes: "Wall-clock time, no zone shift; 1000-01-01 to 9999-12-31.999999 exact.",
-    build: (_t, c, o) => ({
-      type: logical("long", "local-timestamp-micros"),
-      fromDriver: mysqlTemporal((s) => canonicalTimestamp(s, false), c, o),
-      nullable: o.zeroDates === "null",
-    }),
+    build: mysqlTemporal("long", "local-timestamp-micros", (s) => canonicalTimestamp(s, false)),
   },
   {
     dialect: "mysql",
@@ -336,11 +337,7 @@ export const MAPPING: readonly MappingRule[] = [
     avro: "long, timestamp-micros",
     js: '"YYYY-MM-DDTHH:MM:SS.ffffffZ"',
     notes: "Read in a UTC session (MYSQL_SESSION_SQL).",
-    build: (_t, c, o) => ({
-      type: logical("long", "timestamp-micros"),
-      fromDriver: mysqlTemporal((s) => canonicalTimestamp(s, true), c, o),
-      nullable: o.zeroDates === "null",
-    }),
+    build: mysqlTemporal("long", "timestamp-micros", (s) => canonicalTimestamp(s, true)),
   },
   {
     dialect: "mysql",

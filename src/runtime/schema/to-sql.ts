@@ -51,66 +51,52 @@ function sameDialectType(type: TypeObject, dialect: Dialect): string | undefined
   return source && parameters[SQL_DIALECT_PARAMETER] === dialect && KNOWN[dialect].has(parseSqlType(source, dialect).base) ? source : undefined;
 }
 
+/** Column types by Avro logical type, Kafka Connect name and Avro type: [MySQL, PostgreSQL]. */
+const BY_LOGICAL_TYPE = new Map<string, [string, string]>([
+  ["date", ["DATE", "date"]],
+  ["time-micros", ["TIME(6)", "time(6)"]],
+  // MySQL's TIMESTAMP ends in 2038: a UTC DATETIME holds every value
+  ["timestamp-micros", ["DATETIME(6)", "timestamp(6) with time zone"]],
+  ["local-timestamp-micros", ["DATETIME(6)", "timestamp(6) without time zone"]],
+  ["uuid", ["CHAR(36)", "uuid"]],
+]);
+const BY_CONNECT_NAME = new Map<string, [string, string]>([
+  ["io.debezium.data.Json", ["JSON", "jsonb"]],
+  // MySQL has no exact type for a NUMERIC of any scale: its text is exact
+  [NUMERIC_NAME, ["LONGTEXT", "numeric"]],
+  ["io.debezium.time.Interval", ["VARCHAR(64)", "interval"]],
+]);
+const BY_TYPE = new Map<string, [string, string]>([
+  ["boolean", ["BOOLEAN", "boolean"]],
+  ["int", ["INT", "integer"]],
+  ["long", ["BIGINT", "bigint"]],
+  ["float", ["FLOAT", "real"]],
+  ["double", ["DOUBLE", "double precision"]],
+  ["string", ["LONGTEXT", "text"]],
+  ["enum", ["LONGTEXT", "text"]],
+  ["bytes", ["LONGBLOB", "bytea"]],
+  ["fixed", ["LONGBLOB", "bytea"]],
+  ["record", ["JSON", "jsonb"]],
+  ["map", ["JSON", "jsonb"]],
+]);
+
 function columnType(type: TypeObject, dialect: Dialect, name: string): string {
   const source = sameDialectType(type, dialect);
   if (source) return source;
-  const parameters = type["connect.parameters"] as Record<string, string> | undefined;
   const mysql = dialect === "mysql";
-  switch (type.logicalType) {
-    case "decimal": {
-      const p = Number(type.precision);
-      const s = Number(type.scale ?? 0);
-      // MySQL's DECIMAL stops at (65,30): anything wider is kept exact as text
-      if (mysql && (p > 65 || s > 30)) return "LONGTEXT";
-      return `${mysql ? "DECIMAL" : "numeric"}(${p},${s})`;
-    }
-    case "date":
-      return mysql ? "DATE" : "date";
-    case "time-micros":
-      return mysql ? "TIME(6)" : "time(6)";
-    case "timestamp-micros":
-      return mysql ? "DATETIME(6)" : "timestamp(6) with time zone";
-    case "local-timestamp-micros":
-      return mysql ? "DATETIME(6)" : "timestamp(6) without time zone";
-    case "uuid":
-      return mysql ? "CHAR(36)" : "uuid";
+  if (type.logicalType === "decimal") {
+    const p = Number(type.precision);
+    const s = Number(type.scale ?? 0);
+    // MySQL's DECIMAL stops at (65,30): anything wider is kept exact as text
+    if (mysql && (p > 65 || s > 30)) return "LONGTEXT";
+    return `${mysql ? "DECIMAL" : "numeric"}(${p},${s})`;
   }
-  switch (type["connect.name"]) {
-    case "io.debezium.data.Json":
-      return mysql ? "JSON" : "jsonb";
-    case NUMERIC_NAME:
-      return mysql ? "LONGTEXT" : "numeric";
-    case "io.debezium.time.Interval":
-      return mysql ? "VARCHAR(64)" : "interval";
-    case "io.debezium.data.Enum": {
-      const allowed = parameters?.allowed;
-      return mysql && allowed !== undefined ? `ENUM(${allowed.split(",").map(quote).join(",")})` : mysql ? "LONGTEXT" : "text";
-    }
-  }
-  switch (type.type) {
-    case "boolean":
-      return mysql ? "BOOLEAN" : "boolean";
-    case "int":
-      return mysql ? "INT" : "integer";
-    case "long":
-      return mysql ? "BIGINT" : "bigint";
-    case "float":
-      return mysql ? "FLOAT" : "real";
-    case "double":
-      return mysql ? "DOUBLE" : "double precision";
-    case "string":
-    case "enum":
-      return mysql ? "LONGTEXT" : "text";
-    case "bytes":
-    case "fixed":
-      return mysql ? "LONGBLOB" : "bytea";
-    case "array":
-      return mysql ? "JSON" : `${columnType(fieldType({ type: type.items as AvroTypeSchema }).type, dialect, name)}[]`;
-    case "record":
-    case "map":
-      return mysql ? "JSON" : "jsonb";
-  }
-  throw new PreconditionError("SCHEMA_TYPE_UNSUPPORTED", `field "${name}" has Avro type ${JSON.stringify(type)}, which has no column type here`);
+  const allowed = (type["connect.parameters"] as Record<string, string> | undefined)?.allowed;
+  if (mysql && type["connect.name"] === "io.debezium.data.Enum" && allowed !== undefined) return `ENUM(${allowed.split(",").map(quote).join(",")})`;
+  if (type.type === "array") return mysql ? "JSON" : `${columnType(fieldType({ type: type.items as AvroTypeSchema }).type, dialect, name)}[]`;
+  const pair = BY_LOGICAL_TYPE.get(type.logicalType as string) ?? BY_CONNECT_NAME.get(type["connect.name"] as string) ?? BY_TYPE.get(type.type as string);
+  if (!pair) throw new PreconditionError("SCHEMA_TYPE_UNSUPPORTED", `field "${name}" has Avro type ${JSON.stringify(type)}, which has no column type here`);
+  return pair[mysql ? 0 : 1];
 }
 
 const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;

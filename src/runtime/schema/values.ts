@@ -514,11 +514,6 @@ export function parsePgArray(text: string): (string | null)[] {
   }
 }
 
-/** A PostgreSQL array literal for writing a JS array back as a parameter. */
-export function formatPgArray(items: readonly (string | null)[]): string {
-  return `{${items.map((s) => (s === null ? "NULL" : `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`)).join(",")}}`;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Driver options that read every type exactly.
 

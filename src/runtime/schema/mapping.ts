@@ -148,17 +148,15 @@ function toText(v: unknown): string {
   throw invalidValue("string", v);
 }
 
-function toFloat(v: unknown): number {
-  const n = typeof v === "number" ? v : typeof v === "string" ? Number(v) : NaN;
-  if (Number.isNaN(n) && v !== "NaN" && !(typeof v === "number")) throw invalidValue("float", v);
-  return Math.fround(n);
-}
-
+/** Numbers as the drivers give them: numbers, or text (PostgreSQL's "NaN", "Infinity" included). */
 function toDouble(v: unknown): number {
-  const n = typeof v === "number" ? v : typeof v === "string" ? Number(v) : NaN;
-  if (Number.isNaN(n) && v !== "NaN" && !(typeof v === "number")) throw invalidValue("double", v);
+  if (typeof v === "number") return v;
+  const n = typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
+  if (Number.isNaN(n) && v !== "NaN") throw invalidValue("number", v);
   return n;
 }
+
+const toFloat = (v: unknown): number => Math.fround(toDouble(v));
 
 /** MySQL BIT(n): zongji and mysql2 both give big-endian bytes; shorter ones are left-padded. */
 function toBits(v: unknown, bits: number): Buffer {

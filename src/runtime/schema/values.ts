@@ -371,7 +371,10 @@ export function parseTimestamp(text: string, zoned: boolean): Exact {
   if (end !== s.length) {
     const offset = zoned ? readOffset(s, end) : undefined;
     if (offset === undefined) throw invalidValue(what, text);
-    if (offset !== 0) micros = typeof micros === "number" ? micros - offset * 1_000_000 : micros - BigInt(offset) * 1_000_000n;
+    if (offset !== 0) {
+      const shifted = typeof micros === "number" ? micros - offset * 1_000_000 : NaN;
+      micros = Number.isSafeInteger(shifted) ? shifted : BigInt(micros) - BigInt(offset) * 1_000_000n;
+    }
   }
   return checkMicros(micros, what, text);
 }

@@ -142,3 +142,12 @@ describe("canonical values", () => {
     expect(() => toLong(2 ** 60)).toThrow(/long/);
   });
 });
+
+describe("timestamps with an offset near 2^53 microseconds", () => {
+  it("stays exact when the offset pushes the value past a safe integer", () => {
+    // 2255-06-05 is about 2^53 µs after 1970: a -14:00 offset moves it across
+    const local = parseTimestamp("2255-06-05 23:47:34.740992", false);
+    const shifted = parseTimestamp("2255-06-05 23:47:34.740992-14:00", true);
+    expect(BigInt(shifted) - BigInt(local)).toBe(14n * 3600n * 1_000_000n);
+  });
+});

@@ -427,6 +427,7 @@ export const MAPPING: readonly MappingRule[] = [
     sql: ["timestamp without time zone", "timestamp"],
     avro: "long, local-timestamp-micros",
     js: '"YYYY-MM-DDTHH:MM:SS.ffffff", "infinity"',
+    notes: "Years past 294246 exceed a long of microseconds since 1970: refused.",
     build: () => ({ type: logical("long", "local-timestamp-micros"), fromDriver: (v) => canonicalTimestamp(toText(v), false) }),
   },
   {
@@ -655,9 +656,10 @@ function defaultOf(fromDriver: (v: unknown) => unknown, literal: string, type: A
 
 /** The table as Markdown, for the README. */
 export function mappingMarkdown(): string {
+  const cell = (text: string) => text.replace(/\|/g, "\\|");
   const rows = MAPPING.map((r) => {
     const sql = r.sql.map((s) => s.toUpperCase()).join(", ") + (r.when ? ` ${r.when}` : "");
-    return `| ${r.dialect === "mysql" ? "MySQL/MariaDB" : "PostgreSQL"} | ${sql} | ${r.avro} | ${r.js} | ${r.notes ?? ""} |`;
+    return `| ${r.dialect === "mysql" ? "MySQL/MariaDB" : "PostgreSQL"} | ${[sql, r.avro, r.js, r.notes ?? ""].map(cell).join(" | ")} |`;
   });
   return ["| Database | Column type | Avro | JS value | Notes |", "|---|---|---|---|---|", ...rows, "| both | any type, NULL allowed | union [null, T], default null | null or T's value | |"].join("\n");
 }

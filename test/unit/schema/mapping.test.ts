@@ -177,6 +177,8 @@ describe("the SQL → Avro mapping table", () => {
       expect(table).toContain(name);
     }
     expect(table.split("\n").length).toBeGreaterThan(30);
+    // every row has its five cells: a "|" inside a cell is escaped
+    for (const row of table.split("\n")) expect(row.split(/(?<!\\)\|/).length, row).toBe(7);
   });
 
   describe("a table's stream", () => {

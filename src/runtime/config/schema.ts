@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { kafkaConfigSchema } from "../kafka/config.js";
+import { schemaRegistryConfig } from "../schema/config.js";
 import { bool, duration, int, port } from "./fields.js";
 
 /** Fields every connector has, whatever its type; the type's own fields are merged in by the loader. */
@@ -36,7 +37,7 @@ export type ConnectorBase = z.infer<typeof connectorBaseSchema>;
 
 export const rootSchema = z.strictObject({
   kafka: kafkaConfigSchema,
-  schemaRegistry: z.record(z.string(), z.unknown()).default({}),
+  schemaRegistry: schemaRegistryConfig.prefault({}),
   admin: z
     .strictObject({
       host: z.string().default("127.0.0.1"),

@@ -5,8 +5,6 @@
  */
 import type { FastifyPluginAsync } from "fastify";
 import type { Kafka } from "kafkajs";
-import { z } from "zod";
-import { bool, duration, int } from "../config/fields.js";
 import type { RootConfig } from "../config/schema.js";
 import { ConfigError } from "../errors.js";
 import { registryRoutes } from "../http/registry-routes.js";
@@ -14,38 +12,16 @@ import { CompactedTopicLog } from "../kafka/compacted-log.js";
 import type { Logger } from "../log.js";
 import { SchemaCatalog } from "./catalog.js";
 import { AvroDeserializer } from "./deserializer.js";
-import { EmbeddedRegistry, SCHEMAS_TOPIC, decodeSchemaLogRecord, type SchemaLogRecord } from "./embedded-registry.js";
+import { EmbeddedRegistry, decodeSchemaLogRecord, type SchemaLogRecord } from "./embedded-registry.js";
 import { createSchemaGate } from "./gate.js";
-import { COMPATIBILITY_LEVELS, type SchemaRegistry } from "./registry-api.js";
+import type { SchemaRegistry } from "./registry-api.js";
+import { schemaRegistryConfig, type SchemaRegistryConfig } from "./config.js";
 import { RegistryClient } from "./registry-client.js";
 import type { RecordDeserializer, RecordSerializer } from "./serde.js";
 import { AvroSerializer } from "./serializer.js";
 import type { SchemaGate } from "../connector.js";
 
-export const schemaRegistryConfig = z.strictObject({
-  /** A Confluent-compatible registry; without it the embedded registry is used. */
-  url: z.string().url().optional(),
-  basicAuth: z.strictObject({ username: z.string(), password: z.string() }).optional(),
-  /** PEM texts (use ${file:…}). */
-  tls: z
-    .strictObject({
-      ca: z.string().optional(),
-      cert: z.string().optional(),
-      key: z.string().optional(),
-      rejectUnauthorized: bool().default(true),
-    })
-    .optional(),
-  /** The global level of the embedded registry until one is set through its API; a remote registry keeps its own. */
-  compatibility: z.enum(COMPATIBILITY_LEVELS).default("BACKWARD"),
-  requestTimeoutMs: duration().default(10_000),
-  /** Retries of a failed registry request (connection errors, 5xx, 429) before the connector sees the error. */
-  retries: int(0, 100).default(5),
-  /** Embedded registry: its topic, and how long to wait for it to be read to its end. */
-  topic: z.string().default(SCHEMAS_TOPIC),
-  readTimeoutMs: duration().default(30_000),
-});
 
-export type SchemaRegistryConfig = z.infer<typeof schemaRegistryConfig>;
 
 export interface SchemaService {
   serializer: RecordSerializer;
@@ -56,6 +32,8 @@ export interface SchemaService {
   catalog: SchemaCatalog;
   close(): Promise<void>;
 }
+
+export { schemaRegistryConfig, type SchemaRegistryConfig };
 
 export async function createSchemaService(config: SchemaRegistryConfig, deps: { kafka: Kafka; log: Logger }): Promise<SchemaService> {
   const log = deps.log.child({ component: "schemas" });
@@ -100,7 +78,7 @@ export function parseSchemaRegistryConfig(block: unknown): SchemaRegistryConfig 
 
 /** What the worker calls to build its schema layer. */
 export const schemaServiceFactory = (root: RootConfig, deps: { kafka: Kafka; log: Logger }): Promise<SchemaService> =>
-  createSchemaService(parseSchemaRegistryConfig(root.schemaRegistry), deps);
+  createSchemaService(root.schemaRegistry, deps);
 
 /** The Confluent REST API on the admin port, answered by the worker's registry. */
 export function schemaRoutes(service: () => Promise<{ registry: SchemaRegistry }>): FastifyPluginAsync {

@@ -93,6 +93,12 @@ describe("config loading", () => {
     expect(problemsOf("kafka:\n  brokers: [a\nconnectors: x: y\n")[0]).toMatch(/^connectors\.yaml:\d+ .*\(YAML syntax\)$/);
   });
 
+  it("checks the schemaRegistry block with the rest, line included", () => {
+    expect(problemsOf(`kafka:\n  brokers: [k:1]\nschemaRegistry:\n  compatibility: SIDEWAYS\n`)).toEqual([
+      "connectors.yaml:4 schemaRegistry.compatibility must be one of BACKWARD|BACKWARD_TRANSITIVE|FORWARD|FORWARD_TRANSITIVE|FULL|FULL_TRANSITIVE|NONE, got \"SIDEWAYS\"",
+    ]);
+  });
+
   it("rejects unknown top-level keys with a suggestion", () => {
     expect(problemsOf(`kafka:\n  brokers: [k:1]\nshutdwn:\n  gracePeriodMs: 5s\n`)[0]).toMatch(
       /^connectors\.yaml:3 shutdwn is not a known key \(did you mean "shutdown"\?\)/,

@@ -35,6 +35,12 @@ export interface ChangeRecord {
   /** Matches `valueSchema` (usually the envelope of DESIGN.md §3); null is a tombstone. */
   value: unknown;
   valueSchema: AvroSchema | null;
+  /**
+   * The registry subject of the value's schema; `<topic>-value` (TopicNameStrategy) when unset.
+   * The outbox sets `<topic>-<record name>` (TopicRecordNameStrategy): one aggregate's topic
+   * carries several event types, and each must evolve under its own compatibility rule.
+   */
+  valueSubject?: string;
   headers?: Headers;
   /** Event time in ms since the epoch; becomes the Kafka record timestamp. */
   timestamp?: number;

@@ -12,8 +12,9 @@ export interface EncodedRecord {
 export interface RecordSerializer {
   /**
    * Encodes keys and values in the Confluent wire format (magic 0, 4-byte schema id, Avro body),
-   * registering each schema under `<topic>-key` / `<topic>-value` on first use. A schema the
-   * subject's compatibility rule refuses throws SchemaIncompatibleError and encodes nothing.
+   * registering each schema under `<topic>-key` / `<topic>-value` (or the record's `valueSubject`)
+   * on first use. A schema the subject's compatibility rule refuses throws SchemaIncompatibleError
+   * and encodes nothing.
    */
   serialize(records: readonly ChangeRecord[]): Promise<EncodedRecord[]>;
 }

@@ -13,6 +13,8 @@ interface Writer {
   parsed: ParsedSchema;
   type: Type;
   ids: { key: Map<string, number>; value: Map<string, number> };
+  /** Ids of values whose record names its subject (ChangeRecord.valueSubject), by subject. */
+  subjects: Map<string, number>;
 }
 
 type Role = "key" | "value";
@@ -55,7 +57,7 @@ export class AvroSerializer implements RecordSerializer {
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
       pos = this.frame(r.topic, "key", r.key, r.keySchema, bounds, i * 4, pos);
-      if (pos >= 0) pos = this.frame(r.topic, "value", r.value, r.valueSchema, bounds, i * 4 + 2, pos);
+      if (pos >= 0) pos = this.frame(r.topic, "value", r.value, r.valueSchema, bounds, i * 4 + 2, pos, r.valueSubject);
       if (pos < 0) return undefined;
     }
     const block = Buffer.allocUnsafe(pos);
@@ -74,13 +76,13 @@ export class AvroSerializer implements RecordSerializer {
   }
 
   /** Frames one key or value at `pos` and notes its bounds; -1 when its subject has no id yet. */
-  private frame(topic: string, role: Role, value: unknown, schema: AvroSchema | null, bounds: Int32Array, slot: number, pos: number): number {
+  private frame(topic: string, role: Role, value: unknown, schema: AvroSchema | null, bounds: Int32Array, slot: number, pos: number, subject?: string): number {
     if (value === null || value === undefined || !schema) {
       bounds[slot] = -1;
       return pos;
     }
     const writer = this.writer(role, schema);
-    const id = writer.ids[role].get(topic);
+    const id = subject === undefined ? writer.ids[role].get(topic) : writer.subjects.get(subject);
     if (id === undefined) return -1;
     bounds[slot] = pos;
     const end = this.put(writer, id, value, pos, topic, role);
@@ -116,7 +118,7 @@ export class AvroSerializer implements RecordSerializer {
     let writer = typeof schema === "string" ? this.named.get(schema) : this.writers.get(schema);
     if (!writer) {
       const parsed = this.catalog.parsed(schema);
-      writer = { parsed, type: parsed.type, ids: { key: new Map(), value: new Map() } };
+      writer = { parsed, type: parsed.type, ids: { key: new Map(), value: new Map() }, subjects: new Map() };
       if (typeof schema === "string") this.named.set(schema, writer);
       else this.writers.set(schema, writer);
     }
@@ -128,18 +130,18 @@ export class AvroSerializer implements RecordSerializer {
   /** Registers (after the compatibility check) every subject of the batch that has no id yet. */
   private async registerMissing(records: readonly ChangeRecord[]): Promise<void> {
     const pending = new Map<string, Promise<unknown>>();
-    const need = (topic: string, role: Role, value: unknown, schema: AvroSchema | null) => {
+    const need = (topic: string, role: Role, value: unknown, schema: AvroSchema | null, named?: string) => {
       if (value === null || value === undefined || !schema) return;
       const writer = this.writer(role, schema);
-      const ids = writer.ids[role];
-      const subject = `${topic}-${role}`;
+      const [ids, slot] = named === undefined ? [writer.ids[role], topic] : [writer.subjects, named];
+      const subject = named ?? `${topic}-${role}`;
       const key = `${subject}\u0000${writer.parsed.canonical}`;
-      if (ids.has(topic) || pending.has(key)) return;
-      pending.set(key, Promise.resolve(this.catalog.idFor(subject, writer.parsed)).then((id) => ids.set(topic, id)));
+      if (ids.has(slot) || pending.has(key)) return;
+      pending.set(key, Promise.resolve(this.catalog.idFor(subject, writer.parsed)).then((id) => ids.set(slot, id)));
     };
     for (const r of records) {
       need(r.topic, "key", r.key, r.keySchema);
-      need(r.topic, "value", r.value, r.valueSchema);
+      need(r.topic, "value", r.value, r.valueSchema, r.valueSubject);
     }
     await Promise.all(pending.values());
   }

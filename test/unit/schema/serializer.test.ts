@@ -94,6 +94,19 @@ describe("the Avro serializer and deserializer", () => {
     expect(await registry.subjects()).toEqual(["a-key", "a-value", "b-key", "b-value"]);
   });
 
+  it("registers a value under the subject its record names, so one topic can carry several record types", async () => {
+    const { serializer, registry } = await setup();
+    const other = { type: "record", name: "Shipped", namespace: "t", fields: [{ name: "at", type: "string" }] } as AvroSchema;
+    const [created, shipped, again] = await serializer.serialize([
+      { ...change(1n, "orders"), valueSubject: "orders-t.Value" },
+      { topic: "orders", key: { id: 1n }, keySchema, value: { at: "now" }, valueSchema: other, valueSubject: "orders-t.Shipped" },
+      { ...change(2n, "orders"), valueSubject: "orders-t.Value" },
+    ]);
+    expect(await registry.subjects()).toEqual(["orders-key", "orders-t.Shipped", "orders-t.Value"]);
+    expect(created!.value!.readInt32BE(1)).toBe(again!.value!.readInt32BE(1));
+    expect(shipped!.value!.readInt32BE(1)).toBe((await registry.lookup("orders-t.Shipped", JSON.stringify(other)))!.id);
+  });
+
   it("passes tombstones and null keys through as null", async () => {
     const { serializer } = await setup();
     const [tombstone, keyless] = await serializer.serialize([

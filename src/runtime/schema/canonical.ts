@@ -6,7 +6,8 @@
  * decimal(12,4) would be "the same schema" and share an id while their bytes mean different
  * numbers. So our form is the PCF plus what changes a value's meaning or its resolution:
  * logicalType, precision, scale, connect.name, connect.parameters (the source column type the
- * sinks rebuild tables from), field defaults and the original column name of a renamed field.
+ * sinks rebuild tables from), field defaults, the original column name of a renamed field, and
+ * whether a field was masked or hashed.
  */
 import { createHash } from "node:crypto";
 import type { Type } from "avsc";
@@ -19,6 +20,11 @@ const NAMED = new Set(["record", "error", "enum", "fixed"]);
 const KEPT_TYPE_ATTRIBUTES = ["logicalType", "precision", "scale", "connect.name", "connect.parameters"] as const;
 /** The SQL column a field stands for when its name had to change to be a valid Avro name. */
 export const COLUMN_ATTRIBUTE = "liberator.column";
+/**
+ * Field facts that change what a value means: the original column name, and whether it was masked
+ * or hashed (a string column published in clear and the same column hashed must not share an id).
+ */
+const KEPT_FIELD_ATTRIBUTES = [COLUMN_ATTRIBUTE, "liberator.pii"] as const;
 
 /** JSON with object keys sorted: defaults and parameters compare by content, not by key order. */
 function stableJson(value: unknown): string {
@@ -64,7 +70,9 @@ function write(schema: unknown, namespace: string | undefined): string {
       const fields = (s.fields as Record<string, unknown>[]).map((f) => {
         let field = `{"name":${JSON.stringify(f.name)},"type":${write(f.type, inner)}`;
         if (f.default !== undefined) field += `,"default":${stableJson(f.default)}`;
-        if (f[COLUMN_ATTRIBUTE] !== undefined) field += `,${JSON.stringify(COLUMN_ATTRIBUTE)}:${JSON.stringify(f[COLUMN_ATTRIBUTE])}`;
+        for (const attr of KEPT_FIELD_ATTRIBUTES) {
+          if (f[attr] !== undefined) field += `,${JSON.stringify(attr)}:${JSON.stringify(f[attr])}`;
+        }
         return `${field}}`;
       });
       body += `,"fields":[${fields.join(",")}]`;

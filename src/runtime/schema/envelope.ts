@@ -5,6 +5,7 @@
 import type { AvroSchema, Op } from "../connector.js";
 import { PreconditionError } from "../errors.js";
 import type { StreamDescription } from "../registry.js";
+import { applyColumnPolicy, type ColumnPolicy } from "./column-policy.js";
 import { avroName, mapColumn, type ColumnInfo, type MapOptions, type MappedColumn } from "./mapping.js";
 
 const optional = (type: unknown) => ({ type: ["null", type], default: null });
@@ -86,6 +87,10 @@ export interface TableStreamOptions {
   /** Key columns for a table without a primary key; none (and no primary key) means a null key. */
   keyColumns?: readonly string[];
   mapping?: MapOptions;
+  /** Columns left out, masked or hashed (column-policy.ts). */
+  columns?: ColumnPolicy;
+  /** The HMAC secret for hashed columns. */
+  hashKey?: string;
 }
 
 /** One table's stream: its schemas and the converters from driver rows. */
@@ -102,7 +107,9 @@ export interface TableStream extends StreamDescription {
 
 export function tableStream(table: { columns: readonly ColumnInfo[]; primaryKey: readonly string[] }, options: TableStreamOptions): TableStream {
   const namespace = (options.namespace ?? options.topic).split(".").map(avroName).join(".");
-  const columns = table.columns.map((c) => mapColumn(c, options.mapping));
+  const keyNames = table.primaryKey.length > 0 ? table.primaryKey : (options.keyColumns ?? []);
+  const mapped = table.columns.map((c) => mapColumn(c, options.mapping));
+  const columns = applyColumnPolicy(mapped, keyNames, options.columns, options.hashKey, options.topic);
   const names = new Map<string, string>();
   for (const c of columns) {
     const other = names.get(c.field.name);
@@ -113,7 +120,6 @@ export function tableStream(table: { columns: readonly ColumnInfo[]; primaryKey:
     }
     names.set(c.field.name, c.column);
   }
-  const keyNames = table.primaryKey.length > 0 ? table.primaryKey : (options.keyColumns ?? []);
   const key = keyNames.map((name) => {
     const column = columns.find((c) => c.column === name);
     if (!column) throw new PreconditionError("SCHEMA_KEY_COLUMN_MISSING", `key column "${name}" is not a column of the table`);

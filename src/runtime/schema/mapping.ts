@@ -67,7 +67,10 @@ export interface AvroField {
   name: string;
   type: AvroTypeSchema;
   default?: unknown;
+  doc?: string;
   [COLUMN_ATTRIBUTE]?: string;
+  /** Our own field properties (`liberator.pii`, stream metadata). */
+  [property: `liberator.${string}`]: unknown;
 }
 
 export interface MappedColumn {

@@ -133,6 +133,12 @@ export interface ConnectorMetrics {
 export interface SchemaGate {
   /** Throws SchemaIncompatibleError naming the subject, field and rule. */
   check(subject: string, schema: AvroSchema): Promise<void>;
+  /**
+   * A schema registered under `subject` (its latest version by default), for sources that take
+   * their schemas from the registry (outbox event types). SCHEMA_SUBJECT_NOT_FOUND or
+   * SCHEMA_VERSION_NOT_FOUND when there is none. Optional: test contexts may leave it out.
+   */
+  registered?(subject: string, version?: number | "latest"): Promise<AvroSchema>;
 }
 
 interface ConnectorContextBase {

@@ -1,4 +1,5 @@
 import type { AvroSchema, SchemaGate } from "../connector.js";
+import { parseSchema } from "./canonical.js";
 import type { SchemaCatalog } from "./catalog.js";
 
 /**
@@ -9,5 +10,8 @@ import type { SchemaCatalog } from "./catalog.js";
 export function createSchemaGate(catalog: SchemaCatalog): SchemaGate {
   return {
     check: (subject: string, schema: AvroSchema) => catalog.check(subject, catalog.parsed(schema)),
+    // through the catalog, so asking again gives the same schema object (the serializer caches by it)
+    registered: async (subject: string, version: number | "latest" = "latest") =>
+      catalog.parsed(parseSchema((await catalog.registry.version(subject, version)).schema).schema).schema,
   };
 }

@@ -175,4 +175,13 @@ describe("the Avro serializer and deserializer", () => {
     await gate.check("shop.orders-value", optional);
     expect(await registry.versions("shop.orders-value")).toEqual([1]);
   });
+
+  it("lets a source take a registered schema from its subject, the same object every time", async () => {
+    const { gate, registry } = await setup();
+    await registry.register("events.Created", JSON.stringify(valueSchema));
+    const taken = await gate.registered!("events.Created");
+    expect(avroType(taken).isValid(change(1n).value)).toBe(true);
+    expect(await gate.registered!("events.Created", 1)).toBe(taken);
+    await expect(gate.registered!("events.Missing")).rejects.toMatchObject({ code: "SCHEMA_SUBJECT_NOT_FOUND" });
+  });
 });

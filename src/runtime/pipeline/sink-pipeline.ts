@@ -12,6 +12,11 @@ import type { PipelineEnd } from "./source-pipeline.js";
 
 const tp = (topic: string, partition: number) => `${topic}:${partition}`;
 
+/** The consumer group of a sink; its commits are what consumer-lag tools read. */
+export const sinkGroupId = (connector: string) => `liberator-${connector}`;
+
+const positionOf = (next: Map<string, bigint>) => Object.fromEntries([...next].map(([k, v]) => [k, v.toString()]));
+
 /** A decoded record that keeps the Kafka message it came from, for dead letters. */
 type DecodedRecord = SinkRecord & { raw: KafkaMessage };
 
@@ -36,11 +41,11 @@ export async function runSinkPipeline(connector: ConnectorConfig, control: Pipel
     await sink.open();
     const next = new Map<string, bigint>();
     for (const o of await sink.offsets(topics)) next.set(tp(o.topic, o.partition), BigInt(o.offset));
-    control.onOpened(Object.fromEntries([...next].map(([k, v]) => [k, v.toString()])), sink);
+    control.onOpened(positionOf(next), sink);
 
     const writer = new BatchWriter(sink, connector, schemas.deserializer, deadLetters, log, control.signal);
     consumer = kafka.consumer({
-      groupId: `liberator-${connector.name}`,
+      groupId: sinkGroupId(connector.name),
       readUncommitted: false,
       maxWaitTimeInMs: 200,
       allowAutoTopicCreation: false,
@@ -52,6 +57,7 @@ export async function runSinkPipeline(connector: ConnectorConfig, control: Pipel
       consumer!.on(consumer!.events.CRASH, ({ payload }) => reject(payload.error));
       writer.onFailure = reject;
     });
+    writer.onWritten = (records) => control.onCommitted(positionOf(next), records);
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       // synchronous on purpose: kafkajs applies seeks made here before its first fetch
       for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
@@ -61,9 +67,6 @@ export async function runSinkPipeline(connector: ConnectorConfig, control: Pipel
         }
       }
       log.info({ assignment: payload.memberAssignment }, "partitions assigned; reading from the offsets stored in the target");
-    });
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      worker.metrics.consumerLag.set({ connector: connector.name, topic: payload.topic, partition: String(payload.partition) }, Number(payload.offsetLag));
     });
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });
@@ -93,6 +96,8 @@ export async function runSinkPipeline(connector: ConnectorConfig, control: Pipel
 class BatchWriter {
   failed = false;
   onFailure: (err: unknown) => void = () => undefined;
+  /** After each chunk is in the target with its offsets. */
+  onWritten: (records: number) => void = () => undefined;
   private readonly maxRecords: number;
 
   constructor(
@@ -119,9 +124,11 @@ class BatchWriter {
         const last = chunk[chunk.length - 1]!.offset;
         next.set(key, BigInt(last) + 1n);
         payload.resolveOffset(last);
+        this.onWritten(chunk.length);
         await payload.heartbeat();
       }
-      if (fresh.length === 0 && batch.messages.length > 0) payload.resolveOffset(batch.lastOffset());
+      // past a trailing transaction marker too, so the group's committed offset (its lag) reaches the end
+      if (!this.signal.aborted && batch.messages.length > 0) payload.resolveOffset(batch.lastOffset());
     } catch (err) {
       this.failed = true;
       this.onFailure(err);

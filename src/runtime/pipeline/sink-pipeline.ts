@@ -2,7 +2,7 @@ import type { Consumer, EachBatchPayload, KafkaMessage } from "kafkajs";
 import type { Headers, Sink, SinkRecord, TopicPartitionOffset } from "../connector.js";
 import type { ConnectorConfig } from "../config/load.js";
 import type { PipelineControl } from "../connector-runner.js";
-import { DataError, FencedError, toLiberatorError, type LiberatorError } from "../errors.js";
+import { DataError, toLiberatorError, type LiberatorError } from "../errors.js";
 import { DeadLetterProducer, deadLetterMessage, deadLetterTopic } from "../kafka/dead-letter.js";
 import type { Logger } from "../log.js";
 import { retry } from "../retry.js";
@@ -140,18 +140,21 @@ class BatchWriter {
     for (const m of messages) {
       try {
         pending.push(await this.decode(topic, partition, m));
-      } catch (err) {
+      } catch (raw) {
+        // only a record that cannot be decoded is its own fault; a registry out of reach is not
+        const err = toLiberatorError(raw, this.connector.name);
+        if (!(err instanceof DataError)) throw err;
         // keep order: what came before the bad record is written first
         await this.write(topic, partition, pending, BigInt(m.offset));
         pending = [];
-        await this.reject(topic, partition, m, toLiberatorError(err, this.connector.name));
+        await this.reject(topic, partition, m, err);
         await this.write(topic, partition, [], BigInt(m.offset) + 1n);
       }
     }
     if (pending.length > 0) await this.write(topic, partition, pending, BigInt(messages[messages.length - 1]!.offset) + 1n);
   }
 
-  /** Writes records and the next offset; a data error is narrowed down by halves to the record that causes it. */
+  /** Writes records and the next offset; a DataError is narrowed down by halves to the record that causes it. */
   private async write(topic: string, partition: number, records: DecodedRecord[], nextOffset: bigint): Promise<void> {
     const offsets: TopicPartitionOffset[] = [{ topic, partition, offset: nextOffset.toString() }];
     try {
@@ -162,7 +165,9 @@ class BatchWriter {
       });
     } catch (raw) {
       const err = toLiberatorError(raw, this.connector.name);
-      if (err.retriable || err instanceof FencedError || records.length === 0) throw err;
+      // a missing table, a fenced epoch or a lost connection is no record's fault: narrowing them
+      // down would send every record of the stream to the dead-letter topic
+      if (!(err instanceof DataError) || records.length === 0) throw err;
       if (records.length === 1) {
         const record = records[0]!;
         await this.reject(topic, partition, record.raw, err);

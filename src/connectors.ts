@@ -3,6 +3,8 @@
  * file once, which registers every spec.
  */
 import { registerConnector } from "./runtime/registry.js";
+import { binlogSpec } from "./sources/binlog/index.js";
 import { generatorSpec } from "./sources/generator/index.js";
 
+registerConnector(binlogSpec);
 registerConnector(generatorSpec);

@@ -1,0 +1,219 @@
+/**
+ * The coordinator (Debezium's snapshot/streaming coordinator): checks the server, then runs the
+ * snapshot phase and the streaming phase in turn, and writes the phase into every position.
+ *
+ * Resuming a snapshot after a crash opens a new consistent read at a later point P1 than the one
+ * the copied rows stand at (P0). What changed between P0 and P1 is streamed first (every captured
+ * table: for rows already copied these are their next changes, for rows not yet copied their
+ * history up to P1), then the remaining chunks are read at P1 and streaming goes on from P1. No
+ * change is lost or doubled, and each key's records stay in commit order.
+ */
+import type { Connection } from "mysql2/promise";
+import type { ChangeRecord, ConnectorStatus, Json, Position, Source, SourceBatch, SourceContext } from "../../runtime/connector.js";
+import { mysqlConnect } from "../../runtime/db/mysql.js";
+import { PreconditionError } from "../../runtime/errors.js";
+import type { BinlogConfig } from "./config.js";
+import { splitTableName, tableFilter, type TableFilter } from "./filters.js";
+import { IncrementalSnapshot } from "./incremental-snapshot.js";
+import { compareCoordinates, describeCoordinates, parsePosition, type BinlogPosition, type IncrementalProgress, type SnapshotProgress } from "./position.js";
+import { failedCheck, preflightChecks } from "./preflight.js";
+import { SchemaHistory } from "./schema-history.js";
+import { capturedTables, checkStartPoint, gtidAt, logEnd, serverInfo, type ConsistentRead, type ServerInfo } from "./server.js";
+import { InitialSnapshot } from "./snapshot.js";
+import { StreamReader, type StreamStart } from "./stream.js";
+
+/** How long read() waits for a change before it hands back an empty batch (with the position it reached). */
+const IDLE_MS = 1000;
+
+type Phase =
+  | { kind: "snapshot"; snapshot: InitialSnapshot; point: ConsistentRead; progress: SnapshotProgress; catchUp: StreamReader | undefined; at: StreamStart }
+  | { kind: "stream"; stream: StreamReader | undefined; at: StreamStart }
+  | { kind: "done"; at: StreamStart };
+
+export class BinlogSource implements Source {
+  private conn: Connection | undefined;
+  private server!: ServerInfo;
+  private history!: SchemaHistory;
+  private readonly filter: TableFilter;
+  private phase: Phase | undefined;
+  private incremental: IncrementalSnapshot | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly config: BinlogConfig,
+    private readonly ctx: SourceContext,
+  ) {
+    this.filter = tableFilter(config.include, config.exclude);
+  }
+
+  async open(position: Position | null): Promise<void> {
+    this.conn = await mysqlConnect(this.config.connection, this.ctx.connector);
+    this.server = await serverInfo(this.conn);
+    const checks = await preflightChecks(this.config, this.conn, this.server);
+    for (const c of checks) if (!c.ok && c.severity === "warning") this.ctx.log.warn({ check: c.check, fix: c.fix }, c.message);
+    const failed = failedCheck(checks, this.ctx.connector);
+    if (failed) throw failed;
+
+    let stored = parsePosition(position);
+    if (stored) {
+      const problem = await checkStartPoint(this.conn, stored, stored.gtid, this.server.mariadb);
+      if (problem?.code === "BINLOG_POSITION_PURGED" && this.config.snapshot.mode === "when_needed") {
+        this.ctx.log.warn({ position: describeCoordinates(stored) }, `${problem.message}: copying the tables again (snapshot.mode: when_needed)`);
+        stored = null;
+      } else if (problem) {
+        throw problem;
+      }
+    }
+    this.history = new SchemaHistory(this.config, this.ctx, this.server.mariadb, stored?.schemas ?? {});
+    const mode = this.config.snapshot.mode;
+    if (!stored) {
+      if (mode === "never") await this.startStreamAtEnd();
+      else await this.startSnapshot(undefined, undefined);
+    } else if (stored.phase === "snapshot") {
+      await this.startSnapshot(stored.snapshot, { file: stored.file, pos: stored.pos, gtid: stored.gtid, row: stored.row });
+    } else {
+      const at = { file: stored.file, pos: stored.pos, gtid: stored.gtid, row: stored.row };
+      this.phase = mode === "initial_only" ? { kind: "done", at } : { kind: "stream", stream: undefined, at };
+      this.incremental = this.newIncremental(stored.incremental);
+    }
+    this.ctx.log.info({ phase: this.phase!.kind, at: describeCoordinates(this.phase!.at), server: this.server.version }, "binlog source open");
+  }
+
+  async read(): Promise<SourceBatch | null> {
+    const phase = this.phase!;
+    if (phase.kind === "done") return null;
+    if (phase.kind === "snapshot") return this.readSnapshot(phase);
+    return this.readStream(phase);
+  }
+
+  async ack(): Promise<void> {}
+
+  async command(name: string, args: Record<string, Json>): Promise<Json> {
+    if (name !== "snapshot") throw new PreconditionError("COMMAND_UNKNOWN", `the binlog source has no command "${name}"`, { fix: "use snapshot" });
+    const raw = args.tables ?? args.table;
+    const tables = (Array.isArray(raw) ? raw : [raw]).filter((t): t is string => typeof t === "string" && t.includes("."));
+    if (tables.length === 0) {
+      throw new PreconditionError("COMMAND_INVALID", 'snapshot needs { "table": "database.table" } or { "tables": [...] }', { fix: "liberator snapshot <connector> --table shop.orders" });
+    }
+    if (this.phase?.kind !== "stream" || !this.incremental) {
+      throw new PreconditionError("COMMAND_UNAVAILABLE", `an incremental snapshot needs the connector streaming (it is in its ${this.phase?.kind ?? "start"} phase)`, {
+        fix: "wait until the initial snapshot is done",
+      });
+    }
+    const queued = await this.incremental.request(this.conn!, tables);
+    return { queued };
+  }
+
+  status(): ConnectorStatus {
+    const phase = this.phase;
+    if (!phase) return { phase: "starting" };
+    const base: Record<string, Json> = { phase: phase.kind, position: describeCoordinates(phase.at), gtid: phase.at.gtid };
+    if (phase.kind === "snapshot") {
+      base.snapshot = { tables: phase.progress.tables.length, tablesDone: phase.progress.done, rows: phase.progress.rows, catchingUpTo: phase.catchUp ? describeCoordinates(phase.point.at) : null };
+    }
+    if (phase.kind === "stream" && phase.stream) base.stream = phase.stream.status();
+    if (this.incremental) base.incremental = this.incremental.status();
+    return base;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const phase = this.phase;
+    if (phase?.kind === "snapshot") {
+      await phase.catchUp?.stop();
+      await phase.snapshot.close();
+    }
+    if (phase?.kind === "stream") await phase.stream?.stop();
+    await this.incremental?.close();
+    await this.conn?.end().catch(() => undefined);
+  }
+
+  private newIncremental(progress: IncrementalProgress | null): IncrementalSnapshot {
+    return new IncrementalSnapshot(this.config, this.ctx, this.history, this.filter, this.server.mariadb, progress);
+  }
+
+  private async startStreamAtEnd(): Promise<void> {
+    const conn = this.conn!;
+    const end = await logEnd(conn);
+    // the columns' overrides as they are now: the stream starts now
+    for (const name of await capturedTables(conn, (db, t) => this.filter.captures(db, t))) {
+      const [database, table] = splitTableName(name);
+      await this.history.learn(conn, name, database, table);
+    }
+    this.phase = { kind: "stream", stream: undefined, at: { ...end, gtid: await gtidAt(conn, end, this.server.mariadb), row: 0 } };
+    this.incremental = this.newIncremental(null);
+  }
+
+  private async startSnapshot(progress: SnapshotProgress | undefined, resumeAt: StreamStart | undefined): Promise<void> {
+    const tables = progress ? progress.tables : await capturedTables(this.conn!, (db, t) => this.filter.captures(db, t));
+    const start = progress ?? { tables, done: 0, lastKey: null, rows: 0 };
+    const snapshot = new InitialSnapshot(this.config, this.ctx, this.history, this.server.mariadb, start);
+    const point = await snapshot.open();
+    const pointAt = { ...point.at, gtid: point.gtid, row: 0 };
+    let catchUp: StreamReader | undefined;
+    if (resumeAt && compareCoordinates(resumeAt, point.at) < 0) {
+      this.ctx.log.info({ from: describeCoordinates(resumeAt), to: describeCoordinates(point.at) }, "snapshot resumes: streaming the changes made since the copied rows first");
+      catchUp = this.newStream(resumeAt);
+      await catchUp.start();
+    }
+    this.phase = { kind: "snapshot", snapshot, point, progress: start, catchUp, at: catchUp ? resumeAt! : pointAt };
+    this.ctx.log.info({ tables: tables.length, at: describeCoordinates(point.at), resumed: progress !== undefined }, "snapshot started");
+  }
+
+  private newStream(at: StreamStart): StreamReader {
+    return new StreamReader(this.config, this.ctx, this.conn!, this.filter, this.history, this.server.mariadb, at);
+  }
+
+  private async readSnapshot(phase: Extract<Phase, { kind: "snapshot" }>): Promise<SourceBatch> {
+    if (phase.catchUp) {
+      const batch = await phase.catchUp.read(IDLE_MS, phase.point.at);
+      phase.at = batch.at;
+      if (batch.reached) {
+        await phase.catchUp.stop();
+        phase.catchUp = undefined;
+        phase.at = { ...phase.point.at, gtid: phase.point.gtid, row: 0 };
+        this.ctx.log.info({ at: describeCoordinates(phase.at) }, "snapshot caught up: copying the remaining rows");
+      }
+      return { records: batch.records, position: this.snapshotPosition(phase) };
+    }
+    if (this.ctx.signal.aborted) return { records: [], position: this.snapshotPosition(phase) };
+    const chunk = await phase.snapshot.next();
+    if (chunk === null) {
+      await phase.snapshot.close();
+      this.ctx.log.info({ tables: phase.progress.tables.length, rows: phase.progress.rows, at: describeCoordinates(phase.at) }, "snapshot done");
+      const done = this.config.snapshot.mode === "initial_only";
+      this.phase = done ? { kind: "done", at: phase.at } : { kind: "stream", stream: undefined, at: phase.at };
+      if (!done) this.incremental = this.newIncremental(null);
+      return { records: [], position: this.streamPosition(phase.at) };
+    }
+    phase.progress = chunk.progress;
+    return { records: chunk.records, position: this.snapshotPosition(phase) };
+  }
+
+  private async readStream(phase: Extract<Phase, { kind: "stream" }>): Promise<SourceBatch> {
+    if (!phase.stream) {
+      phase.stream = this.newStream(phase.at);
+      await phase.stream.start();
+    }
+    const chunk = this.ctx.signal.aborted ? undefined : await this.incremental!.next();
+    const batch = await phase.stream.read(IDLE_MS, chunk?.at);
+    phase.at = batch.at;
+    let records: ChangeRecord[] = batch.records;
+    if (chunk && batch.reached) {
+      records = records.length === 0 ? chunk.records : [...records, ...chunk.records];
+      this.incremental!.produced();
+    }
+    return { records, position: this.streamPosition(phase.at) };
+  }
+
+  private snapshotPosition(phase: Extract<Phase, { kind: "snapshot" }>): Position {
+    const p: BinlogPosition = { phase: "snapshot", file: phase.at.file, pos: phase.at.pos, gtid: phase.at.gtid, row: phase.at.row, snapshot: phase.progress, schemas: this.history.forPosition() };
+    return p as unknown as Position;
+  }
+
+  private streamPosition(at: StreamStart): Position {
+    const p: BinlogPosition = { phase: "stream", file: at.file, pos: at.pos, gtid: at.gtid, row: at.row, incremental: this.incremental?.committed ?? null, schemas: this.history.forPosition() };
+    return p as unknown as Position;
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Reading a table in primary-key order, one chunk at a time: `WHERE key > last ORDER BY key
+ * LIMIT n`, so each chunk is an index range scan and a restart continues after the last key
+ * committed. A table without a primary key is read with LIMIT/OFFSET inside one consistent
+ * read (a restart then reads it again from its start).
+ */
+import type { Connection } from "mysql2/promise";
+import type { Json } from "../../runtime/connector.js";
+import { decodeKey, encodeKey } from "./position.js";
+import type { CapturedTable } from "./schema-history.js";
+
+const quote = (name: string) => `\`${name.replace(/`/g, "``")}\``;
+
+export interface Chunk {
+  rows: Record<string, unknown>[];
+  /** The key of the last row (or, without a primary key, the rows read so far as [n]); null when empty. */
+  lastKey: Json[] | null;
+  /** Fewer rows than asked: the table has no more. */
+  last: boolean;
+}
+
+/** The key predicate for composite keys: (a > ?) OR (a = ? AND b > ?) … — indexable on every server. */
+function after(key: readonly string[]): string {
+  return key
+    .map((_, i) => `(${[...key.slice(0, i).map((k) => `${quote(k)} = ?`), `${quote(key[i]!)} > ?`].join(" AND ")})`)
+    .join(" OR ");
+}
+
+function afterParams(values: readonly unknown[]): unknown[] {
+  return values.flatMap((_, i) => values.slice(0, i + 1));
+}
+
+export async function readChunk(conn: Connection, t: CapturedTable, lastKey: Json[] | null, size: number): Promise<Chunk> {
+  const key = t.layout.primaryKey;
+  const select = t.stream.columns.map((c) => `${c.select(quote(c.column))} AS ${quote(c.column)}`);
+  const from = `${quote(t.database)}.${quote(t.table)}`;
+  let sql: string;
+  let params: unknown[] = [];
+  if (key.length > 0) {
+    const where = lastKey ? ` WHERE ${after(key)}` : "";
+    params = lastKey ? afterParams(decodeKey(lastKey)) : [];
+    sql = `SELECT ${select.join(", ")} FROM ${from}${where} ORDER BY ${key.map(quote).join(", ")} LIMIT ${size}`;
+  } else {
+    const offset = lastKey ? Number(lastKey[0]) : 0;
+    sql = `SELECT ${select.join(", ")} FROM ${from} LIMIT ${size} OFFSET ${offset}`;
+  }
+  const [result] = await conn.query(sql, params);
+  const rows = result as Record<string, unknown>[];
+  const lastRow = rows[rows.length - 1];
+  let next: Json[] | null = lastKey;
+  if (lastRow) {
+    // the driver's values of the key (a column policy never replaces a key column's driver value)
+    next = key.length > 0 ? encodeKey(key.map((k) => lastRow[k])) : [(lastKey ? Number(lastKey[0]) : 0) + rows.length];
+  }
+  return { rows, lastKey: next, last: rows.length < size };
+}
+
+/** Rows information_schema estimates for a table (InnoDB's guess: progress, not correctness). */
+export async function estimateRows(conn: Connection, t: { database: string; table: string }): Promise<number> {
+  const [result] = await conn.query("SELECT TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?", [t.database, t.table]);
+  return Number((result as { n: unknown }[])[0]?.n ?? 0);
+}

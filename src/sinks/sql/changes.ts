@@ -1,0 +1,109 @@
+/**
+ * What a Kafka record asks of a table: records in the Debezium envelope are unwrapped (`after`
+ * for c/r/u, a delete by key for d, every row for t), a tombstone deletes its key, and any other
+ * record is a row as it is.
+ */
+import type { AvroSchema, SinkRecord } from "../../runtime/connector.js";
+import { DataError } from "../../runtime/errors.js";
+import { COLUMN_ATTRIBUTE } from "../../runtime/schema/canonical.js";
+import type { AvroField } from "../../runtime/schema/mapping.js";
+
+/** The fields of a row record, with the SQL column each stands for. */
+export interface RowSchema {
+  /** The record schema object itself: one identity per schema version (the deserializer caches them). */
+  readonly id: object;
+  readonly fields: readonly AvroField[];
+  readonly columns: readonly string[];
+}
+
+export type Change =
+  | { op: "upsert"; row: Record<string, unknown>; schema: RowSchema }
+  /** `image` is the row before the delete when the record has one (an envelope's `before`). */
+  | { op: "delete"; image: { row: Record<string, unknown>; schema: RowSchema } | undefined }
+  | { op: "truncate" };
+
+export interface Origin {
+  db: string | undefined;
+  table: string | undefined;
+}
+
+interface ValueSchemaInfo {
+  envelope: boolean;
+  row: RowSchema;
+}
+
+type RecordSchemaJson = { type: "record"; name?: string; fields: AvroField[] };
+
+const isRecordSchema = (s: unknown): s is RecordSchemaJson =>
+  typeof s === "object" && s !== null && !Array.isArray(s) && (s as { type?: unknown }).type === "record" && Array.isArray((s as { fields?: unknown }).fields);
+
+const ENVELOPE_FIELDS = ["before", "after", "op", "source"];
+
+const infos = new WeakMap<object, ValueSchemaInfo>();
+const keyInfos = new WeakMap<object, RowSchema>();
+
+export function rowSchemaOf(record: RecordSchemaJson): RowSchema {
+  return { id: record, fields: record.fields, columns: record.fields.map(columnOf) };
+}
+
+export function columnOf(field: AvroField): string {
+  return field[COLUMN_ATTRIBUTE] ?? field.name;
+}
+
+function valueInfo(schema: AvroSchema, topic: string): ValueSchemaInfo {
+  let info = infos.get(schema as object);
+  if (info) return info;
+  if (!isRecordSchema(schema)) {
+    throw new DataError("SINK_RECORD_NOT_A_ROW", `records of topic ${topic} hold ${JSON.stringify((schema as { type?: unknown }).type ?? schema)}, not a row (an Avro record)`, {
+      fix: "point the sql sink at topics of rows or change events",
+    });
+  }
+  const names = new Set(schema.fields.map((f) => f.name));
+  if (ENVELOPE_FIELDS.every((n) => names.has(n))) {
+    // tableStream defines the row record in `before` and names it in `after`; Debezium may do either
+    const branches = schema.fields.filter((f) => f.name === "before" || f.name === "after").flatMap((f) => (Array.isArray(f.type) ? f.type : [f.type]));
+    const row = branches.find(isRecordSchema);
+    if (!row) throw new DataError("SINK_RECORD_NOT_A_ROW", `the change events of topic ${topic} carry no row record in before/after`);
+    info = { envelope: true, row: rowSchemaOf(row) };
+  } else {
+    info = { envelope: false, row: rowSchemaOf(schema) };
+  }
+  infos.set(schema, info);
+  return info;
+}
+
+/** The key record's fields as a row schema, when the key is a record. */
+export function keySchemaOf(record: SinkRecord): RowSchema | undefined {
+  const schema = record.keySchema;
+  if (!isRecordSchema(schema)) return undefined;
+  let info = keyInfos.get(schema);
+  if (!info) keyInfos.set(schema, (info = rowSchemaOf(schema)));
+  return info;
+}
+
+/** What the record asks, and where it came from (the envelope's source.db and source.table). */
+export function changeOf(record: SinkRecord): { change: Change; origin: Origin | undefined } {
+  if (record.value === null || record.value === undefined) return { change: { op: "delete", image: undefined }, origin: undefined };
+  const info = valueInfo(record.valueSchema!, record.topic);
+  const value = record.value as Record<string, unknown>;
+  if (!info.envelope) return { change: { op: "upsert", row: value, schema: info.row }, origin: undefined };
+  const source = value.source as { db?: unknown; table?: unknown } | null | undefined;
+  const origin: Origin = {
+    db: typeof source?.db === "string" ? source.db : undefined,
+    table: typeof source?.table === "string" ? source.table : undefined,
+  };
+  const op = value.op;
+  switch (op) {
+    case "c":
+    case "r":
+    case "u":
+      if (!value.after) throw new DataError("SINK_RECORD_INVALID", `a change event with op "${op}" has no "after" row`);
+      return { change: { op: "upsert", row: value.after as Record<string, unknown>, schema: info.row }, origin };
+    case "d":
+      return { change: { op: "delete", image: value.before ? { row: value.before as Record<string, unknown>, schema: info.row } : undefined }, origin };
+    case "t":
+      return { change: { op: "truncate" }, origin };
+    default:
+      throw new DataError("SINK_RECORD_INVALID", `a change event has op ${JSON.stringify(op)}; expected c, r, u, d or t`);
+  }
+}

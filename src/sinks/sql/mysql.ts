@@ -1,0 +1,247 @@
+/**
+ * MySQL/MariaDB as a sink target. Rows go in prepared multi-row statements (FACTS-sql.md: the
+ * fastest method on one connection, 184–213k rows/s), `INSERT … ON DUPLICATE KEY UPDATE` for
+ * upserts. Statements hold a power-of-two number of rows, so a connection prepares a handful of
+ * texts per table instead of one per batch size.
+ */
+import type { Connection } from "mysql2/promise";
+import type { DatabaseConnection } from "../../runtime/config/fields.js";
+import { mysqlConnect } from "../../runtime/db/mysql.js";
+import { ConnectionError, DataError, LiberatorError, PreconditionError, toLiberatorError } from "../../runtime/errors.js";
+import { describeMysqlTable } from "../../runtime/schema/introspect.js";
+import type { AvroField } from "../../runtime/schema/mapping.js";
+import { avroToSqlType } from "../../runtime/schema/to-sql.js";
+import { chunkRows } from "./chunks.js";
+import type { KeySet, Row, RowSet, SqlTarget, TableRef, TargetTable } from "./target.js";
+
+/**
+ * Strict: a value the column cannot hold is an error, never a silent truncation or clipping.
+ * NO_AUTO_VALUE_ON_ZERO: a row whose AUTO_INCREMENT column is 0 keeps 0.
+ */
+const SESSION_SQL_MODE = "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'";
+
+/** A prepared statement takes at most 65,535 parameters. */
+const MAX_PARAMS = 65_535;
+const MAX_ROWS = 4096;
+
+const UNIQUE_KEYS = `
+  SELECT INDEX_NAME AS name, COLUMN_NAME AS col FROM information_schema.STATISTICS
+  WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0
+  ORDER BY INDEX_NAME, SEQ_IN_INDEX`;
+
+const RETRIABLE_ERRNOS = new Set([
+  1040, // too many connections
+  1053, // server shutdown in progress
+  1205, // lock wait timeout
+  1213, // deadlock
+  1317, // query interrupted
+  1927, // connection killed (MariaDB)
+  2006, // server has gone away
+  2013, // lost connection during query
+  4031, // disconnected by the server for inactivity
+]);
+
+const DATA_ERRNOS = new Set([
+  1048, // column cannot be null
+  1062, // duplicate entry
+  1264, // out of range
+  1265, // data truncated
+  1292, // incorrect value
+  1366, // incorrect value for the column (e.g. a character the charset lacks)
+  1367, // illegal value
+  1406, // data too long
+  1411, // incorrect value for a function
+  1451, // a row referencing it exists (foreign key)
+  1452, // no referenced row (foreign key)
+  1690, // value out of range
+  3140, // invalid JSON text
+  3819, // check constraint (MySQL)
+  4025, // check constraint (MariaDB)
+]);
+
+const TABLE_ERRNOS = new Set([
+  1054, // unknown column
+  1146, // no such table
+  1364, // a column without a default that the stream does not fill
+]);
+
+export const quoteMysql = (name: string): string => `\`${name.replace(/`/g, "``")}\``;
+
+export class MysqlTarget implements SqlTarget {
+  readonly dialect = "mysql" as const;
+  readonly where: string;
+  private connection: Connection | undefined;
+  private readonly statements = new Map<string, string>();
+
+  constructor(
+    private readonly conn: DatabaseConnection,
+    private readonly connector: string,
+    private readonly maxStatementBytes: number,
+  ) {
+    this.where = `MySQL/MariaDB at ${conn.host}:${conn.port}/${conn.database ?? ""}`;
+  }
+
+  async connect(): Promise<void> {
+    const connection = await mysqlConnect(this.conn, this.connector);
+    // a fatal error with no query pending is emitted: without a listener it would end the process
+    connection.on("error", () => undefined);
+    await connection.query(SESSION_SQL_MODE);
+    this.connection = connection;
+  }
+
+  async close(): Promise<void> {
+    const connection = this.connection;
+    this.connection = undefined;
+    if (connection) await connection.end().catch(() => connection.destroy());
+  }
+
+  async query(sql: string, params: unknown[] = []): Promise<Row[]> {
+    const [rows] = await this.open().query(sql, params);
+    return Array.isArray(rows) ? (rows as Row[]) : [];
+  }
+
+  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    const connection = this.open();
+    await connection.query("START TRANSACTION");
+    try {
+      const result = await fn();
+      await connection.query("COMMIT");
+      return result;
+    } catch (err) {
+      await connection.query("ROLLBACK").catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async describe(ref: TableRef): Promise<TargetTable | undefined> {
+    const schema = ref.schema ?? this.conn.database!;
+    const table = await describeMysqlTable(this.open(), schema, ref.name);
+    if (table.columns.length === 0) return undefined;
+    const indexes = new Map<string, string[]>();
+    for (const r of await this.query(UNIQUE_KEYS, [schema, ref.name])) {
+      const name = String(r.name);
+      indexes.set(name, [...(indexes.get(name) ?? []), String(r.col)]);
+    }
+    return { ref: { schema, name: ref.name }, ...table, uniqueKeys: [...indexes.values()] };
+  }
+
+  quoteTable(ref: TableRef): string {
+    return ref.schema ? `${quoteMysql(ref.schema)}.${quoteMysql(ref.name)}` : quoteMysql(ref.name);
+  }
+
+  placeholders(sql: string): string {
+    return sql;
+  }
+
+  /** A key column cannot be TEXT or BLOB in InnoDB: the longest VARCHAR/VARBINARY an index holds stands in. */
+  columnType(field: AvroField, isKey: boolean): string {
+    const type = avroToSqlType(field, "mysql");
+    if (!isKey) return type;
+    return type.replace(/^(TINY|MEDIUM|LONG)?TEXT\b/i, "VARCHAR(768)").replace(/^(TINY|MEDIUM|LONG)?BLOB\b/i, "VARBINARY(3072)");
+  }
+
+  createTableSql(ref: TableRef, columns: { name: string; type: string }[], key: readonly string[]): string {
+    const defs = columns.map((c) => `${quoteMysql(c.name)} ${c.type}`);
+    if (key.length > 0) defs.push(`PRIMARY KEY (${key.map(quoteMysql).join(", ")})`);
+    // binary collation: text compares and sorts exactly, so "a" and "A" are two keys as at the source
+    return `CREATE TABLE ${this.quoteTable(ref)} (${defs.join(", ")}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;
+  }
+
+  addColumnSql(ref: TableRef, column: string, type: string): string {
+    return `ALTER TABLE ${this.quoteTable(ref)} ADD COLUMN ${quoteMysql(column)} ${type}`;
+  }
+
+  alterColumnTypeSql(ref: TableRef, column: string, type: string): string {
+    return `ALTER TABLE ${this.quoteTable(ref)} MODIFY COLUMN ${quoteMysql(column)} ${type}`;
+  }
+
+  addPrimaryKeySql(ref: TableRef, key: readonly string[]): string {
+    return `ALTER TABLE ${this.quoteTable(ref)} ADD PRIMARY KEY (${key.map(quoteMysql).join(", ")})`;
+  }
+
+  async insert(set: RowSet, conflict: "error" | "update"): Promise<void> {
+    const { columns, keyColumns } = set;
+    const row = `(${columns.map(() => "?").join(", ")})`;
+    const head = `INSERT INTO ${this.quoteTable(set.table.ref)} (${columns.map(quoteMysql).join(", ")}) VALUES `;
+    let tail = "";
+    if (conflict === "update") {
+      const others = columns.filter((c) => !keyColumns.includes(c));
+      // VALUES(c) is the inserted value in both MySQL and MariaDB (MySQL 8.0.20+ warns, still supports it)
+      tail = ` ON DUPLICATE KEY UPDATE ${(others.length > 0 ? others : keyColumns.slice(0, 1)).map((c) => `${quoteMysql(c)} = VALUES(${quoteMysql(c)})`).join(", ")}`;
+    }
+    await this.runRows(`${head}|${tail}`, (n) => `${head}${Array.from({ length: n }, () => row).join(", ")}${tail}`, set.rows, columns.length);
+  }
+
+  async update(set: RowSet): Promise<void> {
+    const { columns, keyColumns } = set;
+    const others = columns.filter((c) => !keyColumns.includes(c));
+    if (others.length === 0) return;
+    const sql =
+      `UPDATE ${this.quoteTable(set.table.ref)} SET ${others.map((c) => `${quoteMysql(c)} = ?`).join(", ")} ` +
+      `WHERE ${keyColumns.map((c) => `${quoteMysql(c)} = ?`).join(" AND ")}`;
+    const valueAt = others.map((c) => columns.indexOf(c));
+    const keyAt = keyColumns.map((c) => columns.indexOf(c));
+    const connection = this.open();
+    for (const r of set.rows) await connection.execute(sql, [...valueAt.map((i) => r[i]), ...keyAt.map((i) => r[i])] as never[]);
+  }
+
+  async delete(set: KeySet): Promise<void> {
+    const { keyColumns } = set;
+    const single = keyColumns.length === 1;
+    const head = `DELETE FROM ${this.quoteTable(set.table.ref)} WHERE ${single ? quoteMysql(keyColumns[0]!) : `(${keyColumns.map(quoteMysql).join(", ")})`} IN (`;
+    const one = single ? "?" : `(${keyColumns.map(() => "?").join(", ")})`;
+    await this.runRows(head, (n) => `${head}${Array.from({ length: n }, () => one).join(", ")})`, set.keys, keyColumns.length);
+  }
+
+  async deleteAll(table: TargetTable): Promise<void> {
+    await this.open().query(`DELETE FROM ${this.quoteTable(table.ref)}`);
+  }
+
+  classify(err: unknown, what: string): LiberatorError {
+    if (err instanceof LiberatorError) return err;
+    const e = err as Error & { errno?: number; code?: string; fatal?: boolean };
+    const errno = typeof e.errno === "number" ? e.errno : 0;
+    const message = `${what}: ${e.message}`;
+    const opts = { connector: this.connector, cause: err };
+    if (RETRIABLE_ERRNOS.has(errno) || e.fatal || /closed state|PROTOCOL_|ENQUEUE/i.test(`${e.code ?? ""} ${e.message}`)) {
+      return new ConnectionError(`${this.where}: ${message}`, opts);
+    }
+    if (DATA_ERRNOS.has(errno)) return new DataError("SINK_ROW_REFUSED", message, { ...opts, fix: "fix the record or the table's constraints" });
+    if (TABLE_ERRNOS.has(errno)) {
+      return new PreconditionError("SINK_TABLE_MISMATCH", message, { ...opts, fix: "make the table fit the stream (columns, types, key) or let autoCreate/autoEvolve manage it" });
+    }
+    return toLiberatorError(err, this.connector);
+  }
+
+  private open(): Connection {
+    if (!this.connection) throw new ConnectionError(`${this.where}: not connected`, { connector: this.connector });
+    return this.connection;
+  }
+
+  /**
+   * Executes `sql(n)` over the rows, n parameters-rows at a time: full statements of the largest
+   * power of two that fits, then the rest in falling powers of two.
+   */
+  private async runRows(cacheKey: string, sql: (n: number) => string, rows: unknown[][], width: number): Promise<void> {
+    const connection = this.open();
+    let limit = 1;
+    while (limit * 2 <= Math.min(MAX_ROWS, Math.floor(MAX_PARAMS / Math.max(width, 1)))) limit *= 2;
+    for (const slice of chunkRows(rows, limit, this.maxStatementBytes)) {
+      for (let i = 0; i < slice.length; ) {
+        let n = limit;
+        while (n > slice.length - i) n /= 2;
+        const params: unknown[] = [];
+        for (let r = i; r < i + n; r++) for (const v of slice[r]!) params.push(v);
+        await connection.execute(this.statement(cacheKey, n, sql), params as never[]);
+        i += n;
+      }
+    }
+  }
+
+  private statement(key: string, n: number, sql: (n: number) => string): string {
+    const id = `${n}|${key}`;
+    let text = this.statements.get(id);
+    if (!text) this.statements.set(id, (text = sql(n)));
+    return text;
+  }
+}

@@ -1,0 +1,107 @@
+import { performance } from "node:perf_hooks";
+import type { ConnectorStatus, Sink, SinkBatch, SinkContext, TopicPartitionOffset } from "../../runtime/connector.js";
+import type { SqlSinkConfig } from "./config.js";
+import { MysqlTarget } from "./mysql.js";
+import { OffsetsTable } from "./offsets-table.js";
+import { applyWrites, Planner } from "./plan.js";
+import { PostgresTarget } from "./postgres.js";
+import { parseTableName } from "./table-name.js";
+import { Tables } from "./tables.js";
+import type { SqlTarget } from "./target.js";
+
+export function createTarget(config: SqlSinkConfig, connector: string): SqlTarget {
+  return config.dialect === "postgres"
+    ? new PostgresTarget(config.connection, connector, config.maxStatementBytes)
+    : new MysqlTarget(config.connection, connector, config.maxStatementBytes);
+}
+
+/**
+ * Kafka → PostgreSQL or MySQL/MariaDB, exactly once: each batch's rows and the next offsets are
+ * written in one target transaction, fenced by the epoch this instance claimed at open().
+ */
+export class SqlSink implements Sink {
+  private readonly target: SqlTarget;
+  private readonly offsetsTable: OffsetsTable;
+  private readonly tables: Tables;
+  private readonly planner: Planner;
+  private epoch: bigint | undefined;
+  /** Set by a failure that may have cut the connection, or left a commit's outcome unknown. */
+  private broken = false;
+  private written = 0;
+
+  constructor(
+    private readonly config: SqlSinkConfig,
+    private readonly ctx: SinkContext,
+  ) {
+    this.target = createTarget(config, ctx.connector);
+    this.offsetsTable = new OffsetsTable(this.target, parseTableName(config.offsetsTable), ctx.connector);
+    this.tables = new Tables(this.target, config, ctx.log);
+    this.planner = new Planner(this.tables, config);
+  }
+
+  async open(): Promise<void> {
+    await this.target.connect();
+    await this.offsetsTable.create();
+    this.epoch = await this.offsetsTable.claim();
+    this.ctx.log.info({ epoch: this.epoch.toString(), target: this.target.where }, "sink opened: this instance owns the connector's offsets in the target");
+  }
+
+  offsets(topics: readonly string[]): Promise<TopicPartitionOffset[]> {
+    return this.offsetsTable.read(topics);
+  }
+
+  async write(batch: SinkBatch): Promise<void> {
+    const epoch = this.epoch;
+    if (epoch === undefined) throw new Error("write() before open()");
+    try {
+      if (this.broken) {
+        await this.recover();
+        if (await this.committed(batch.offsets)) return;
+      }
+      const writes = await this.planner.plan(batch.records);
+      const started = performance.now();
+      await this.target.transaction(async () => {
+        for (const w of writes) {
+          try {
+            await applyWrites(this.target, w, this.config.mode);
+          } catch (err) {
+            throw this.target.classify(err, `writing ${w.records} record(s) to table ${w.state.label}`);
+          }
+        }
+        await this.offsetsTable.commit(epoch, batch.offsets);
+      });
+      this.ctx.metrics.observe("commit", (performance.now() - started) / 1000);
+      for (const w of writes) this.ctx.metrics.recordsIn(w.state.label, w.records);
+      this.written += batch.records.length;
+    } catch (err) {
+      const e = this.target.classify(err, `writing a batch of ${batch.records.length} record(s)`);
+      // a dropped connection can take a COMMIT with it: the next attempt first asks the target
+      if (e.retriable) this.broken = true;
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.target.close();
+  }
+
+  status(): ConnectorStatus {
+    return { target: this.target.where, epoch: this.epoch?.toString() ?? null, tables: this.tables.names(), written: this.written };
+  }
+
+  private async recover(): Promise<void> {
+    await this.target.close();
+    await this.target.connect();
+    this.tables.reset();
+    this.broken = false;
+  }
+
+  /** Whether the target already holds offsets at or past the batch's: its commit went through. */
+  private async committed(offsets: readonly TopicPartitionOffset[]): Promise<boolean> {
+    const stored = await this.offsetsTable.read([...new Set(offsets.map((o) => o.topic))]);
+    return offsets.every((o) => {
+      const s = stored.find((x) => x.topic === o.topic && x.partition === o.partition);
+      return s !== undefined && BigInt(s.offset) >= BigInt(o.offset);
+    });
+  }
+}

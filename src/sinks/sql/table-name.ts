@@ -1,0 +1,25 @@
+import type { Origin } from "./changes.js";
+import type { TableRef } from "./target.js";
+
+const PLACEHOLDER = /\{(table|db|topic)\}/g;
+
+/**
+ * The target table of a record from the `table` pattern (see config.ts). {table} and {db} come
+ * from the envelope's source block, else from the topic's last two segments
+ * (`<prefix>.<db>.<table>`, DESIGN.md §3).
+ */
+export function resolveTable(pattern: string, topic: string, origin: Origin | undefined): TableRef {
+  const segments = topic.split(".");
+  const values: Record<string, string> = {
+    table: origin?.table ?? segments[segments.length - 1]!,
+    db: origin?.db ?? segments[segments.length - 2] ?? "",
+    topic: topic.replace(/[^A-Za-z0-9_]/g, "_"),
+  };
+  return parseTableName(pattern.replace(PLACEHOLDER, (_, name: string) => values[name]!));
+}
+
+/** "name" or "schema.name" (a PostgreSQL schema or a MySQL database). */
+export function parseTableName(name: string): TableRef {
+  const dot = name.indexOf(".");
+  return dot < 0 ? { name } : { schema: name.slice(0, dot), name: name.slice(dot + 1) };
+}

@@ -1,0 +1,176 @@
+/**
+ * The target tables as the sink knows them: described once, created or evolved when a new row
+ * schema arrives, and for each schema version a `Shape` that turns its rows into driver
+ * parameters. A steady stream does no schema work: shapes are found by schema identity.
+ */
+import { PreconditionError } from "../../runtime/errors.js";
+import type { Logger } from "../../runtime/log.js";
+import type { AvroField } from "../../runtime/schema/mapping.js";
+import { fieldType, toSqlParam } from "../../runtime/schema/to-sql.js";
+import type { RowSchema } from "./changes.js";
+import type { SqlSinkConfig } from "./config.js";
+import { addColumnsSql, createTableSql, hasUniqueKey, wideningsSql } from "./ddl.js";
+import type { SqlTarget, TableRef, TargetTable } from "./target.js";
+
+type Row = Record<string, unknown>;
+
+/** Reads key values out of rows of one schema: canonical (for folding) and as driver parameters. */
+export interface KeyReader {
+  canonical(row: Row): unknown[];
+  params(canonical: readonly unknown[]): unknown[];
+}
+
+/** One schema version of a table's rows, ready to write. */
+export interface Shape {
+  table: TargetTable;
+  columns: readonly string[];
+  /** The row as driver parameters, in `columns` order. */
+  params(row: Row): unknown[];
+  /** Undefined when the table has no key. */
+  key: KeyReader | undefined;
+}
+
+export class TableState {
+  table: TargetTable | undefined;
+  /** Decided at the first record: config, else the record key, else the table's primary key. */
+  keyColumns: string[] | undefined;
+  readonly shapes = new WeakMap<object, Shape>();
+  readonly keyReaders = new WeakMap<object, KeyReader | null>();
+
+  constructor(
+    readonly ref: TableRef,
+    readonly label: string,
+  ) {}
+}
+
+export class Tables {
+  private readonly states = new Map<string, TableState>();
+
+  constructor(
+    private readonly target: SqlTarget,
+    private readonly config: SqlSinkConfig,
+    private readonly log: Logger,
+  ) {}
+
+  /** The table's state, described from the database the first time. */
+  async state(ref: TableRef): Promise<TableState> {
+    const label = this.target.quoteTable(ref);
+    let state = this.states.get(label);
+    if (!state) {
+      state = new TableState(ref, label);
+      state.table = await this.target.describe(ref);
+      this.states.set(label, state);
+    }
+    return state;
+  }
+
+  names(): string[] {
+    return [...this.states.keys()];
+  }
+
+  /** Forget what was described: after a failed transaction a DDL statement may not have happened as we think. */
+  reset(): void {
+    this.states.clear();
+  }
+
+  /** Decides the key columns once per table. `recordKey` is the record key's schema, if a record. */
+  decideKey(state: TableState, recordKey: RowSchema | undefined): string[] {
+    state.keyColumns ??= this.config.keyColumns ?? (recordKey ? [...recordKey.columns] : (state.table?.primaryKey ?? []));
+    return state.keyColumns;
+  }
+
+  /** The shape of rows of `schema` in this table, creating or evolving the table first if needed. */
+  async shape(state: TableState, schema: RowSchema, recordKey: RowSchema | undefined): Promise<Shape> {
+    const known = state.shapes.get(schema.id);
+    if (known) return known;
+    const key = this.decideKey(state, recordKey);
+    await this.fit(state, schema, key);
+    const table = state.table!;
+    const converters = schema.fields.map((f) => converter(f, this.target.dialect));
+    const shape: Shape = {
+      table,
+      columns: schema.columns,
+      params: (row) => {
+        const out = new Array<unknown>(converters.length);
+        for (let i = 0; i < converters.length; i++) out[i] = converters[i]!(row[schema.fields[i]!.name]);
+        return out;
+      },
+      key: this.keyReader(state, schema) ?? undefined,
+    };
+    this.checkKey(state, table, key);
+    state.shapes.set(schema.id, shape);
+    return shape;
+  }
+
+  /** Reads the table's key columns from rows of `schema`; null when the schema lacks one of them. */
+  keyReader(state: TableState, schema: RowSchema): KeyReader | null {
+    const cached = state.keyReaders.get(schema.id);
+    if (cached !== undefined) return cached;
+    const key = state.keyColumns ?? [];
+    const at = key.map((c) => schema.columns.indexOf(c));
+    let reader: KeyReader | null = null;
+    if (key.length > 0 && at.every((i) => i >= 0)) {
+      const names = at.map((i) => schema.fields[i]!.name);
+      const converters = at.map((i) => converter(schema.fields[i]!, this.target.dialect));
+      reader = {
+        canonical: (row) => names.map((n) => row[n]),
+        params: (values) => values.map((v, i) => converters[i]!(v)),
+      };
+    }
+    state.keyReaders.set(schema.id, reader);
+    return reader;
+  }
+
+  /** Creates or evolves the table for `schema`, or stops with the DDL a person has to run. */
+  private async fit(state: TableState, schema: RowSchema, key: string[]): Promise<void> {
+    if (!state.table) {
+      const sql = createTableSql(this.target, state.ref, schema, key);
+      if (!this.config.autoCreate) {
+        throw new PreconditionError("SINK_TABLE_MISSING", `table ${state.label} does not exist in ${this.target.where}`, { fix: `create it (${sql}), or set autoCreate: true` });
+      }
+      await this.ddl(state, [sql], "created table");
+    }
+    const additions = addColumnsSql(this.target, state.table!, schema);
+    if (additions.length > 0) {
+      if (!this.config.autoEvolve) {
+        throw new PreconditionError("SINK_TABLE_COLUMNS_MISSING", `table ${state.label} lacks columns the stream has`, { fix: `run ${additions.join("; ")}, or set autoEvolve: true` });
+      }
+      await this.ddl(state, additions, "added columns");
+    }
+    const widenings = wideningsSql(this.target, state.table!, schema, key);
+    if (widenings.length > 0) {
+      throw new PreconditionError("SINK_TABLE_TOO_NARROW", `table ${state.label} has columns narrower than the stream's schema allows; changing a column's type rewrites the table, which the sink does not do on its own`, {
+        fix: `review and run: ${widenings.join("; ")}`,
+      });
+    }
+  }
+
+  private checkKey(state: TableState, table: TargetTable, key: string[]): void {
+    const { mode } = this.config;
+    if (key.length === 0) {
+      if (mode === "insert") return;
+      throw new PreconditionError("SINK_KEY_MISSING", `table ${state.label} has no key columns, which mode "${mode}" needs`, {
+        fix: "give the records a key, set keyColumns, or use mode: insert",
+      });
+    }
+    const missing = key.filter((k) => !table.columns.some((c) => c.name === k));
+    if (missing.length > 0) throw new PreconditionError("SINK_KEY_COLUMN_MISSING", `table ${state.label} has no column(s) ${missing.join(", ")} of its key`, { fix: "set keyColumns to columns of the table" });
+    if (mode === "upsert" && !hasUniqueKey(table, key)) {
+      throw new PreconditionError("SINK_KEY_NOT_UNIQUE", `table ${state.label} has no primary key or unique index on (${key.join(", ")}), so an upsert cannot find the row it replaces`, {
+        fix: `run ${this.target.addPrimaryKeySql(state.ref, key)} (or create a unique index on those columns)`,
+      });
+    }
+  }
+
+  private async ddl(state: TableState, statements: string[], what: string): Promise<void> {
+    for (const sql of statements) await this.target.query(sql);
+    state.table = await this.target.describe(state.ref);
+    this.log.info({ table: state.label, ddl: statements }, `${what} ${state.label}`);
+  }
+}
+
+/** Canonical value → driver parameter for one field, its null branch removed once. */
+function converter(field: AvroField, dialect: SqlTarget["dialect"]): (value: unknown) => unknown {
+  const bare = { type: fieldType(field).type } as Pick<AvroField, "type">;
+  return (value) => toSqlParam(value, bare, dialect);
+}

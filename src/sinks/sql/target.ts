@@ -1,0 +1,72 @@
+/**
+ * What the sql sink needs from a target database; postgres.ts and mysql.ts implement it. Each
+ * dialect owns its SQL spelling, its fastest multi-row statements and the classification of its
+ * errors; everything else (records, folding, DDL decisions, offsets, fencing) is shared.
+ */
+import type { LiberatorError } from "../../runtime/errors.js";
+import type { AvroField, ColumnInfo, Dialect } from "../../runtime/schema/mapping.js";
+
+/** A table; `schema` is the PostgreSQL schema or the MySQL database, the connection's own when absent. */
+export interface TableRef {
+  schema?: string | undefined;
+  name: string;
+}
+
+export interface TargetTable {
+  ref: TableRef;
+  columns: ColumnInfo[];
+  primaryKey: string[];
+  /** Column lists of the primary key and every unique index. */
+  uniqueKeys: string[][];
+}
+
+/** Rows for one table, all of the same columns, as driver parameters (toSqlParam) in column order. */
+export interface RowSet {
+  table: TargetTable;
+  columns: readonly string[];
+  keyColumns: readonly string[];
+  rows: unknown[][];
+}
+
+/** Keys of rows to delete, as driver parameters in `keyColumns` order. */
+export interface KeySet {
+  table: TargetTable;
+  keyColumns: readonly string[];
+  keys: unknown[][];
+}
+
+export type Row = Record<string, unknown>;
+
+export interface SqlTarget {
+  readonly dialect: Dialect;
+  /** "PostgreSQL at host:port/db", for messages. */
+  readonly where: string;
+  connect(): Promise<void>;
+  /** Safe to call twice. */
+  close(): Promise<void>;
+  /** Plain statements (offsets, DDL, introspection), outside or inside a transaction; rows by column name. */
+  query(sql: string, params?: unknown[]): Promise<Row[]>;
+  /** Runs `fn` in one transaction: committed if it resolves, rolled back if it throws. */
+  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  describe(ref: TableRef): Promise<TargetTable | undefined>;
+
+  quoteTable(ref: TableRef): string;
+  /** A `?`-style placeholder list turned into this dialect's own ($1, $2… for PostgreSQL). */
+  placeholders(sql: string): string;
+  /** The column type to create for a field (the schema layer's avroToSqlType, fit for a key where needed). */
+  columnType(field: AvroField, isKey: boolean): string;
+  createTableSql(ref: TableRef, columns: { name: string; type: string }[], key: readonly string[]): string;
+  addColumnSql(ref: TableRef, column: string, type: string): string;
+  alterColumnTypeSql(ref: TableRef, column: string, type: string): string;
+  addPrimaryKeySql(ref: TableRef, key: readonly string[]): string;
+
+  /** INSERT; `conflict: "update"` turns a key conflict into an update of the other columns (upsert). */
+  insert(rows: RowSet, conflict: "error" | "update"): Promise<void>;
+  /** UPDATE by key; rows without a match change nothing. */
+  update(rows: RowSet): Promise<void>;
+  delete(keys: KeySet): Promise<void>;
+  deleteAll(table: TargetTable): Promise<void>;
+
+  /** The error as Liberator sees it: retriable (connection, deadlock), DataError (the rows), or neither. */
+  classify(err: unknown, what: string): LiberatorError;
+}

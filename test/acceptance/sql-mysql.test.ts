@@ -1,0 +1,4 @@
+import { sqlSinkSuiteHarness } from "../integration/sinks/sql-fixture.js";
+import { sinkAcceptanceSuite } from "./sink-suite.js";
+
+sinkAcceptanceSuite(sqlSinkSuiteHarness("mysql"));

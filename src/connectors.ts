@@ -5,6 +5,8 @@
 import { registerConnector } from "./runtime/registry.js";
 import { binlogSpec } from "./sources/binlog/index.js";
 import { generatorSpec } from "./sources/generator/index.js";
+import { sqlSinkSpec } from "./sinks/sql/index.js";
 
 registerConnector(binlogSpec);
 registerConnector(generatorSpec);
+registerConnector(sqlSinkSpec);

@@ -1,0 +1,200 @@
+/**
+ * The outbox relay: the table itself is the cursor.
+ *
+ * Ids are handed out at INSERT and become visible at COMMIT, so they become visible out of order:
+ * a transaction that took id 10 may commit after the one that took id 11. A cursor `id > last`
+ * would pass 10 while it is invisible and never come back for it. Here nothing is skipped for
+ * good, because a row stays in the table until it is published: every read asks for the lowest
+ * unpublished ids, and a late row with a low id is simply among them on the next read.
+ *
+ * What must never happen is handing a row out twice while its batch is in flight. The runtime
+ * reads batch k+1 while it commits batch k, and deletes batch k's rows (ack) only after the
+ * commit. So read k+1 first reads ahead, only ids above batch k's highest (none of k's rows can
+ * be there), while k commits; then it waits for k's ack, after which k's rows are gone, and
+ * reads once more: the ids below batch k's highest (rows that committed late) and those above
+ * what it read ahead (rows that committed meanwhile). Rows between the two that committed after
+ * the read ahead wait for the next batch.
+ *
+ * Order per aggregate. Within a batch rows go out in id order, and batches commit in order, with
+ * key = aggregate id (one partition per aggregate). Events of one aggregate therefore arrive in
+ * the order of their ids, which is the order their transactions committed when the application
+ * serializes its transactions on the aggregate before it writes the event: updating (locking)
+ * the aggregate's row first, as a state change does. The late-row reads above keep that order:
+ * a row R that committed after the read ahead was not among the rows read ahead, and any event of
+ * R's aggregate that was read ahead committed before R, so it has a lower id. What the relay
+ * cannot know is commit order between transactions that took their ids in the other order
+ * without serializing: two transactions that insert events for one aggregate without locking it
+ * publish in id order, whatever order they committed in (docs/outbox.md, "Ordering").
+ *
+ * Exactly once. A batch's records and its position (the ids it published, as runs) commit in one
+ * Kafka transaction; the rows are deleted (or marked) after it. A crash before the commit leaves
+ * the rows to be read again; a crash after it leaves a position naming them, and open() finishes
+ * their cleanup before it reads anything.
+ */
+import type { Position, Source, SourceBatch, SourceContext } from "../../runtime/connector.js";
+import { ChangeEvents } from "./changes.js";
+import type { OutboxConfig } from "./config.js";
+import { notifyNames } from "./ddl.js";
+import { EventSchemas } from "./event-schemas.js";
+import { NotifyWaker } from "./notify.js";
+import { outboxTableName } from "./sql.js";
+import { EMPTY_POSITION, idsOf, parsePosition, sameRuns, toRuns, type IdRuns, type OutboxPosition } from "./position.js";
+import { EventRecords } from "./records.js";
+import { eventTime, Router } from "./routing.js";
+import { mergeRows, type OutboxRow, type OutboxTable } from "./table.js";
+import { MysqlOutboxTable } from "./table-mysql.js";
+import { PostgresOutboxTable } from "./table-postgres.js";
+import { AdaptivePoll, type Waker } from "./wake.js";
+
+interface InFlight {
+  /** The highest id of the batch. */
+  maxId: number;
+  runs: IdRuns;
+  acked: Promise<void>;
+  resolve(): void;
+}
+
+export class OutboxRelay implements Source {
+  private readonly router: Router;
+  private readonly schemas: EventSchemas;
+  private readonly closing = new AbortController();
+  /** Aborted when the connector stops or the relay closes: every wait ends. */
+  private readonly signal: AbortSignal;
+  private table: OutboxTable | undefined;
+  private waker: Waker | undefined;
+  private records: EventRecords | undefined;
+  /** The batch handed out and not acked yet. */
+  private inFlight: InFlight | undefined;
+  /** What the last batch handed out published. */
+  private position: OutboxPosition = EMPTY_POSITION;
+  private cleaned: IdRuns = [];
+  private published = 0;
+  private deadLettered = 0;
+
+  constructor(
+    private readonly config: OutboxConfig,
+    private readonly ctx: SourceContext,
+  ) {
+    this.router = new Router(config);
+    this.schemas = new EventSchemas(config, ctx.schemas);
+    this.signal = AbortSignal.any([ctx.signal, this.closing.signal]);
+  }
+
+  async open(position: Position | null): Promise<void> {
+    const start = parsePosition(position);
+    const name = outboxTableName(this.config);
+    const options = { name, columns: this.config.columns, extra: this.router.extraColumns, cleanup: this.config.cleanup, connector: this.ctx.connector };
+    const table = (this.table =
+      this.config.dialect === "postgres" ? await PostgresOutboxTable.open(this.config.connection, options) : await MysqlOutboxTable.open(this.config.connection, options));
+    await this.schemas.load();
+    this.records = new EventRecords(this.config, this.ctx, this.schemas, this.router, new ChangeEvents(table, this.config, this.ctx.connector), `${name.schema}.${name.table}`);
+    // the last committed batch is in Kafka: finish its cleanup before reading, or it goes out twice
+    await table.cleanup(idsOf(start.published));
+    this.position = start;
+    this.cleaned = start.published;
+    const poll = { min: this.config.minPollIntervalMs, max: this.config.pollIntervalMs };
+    const notify =
+      this.config.dialect === "postgres" && this.config.notify
+        ? await NotifyWaker.start(this.config.connection, name, notifyNames(this.config, name), poll, this.ctx.log, this.ctx.connector)
+        : undefined;
+    this.waker = notify ?? new AdaptivePoll(poll.min, poll.max);
+    this.ctx.log.info({ table: `${name.schema}.${name.table}`, wake: this.waker.mode, cleanup: this.config.cleanup }, "outbox relay open");
+  }
+
+  async read(): Promise<SourceBatch> {
+    const table = this.table!;
+    const waker = this.waker!;
+    const limit = Math.min(this.ctx.limits.maxBatchRecords, this.config.batch.maxRecords);
+    const started = Date.now();
+    const previous = this.inFlight;
+    let rows: OutboxRow[];
+    waker.polling();
+    if (previous) {
+      const ahead = table.fetch([{ above: previous.maxId }], limit);
+      ahead.catch(() => undefined); // awaited below, unless we stop first
+      if (!(await this.until(previous.acked))) return this.idle();
+      const first = await ahead;
+      const aheadMax = first.at(-1)?.id ?? previous.maxId;
+      const more = await table.fetch(first.length < limit ? [{ below: previous.maxId }, { above: aheadMax }] : [{ below: previous.maxId }], limit);
+      rows = more.length === 0 ? first : mergeRows([...first, ...more], limit);
+    } else {
+      rows = await table.fetch([{}], limit);
+    }
+    while (rows.length === 0) {
+      if (this.signal.aborted || Date.now() - started >= this.config.pollIntervalMs) return this.idle();
+      await waker.wait(this.signal);
+      if (this.signal.aborted) return this.idle();
+      waker.polling();
+      rows = await table.fetch([{}], limit);
+    }
+    waker.busy();
+    return this.batch(rows);
+  }
+
+  async ack(position: Position): Promise<void> {
+    const { published } = parsePosition(position);
+    if (!sameRuns(published, this.cleaned)) {
+      await this.table!.cleanup(idsOf(published));
+      this.cleaned = published;
+    }
+    const flight = this.inFlight;
+    if (flight && sameRuns(flight.runs, published)) {
+      this.inFlight = undefined;
+      flight.resolve();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing.abort();
+    const { waker, table } = this;
+    this.waker = undefined;
+    this.table = undefined;
+    await Promise.all([waker?.close(), table?.close()]);
+  }
+
+  status() {
+    return {
+      wake: this.waker?.mode ?? "closed",
+      published: this.published,
+      deadLettered: this.deadLettered,
+      inFlight: this.inFlight ? this.inFlight.runs.length : 0,
+    };
+  }
+
+  /** Rows as records, cut by bytes; they are in flight until their position is acked. */
+  private async batch(rows: OutboxRow[]): Promise<SourceBatch> {
+    let bytes = 0;
+    let n = 0;
+    const maxBytes = Math.min(this.ctx.limits.maxBatchBytes, this.config.batch.maxBytes);
+    while (n < rows.length && (n === 0 || bytes + rows[n]!.bytes <= maxBytes)) bytes += rows[n++]!.bytes;
+    const converted = await this.records!.convert(n < rows.length ? rows.slice(0, n) : rows);
+    const used = converted.rows < rows.length ? rows.slice(0, converted.rows) : rows;
+    const runs = toRuns(used.map((r) => r.id));
+    let resolve!: () => void;
+    const acked = new Promise<void>((r) => (resolve = r));
+    this.inFlight = { maxId: used.at(-1)!.id, runs, acked, resolve };
+    this.position = { published: runs };
+    this.published += used.length - converted.deadLetters;
+    this.deadLettered += converted.deadLetters;
+    this.ctx.metrics.lagSeconds(Math.max(0, Date.now() - eventTime(used.at(-1)!)) / 1000);
+    return { records: converted.records, position: this.position };
+  }
+
+  /** Nothing new: the last position again (the runtime commits nothing for it). */
+  private idle(): SourceBatch {
+    return { records: [], position: this.position };
+  }
+
+  /** True once `promise` resolved; false when the relay is stopped first. */
+  private until(promise: Promise<void>): Promise<boolean> {
+    if (this.signal.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const stop = () => resolve(false);
+      this.signal.addEventListener("abort", stop, { once: true });
+      void promise.then(() => {
+        this.signal.removeEventListener("abort", stop);
+        resolve(true);
+      });
+    });
+  }
+}

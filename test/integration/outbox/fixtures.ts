@@ -1,0 +1,138 @@
+/**
+ * An outbox on the harness MariaDB or PostgreSQL for the outbox tests: a fresh database with the
+ * table `outbox init` creates, the relay's config, an order-event schema, and the application's
+ * connections.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type mysql from "mysql2/promise";
+import type pg from "pg";
+import { writeOutboxEvent, type OutboxEvent } from "../../../src/outbox.js";
+import { outboxConfig, type OutboxConfig } from "../../../src/sources/outbox/config.js";
+import { initDdl } from "../../../src/sources/outbox/ddl.js";
+import { outboxTableName } from "../../../src/sources/outbox/sql.js";
+import { createDatabase, dropDatabase, harness, mysqlConnection, pgClient, uniqueName } from "../../harness/index.js";
+
+export type Kind = "postgres" | "mariadb";
+
+export const ORDER_EVENT = {
+  type: "record",
+  name: "OrderPlaced",
+  namespace: "shop.events",
+  fields: [
+    { name: "orderId", type: "long" },
+    { name: "seq", type: "int" },
+    { name: "amount", type: { type: "bytes", logicalType: "decimal", precision: 10, scale: 2 } },
+    { name: "note", type: ["null", "string"], default: null },
+  ],
+};
+
+/** An application connection, inside or outside a transaction. */
+export interface AppConnection {
+  begin(): Promise<void>;
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+  exec(sql: string): Promise<void>;
+  rows(sql: string): Promise<Record<string, unknown>[]>;
+  write(event: OutboxEvent): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface OutboxFixture {
+  kind: Kind;
+  database: string;
+  name: string;
+  /** The relay's config, parsed, with `overrides` applied to the raw config. */
+  config(overrides?: Record<string, unknown>): OutboxConfig;
+  /** The raw config as it would stand in connectors.yaml. */
+  raw(overrides?: Record<string, unknown>): Record<string, unknown>;
+  app(): Promise<AppConnection>;
+  /** Events still in the outbox table. */
+  pending(): Promise<number>;
+  cleanup(): Promise<void>;
+}
+
+export function schemaFile(schema: object): string {
+  const dir = mkdtempSync(join(tmpdir(), "liberator-outbox-"));
+  const file = join(dir, "event.avsc");
+  writeFileSync(file, JSON.stringify(schema));
+  return file;
+}
+
+export async function outboxFixture(kind: Kind, base: Record<string, unknown> = {}): Promise<OutboxFixture> {
+  const info = harness();
+  const database = await createDatabase(kind);
+  const name = uniqueName(`ob_${kind}`);
+  const connection =
+    kind === "postgres"
+      ? { host: info.postgres.host, port: info.postgres.port, user: info.postgres.user, password: info.postgres.password, database }
+      : { host: info.mariadb.host, port: info.mariadb.port, user: info.mariadb.user, password: info.mariadb.password, database };
+  const schema = schemaFile(ORDER_EVENT);
+  const raw = (overrides: Record<string, unknown> = {}) => ({
+    name,
+    type: "outbox",
+    dialect: kind === "postgres" ? "postgres" : "mysql",
+    connection,
+    topicPrefix: name,
+    events: { OrderPlaced: { schema } },
+    ...base,
+    ...overrides,
+  });
+  const config = (overrides: Record<string, unknown> = {}) => outboxConfig.parse(raw(overrides));
+  const app = () => (kind === "postgres" ? pgApp(info, database) : mysqlApp(info, database));
+  const setup = await app();
+  const parsed = config();
+  for (const statement of initDdl(parsed, outboxTableName(parsed))) await setup.exec(statement);
+  await setup.close();
+  return {
+    kind,
+    database,
+    name,
+    raw,
+    config,
+    app,
+    pending: async () => {
+      const a = await app();
+      try {
+        return Number((await a.rows("SELECT COUNT(*) AS n FROM outbox"))[0]!.n);
+      } finally {
+        await a.close();
+      }
+    },
+    cleanup: () => dropDatabase(kind, database),
+  };
+}
+
+const schemas = { OrderPlaced: ORDER_EVENT };
+
+async function pgApp(info: ReturnType<typeof harness>, database: string): Promise<AppConnection> {
+  const client: pg.Client = await pgClient(info, database);
+  return {
+    begin: async () => void (await client.query("BEGIN")),
+    commit: async () => void (await client.query("COMMIT")),
+    rollback: async () => void (await client.query("ROLLBACK")),
+    exec: async (sql) => void (await client.query(sql)),
+    rows: async (sql) => (await client.query(sql)).rows as Record<string, unknown>[],
+    write: (event) => writeOutboxEvent(client, event, { schemas }),
+    close: () => client.end(),
+  };
+}
+
+async function mysqlApp(info: ReturnType<typeof harness>, database: string): Promise<AppConnection> {
+  const conn: mysql.Connection = await mysqlConnection(info, database);
+  return {
+    begin: async () => void (await conn.query("BEGIN")),
+    commit: async () => void (await conn.query("COMMIT")),
+    rollback: async () => void (await conn.query("ROLLBACK")),
+    exec: async (sql) => void (await conn.query(sql)),
+    rows: async (sql) => (await conn.query(sql))[0] as Record<string, unknown>[],
+    write: (event) => writeOutboxEvent(conn, event, { schemas }),
+    close: () => conn.end(),
+  };
+}
+
+/** An OrderPlaced event of order `orderId`, the `seq`-th of that order. */
+export function orderPlaced(orderId: number, seq: number, amount = "10.00"): OutboxEvent {
+  return { aggregateType: "Order", aggregateId: orderId, type: "OrderPlaced", payload: { orderId, seq, amount }, headers: { trace: `t-${orderId}-${seq}` } };
+}

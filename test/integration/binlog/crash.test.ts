@@ -1,0 +1,100 @@
+import type { Connection } from "mysql2/promise";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDatabase, dropDatabase, harness, mysqlConnection, uniqueName, waitFor } from "../../harness/index.js";
+import { startDaemon, type Daemon } from "../../support/daemon.js";
+import { binlogConnector, closeRegistry, expectTopicEqualsTable, keyString, type Change } from "./support.js";
+
+const ROWS = 3_000;
+const KILLS = 10;
+
+/** Inserts rows at version 1, bumps versions, deletes; ids are never reused. */
+function writer(conn: Connection, stop: () => boolean): Promise<void> {
+  return (async () => {
+    for (let n = 0; !stop(); n++) {
+      const r = Math.random();
+      const id = 1 + Math.floor(Math.random() * ROWS);
+      if (r < 0.3) await conn.query("INSERT INTO items (v, label) VALUES (1, ?)", [`new ${n}`]);
+      else if (r < 0.9) await conn.query("UPDATE items SET v = v + 1, label = ? WHERE id = ?", [`u ${n}`, id]);
+      else await conn.query("DELETE FROM items WHERE id = ?", [id]);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  })();
+}
+
+/**
+ * Each key's records, in offset order, tell one history: a create at version 1, each update one
+ * version up, a snapshot read at the version it had (never older than what came before), nothing
+ * after a delete. Every change (id, version) appears once.
+ */
+function checkHistories(changes: readonly Change[]): void {
+  const seen = new Set<string>();
+  const last = new Map<string, { v: number; deleted: boolean }>();
+  for (const c of changes) {
+    if (c.value === null) continue;
+    const k = keyString(c.key);
+    const prev = last.get(k);
+    const { op } = c.value;
+    const v = Number((op === "d" ? c.value.before : c.value.after)!.v);
+    const where = `key ${k} at offset ${c.offset}: ${op} v${v} after ${prev ? `v${prev.v}${prev.deleted ? " (deleted)" : ""}` : "nothing"}`;
+    expect(prev?.deleted ?? false, where).toBe(false);
+    if (op === "c") expect(prev === undefined && v === 1, where).toBe(true);
+    if (op === "u") expect(prev === undefined || v === prev.v + 1, where).toBe(true);
+    if (op === "r" || op === "d") expect(prev === undefined || v >= prev.v, where).toBe(true);
+    if (op !== "r") {
+      const change = `${k}:${op}:${v}`;
+      expect(seen.has(change), `${change} twice`).toBe(false);
+      seen.add(change);
+    }
+    last.set(k, { v, deleted: op === "d" });
+  }
+}
+
+describe("binlog source killed with SIGKILL", () => {
+  let database: string;
+  let daemon: Daemon | undefined;
+  const writers: Connection[] = [];
+
+  beforeAll(async () => {
+    database = await createDatabase("mariadb");
+    const conn = await mysqlConnection(harness(), database);
+    await conn.query("CREATE TABLE items (id INT AUTO_INCREMENT PRIMARY KEY, v INT NOT NULL, label VARCHAR(60) NOT NULL)");
+    await conn.query(`INSERT INTO items (v, label) SELECT 1, CONCAT('row ', seq) FROM seq_1_to_${ROWS}`);
+    writers.push(conn, await mysqlConnection(harness(), database));
+  });
+
+  afterAll(async () => {
+    await daemon?.kill();
+    await Promise.all(writers.map((w) => w.end()));
+    await closeRegistry();
+    if (database) await dropDatabase("mariadb", database);
+  });
+
+  it(`delivers each change exactly once and in commit order per key across ${KILLS} kills during the snapshot and streaming`, async () => {
+    const name = uniqueName("binlog_crash");
+    let stopping = false;
+    const writing = writers.map((w) => writer(w, () => stopping));
+    const phases: string[] = [];
+    try {
+      daemon = await startDaemon({ connectors: [binlogConnector(name, database, { snapshot: { chunkSize: 200, maxRowsPerSecond: 2000 } })] });
+      for (let i = 0; i < KILLS; i++) {
+        await daemon.waitReady();
+        await new Promise((r) => setTimeout(r, 500 + Math.random() * 1500));
+        const status = await daemon.status(name);
+        phases.push(String(status?.details?.phase));
+        if (process.env.DEBUG_BINLOG) console.log(daemon.output().split("\n").filter((l) => /resuming|no committed|snapshot resumes|snapshot started|caught up|failed/.test(l)).map((l) => l.slice(0, 400)).join("\n"));
+        await daemon.kill();
+        daemon = await daemon.restart();
+      }
+      await daemon.waitReady();
+    } finally {
+      stopping = true;
+      await Promise.all(writing);
+    }
+    expect(phases).toContain("snapshot");
+    expect(phases).toContain("stream");
+    await waitFor(async () => (await daemon!.status(name))?.details?.phase === "stream", { timeoutMs: 60_000, message: "streaming" });
+
+    const changes = await expectTopicEqualsTable(`${name}.${database}.items`, database, "items");
+    checkHistories(changes);
+  });
+});

@@ -1,0 +1,107 @@
+/**
+ * What the binlog tests share: the connector's config for the harness MariaDB, the topic read back
+ * through the schema registry the daemon wrote to, and the table read the query way, to compare.
+ */
+import { Kafka, logLevel } from "kafkajs";
+import type { Connection, RowDataPacket } from "mysql2/promise";
+import pino from "pino";
+import { expect } from "vitest";
+import { tableStream } from "../../../src/runtime/schema/envelope.js";
+import { createSchemaService, parseSchemaRegistryConfig, type SchemaService } from "../../../src/runtime/schema/index.js";
+import { describeMysqlTable } from "../../../src/runtime/schema/introspect.js";
+import { MYSQL_READ_OPTIONS, MYSQL_SESSION_SQL } from "../../../src/runtime/schema/values.js";
+import { harness, mysqlConnection, readTopic, type TopicRecord } from "../../harness/index.js";
+
+export function binlogConnector(name: string, database: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const { host, port, user, password } = harness().mariadb;
+  return { name, type: "binlog", connection: { host, port, user, password }, include: [`${database}.*`], heartbeat: { intervalMs: 500 }, ...extra };
+}
+
+export interface Change {
+  offset: bigint;
+  key: Record<string, unknown> | null;
+  /** The envelope; null for a tombstone. */
+  value: { op: string; before: Record<string, unknown> | null; after: Record<string, unknown> | null; source: Record<string, unknown>; transaction: unknown } | null;
+  schemaId: number | null;
+  raw: TopicRecord;
+}
+
+let service: Promise<SchemaService> | undefined;
+
+/** The embedded registry the daemon writes to (the default `_liberator_schemas`). */
+export function registry(): Promise<SchemaService> {
+  const kafka = new Kafka({ clientId: "binlog-tests", brokers: harness().kafka.brokers, logLevel: logLevel.NOTHING });
+  return (service ??= createSchemaService(parseSchemaRegistryConfig({}), { kafka, log: pino({ level: "silent" }) }));
+}
+
+export async function closeRegistry(): Promise<void> {
+  const s = service;
+  service = undefined;
+  await (await s)?.close();
+}
+
+/** Every committed record of a topic, decoded, in offset order. */
+export async function readChanges(topic: string, expect?: number | ((records: TopicRecord[]) => boolean), timeoutMs = 60_000): Promise<Change[]> {
+  const records = await readTopic(harness().kafka.brokers, topic, { ...(expect !== undefined ? { expect } : {}), timeoutMs });
+  const { deserializer } = await registry();
+  return Promise.all(
+    records.map(async (r) => {
+      const key = await deserializer.deserialize(r.key);
+      const value = await deserializer.deserialize(r.value);
+      return {
+        offset: BigInt(r.offset),
+        key: (key?.value as Record<string, unknown> | undefined) ?? null,
+        value: (value?.value as Change["value"]) ?? null,
+        schemaId: value?.schemaId ?? null,
+        raw: r,
+      };
+    }),
+  );
+}
+
+/** The topic as a compacted topic would keep it: the last row per key, deleted keys gone. */
+export function compact(changes: readonly Change[]): Map<string, Record<string, unknown>> {
+  const rows = new Map<string, Record<string, unknown>>();
+  for (const c of changes) {
+    const k = keyString(c.key);
+    if (c.value === null || c.value.op === "d") rows.delete(k);
+    else if (c.value.after) rows.set(k, c.value.after);
+  }
+  return rows;
+}
+
+export const keyString = (key: unknown) => JSON.stringify(key, (_k, v: unknown) => (typeof v === "bigint" ? `${v}n` : v));
+
+/** The table's rows now, the query source's way (information_schema, exact reads), by key. */
+export async function tableRows(database: string, table: string): Promise<Map<string, Record<string, unknown>>> {
+  const conn: Connection = await mysqlConnection(harness(), database, { ...MYSQL_READ_OPTIONS });
+  try {
+    await conn.query(MYSQL_SESSION_SQL);
+    const stream = tableStream(await describeMysqlTable(conn, database, table), { topic: "compare" });
+    const select = stream.columns.map((c) => `${c.select(`\`${c.column}\``)} AS \`${c.column}\``).join(", ");
+    const [rows] = await conn.query<RowDataPacket[]>(`SELECT ${select} FROM \`${table}\``);
+    return new Map(rows.map((r) => {
+      const row = stream.row(r);
+      return [keyString(stream.keyOf(row)), row];
+    }));
+  } finally {
+    await conn.end();
+  }
+}
+
+/** Compacting the topic gives exactly the table: same keys, every column equal. */
+export async function expectTopicEqualsTable(topic: string, database: string, table: string, timeoutMs = 60_000): Promise<Change[]> {
+  const want = await tableRows(database, table);
+  let changes: Change[] = [];
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    changes = await readChanges(topic);
+    const got = compact(changes);
+    if (got.size === want.size && [...want].every(([k, row]) => keyString(got.get(k)) === keyString(row))) break;
+    if (Date.now() > deadline) {
+      expect(Object.fromEntries(got), `${topic} compacted vs ${database}.${table}`).toEqual(Object.fromEntries(want));
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return changes;
+}

@@ -1,0 +1,92 @@
+import type { Connection } from "mysql2/promise";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Position, Source } from "../../../src/runtime/connector.js";
+import { binlogSpec } from "../../../src/sources/binlog/index.js";
+import { testContext } from "../../acceptance/source-suite.js";
+import { createDatabase, dropDatabase, harness, mysqlConnection, uniqueName, waitFor } from "../../harness/index.js";
+import { startDaemon, type Daemon } from "../../support/daemon.js";
+import { binlogConnector, closeRegistry, readChanges, type Change } from "./support.js";
+
+const SPLIT = { a: 400, b: 300, c: 300 };
+
+describe("binlog source transactions", () => {
+  let database: string;
+  let conn: Connection;
+  let daemon: Daemon | undefined;
+
+  beforeAll(async () => {
+    database = await createDatabase("mariadb");
+    conn = await mysqlConnection(harness(), database);
+    for (const t of Object.keys(SPLIT)) await conn.query(`CREATE TABLE ${t} (id INT PRIMARY KEY, label VARCHAR(20) NOT NULL)`);
+  });
+
+  afterAll(async () => {
+    await daemon?.stop();
+    await conn?.end();
+    await closeRegistry();
+    if (database) await dropDatabase("mariadb", database);
+  });
+
+  it("puts a source transaction of 3 tables and 1,000 rows into one Kafka transaction, even past the batch size", async () => {
+    const name = uniqueName("binlog_tx");
+    // 100 records per batch at most: a transaction ten times larger must still not be split
+    daemon = await startDaemon({ connectors: [{ ...binlogConnector(name, database), batch: { maxRecords: 100 } }] });
+    await daemon.waitReady();
+    await waitFor(async () => (await daemon!.status(name))?.details?.phase === "stream", { timeoutMs: 30_000, message: "streaming" });
+
+    await conn.beginTransaction();
+    let id = 0;
+    for (const [table, n] of Object.entries(SPLIT)) {
+      const rows = Array.from({ length: n }, () => [++id, `${table}${id}`]);
+      await conn.query(`INSERT INTO ${table} (id, label) VALUES ?`, [rows]);
+    }
+    await conn.commit();
+
+    const byTable = new Map<string, Change[]>();
+    for (const [table, n] of Object.entries(SPLIT)) byTable.set(table, await readChanges(`${name}.${database}.${table}`, n));
+    const all = [...byTable.values()].flat();
+    expect(all.length).toBe(1000);
+    const blocks = all.map((c) => c.value!.transaction as { id: string; total_order: bigint; data_collection_order: bigint });
+    expect(new Set(blocks.map((b) => b.id)).size).toBe(1);
+    expect(blocks.map((b) => Number(b.total_order)).sort((x, y) => x - y)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+    for (const [table, changes] of byTable) {
+      expect(changes.map((c) => Number((c.value!.transaction as { data_collection_order: bigint }).data_collection_order)), table).toEqual(
+        Array.from({ length: SPLIT[table as keyof typeof SPLIT] }, (_, i) => i + 1),
+      );
+      // one Kafka transaction per partition: no commit marker (a skipped offset) among its records
+      const byPartition = new Map<number, bigint[]>();
+      for (const c of changes) byPartition.set(c.raw.partition, [...(byPartition.get(c.raw.partition) ?? []), c.offset]);
+      for (const offsets of byPartition.values()) expect(offsets[offsets.length - 1]! - offsets[0]! + 1n, table).toBe(BigInt(offsets.length));
+    }
+  });
+
+  it("splits only a transaction larger than maxTransactionRecords, and resumes inside it without a repeat or a gap", async () => {
+    await conn.query("CREATE TABLE big (id INT PRIMARY KEY)");
+    const { host, port, user, password } = harness().mariadb;
+    const config = binlogSpec.config.parse({ name: uniqueName("split"), type: "binlog", connection: { host, port, user, password }, include: [`${database}.big`], maxTransactionRecords: 1000, snapshot: { mode: "never" } });
+    const open = async (position: Position | null): Promise<Source> => {
+      const source = binlogSpec.kind === "source" ? binlogSpec.create(config, testContext(String(config.name))) : undefined;
+      await source!.open(position);
+      return source!;
+    };
+    const first = await open(null);
+    await first.read(); // the stream starts at the end of the log, before the transaction
+    await conn.query("INSERT INTO big (id) SELECT seq FROM seq_1_to_2500");
+    const part = await first.read();
+    await first.close();
+    // split at the row event that crosses the cap
+    expect(part!.records.length).toBeGreaterThanOrEqual(1000);
+    expect(part!.records.length).toBeLessThan(2500);
+    expect(part!.position).toMatchObject({ row: part!.records.length });
+
+    const second = await open(part!.position);
+    const ids: number[] = [];
+    while (ids.length < 2500 - part!.records.length) {
+      const batch = await second.read();
+      ids.push(...batch!.records.map((r) => (r.key as { id: number }).id));
+    }
+    await second.close();
+    const firstIds = part!.records.map((r) => (r.key as { id: number }).id);
+    expect([...firstIds, ...ids].sort((x, y) => x - y)).toEqual(Array.from({ length: 2500 }, (_, i) => i + 1));
+  });
+});

@@ -1,0 +1,229 @@
+import { z } from "zod";
+import { databaseConnection, duration, int, port, stringList, type DatabaseConnection } from "../../runtime/config/fields.js";
+import { connectorSchema } from "../../runtime/config/load.js";
+import type { Dialect } from "../../runtime/schema/mapping.js";
+
+export const MODES = ["bulk", "incrementing", "timestamp", "timestamp+incrementing"] as const;
+export type Mode = (typeof MODES)[number];
+
+const columnName = () => z.string().min(1);
+
+/** What a table entry, a custom query and the connector itself may each set; the most specific wins. */
+const streamOptions = {
+  /** bulk: the whole table every poll; incrementing: new ids; timestamp: changed rows; both: changed rows, ids as tie-break. */
+  mode: z.enum(MODES).optional(),
+  /** An ever-growing integer (AUTO_INCREMENT, a sequence); defaults to a table's one-column integer primary key. */
+  incrementingColumn: columnName().optional(),
+  /** A DATETIME/TIMESTAMP (PostgreSQL timestamp/timestamptz) the writers set on every insert and update. */
+  timestampColumn: columnName().optional(),
+  /** Set once on insert: rows created since the previous poll are `op: c`, the others `op: u`. */
+  createdColumn: columnName().optional(),
+  /** The Kafka key (and keyset order of bulk mode) for a table without a primary key, or a custom query. */
+  keyColumns: stringList().optional(),
+  /** Rows whose column holds `value` (any non-NULL value when `value` is left out) become a delete and a tombstone. */
+  softDelete: z
+    .strictObject({
+      column: columnName(),
+      value: z.union([z.string(), z.number(), z.boolean()]).optional(),
+    })
+    .optional(),
+  /** Which columns reach Kafka. `exclude` keeps columns added later; `include` ignores them. */
+  columns: z.union([z.strictObject({ include: stringList() }), z.strictObject({ exclude: stringList() })]).optional(),
+};
+
+const tableEntry = z.union([
+  z.string().min(1),
+  z.strictObject({
+    /** `database.table` (MySQL/MariaDB) or `schema.table` (PostgreSQL); a bare name uses connection.database / public. */
+    name: z.string().min(1),
+    ...streamOptions,
+  }),
+]);
+
+const queryEntry = z.strictObject({
+  /** A SELECT; Liberator wraps it as a derived table and adds the incremental predicate, order and limit. */
+  sql: z.string().min(1),
+  topic: z.string().min(1),
+  /** Names the stream in `source.table`, logs and metrics; the topic's last part by default. */
+  name: z.string().min(1).optional(),
+  ...streamOptions,
+});
+
+const connection = databaseConnection(3306).extend({
+  /** 3306 for MySQL/MariaDB, 5432 for PostgreSQL. */
+  port: port().optional(),
+});
+
+const schema = connectorSchema({
+  dialect: z.enum(["mysql", "mariadb", "postgres"]),
+  connection,
+  /** Topics are `<topicPrefix>.<database or schema>.<table>`; the connector's name by default. */
+  topicPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, "must be letters, digits, '.', '_' or '-' (it starts topic names)")
+    .optional(),
+  tables: z.array(tableEntry).default([]),
+  query: queryEntry.optional(),
+  ...streamOptions,
+  /** How often a caught-up table is asked for new rows. */
+  pollIntervalMs: duration().default(1000),
+  /** Rows per SELECT (keyset pages); also capped by batch.maxRecords. */
+  batchSize: int(1, 1_000_000).default(10_000),
+  /** Rows are read only once they are this old by the database clock (see docs/query.md, "the safe horizon"). */
+  delayMs: duration().default(1000),
+  /** Zone the writers' DATETIME / timestamp-without-time-zone values are in; the database's own zone by default. */
+  timeZone: z.string().min(1).optional(),
+  deletes: z
+    .strictObject({
+      /** checksum: keep the keys that were emitted and, every intervalMs, produce deletes for those gone from the table. */
+      detect: z.enum(["none", "checksum"]).default("none"),
+      intervalMs: duration().default(600_000),
+      /** Upper bound on the compressed key set carried in the position. */
+      maxStateBytes: int(4096, 8 * 1024 * 1024).default(512 * 1024),
+    })
+    .prefault({}),
+  mapping: z.strictObject({ zeroDates: z.enum(["null", "error"]).default("error") }).prefault({}),
+  /** Rows per second across all tables; 0 is no limit. */
+  maxRowsPerSecond: int(0).default(0),
+  /** Pause reading while the database is busy (MySQL Threads_running, PostgreSQL active backends above the threshold; 0 is off). */
+  busy: z
+    .strictObject({
+      maxThreadsRunning: int(0).default(0),
+      pauseMs: duration().default(5000),
+    })
+    .prefault({}),
+});
+
+type RawConfig = z.infer<typeof schema>;
+type StreamOptions = Pick<RawConfig, keyof typeof streamOptions>;
+
+/** One table or custom query, everything resolved that can be without asking the database. */
+export interface StreamConfig {
+  /** The topic, unique in the connector: also the stream's key in the position. */
+  topic: string;
+  /** MySQL database or PostgreSQL schema of a table; the connection's database for a custom query. */
+  schema: string;
+  /** The table; for a custom query, its name. */
+  table: string;
+  sql?: string;
+  mode: Mode;
+  incrementingColumn?: string;
+  timestampColumn?: string;
+  createdColumn?: string;
+  keyColumns?: string[];
+  softDelete?: { column: string; value?: string | number | boolean };
+  columns?: { include: string[] } | { exclude: string[] };
+  /** Where it came from in the config, for messages: `tables[0]`, `query`. */
+  at: string;
+}
+
+export type QueryConfig = Omit<RawConfig, "dialect" | "connection" | "tables" | "query" | keyof typeof streamOptions> & {
+  dialect: Dialect;
+  connection: DatabaseConnection;
+  topicPrefix: string;
+  streams: StreamConfig[];
+};
+
+export const queryConfig = schema
+  .superRefine((c, ctx) => {
+    if (c.tables.length === 0 && !c.query) ctx.addIssue({ code: "custom", path: ["tables"], message: "needs at least one table (or a `query`)", input: c.tables });
+    const entries: { at: (string | number)[]; options: StreamOptions; custom: boolean }[] = [
+      ...c.tables.map((t, i) => ({ at: ["tables", i], options: typeof t === "string" ? {} : t, custom: false })),
+      ...(c.query ? [{ at: ["query"], options: c.query, custom: true }] : []),
+    ];
+    for (const { at, options, custom } of entries) {
+      const o = { ...pickOptions(c), ...definedOnly(options) };
+      if (!o.mode) {
+        ctx.addIssue({ code: "custom", path: [...at, "mode"], message: `is required (here or for the whole connector): one of ${MODES.join("|")}` });
+        continue;
+      }
+      if (o.mode.startsWith("timestamp") && !o.timestampColumn) {
+        ctx.addIssue({ code: "custom", path: [...at, "timestampColumn"], message: `is required for mode ${o.mode}` });
+      }
+      if (custom && o.mode.includes("incrementing") && !o.incrementingColumn) {
+        ctx.addIssue({ code: "custom", path: [...at, "incrementingColumn"], message: `is required for mode ${o.mode} of a custom query (a query has no primary key to default to)` });
+      }
+      if (custom && (o.mode === "timestamp" || o.mode === "bulk") && !o.keyColumns?.length) {
+        ctx.addIssue({ code: "custom", path: [...at, "keyColumns"], message: `is required for mode ${o.mode} of a custom query: they order rows that share a timestamp, and key the records` });
+      }
+    }
+    if (c.dialect !== "postgres" && !c.connection.database) {
+      c.tables.forEach((t, i) => {
+        const name = typeof t === "string" ? t : t.name;
+        if (!name.includes(".")) {
+          ctx.addIssue({ code: "custom", path: ["tables", i], message: "names no database: write it as database.table, or set connection.database", input: name });
+        }
+      });
+    }
+  })
+  .transform((c): QueryConfig => {
+    const dialect: Dialect = c.dialect === "postgres" ? "postgres" : "mysql";
+    const connectionWithPort: DatabaseConnection = { ...c.connection, port: c.connection.port ?? (dialect === "postgres" ? 5432 : 3306) };
+    const topicPrefix = c.topicPrefix ?? c.name;
+    const defaults = pickOptions(c);
+    const streams: StreamConfig[] = c.tables.map((entry, i) => {
+      const options = typeof entry === "string" ? {} : entry;
+      const name = typeof entry === "string" ? entry : entry.name;
+      const dot = name.indexOf(".");
+      const schemaName = dot > 0 ? name.slice(0, dot) : dialect === "postgres" ? "public" : c.connection.database!;
+      const table = dot > 0 ? name.slice(dot + 1) : name;
+      return streamOf({ ...defaults, ...definedOnly(options) }, { topic: `${topicPrefix}.${schemaName}.${table}`, schema: schemaName, table, at: `tables[${i}]` });
+    });
+    if (c.query) {
+      const q = c.query;
+      const name = q.name ?? q.topic.split(".").pop()!;
+      const database = c.connection.database ?? (dialect === "postgres" ? "postgres" : "");
+      streams.push(streamOf({ ...defaults, ...definedOnly(q) }, { topic: q.topic, schema: database, table: name, sql: q.sql, at: "query" }));
+    }
+    return {
+      name: c.name,
+      type: c.type,
+      enabled: c.enabled,
+      errors: c.errors,
+      retry: c.retry,
+      batch: c.batch,
+      dialect,
+      connection: connectionWithPort,
+      topicPrefix,
+      streams,
+      pollIntervalMs: c.pollIntervalMs,
+      batchSize: c.batchSize,
+      delayMs: c.delayMs,
+      timeZone: c.timeZone,
+      deletes: c.deletes,
+      mapping: c.mapping,
+      maxRowsPerSecond: c.maxRowsPerSecond,
+      busy: c.busy,
+    };
+  })
+  .refine((c) => new Set(c.streams.map((s) => s.topic)).size === c.streams.length, {
+    message: "two streams write the same topic: list each table once, and give the query a topic of its own",
+    path: ["tables"],
+  });
+
+function pickOptions(o: StreamOptions): StreamOptions {
+  return {
+    mode: o.mode,
+    incrementingColumn: o.incrementingColumn,
+    timestampColumn: o.timestampColumn,
+    createdColumn: o.createdColumn,
+    keyColumns: o.keyColumns,
+    softDelete: o.softDelete,
+    columns: o.columns,
+  };
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function streamOf(o: StreamOptions, where: Pick<StreamConfig, "topic" | "schema" | "table" | "at"> & { sql?: string }): StreamConfig {
+  const s: StreamConfig = { ...where, mode: o.mode! };
+  if (o.incrementingColumn) s.incrementingColumn = o.incrementingColumn;
+  if (o.timestampColumn) s.timestampColumn = o.timestampColumn;
+  if (o.createdColumn) s.createdColumn = o.createdColumn;
+  if (o.keyColumns?.length) s.keyColumns = o.keyColumns;
+  if (o.softDelete) s.softDelete = o.softDelete;
+  if (o.columns) s.columns = o.columns;
+  return s;
+}

@@ -1,0 +1,49 @@
+import type { DatabaseConnection } from "../../runtime/config/fields.js";
+import type { TableDescription } from "../../runtime/schema/introspect.js";
+import type { ColumnInfo, Dialect } from "../../runtime/schema/mapping.js";
+import type { Probe } from "./horizon.js";
+import { MysqlDatabase } from "./mysql-database.js";
+import { PostgresDatabase } from "./postgres-database.js";
+import { sqlDialect, type Params, type SqlDialect } from "./sql.js";
+
+export type DriverRow = Record<string, unknown>;
+
+export interface Page {
+  rows: DriverRow[];
+  /** The result's column names, in order. */
+  columns: string[];
+  /** A fingerprint of the result's columns (names and types): it changes with a DDL on what is read. */
+  shape: string;
+}
+
+/**
+ * One legacy database as the query source uses it: pages of rows read exactly, the clock and the
+ * open transactions, introspection. Each dialect implements it over its driver.
+ */
+export interface SourceDatabase {
+  readonly sql: SqlDialect;
+  /** Whether other sessions' open transactions can be listed (MySQL PROCESS; PostgreSQL pg_read_all_stats). */
+  readonly seesTransactions: boolean;
+  /** Rows of a page query, every value in the driver form the mapping expects. */
+  select(sql: string, params: Params): Promise<Page>;
+  /** A small query on the side connection (introspection, MAX, counts). */
+  rows(sql: string, params?: Params): Promise<DriverRow[]>;
+  /** Columns and primary key of a table; null when it does not exist or cannot be seen. */
+  describeTable(schema: string, table: string): Promise<TableDescription | null>;
+  /** Columns of a custom query's result; where a column comes straight from a table, as that table describes it. */
+  describeQuery(sql: string): Promise<ColumnInfo[]>;
+  probe(): Promise<Probe>;
+  /** Why the horizon is held back: the oldest open transaction, for a log line. */
+  oldestTransaction(): Promise<string | undefined>;
+  /** Sessions running a statement now (Threads_running, active backends). */
+  busyness(): Promise<number>;
+  /** The zone sessions get by default: what DATETIME / timestamp values written with NOW() are in. */
+  defaultTimeZone(): Promise<string>;
+  /** Fails with a clear error when `zone` cannot be used in SQL (MySQL without time zone tables). */
+  checkTimeZone(zone: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(dialect: Dialect, conn: DatabaseConnection, connector: string): Promise<SourceDatabase> {
+  return dialect === "mysql" ? MysqlDatabase.open(conn, connector, sqlDialect("mysql")) : PostgresDatabase.open(conn, connector, sqlDialect("postgres"));
+}

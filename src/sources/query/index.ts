@@ -1,0 +1,31 @@
+import type { StreamDescription } from "../../runtime/registry.js";
+import type { SourceSpec } from "../../runtime/registry.js";
+import { queryConfig, type QueryConfig } from "./config.js";
+import { openDatabase } from "./database.js";
+import { queryPreflight } from "./preflight.js";
+import { QuerySource } from "./query-source.js";
+import { StreamReader } from "./stream.js";
+
+export const querySpec: SourceSpec<QueryConfig> = {
+  kind: "source",
+  type: "query",
+  summary: "Polls MySQL/MariaDB and PostgreSQL tables (or a custom query) incrementally, never skipping a row whose transaction commits late",
+  config: queryConfig,
+  create: (config, ctx) => new QuerySource(config, ctx),
+  preflight: (config, ctx) => queryPreflight(config, ctx.connector),
+  async describeStreams(config, ctx): Promise<StreamDescription[]> {
+    const db = await openDatabase(config.dialect, config.connection, ctx.connector);
+    try {
+      const options = { connector: ctx.connector, database: "", log: ctx.log, mapping: config.mapping, zone: "UTC", gate: { check: async () => undefined } };
+      const out: StreamDescription[] = [];
+      for (const stream of config.streams) {
+        const reader = new StreamReader(stream, db, options);
+        await reader.describe();
+        out.push({ topic: reader.topic, keySchema: reader.stream.keySchema, valueSchema: reader.stream.valueSchema });
+      }
+      return out;
+    } finally {
+      await db.close();
+    }
+  },
+};

@@ -1,0 +1,152 @@
+import type { Connection, ExecuteValues, FieldPacket } from "mysql2/promise";
+import type { DatabaseConnection } from "../../runtime/config/fields.js";
+import { mysqlConnect } from "../../runtime/db/mysql.js";
+import { PreconditionError } from "../../runtime/errors.js";
+import { describeMysqlTable, type TableDescription } from "../../runtime/schema/introspect.js";
+import type { ColumnInfo } from "../../runtime/schema/mapping.js";
+import type { DriverRow, Page, SourceDatabase } from "./database.js";
+import type { Probe } from "./horizon.js";
+import { resultColumnInfo, resultShape } from "./mysql-columns.js";
+import type { Params, SqlDialect } from "./sql.js";
+
+const ER_SPECIFIC_ACCESS_DENIED = 1227;
+const ER_NEED_REPREPARE = 1615;
+
+/** Other sessions' transactions that may still write: autocommit reads and READ ONLY transactions cannot. */
+const OPEN_WRITERS = "trx_mysql_thread_id <> CONNECTION_ID() AND trx_autocommit_non_locking = 0 AND trx_is_read_only = 0";
+
+/** "1795698625.756982" (a DECIMAL from UNIX_TIMESTAMP) as microseconds, without a float's rounding. */
+function micros(value: unknown): number | null {
+  if (typeof value !== "string" && typeof value !== "number") return null;
+  const [whole, fraction = ""] = String(value).split(".");
+  return Number(whole) * 1_000_000 + Number(fraction.padEnd(6, "0").slice(0, 6));
+}
+
+/**
+ * MySQL/MariaDB over two connections: pages are read on one with the binary protocol (FLOAT
+ * exact under `SELECT *`, every value in the driver form of MYSQL_READ_OPTIONS, a UTC session);
+ * the clock, INNODB_TRX and introspection use the other, whose session zone is SYSTEM so that
+ * UNIX_TIMESTAMP(trx_started) reads INNODB_TRX's local times the way the server wrote them.
+ */
+export class MysqlDatabase implements SourceDatabase {
+  seesTransactions = false;
+
+  private constructor(
+    private readonly data: Connection,
+    private readonly meta: Connection,
+    readonly sql: SqlDialect,
+  ) {}
+
+  static async open(conn: DatabaseConnection, connector: string, sql: SqlDialect): Promise<MysqlDatabase> {
+    const data = await mysqlConnect(conn, connector);
+    let meta: Connection | undefined;
+    try {
+      meta = await mysqlConnect(conn, connector);
+      await meta.query("SET time_zone = 'SYSTEM'");
+      const db = new MysqlDatabase(data, meta, sql);
+      db.seesTransactions = await db.canListTransactions();
+      return db;
+    } catch (err) {
+      await Promise.all([data.end().catch(() => undefined), meta?.end().catch(() => undefined)]);
+      throw err;
+    }
+  }
+
+  async select(sql: string, params: Params): Promise<Page> {
+    try {
+      const [rows, fields] = await this.data.execute(sql, params as ExecuteValues[]);
+      return { rows: rows as DriverRow[], columns: fields.map((f) => f.name), shape: resultShape(fields) };
+    } catch (err) {
+      // a DDL between two executions of the cached prepared statement: prepare it afresh once
+      if ((err as { errno?: number }).errno !== ER_NEED_REPREPARE) throw err;
+      this.data.unprepare(sql);
+      const [rows, fields] = await this.data.execute(sql, params as ExecuteValues[]);
+      return { rows: rows as DriverRow[], columns: fields.map((f) => f.name), shape: resultShape(fields) };
+    }
+  }
+
+  async rows(sql: string, params: Params = []): Promise<DriverRow[]> {
+    const [rows] = await this.meta.query(sql, params);
+    return rows as DriverRow[];
+  }
+
+  async describeTable(schema: string, table: string): Promise<TableDescription | null> {
+    const description = await describeMysqlTable(this.meta, schema, table);
+    return description.columns.length > 0 ? description : null;
+  }
+
+  async describeQuery(sql: string): Promise<ColumnInfo[]> {
+    const statement = await this.meta.prepare(sql);
+    // mysql2 keeps the prepared statement's column definitions (with their origin) on its inner object
+    const fields = (statement as unknown as { statement?: { columns?: FieldPacket[] } }).statement?.columns ?? [];
+    await statement.close();
+    const tables = new Map<string, Promise<TableDescription>>();
+    return Promise.all(
+      fields.map(async (field) => {
+        const synthesized = resultColumnInfo(field);
+        if (!field.db || !field.orgTable || !field.orgName) return synthesized;
+        const key = `${field.db}.${field.orgTable}`;
+        if (!tables.has(key)) tables.set(key, describeMysqlTable(this.meta, field.db, field.orgTable));
+        const origin = (await tables.get(key)!).columns.find((c) => c.name === field.orgName);
+        // an outer join can make a NOT NULL column null: the result's own flag decides
+        return origin ? { ...origin, name: field.name, nullable: synthesized.nullable } : synthesized;
+      }),
+    );
+  }
+
+  async probe(): Promise<Probe> {
+    if (!this.seesTransactions) {
+      const [row] = await this.rows("SELECT UNIX_TIMESTAMP(NOW(6)) AS now");
+      return { now: micros(row!.now)!, oldest: null };
+    }
+    // NOW() is the statement's start, fixed before INNODB_TRX is read
+    const [row] = await this.rows(`SELECT UNIX_TIMESTAMP(NOW(6)) AS now, UNIX_TIMESTAMP(MIN(trx_started)) AS oldest FROM information_schema.INNODB_TRX WHERE ${OPEN_WRITERS}`);
+    return { now: micros(row!.now)!, oldest: micros(row!.oldest) };
+  }
+
+  async oldestTransaction(): Promise<string | undefined> {
+    if (!this.seesTransactions) return undefined;
+    const [row] = await this.rows(
+      `SELECT t.trx_mysql_thread_id AS thread, t.trx_started AS started, t.trx_state AS state, p.USER AS user, p.HOST AS host, LEFT(p.INFO, 200) AS info
+       FROM information_schema.INNODB_TRX t LEFT JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
+       WHERE ${OPEN_WRITERS.replace(/trx_/g, "t.trx_")} ORDER BY t.trx_started LIMIT 1`,
+    );
+    if (!row) return undefined;
+    const who = row.user ? ` (${row.user as string}@${row.host as string})` : "";
+    const doing = row.info ? `, running: ${row.info as string}` : ", idle in its transaction";
+    return `thread ${String(row.thread)}${who}, ${String(row.state)} since ${String(row.started)} server time${doing}`;
+  }
+
+  async busyness(): Promise<number> {
+    const [row] = await this.rows("SHOW GLOBAL STATUS LIKE 'Threads_running'");
+    return Number(row?.Value ?? 0);
+  }
+
+  async defaultTimeZone(): Promise<string> {
+    const [row] = await this.rows("SELECT @@global.time_zone AS tz");
+    return String(row!.tz);
+  }
+
+  async checkTimeZone(zone: string): Promise<void> {
+    const [row] = await this.rows("SELECT CONVERT_TZ('2000-01-01 00:00:00', '+00:00', ?) AS t", [zone]);
+    if (row?.t === null || row?.t === undefined) {
+      throw new PreconditionError("QUERY_TIME_ZONE_UNKNOWN", `MySQL/MariaDB does not know the time zone "${zone}" (CONVERT_TZ gives NULL)`, {
+        fix: "load the time zone tables (mariadb-tzinfo-to-sql /usr/share/zoneinfo | mariadb mysql), or set timeZone to an offset such as +01:00",
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.data.end().catch(() => undefined), this.meta.end().catch(() => undefined)]);
+  }
+
+  private async canListTransactions(): Promise<boolean> {
+    try {
+      await this.rows("SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX");
+      return true;
+    } catch (err) {
+      if ((err as { errno?: number }).errno === ER_SPECIFIC_ACCESS_DENIED) return false;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,385 @@
+/**
+ * The query source: polls tables (and a custom query) of a MySQL/MariaDB or PostgreSQL database
+ * in keyset pages, never past the safe horizon (horizon.ts), one page per batch, streams in turn.
+ *
+ * A stream's life: on its first start an initial load reads every row up to the horizon of that
+ * moment (`op: r`, the bound fixed in the position so a restart resumes it); then it polls what
+ * is new (`op: c/u`, soft deletes `op: d` and a tombstone). Bulk streams re-read the whole table
+ * each pollIntervalMs. With deletes.detect: checksum, a pass over the keys emitted finds rows
+ * that are gone (deletes.ts).
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import type { ChangeRecord, ConnectorStatus, Json, Position, Source, SourceBatch, SourceContext } from "../../runtime/connector.js";
+import { PreconditionError } from "../../runtime/errors.js";
+import type { Envelope } from "../../runtime/schema/envelope.js";
+import type { QueryConfig } from "./config.js";
+import { openDatabase, type SourceDatabase } from "./database.js";
+import { EmittedKeys, keyIdentity } from "./deletes.js";
+import { SafeHorizon, type Probe } from "./horizon.js";
+import { parsePosition, type QueryPosition, type StreamPosition } from "./position.js";
+import { isZoned } from "./sql.js";
+import { StreamReader, timeBound, type Bound, type PageResult, type StreamOptions } from "./stream.js";
+import { BusyGuard, RateLimit } from "./throttle.js";
+
+/** An idle read() returns an empty batch after this long, so shutdown and heartbeats keep moving. */
+const IDLE_RETURN_MS = 1000;
+/** How long a transaction may hold the horizon back before the log names it. */
+const HELD_WARNING_MS = 30_000;
+const PROGRESS_LOG_MS = 10_000;
+
+interface InitialLoad {
+  estimated: number;
+  done: number;
+  startedAt: number;
+  loggedAt: number;
+}
+
+interface StreamState {
+  reader: StreamReader;
+  /** Nested values are replaced, never changed in place: a batch's position is a shallow copy. */
+  pos: StreamPosition | undefined;
+  dueAt: number;
+  keys?: EmittedKeys;
+  /** The deletes pass in progress: next chunk, and the chunk count when it began. */
+  pass?: { chunk: number; end: number; deleted: number };
+  rows: number;
+  lastPollMs: number;
+  lag?: number;
+  load?: InitialLoad;
+}
+
+export class QuerySource implements Source {
+  private db: SourceDatabase | undefined;
+  private states: StreamState[] = [];
+  private readonly horizon: SafeHorizon;
+  private probedAt = 0;
+  private turn = 0;
+  private readonly rate: RateLimit;
+  private busy: BusyGuard | undefined;
+  private heldWarned = false;
+  private readonly streamOptions: StreamOptions;
+
+  constructor(
+    private readonly config: QueryConfig,
+    private readonly ctx: SourceContext,
+  ) {
+    this.horizon = new SafeHorizon(config.delayMs * 1000);
+    this.rate = new RateLimit(config.maxRowsPerSecond);
+    this.streamOptions = {
+      connector: ctx.connector,
+      database: config.connection.database ?? (config.dialect === "postgres" ? "postgres" : ""),
+      log: ctx.log,
+      mapping: config.mapping,
+      zone: "UTC",
+      gate: ctx.schemas,
+    };
+  }
+
+  async open(position: Position | null): Promise<void> {
+    const stored = parsePosition(position);
+    const db = (this.db = await openDatabase(this.config.dialect, this.config.connection, this.ctx.connector));
+    if (!db.seesTransactions) {
+      this.ctx.log.warn(
+        { delayMs: this.config.delayMs },
+        `cannot list other sessions' open transactions: rows are read once they are delayMs (${this.config.delayMs} ms) old, and a transaction open longer than that may commit rows this source skips`,
+      );
+    }
+    if (this.config.busy.maxThreadsRunning > 0) {
+      this.busy = new BusyGuard(this.config.busy.maxThreadsRunning, this.config.busy.pauseMs, () => db.busyness(), this.ctx.log);
+    }
+    for (const config of this.config.streams) {
+      const reader = new StreamReader(config, db, this.streamOptions);
+      await reader.describe();
+      const pos = stored.streams[config.topic];
+      const state: StreamState = { reader, pos: pos ? { ...pos } : undefined, dueAt: 0, rows: 0, lastPollMs: 0 };
+      if (this.config.deletes.detect === "checksum") {
+        if (reader.plan.key.length === 0) {
+          throw new PreconditionError("QUERY_KEY_MISSING", `${reader.label} has no key: deletes.detect: checksum needs one to name the rows that are gone`, {
+            fix: `set ${config.at}.keyColumns, or deletes.detect: none`,
+          });
+        }
+        state.keys = new EmittedKeys(pos?.keys, this.config.deletes.maxStateBytes, reader.label);
+      }
+      // a bulk stream between passes waits for its next one, also across a restart
+      if (config.mode === "bulk" && pos?.passAt !== undefined && (pos.id ?? null) === null) state.dueAt = pos.passAt + this.config.pollIntervalMs;
+      this.states.push(state);
+    }
+    const wallClock = this.states.find((s) => s.reader.plan.timestamp && !isZoned(s.reader.plan.timestamp));
+    if (wallClock) {
+      this.streamOptions.zone = this.config.timeZone ?? (await db.defaultTimeZone());
+      await db.checkTimeZone(this.streamOptions.zone);
+    }
+    this.ctx.log.info(
+      {
+        streams: this.states.map((s) => ({ topic: s.reader.topic, mode: s.reader.config.mode, phase: this.phase(s) })),
+        horizon: db.seesTransactions ? "open transactions and delayMs" : "delayMs only",
+        timeZone: wallClock ? this.streamOptions.zone : undefined,
+      },
+      `query source open: ${this.states.length} stream(s)`,
+    );
+  }
+
+  async read(): Promise<SourceBatch | null> {
+    const signal = this.ctx.signal;
+    const deadline = Date.now() + IDLE_RETURN_MS;
+    while (!signal.aborted) {
+      const now = Date.now();
+      const due = this.nextDue(now);
+      if (due && !(await this.busy?.paused())) return { records: await this.work(due, now), position: this.position() };
+      if (now >= deadline) break;
+      // while the database is busy, look again soon; else sleep until the next stream is due
+      const wakeAt = Math.min(deadline, due ? now + 200 : Math.min(...this.states.map((s) => s.dueAt)));
+      await sleep(Math.max(wakeAt - now, 5), undefined, { signal }).catch(() => undefined);
+    }
+    return { records: [], position: this.position() };
+  }
+
+  async ack(): Promise<void> {}
+
+  async close(): Promise<void> {
+    const db = this.db;
+    this.db = undefined;
+    await db?.close();
+  }
+
+  status(): ConnectorStatus {
+    const probe = this.horizon.lastProbe;
+    const streams: Record<string, Json> = {};
+    for (const s of this.states) {
+      const entry: Record<string, Json> = {
+        source: s.reader.label,
+        mode: s.reader.config.mode,
+        phase: this.phase(s),
+        rowsPolled: s.rows,
+        lastPollMs: s.lastPollMs,
+        cursor: s.pos ? { ts: s.pos.ts ?? null, id: s.pos.id ?? null } : null,
+      };
+      if (s.lag !== undefined) entry.lagSeconds = s.lag;
+      if (s.keys) entry.keysTracked = s.keys.size;
+      streams[s.reader.topic] = entry;
+    }
+    return {
+      horizon: {
+        seesTransactions: this.db?.seesTransactions ?? false,
+        delayMs: this.config.delayMs,
+        serverNow: probe ? new Date(probe.now / 1000).toISOString() : null,
+        oldestOpenTransaction: probe?.oldest ? new Date(probe.oldest / 1000).toISOString() : null,
+        frozenBy: probe?.frozenBy ?? null,
+      },
+      busy: this.busy?.status().busy ?? false,
+      streams,
+    };
+  }
+
+  private phase(s: StreamState): string {
+    if (s.reader.config.mode === "bulk") return "bulk";
+    if (!s.pos) return "waiting for the horizon";
+    return s.pos.snapshot ? "initial load" : "live";
+  }
+
+  /** The next stream with work, round-robin so one busy table does not starve the others. */
+  private nextDue(now: number): StreamState | undefined {
+    for (let i = 0; i < this.states.length; i++) {
+      const s = this.states[(this.turn + i) % this.states.length]!;
+      if (s.dueAt <= now) {
+        this.turn = (this.turn + i + 1) % this.states.length;
+        return s;
+      }
+    }
+    return undefined;
+  }
+
+  /** A copy that later reads cannot change: the runtime commits it while the next batch is read. */
+  private position(): Position {
+    const streams: Record<string, StreamPosition> = {};
+    for (const s of this.states) {
+      if (!s.pos) continue;
+      streams[s.reader.topic] = s.keys ? { ...s.pos, keys: s.keys.encode() } : { ...s.pos };
+    }
+    const position: QueryPosition = { streams };
+    return position as unknown as Position;
+  }
+
+  private async work(s: StreamState, now: number): Promise<ChangeRecord[]> {
+    const t0 = performance.now();
+    try {
+      if (s.keys && (s.pass || this.passDue(s, now))) return await this.deletesPass(s);
+      return await this.poll(s, now);
+    } finally {
+      s.lastPollMs = Math.round(performance.now() - t0);
+    }
+  }
+
+  private passDue(s: StreamState, now: number): boolean {
+    return s.pos !== undefined && !s.pos.snapshot && s.keys!.size > 0 && now - (s.pos.deletesAt ?? 0) >= this.config.deletes.intervalMs;
+  }
+
+  private pageLimit(s: StreamState): number {
+    // a soft delete is two records: a page never makes more than the batch cap
+    const cap = Math.floor(this.ctx.limits.maxBatchRecords / (s.reader.plan.softDelete ? 2 : 1));
+    return this.rate.pageLimit(Math.max(1, Math.min(this.config.batchSize, cap)));
+  }
+
+  private async poll(s: StreamState, now: number): Promise<ChangeRecord[]> {
+    const limit = this.pageLimit(s);
+    const mode = s.reader.config.mode;
+    let result: PageResult;
+    let full: boolean;
+    if (mode === "bulk") {
+      const pos = (s.pos ??= {});
+      result = await s.reader.page(pos, null, limit, true);
+      full = result.rows >= limit;
+      if (!full) {
+        // the pass is complete: the next one starts from the beginning after pollIntervalMs
+        Object.assign(pos, { pass: (pos.pass ?? 0) + 1, passAt: Date.now(), id: null });
+      }
+    } else {
+      if (!s.pos || !s.pos.snapshot) await this.refreshHorizon();
+      if (!s.pos) {
+        const bound = this.liveBound(s);
+        if (bound === null) {
+          s.dueAt = now + 200;
+          return [];
+        }
+        s.pos = { snapshot: { until: "id" in bound ? bound.id : bound.before } };
+        await this.startLoad(s);
+      }
+      const snapshot = s.pos.snapshot;
+      const bound: Bound = snapshot ? (s.reader.plan.timestamp ? { before: snapshot.until as string } : { id: snapshot.until }) : this.liveBound(s);
+      if (bound === null) {
+        s.dueAt = now + this.config.pollIntervalMs;
+        return [];
+      }
+      result = await s.reader.page(s.pos, bound, limit, snapshot !== undefined);
+      full = result.rows >= limit;
+      if (snapshot) this.loadProgress(s, result.rows, full);
+      else this.reportLag(s, result, bound);
+    }
+    s.rows += result.rows;
+    s.dueAt = full ? 0 : now + this.config.pollIntervalMs;
+    if (s.keys) this.trackKeys(s.keys, result.records);
+    await this.rate.take(result.rows, this.ctx.signal);
+    return result.records;
+  }
+
+  /** The bound a live page may read up to now; null while nothing new is known to be safe. */
+  private liveBound(s: StreamState): Bound {
+    const plan = s.reader.plan;
+    if (plan.config.mode === "incrementing") {
+      const id = this.horizon.idBound(s.reader.topic);
+      return id === null ? null : { id };
+    }
+    const micros = this.horizon.timeBound();
+    return micros === null ? null : timeBound(micros, plan);
+  }
+
+  /** Samples visible ids, then asks the clock and the open transactions (horizon.ts says why in this order). */
+  private async refreshHorizon(): Promise<void> {
+    if (Date.now() - this.probedAt < Math.min(this.config.pollIntervalMs, 1000)) return;
+    const db = this.db!;
+    const visible = new Map<string, Json>();
+    for (const s of this.states) {
+      if (s.reader.config.mode === "incrementing" && !s.pos?.snapshot) visible.set(s.reader.topic, await s.reader.visibleMax(s.pos ?? {}));
+    }
+    const probe = await db.probe();
+    this.horizon.update(probe, visible);
+    this.probedAt = Date.now();
+    await this.watchHeld(probe);
+  }
+
+  /** One log line when an open transaction (or a prepared one) starts holding rows back, one when it stops. */
+  private async watchHeld(probe: Probe): Promise<void> {
+    const held = probe.frozenBy !== undefined || (probe.oldest !== null && probe.now - probe.oldest > HELD_WARNING_MS * 1000);
+    if (held === this.heldWarned) return;
+    this.heldWarned = held;
+    if (!held) {
+      this.ctx.log.info("the horizon moves again: no old transaction holds rows back");
+      return;
+    }
+    const by = probe.frozenBy ?? (await this.db!.oldestTransaction()) ?? "an open transaction";
+    this.ctx.log.warn(
+      { oldest: probe.oldest ? new Date(probe.oldest / 1000).toISOString() : null },
+      `rows written after ${probe.oldest ? new Date(probe.oldest / 1000).toISOString() : "now"} wait: ${by} may still commit older rows (commit or end it to let them through)`,
+    );
+  }
+
+  private async startLoad(s: StreamState): Promise<void> {
+    const c = s.reader.config;
+    const [row] = c.sql
+      ? [undefined]
+      : await this.db!.rows(
+          this.config.dialect === "mysql"
+            ? "SELECT TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?"
+            : "SELECT greatest(reltuples, 0)::bigint AS n FROM pg_class WHERE oid = to_regclass(format('%I.%I', $1::text, $2::text))",
+          [c.schema, c.table],
+        );
+    const now = Date.now();
+    s.load = { estimated: Number(row?.n ?? 0), done: 0, startedAt: now, loggedAt: now };
+    this.ctx.log.info({ topic: c.topic, estimated: s.load.estimated, until: s.pos?.snapshot?.until }, `initial load of ${s.reader.label} starts`);
+  }
+
+  private loadProgress(s: StreamState, rows: number, full: boolean): void {
+    const load = (s.load ??= { estimated: 0, done: 0, startedAt: Date.now(), loggedAt: Date.now() });
+    load.done += rows;
+    const now = Date.now();
+    const seconds = Math.max((now - load.startedAt) / 1000, 0.001);
+    const rate = Math.round(load.done / seconds);
+    this.ctx.metrics.snapshotProgress(s.reader.topic, load.done, Math.max(load.estimated, load.done));
+    if (!full) {
+      delete s.pos!.snapshot;
+      s.load = undefined;
+      this.ctx.log.info({ topic: s.reader.topic, rows: load.done, seconds: Math.round(seconds), rowsPerSecond: rate }, `initial load of ${s.reader.label} done`);
+    } else if (now - load.loggedAt >= PROGRESS_LOG_MS) {
+      load.loggedAt = now;
+      const left = Math.max(load.estimated - load.done, 0);
+      this.ctx.log.info(
+        { topic: s.reader.topic, rows: load.done, estimated: load.estimated, rowsPerSecond: rate, etaSeconds: rate > 0 ? Math.round(left / rate) : null },
+        `initial load of ${s.reader.label}: ${load.done} of ~${load.estimated} rows`,
+      );
+    }
+  }
+
+  private reportLag(s: StreamState, result: PageResult, bound: Bound): void {
+    const probe = this.horizon.lastProbe;
+    if (!probe || bound === null) return;
+    const reached = result.newestMs !== undefined ? result.newestMs * 1000 : "before" in bound ? this.horizon.timeBound() : this.horizon.idBoundAt(s.reader.topic);
+    if (reached === null) return;
+    s.lag = Math.max(0, (probe.now - reached) / 1e6);
+    this.ctx.metrics.lagSeconds(Math.max(...this.states.map((x) => x.lag ?? 0)));
+  }
+
+  /** Keys of what was emitted join the set; a delete leaves it. */
+  private trackKeys(keys: EmittedKeys, records: readonly ChangeRecord[]): void {
+    for (const r of records) {
+      if (r.value === null) continue;
+      const id = keyIdentity(r.key as Record<string, unknown>);
+      if ((r.value as Envelope).op === "d") keys.remove(id);
+      else keys.add(id);
+    }
+  }
+
+  /** One chunk of emitted keys checked against the table per call; the pass ends with a compaction. */
+  private async deletesPass(s: StreamState): Promise<ChangeRecord[]> {
+    const keys = s.keys!;
+    const pass = (s.pass ??= { chunk: 0, end: keys.chunkCount, deleted: 0 });
+    const ids = [...keys.chunk(pass.chunk)];
+    const records: ChangeRecord[] = [];
+    if (ids.length > 0) {
+      const present = await s.reader.existingKeys(ids);
+      for (const id of ids) {
+        if (present.has(id)) continue;
+        records.push(...s.reader.deleteRecords(id));
+        keys.remove(id);
+      }
+    }
+    pass.deleted += records.length / 2;
+    pass.chunk++;
+    if (pass.chunk >= pass.end) {
+      keys.compact();
+      s.pass = undefined;
+      s.pos!.deletesAt = Date.now();
+      this.ctx.log.info({ topic: s.reader.topic, keys: keys.size, deleted: pass.deleted }, `hard-delete pass over ${s.reader.label} done: ${pass.deleted} row(s) gone`);
+    }
+    return records;
+  }
+}

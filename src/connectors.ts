@@ -6,9 +6,11 @@ import { registerConnector } from "./runtime/registry.js";
 import { binlogSpec } from "./sources/binlog/index.js";
 import { generatorSpec } from "./sources/generator/index.js";
 import { outboxSpec } from "./sources/outbox/index.js";
+import { querySpec } from "./sources/query/index.js";
 import { sqlSinkSpec } from "./sinks/sql/index.js";
 
 registerConnector(binlogSpec);
 registerConnector(generatorSpec);
 registerConnector(outboxSpec);
+registerConnector(querySpec);
 registerConnector(sqlSinkSpec);

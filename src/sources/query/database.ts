@@ -1,4 +1,5 @@
 import type { DatabaseConnection } from "../../runtime/config/fields.js";
+import { ConnectionError } from "../../runtime/errors.js";
 import type { TableDescription } from "../../runtime/schema/introspect.js";
 import type { ColumnInfo, Dialect } from "../../runtime/schema/mapping.js";
 import type { Probe } from "./horizon.js";
@@ -46,4 +47,34 @@ export interface SourceDatabase {
 
 export async function openDatabase(dialect: Dialect, conn: DatabaseConnection, connector: string): Promise<SourceDatabase> {
   return dialect === "mysql" ? MysqlDatabase.open(conn, connector, sqlDialect("mysql")) : PostgresDatabase.open(conn, connector, sqlDialect("postgres"));
+}
+
+/**
+ * Runs driver calls so that a dropped connection surfaces as a retriable ConnectionError (the
+ * runner then restarts the connector from its committed position), not as a driver message the
+ * runtime would take for a permanent failure. `lost` is set from the driver's "error" event: an
+ * idle connection that dies has no query to fail, and an unheard "error" event would end the process.
+ */
+export class ConnectionWatch {
+  lost: Error | undefined;
+
+  constructor(
+    private readonly where: string,
+    private readonly isConnectionError: (err: unknown) => boolean,
+  ) {}
+
+  readonly onError = (err: Error): void => {
+    this.lost ??= err;
+  };
+
+  async run<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      if (this.lost || this.isConnectionError(err)) {
+        throw new ConnectionError(`lost the connection to ${this.where}: ${(this.lost ?? (err as Error)).message}`, { cause: err });
+      }
+      throw err;
+    }
+  }
 }

@@ -7,8 +7,13 @@
  *
  * What the database tells us at each poll, in this order (the order matters):
  *   1. for each incrementing stream, a visible id: MAX(id) beyond the cursor;
- *   2. `now`, its clock, and the start of the oldest transaction still open (MySQL/MariaDB
- *      information_schema.INNODB_TRX, in whole seconds; PostgreSQL pg_stat_activity.xact_start).
+ *   2. `now`, its clock, and the start of the oldest transaction still open that could matter
+ *      (MySQL/MariaDB information_schema.INNODB_TRX, in whole seconds; PostgreSQL
+ *      pg_stat_activity.xact_start). Which ones matter differs: MySQL stamps NOW() per statement,
+ *      so a transaction that has neither written, locked, nor runs a statement other than a read
+ *      cannot hold an uncommitted stamp or id (a backup's long consistent read does not stall us);
+ *      PostgreSQL's now() is the transaction's start, so for timestamps every open transaction
+ *      counts, and for ids those with an xid or a statement other than a read running.
  *
  * Timestamps. A transaction stamps rows with NOW() at or after its start (PostgreSQL's now() IS its
  * start; MySQL's is the start of the statement). So every row still uncommitted has a timestamp at
@@ -36,8 +41,10 @@ import type { Json } from "../../runtime/connector.js";
 export interface Probe {
   /** The server clock when the poll began, before open transactions were listed. */
   now: number;
-  /** The start of the oldest other transaction still open (MySQL: rounded down to the second); null when none is. */
+  /** The start of the oldest other transaction that may still commit rows stamped before `now` (MySQL: rounded down to the second); null for none. */
   oldest: number | null;
+  /** The start of the oldest other transaction that may hold ids it has not committed; null for none. */
+  oldestWriter: number | null;
   /** Set while a transaction with an unknown start may still commit (a prepared two-phase transaction): nothing is safe. */
   frozenBy?: string;
 }
@@ -88,7 +95,7 @@ export class SafeHorizon {
     let chosen = -1;
     for (let i = list.length - 1; i >= 0; i--) {
       const at = list[i]!.at;
-      if (at <= latest && (p.oldest === null || at < p.oldest)) {
+      if (at <= latest && (p.oldestWriter === null || at < p.oldestWriter)) {
         chosen = i;
         break;
       }

@@ -4,7 +4,7 @@ import { mysqlConnect } from "../../runtime/db/mysql.js";
 import { PreconditionError } from "../../runtime/errors.js";
 import { describeMysqlTable, type TableDescription } from "../../runtime/schema/introspect.js";
 import type { ColumnInfo } from "../../runtime/schema/mapping.js";
-import type { DriverRow, Page, SourceDatabase } from "./database.js";
+import { ConnectionWatch, type DriverRow, type Page, type SourceDatabase } from "./database.js";
 import type { Probe } from "./horizon.js";
 import { resultColumnInfo, resultShape } from "./mysql-columns.js";
 import type { Params, SqlDialect } from "./sql.js";
@@ -12,8 +12,14 @@ import type { Params, SqlDialect } from "./sql.js";
 const ER_SPECIFIC_ACCESS_DENIED = 1227;
 const ER_NEED_REPREPARE = 1615;
 
-/** Other sessions' transactions that may still write: autocommit reads and READ ONLY transactions cannot. */
-const OPEN_WRITERS = "trx_mysql_thread_id <> CONNECTION_ID() AND trx_autocommit_non_locking = 0 AND trx_is_read_only = 0";
+/**
+ * Other sessions' transactions that may hold an uncommitted id or NOW() stamp: those that modified
+ * rows, hold or wait for locks, or run a statement other than a plain read. A transaction that is
+ * only reading (a backup's consistent snapshot, a report) cannot, as MySQL stamps NOW() per statement.
+ */
+const OPEN_WRITERS = `trx_mysql_thread_id <> CONNECTION_ID() AND trx_autocommit_non_locking = 0 AND trx_is_read_only = 0
+  AND (trx_rows_modified > 0 OR trx_lock_structs > 0 OR trx_state <> 'RUNNING'
+       OR (trx_query IS NOT NULL AND trx_query NOT RLIKE '^[[:space:]]*(SELECT|SHOW|DESC|DESCRIBE|EXPLAIN)[[:space:]]'))`;
 
 /** "1795698625.756982" (a DECIMAL from UNIX_TIMESTAMP) as microseconds, without a float's rounding. */
 function micros(value: unknown): number | null {
@@ -30,12 +36,19 @@ function micros(value: unknown): number | null {
  */
 export class MysqlDatabase implements SourceDatabase {
   seesTransactions = false;
+  private readonly watch: ConnectionWatch;
 
   private constructor(
     private readonly data: Connection,
     private readonly meta: Connection,
     readonly sql: SqlDialect,
-  ) {}
+    conn: DatabaseConnection,
+  ) {
+    // mysql2 marks connection-level failures `fatal`
+    this.watch = new ConnectionWatch(`MySQL/MariaDB at ${conn.host}:${conn.port}`, (err) => (err as { fatal?: boolean }).fatal === true);
+    data.on("error", this.watch.onError);
+    meta.on("error", this.watch.onError);
+  }
 
   static async open(conn: DatabaseConnection, connector: string, sql: SqlDialect): Promise<MysqlDatabase> {
     const data = await mysqlConnect(conn, connector);
@@ -43,7 +56,7 @@ export class MysqlDatabase implements SourceDatabase {
     try {
       meta = await mysqlConnect(conn, connector);
       await meta.query("SET time_zone = 'SYSTEM'");
-      const db = new MysqlDatabase(data, meta, sql);
+      const db = new MysqlDatabase(data, meta, sql, conn);
       db.seesTransactions = await db.canListTransactions();
       return db;
     } catch (err) {
@@ -53,30 +66,32 @@ export class MysqlDatabase implements SourceDatabase {
   }
 
   async select(sql: string, params: Params): Promise<Page> {
-    try {
+    const execute = async (): Promise<Page> => {
       const [rows, fields] = await this.data.execute(sql, params as ExecuteValues[]);
       return { rows: rows as DriverRow[], columns: fields.map((f) => f.name), shape: resultShape(fields) };
-    } catch (err) {
-      // a DDL between two executions of the cached prepared statement: prepare it afresh once
-      if ((err as { errno?: number }).errno !== ER_NEED_REPREPARE) throw err;
-      this.data.unprepare(sql);
-      const [rows, fields] = await this.data.execute(sql, params as ExecuteValues[]);
-      return { rows: rows as DriverRow[], columns: fields.map((f) => f.name), shape: resultShape(fields) };
-    }
+    };
+    return this.watch.run(() =>
+      execute().catch((err: unknown) => {
+        // a DDL between two executions of the cached prepared statement: prepare it afresh once
+        if ((err as { errno?: number }).errno !== ER_NEED_REPREPARE) throw err;
+        this.data.unprepare(sql);
+        return execute();
+      }),
+    );
   }
 
   async rows(sql: string, params: Params = []): Promise<DriverRow[]> {
-    const [rows] = await this.meta.query(sql, params);
+    const [rows] = await this.watch.run(() => this.meta.query(sql, params));
     return rows as DriverRow[];
   }
 
   async describeTable(schema: string, table: string): Promise<TableDescription | null> {
-    const description = await describeMysqlTable(this.meta, schema, table);
+    const description = await this.watch.run(() => describeMysqlTable(this.meta, schema, table));
     return description.columns.length > 0 ? description : null;
   }
 
   async describeQuery(sql: string): Promise<ColumnInfo[]> {
-    const statement = await this.meta.prepare(sql);
+    const statement = await this.watch.run(() => this.meta.prepare(sql));
     // mysql2 keeps the prepared statement's column definitions (with their origin) on its inner object
     const fields = (statement as unknown as { statement?: { columns?: FieldPacket[] } }).statement?.columns ?? [];
     await statement.close();
@@ -86,7 +101,7 @@ export class MysqlDatabase implements SourceDatabase {
         const synthesized = resultColumnInfo(field);
         if (!field.db || !field.orgTable || !field.orgName) return synthesized;
         const key = `${field.db}.${field.orgTable}`;
-        if (!tables.has(key)) tables.set(key, describeMysqlTable(this.meta, field.db, field.orgTable));
+        if (!tables.has(key)) tables.set(key, this.watch.run(() => describeMysqlTable(this.meta, field.db!, field.orgTable)));
         const origin = (await tables.get(key)!).columns.find((c) => c.name === field.orgName);
         // an outer join can make a NOT NULL column null: the result's own flag decides
         return origin ? { ...origin, name: field.name, nullable: synthesized.nullable } : synthesized;
@@ -97,11 +112,12 @@ export class MysqlDatabase implements SourceDatabase {
   async probe(): Promise<Probe> {
     if (!this.seesTransactions) {
       const [row] = await this.rows("SELECT UNIX_TIMESTAMP(NOW(6)) AS now");
-      return { now: micros(row!.now)!, oldest: null };
+      return { now: micros(row!.now)!, oldest: null, oldestWriter: null };
     }
     // NOW() is the statement's start, fixed before INNODB_TRX is read
     const [row] = await this.rows(`SELECT UNIX_TIMESTAMP(NOW(6)) AS now, UNIX_TIMESTAMP(MIN(trx_started)) AS oldest FROM information_schema.INNODB_TRX WHERE ${OPEN_WRITERS}`);
-    return { now: micros(row!.now)!, oldest: micros(row!.oldest) };
+    const oldest = micros(row!.oldest);
+    return { now: micros(row!.now)!, oldest, oldestWriter: oldest };
   }
 
   async oldestTransaction(): Promise<string | undefined> {

@@ -5,7 +5,7 @@ import { PreconditionError } from "../../runtime/errors.js";
 import { describePgTable, type TableDescription } from "../../runtime/schema/introspect.js";
 import type { ColumnInfo } from "../../runtime/schema/mapping.js";
 import { parsePgArray, parseTimestamp, PG_READ_OPTIONS } from "../../runtime/schema/values.js";
-import type { DriverRow, Page, SourceDatabase } from "./database.js";
+import { ConnectionWatch, type DriverRow, type Page, type SourceDatabase } from "./database.js";
 import type { Probe } from "./horizon.js";
 import type { Params, SqlDialect } from "./sql.js";
 
@@ -17,6 +17,9 @@ const OPEN_TRANSACTIONS = `FROM pg_stat_activity
   WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL
     AND backend_type NOT IN ('autovacuum worker', 'walsender')`;
 
+/** Sessions that may hold sequence values they have not committed: they wrote (have an xid) or run a statement other than a read. */
+const MAY_HOLD_IDS = `(backend_xid IS NOT NULL OR (state = 'active' AND query !~* '^\\s*(select|show|explain)\\s' AND query !~* '^\\s*copy\\s.*\\sto\\s+stdout'))`;
+
 const micros = (text: unknown): number | null => (text === null || text === undefined ? null : Number(parseTimestamp(text as string, true)));
 
 /**
@@ -24,15 +27,25 @@ const micros = (text: unknown): number | null => (text === null || text === unde
  * UTC session). Statements are unnamed on purpose: a named one fails with "cached plan must not
  * change result type" after a DDL on its table.
  */
+/** Connection exceptions (class 08), and the server shutting the session down (57P0x); pg's own "Connection terminated" has no code. */
+const isConnectionError = (err: unknown): boolean => {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "string" ? code.startsWith("08") || code.startsWith("57P0") : /Connection terminated|not queryable/i.test((err as Error).message);
+};
+
 export class PostgresDatabase implements SourceDatabase {
   seesTransactions = false;
+  private readonly watch: ConnectionWatch;
 
   private constructor(
     private readonly client: pg.Client,
     private readonly conn: DatabaseConnection,
     private readonly connector: string,
     readonly sql: SqlDialect,
-  ) {}
+  ) {
+    this.watch = new ConnectionWatch(`PostgreSQL at ${conn.host}:${conn.port}`, isConnectionError);
+    client.on("error", this.watch.onError);
+  }
 
   static async open(conn: DatabaseConnection, connector: string, sql: SqlDialect): Promise<PostgresDatabase> {
     const client = await pgConnect(conn, connector, PG_READ_OPTIONS);
@@ -51,18 +64,18 @@ export class PostgresDatabase implements SourceDatabase {
   }
 
   async select(sql: string, params: Params): Promise<Page> {
-    const result = await this.client.query<DriverRow>(sql, params);
+    const result = await this.watch.run(() => this.client.query<DriverRow>(sql, params));
     let shape = "";
     for (const f of result.fields) shape += `${f.name}\u0000${f.dataTypeID}\u0000${f.dataTypeModifier}\u0001`;
     return { rows: result.rows, columns: result.fields.map((f) => f.name), shape };
   }
 
   async rows(sql: string, params: Params = []): Promise<DriverRow[]> {
-    return (await this.client.query<DriverRow>(sql, params)).rows;
+    return (await this.watch.run(() => this.client.query<DriverRow>(sql, params))).rows;
   }
 
   async describeTable(schema: string, table: string): Promise<TableDescription | null> {
-    const description = await describePgTable(this.client, schema, table);
+    const description = await this.watch.run(() => describePgTable(this.client, schema, table));
     return description.columns.length > 0 ? description : null;
   }
 
@@ -72,7 +85,7 @@ export class PostgresDatabase implements SourceDatabase {
    * column of a custom query is nullable.
    */
   async describeQuery(sql: string): Promise<ColumnInfo[]> {
-    const { fields } = await this.client.query(`SELECT * FROM (${sql}) AS liberator_query LIMIT 0`);
+    const { fields } = await this.watch.run(() => this.client.query(`SELECT * FROM (${sql}) AS liberator_query LIMIT 0`));
     const origins = await this.rows(
       `SELECT a.attrelid::text AS rel, a.attnum::text AS num, a.attname AS name, n.nspname AS schema, c.relname AS table
        FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -93,7 +106,7 @@ export class PostgresDatabase implements SourceDatabase {
         const origin = origins.find((o) => o.rel === String(field.tableID) && o.num === String(field.columnID));
         if (origin) {
           const key = `${String(origin.schema)}.${String(origin.table)}`;
-          if (!described.has(key)) described.set(key, describePgTable(this.client, String(origin.schema), String(origin.table)));
+          if (!described.has(key)) described.set(key, this.watch.run(() => describePgTable(this.client, origin.schema as string, origin.table as string)));
           const column = (await described.get(key)!).columns.find((c) => c.name === origin.name);
           if (column) return { ...column, name: field.name, nullable: true };
         }
@@ -108,10 +121,11 @@ export class PostgresDatabase implements SourceDatabase {
     const [row] = await this.rows(
       this.seesTransactions
         ? `SELECT statement_timestamp() AS now, (SELECT min(xact_start) ${OPEN_TRANSACTIONS}) AS oldest,
+                  (SELECT min(xact_start) ${OPEN_TRANSACTIONS} AND ${MAY_HOLD_IDS}) AS oldest_writer,
                   (SELECT string_agg(gid, ', ') FROM pg_prepared_xacts WHERE database = current_database()) AS prepared`
         : "SELECT statement_timestamp() AS now",
     );
-    const probe: Probe = { now: micros(row!.now)!, oldest: micros(row!.oldest) };
+    const probe: Probe = { now: micros(row!.now)!, oldest: micros(row!.oldest), oldestWriter: micros(row!.oldest_writer) };
     // a prepared transaction commits whenever its coordinator says; when it began is not kept
     if (row!.prepared) probe.frozenBy = `prepared transaction(s) ${row!.prepared as string} (pg_prepared_xacts)`;
     return probe;
@@ -134,6 +148,7 @@ export class PostgresDatabase implements SourceDatabase {
   /** What sessions get when they do not set TimeZone: our own session was started in UTC, so ask a fresh one. */
   async defaultTimeZone(): Promise<string> {
     const client = await pgConnect(this.conn, this.connector);
+    client.on("error", () => undefined);
     try {
       const { rows } = await client.query<{ tz: string }>("SELECT reset_val AS tz FROM pg_settings WHERE name = 'TimeZone'");
       return rows[0]!.tz;

@@ -57,6 +57,8 @@ export class QuerySource implements Source {
   private readonly rate: RateLimit;
   private busy: BusyGuard | undefined;
   private heldWarned = false;
+  /** The server clock at the first probe: an initial load reads everything committed before it. */
+  private openedAtServer: number | undefined;
   private readonly streamOptions: StreamOptions;
 
   constructor(
@@ -236,9 +238,9 @@ export class QuerySource implements Source {
     } else {
       if (!s.pos || !s.pos.snapshot) await this.refreshHorizon();
       if (!s.pos) {
-        const bound = this.liveBound(s);
+        const bound = this.loadBound(s);
         if (bound === null) {
-          s.dueAt = now + 200;
+          s.dueAt = now + Math.min(this.config.pollIntervalMs, 200);
           return [];
         }
         s.pos = { snapshot: { until: "id" in bound ? bound.id : bound.before } };
@@ -273,6 +275,14 @@ export class QuerySource implements Source {
     return micros === null ? null : timeBound(micros, plan);
   }
 
+  /** The bound of an initial load: the first horizon that covers the moment the source opened; null until then. */
+  private loadBound(s: StreamState): Bound {
+    const opened = this.openedAtServer;
+    if (opened === undefined) return null;
+    const reached = s.reader.config.mode === "incrementing" ? this.horizon.idBoundAt(s.reader.topic) : this.horizon.timeBound();
+    return reached !== null && reached >= opened ? this.liveBound(s) : null;
+  }
+
   /** Samples visible ids, then asks the clock and the open transactions (horizon.ts says why in this order). */
   private async refreshHorizon(): Promise<void> {
     if (Date.now() - this.probedAt < Math.min(this.config.pollIntervalMs, 1000)) return;
@@ -282,6 +292,7 @@ export class QuerySource implements Source {
       if (s.reader.config.mode === "incrementing" && !s.pos?.snapshot) visible.set(s.reader.topic, await s.reader.visibleMax(s.pos ?? {}));
     }
     const probe = await db.probe();
+    this.openedAtServer ??= probe.now;
     this.horizon.update(probe, visible);
     this.probedAt = Date.now();
     await this.watchHeld(probe);

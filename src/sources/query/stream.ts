@@ -201,9 +201,10 @@ export class StreamReader {
     const params: Params = [];
     let list = plan.explicit ? plan.columns.map((c) => q.quote(c.name)).join(", ") : "*";
     const newness = this.newness();
+    const cursor = this.cursorValues(position);
     if (newness === "created") {
-      const prev = position.ts ?? null;
-      list += `, ${prev === null ? "TRUE" : `(${q.quote(plan.created!.name)} > ${q.param(params, prev, plan.created!)})`} AS ${q.quote(NEW_FLAG)}`;
+      // new when its first version (created = the timestamp, as inserts stamp both) lies beyond the cursor
+      list += `, ${cursor === null ? "TRUE" : q.after(params, [plan.created!, ...plan.cursor.slice(1)], cursor)} AS ${q.quote(NEW_FLAG)}`;
     } else if (newness === "id") {
       const max = position.maxId ?? null;
       list += `, ${max === null ? "TRUE" : `(${q.quote(plan.incrementing!.name)} > ${q.param(params, decodeValue(max), plan.incrementing!)})`} AS ${q.quote(NEW_FLAG)}`;
@@ -218,7 +219,6 @@ export class StreamReader {
       list += `, (${test}) AS ${q.quote(DELETED_FLAG)}`;
     }
     const where: string[] = [];
-    const cursor = this.cursorValues(position);
     if (cursor) where.push(q.after(params, plan.cursor, cursor));
     if (bound && "id" in bound) where.push(`${q.quote(plan.incrementing!.name)} <= ${q.param(params, decodeValue(bound.id), plan.incrementing!)}`);
     if (bound && "before" in bound) where.push(`${q.quote(plan.timestamp!.name)} < ${q.instant(params, bound.before, plan.timestamp!, this.options.zone)}`);

@@ -67,7 +67,7 @@ export async function testDatabase(kind: Kind): Promise<TestDatabase> {
     connection,
     dialect: kind === "mariadb" ? "mysql" : "postgres",
     schema: kind === "mariadb" ? name : "public",
-    exec: main.exec,
+    exec: (sql, params) => main.exec(sql, params),
     session: () => session(name),
     close: async () => {
       await main.close();

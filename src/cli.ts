@@ -2,8 +2,10 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import "./connectors.js";
+import { outboxInitCommand, outboxTriggersCommand } from "./commands/outbox.js";
 import { runCommand } from "./commands/run.js";
 import { schemasCheckCommand } from "./commands/schemas.js";
+import { snapshotCommand } from "./commands/snapshot.js";
 import { validateCommand } from "./commands/validate.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
@@ -40,6 +42,40 @@ program
   .option("-c, --config <file>", "the config file", defaultConfig)
   .action(async (opts: { config: string }) => {
     process.exitCode = await schemasCheckCommand(opts.config);
+  });
+
+program
+  .command("snapshot")
+  .description("copy tables again while a binlog connector keeps streaming (an incremental snapshot), through the running daemon")
+  .argument("<connector>", "the connector's name")
+  .requiredOption("--table <db.table...>", "the table(s) to copy")
+  .option("-c, --config <file>", "the config file (for the admin API's address and token)", defaultConfig)
+  .option("--url <url>", "the admin API, e.g. http://127.0.0.1:8083 (default: from the config)")
+  .action(async (connector: string, opts: { config: string; table: string[]; url?: string }) => {
+    process.exitCode = await snapshotCommand(connector, opts);
+  });
+
+const outbox = program.command("outbox").description("transactional outbox: its table, and trigger-based change capture into it");
+outbox
+  .command("init")
+  .description("print the outbox table's DDL (and PostgreSQL's NOTIFY trigger) for a connector, or run it with --apply")
+  .option("-c, --config <file>", "the config file", defaultConfig)
+  .requiredOption("--connector <name>", "the outbox connector")
+  .option("--apply", "run the statements instead of printing them")
+  .action(async (opts: { config: string; connector: string; apply?: boolean }) => {
+    process.exitCode = await outboxInitCommand(opts.config, opts);
+  });
+outbox
+  .command("triggers")
+  .description("INSERT/UPDATE/DELETE triggers that write a table's changes into the outbox (no binlog or replication needed)")
+  .option("-c, --config <file>", "the config file", defaultConfig)
+  .requiredOption("--connector <name>", "the outbox connector")
+  .requiredOption("--table <table>", "the table to capture: db.table (MySQL) or schema.table (PostgreSQL)")
+  .option("--columns <a,b,c>", "capture only these columns (the primary key is always captured)")
+  .option("--apply", "create the triggers instead of printing them")
+  .option("--drop", "remove the triggers")
+  .action(async (opts: { config: string; connector: string; table: string; columns?: string; apply?: boolean; drop?: boolean }) => {
+    process.exitCode = await outboxTriggersCommand(opts.config, opts);
   });
 
 await program.parseAsync(process.argv);

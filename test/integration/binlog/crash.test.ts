@@ -1,8 +1,8 @@
 import type { Connection } from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDatabase, dropDatabase, harness, mysqlConnection, uniqueName, waitFor } from "../../harness/index.js";
+import { createDatabase, dropDatabase, harness, mysqlConnection, uniqueName } from "../../harness/index.js";
 import { startDaemon, type Daemon } from "../../support/daemon.js";
-import { binlogConnector, closeRegistry, expectTopicEqualsTable, keyString, type Change } from "./support.js";
+import { binlogConnector, checkHistories, closeRegistry, expectTopicEqualsTable, phaseOf, untilStreaming } from "./support.js";
 
 const ROWS = 3_000;
 const KILLS = 10;
@@ -19,34 +19,6 @@ function writer(conn: Connection, stop: () => boolean): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   })();
-}
-
-/**
- * Each key's records, in offset order, tell one history: a create at version 1, each update one
- * version up, a snapshot read at the version it had (never older than what came before), nothing
- * after a delete. Every change (id, version) appears once.
- */
-function checkHistories(changes: readonly Change[]): void {
-  const seen = new Set<string>();
-  const last = new Map<string, { v: number; deleted: boolean }>();
-  for (const c of changes) {
-    if (c.value === null) continue;
-    const k = keyString(c.key);
-    const prev = last.get(k);
-    const { op } = c.value;
-    const v = Number((op === "d" ? c.value.before : c.value.after)!.v);
-    const where = `key ${k} at offset ${c.offset}: ${op} v${v} after ${prev ? `v${prev.v}${prev.deleted ? " (deleted)" : ""}` : "nothing"}`;
-    expect(prev?.deleted ?? false, where).toBe(false);
-    if (op === "c") expect(prev === undefined && v === 1, where).toBe(true);
-    if (op === "u") expect(prev === undefined || v === prev.v + 1, where).toBe(true);
-    if (op === "r" || op === "d") expect(prev === undefined || v >= prev.v, where).toBe(true);
-    if (op !== "r") {
-      const change = `${k}:${op}:${v}`;
-      expect(seen.has(change), `${change} twice`).toBe(false);
-      seen.add(change);
-    }
-    last.set(k, { v, deleted: op === "d" });
-  }
 }
 
 describe("binlog source killed with SIGKILL", () => {
@@ -79,9 +51,7 @@ describe("binlog source killed with SIGKILL", () => {
       for (let i = 0; i < KILLS; i++) {
         await daemon.waitReady();
         await new Promise((r) => setTimeout(r, 500 + Math.random() * 1500));
-        const status = await daemon.status(name);
-        phases.push(String(status?.details?.phase));
-        if (process.env.DEBUG_BINLOG) console.log(daemon.output().split("\n").filter((l) => /resuming|no committed|snapshot resumes|snapshot started|caught up|failed/.test(l)).map((l) => l.slice(0, 400)).join("\n"));
+        phases.push(String(await phaseOf(daemon, name)));
         await daemon.kill();
         daemon = await daemon.restart();
       }
@@ -92,7 +62,7 @@ describe("binlog source killed with SIGKILL", () => {
     }
     expect(phases).toContain("snapshot");
     expect(phases).toContain("stream");
-    await waitFor(async () => (await daemon!.status(name))?.details?.phase === "stream", { timeoutMs: 60_000, message: "streaming" });
+    await untilStreaming(daemon, name);
 
     const changes = await expectTopicEqualsTable(`${name}.${database}.items`, database, "items");
     checkHistories(changes);

@@ -10,7 +10,7 @@ import { testContext } from "../../acceptance/source-suite.js";
 import { harness, startMariaDB, uniqueName, waitFor, type MariaDBServer } from "../../harness/index.js";
 import { repoRoot } from "../../harness/paths.js";
 import { startDaemon, type Daemon } from "../../support/daemon.js";
-import { closeRegistry, readChanges } from "./support.js";
+import { closeRegistry, untilStreaming, readChanges } from "./support.js";
 
 describe("binlog preflight and lost positions, on a MariaDB of its own", () => {
   let server: MariaDBServer;
@@ -91,7 +91,7 @@ describe("binlog preflight and lost positions, on a MariaDB of its own", () => {
     const name = uniqueName("binlog_purged");
     const topic = `${name}.shop.orders`;
     const first = await daemon([connector(name)]);
-    await waitFor(async () => (await first.status(name))?.details?.phase === "stream", { timeoutMs: 30_000, message: "streaming" });
+    await untilStreaming(first, name);
     await root.query("INSERT INTO shop.orders VALUES (3, 29.99)");
     await readChanges(topic, 3);
     const [[{ File: file }]] = (await root.query<RowDataPacket[]>("SHOW MASTER STATUS")) as unknown as [[{ File: string }]];
@@ -115,7 +115,7 @@ describe("binlog preflight and lost positions, on a MariaDB of its own", () => {
     await again.stop();
 
     const resync = await daemon([connector(name, { snapshot: { mode: "when_needed" } })]);
-    await waitFor(async () => (await resync.status(name))?.details?.phase === "stream", { timeoutMs: 30_000, message: "the copy again" });
+    await untilStreaming(resync, name);
     const changes = await readChanges(topic, 3 + 4);
     const reads = changes.filter((c) => c.value?.op === "r").map((c) => c.value!.after!.id);
     expect(reads.slice(-4).sort()).toEqual([1, 2, 3, 4]);

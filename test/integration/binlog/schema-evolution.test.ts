@@ -5,7 +5,7 @@ import { binlogSpec } from "../../../src/sources/binlog/index.js";
 import { readRecords, testContext } from "../../acceptance/source-suite.js";
 import { createDatabase, dropDatabase, harness, mysqlConnection, uniqueName, waitFor } from "../../harness/index.js";
 import { startDaemon, type Daemon } from "../../support/daemon.js";
-import { binlogConnector, closeRegistry, readChanges } from "./support.js";
+import { binlogConnector, closeRegistry, untilStreaming, readChanges } from "./support.js";
 
 type Row = Record<string, unknown>;
 
@@ -51,7 +51,7 @@ describe("binlog schema evolution", () => {
     const name = uniqueName("binlog_evolve");
     daemon = await startDaemon({ connectors: [binlogConnector(name, database, { include: [`${database}.evolve`] })] });
     await daemon.waitReady();
-    await waitFor(async () => (await daemon!.status(name))?.details?.phase === "stream", { timeoutMs: 30_000, message: "streaming" });
+    await untilStreaming(daemon, name);
 
     await conn.query("INSERT INTO evolve VALUES (1, 10, 'one')");
     await conn.query("ALTER TABLE evolve ADD COLUMN note VARCHAR(30) NULL");

@@ -1,8 +1,8 @@
 import type { Connection } from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDatabase, dropDatabase, harness, mysqlConnection, uniqueName, waitFor } from "../../harness/index.js";
+import { createDatabase, dropDatabase, harness, mysqlConnection, uniqueName } from "../../harness/index.js";
 import { startDaemon, type Daemon } from "../../support/daemon.js";
-import { binlogConnector, closeRegistry, expectTopicEqualsTable } from "./support.js";
+import { binlogConnector, closeRegistry, untilStreaming, expectTopicEqualsTable } from "./support.js";
 
 const ROWS = 20_000;
 
@@ -52,9 +52,7 @@ describe("binlog snapshot under concurrent writes", () => {
     try {
       daemon = await startDaemon({ connectors: [binlogConnector(name, database, { snapshot: { chunkSize: 1000, maxRowsPerSecond: 8000 } })] });
       await daemon.waitReady();
-      await waitFor(async () => (await daemon!.status(name))?.details?.phase === "stream", { timeoutMs: 60_000, message: "the snapshot to finish" }).catch((err: Error) => {
-        throw new Error(`${err.message}\n${daemon!.output().slice(-3000)}`);
-      });
+      await untilStreaming(daemon, name);
       await new Promise((r) => setTimeout(r, 500));
     } finally {
       stopping = true;

@@ -10,7 +10,8 @@ import { tableStream } from "../../../src/runtime/schema/envelope.js";
 import { createSchemaService, parseSchemaRegistryConfig, type SchemaService } from "../../../src/runtime/schema/index.js";
 import { describeMysqlTable } from "../../../src/runtime/schema/introspect.js";
 import { MYSQL_READ_OPTIONS, MYSQL_SESSION_SQL } from "../../../src/runtime/schema/values.js";
-import { harness, mysqlConnection, readTopic, type TopicRecord } from "../../harness/index.js";
+import { harness, mysqlConnection, readTopic, waitFor, type TopicRecord } from "../../harness/index.js";
+import type { Daemon } from "../../support/daemon.js";
 
 export function binlogConnector(name: string, database: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const { host, port, user, password } = harness().mariadb;
@@ -92,16 +93,55 @@ export async function tableRows(database: string, table: string): Promise<Map<st
 /** Compacting the topic gives exactly the table: same keys, every column equal. */
 export async function expectTopicEqualsTable(topic: string, database: string, table: string, timeoutMs = 60_000): Promise<Change[]> {
   const want = await tableRows(database, table);
-  let changes: Change[] = [];
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    changes = await readChanges(topic);
+    const changes = await readChanges(topic);
     const got = compact(changes);
-    if (got.size === want.size && [...want].every(([k, row]) => keyString(got.get(k)) === keyString(row))) break;
+    if (got.size === want.size && [...want].every(([k, row]) => keyString(got.get(k)) === keyString(row))) return changes;
     if (Date.now() > deadline) {
       expect(Object.fromEntries(got), `${topic} compacted vs ${database}.${table}`).toEqual(Object.fromEntries(want));
     }
     await new Promise((r) => setTimeout(r, 500));
   }
-  return changes;
+}
+
+/** The binlog connector's phase as the daemon's admin API reports it ("snapshot", "stream"…). */
+export async function phaseOf(daemon: Daemon, name: string): Promise<string | undefined> {
+  const details = (await daemon.status(name))?.details as { phase?: string } | undefined;
+  return details?.phase;
+}
+
+/** Until the connector streams (its snapshot, if any, is done). */
+export function untilStreaming(daemon: Daemon, name: string, timeoutMs = 60_000): Promise<unknown> {
+  return waitFor(async () => (await phaseOf(daemon, name)) === "stream", { timeoutMs, message: `${name} to stream` }).catch((err: Error) => {
+    throw new Error(`${err.message}\n${daemon.output().slice(-3000)}`);
+  });
+}
+
+/**
+ * Each key's records, in offset order, tell one history: a create at version 1, each update one
+ * version up, a snapshot read at the version it had (never older than what came before), nothing
+ * after a delete. Every change (id, version) appears once.
+ */
+export function checkHistories(changes: readonly Change[]): void {
+  const seen = new Set<string>();
+  const last = new Map<string, { v: number; deleted: boolean }>();
+  for (const c of changes) {
+    if (c.value === null) continue;
+    const k = keyString(c.key);
+    const prev = last.get(k);
+    const { op } = c.value;
+    const v = Number((op === "d" ? c.value.before : c.value.after)!.v);
+    const where = `key ${k} at offset ${c.offset}: ${op} v${v} after ${prev ? `v${prev.v}${prev.deleted ? " (deleted)" : ""}` : "nothing"}`;
+    expect(prev?.deleted ?? false, where).toBe(false);
+    if (op === "c") expect(prev === undefined && v === 1, where).toBe(true);
+    if (op === "u") expect(prev === undefined || v === prev.v + 1, where).toBe(true);
+    if (op === "r" || op === "d") expect(prev === undefined || v >= prev.v, where).toBe(true);
+    if (op !== "r") {
+      const change = `${k}:${op}:${v}`;
+      expect(seen.has(change), `${change} twice`).toBe(false);
+      seen.add(change);
+    }
+    last.set(k, { v, deleted: op === "d" });
+  }
 }

@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Position, Source } from "../../../src/runtime/connector.js";
 import { binlogSpec } from "../../../src/sources/binlog/index.js";
 import { testContext } from "../../acceptance/source-suite.js";
-import { createDatabase, dropDatabase, harness, mysqlConnection, uniqueName, waitFor } from "../../harness/index.js";
+import { createDatabase, dropDatabase, harness, mysqlConnection, uniqueName } from "../../harness/index.js";
 import { startDaemon, type Daemon } from "../../support/daemon.js";
-import { binlogConnector, closeRegistry, readChanges, type Change } from "./support.js";
+import { binlogConnector, closeRegistry, untilStreaming, readChanges, type Change } from "./support.js";
 
 const SPLIT = { a: 400, b: 300, c: 300 };
 
@@ -32,7 +32,7 @@ describe("binlog source transactions", () => {
     // 100 records per batch at most: a transaction ten times larger must still not be split
     daemon = await startDaemon({ connectors: [{ ...binlogConnector(name, database), batch: { maxRecords: 100 } }] });
     await daemon.waitReady();
-    await waitFor(async () => (await daemon!.status(name))?.details?.phase === "stream", { timeoutMs: 30_000, message: "streaming" });
+    await untilStreaming(daemon, name);
 
     await conn.beginTransaction();
     let id = 0;

@@ -53,7 +53,7 @@ export const outboxConfig = connectorSchema({
   minPollIntervalMs: duration().default(5),
   /** PostgreSQL: wake on NOTIFY from the trigger `liberator outbox init` creates. */
   notify: bool().default(true),
-  /** PostgreSQL: the NOTIFY channel; default "liberator_outbox_<table>". */
+  /** PostgreSQL: the NOTIFY channel; default "liberator_<table>". */
   notifyChannel: z.string().min(1).max(63).optional(),
   /** Event types and their Avro schemas. */
   events: z.record(z.string().min(1), eventType).default({}),

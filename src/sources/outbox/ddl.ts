@@ -15,7 +15,7 @@ export interface NotifyNames {
 
 export function notifyNames(config: Pick<OutboxConfig, "notifyChannel">, table: TableName): NotifyNames {
   return {
-    channel: config.notifyChannel ?? objectName("liberator_outbox", table.table).toLowerCase(),
+    channel: config.notifyChannel ?? objectName("liberator", table.table).toLowerCase(),
     fn: { schema: table.schema, table: objectName("liberator_notify", table.table) },
     trigger: "liberator_notify",
   };

@@ -68,6 +68,8 @@ export interface TriggerTarget {
   description: TableDescription;
   /** The captured columns: the primary key's and these (all when empty). */
   capture: readonly string[];
+  /** MariaDB: CREATE OR REPLACE TRIGGER swaps a trigger without a moment in which changes go uncaptured. */
+  mariadb?: boolean;
 }
 
 export interface TriggerDdl {
@@ -170,11 +172,13 @@ function mysqlTriggers(target: TriggerTarget, columns: ColumnInfo[], key: string
   const unchanged = columns.map((c) => `OLD.${q(c.name)} <=> NEW.${q(c.name)}`).join(" AND ");
   const name = (event: string) => ({ schema: target.table.schema, table: objectName("liberator_cdc", target.table.table, `_${event}`) });
   const table = qualified(target.table, d);
-  const trigger = (event: string, when: string, body: string) => `CREATE TRIGGER ${qualified(name(event), d)} AFTER ${when} ON ${table} FOR EACH ROW ${body}`;
+  const create = target.mariadb ? "CREATE OR REPLACE TRIGGER" : "CREATE TRIGGER";
+  const trigger = (event: string, when: string, body: string) => `${create} ${qualified(name(event), d)} AFTER ${when} ON ${table} FOR EACH ROW ${body}`;
   const drops = ["ins", "upd", "del"].map((e) => `DROP TRIGGER IF EXISTS ${qualified(name(e), d)}`);
   return {
     create: [
-      ...drops,
+      // MySQL has no CREATE OR REPLACE TRIGGER: between the drop and the create, changes go uncaptured (docs/outbox.md)
+      ...(target.mariadb ? [] : drops),
       trigger("ins", "INSERT", insert("c")),
       trigger("upd", "UPDATE", `IF NOT (${unchanged}) THEN ${insert("u")}; END IF`),
       trigger("del", "DELETE", insert("d")),

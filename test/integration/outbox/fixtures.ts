@@ -6,9 +6,12 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Type } from "avsc";
 import type mysql from "mysql2/promise";
 import type pg from "pg";
 import { writeOutboxEvent, type OutboxEvent } from "../../../src/outbox.js";
+import type { AvroSchema } from "../../../src/runtime/connector.js";
+import { avroType } from "../../../src/runtime/schema/logical-types.js";
 import { outboxConfig, type OutboxConfig } from "../../../src/sources/outbox/config.js";
 import { initDdl } from "../../../src/sources/outbox/ddl.js";
 import { outboxTableName } from "../../../src/sources/outbox/sql.js";
@@ -136,3 +139,31 @@ async function mysqlApp(info: ReturnType<typeof harness>, database: string): Pro
 export function orderPlaced(orderId: number, seq: number, amount = "10.00"): OutboxEvent {
   return { aggregateType: "Order", aggregateId: orderId, type: "OrderPlaced", payload: { orderId, seq, amount }, headers: { trace: `t-${orderId}-${seq}` } };
 }
+
+const readers = new Map<string, Promise<Type>>();
+
+/** A Confluent-framed Avro value decoded with its writer schema, fetched from the daemon's registry API. */
+export async function decodeAvro(adminUrl: string, data: Buffer | null): Promise<unknown> {
+  if (data === null) return null;
+  const id = data.readInt32BE(1);
+  const key = `${adminUrl}#${id}`;
+  let type = readers.get(key);
+  if (!type) {
+    type = fetch(`${adminUrl}/schemas/ids/${id}`)
+      .then((res) => res.json() as Promise<{ schema: string }>)
+      .then((body) => avroType(JSON.parse(body.schema) as AvroSchema));
+    readers.set(key, type);
+  }
+  return (await type).fromBuffer(data.subarray(5));
+}
+
+/** The subjects the daemon's registry holds. */
+export async function subjects(adminUrl: string): Promise<string[]> {
+  return (await fetch(`${adminUrl}/subjects`)).json() as Promise<string[]>;
+}
+
+/** A Kafka header as text (kafkajs hands them over as Buffers). */
+export const header = (headers: Record<string, unknown>, name: string): string | undefined => {
+  const v = headers[name];
+  return Buffer.isBuffer(v) ? v.toString() : typeof v === "string" ? v : undefined;
+};

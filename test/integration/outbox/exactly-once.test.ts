@@ -1,0 +1,82 @@
+/**
+ * Exactly once under crashes: 10,000 events written by 8 concurrent application transactions
+ * while `liberator run` is killed with SIGKILL at random moments, 10 times. A read_committed
+ * consumer then sees each event exactly once, and the outbox is empty.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeOutboxEvents } from "../../../src/outbox.js";
+import { harness, mysqlConnection, pgClient, readTopic, waitFor } from "../../harness/index.js";
+import { startDaemon, type Daemon } from "../../support/daemon.js";
+import { header, ORDER_EVENT, outboxFixture, type Kind, type OutboxFixture } from "./fixtures.js";
+
+const EVENTS = 10_000;
+const WRITERS = 8;
+const KILLS = 10;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.each<Kind>(["postgres", "mariadb"])("exactly once on %s", (kind) => {
+  let fixture: OutboxFixture;
+  let daemon: Daemon | undefined;
+  beforeAll(async () => {
+    fixture = await outboxFixture(kind);
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+    await fixture.cleanup();
+  });
+
+  it(`publishes each of ${EVENTS} events exactly once while the relay is killed ${KILLS} times`, async () => {
+    daemon = await startDaemon({ connectors: [fixture.raw({ batch: { maxRecords: 500 } })] });
+    let writing = true;
+    const writers = Array.from({ length: WRITERS }, (_, w) => writer(fixture, kind, w));
+    const done = Promise.all(writers).finally(() => (writing = false));
+
+    const kills: number[] = [];
+    for (let k = 0; k < KILLS; k++) {
+      // kill at any moment of its work: catching up, mid-transaction, between commit and cleanup
+      await daemon.waitReady();
+      await sleep(50 + Math.random() * 750);
+      await daemon.kill();
+      kills.push(writing ? 1 : 0);
+      daemon = await daemon.restart();
+    }
+    await done;
+    await daemon.waitReady();
+    await waitFor(async () => (await fixture.pending()) === 0, { timeoutMs: 60_000, message: "the outbox to be empty" });
+
+    const records = await readTopic(harness().kafka.brokers, `${fixture.name}.Order`, { expect: EVENTS, timeoutMs: 60_000 });
+    const seen = new Map<string, number>();
+    for (const r of records) seen.set(header(r.headers, "id")!, (seen.get(header(r.headers, "id")!) ?? 0) + 1);
+    expect([...seen.values()].filter((n) => n > 1)).toEqual([]);
+    expect(records).toHaveLength(EVENTS);
+    expect(seen.size).toBe(EVENTS);
+    // the kills fell while the application was still writing, not only after
+    expect(kills.filter(Boolean).length).toBeGreaterThan(0);
+  });
+});
+
+/** One application connection writing its share in transactions of 1 to 20 events. */
+async function writer(fixture: OutboxFixture, kind: Kind, w: number): Promise<void> {
+  const info = harness();
+  const share = EVENTS / WRITERS;
+  const client = kind === "postgres" ? await pgClient(info, fixture.database) : await mysqlConnection(info, fixture.database);
+  const query = (sql: string) => (client as { query(sql: string): Promise<unknown> }).query(sql);
+  try {
+    for (let i = 0; i < share; ) {
+      const n = Math.min(share - i, 1 + Math.floor(Math.random() * 20));
+      const events = Array.from({ length: n }, (_, j) => {
+        const seq = w * share + i + j;
+        return { aggregateType: "Order", aggregateId: seq % 97, type: "OrderPlaced", payload: { orderId: seq % 97, seq, amount: "1.00" } };
+      });
+      await query("BEGIN");
+      await writeOutboxEvents(client, events, { schemas: { OrderPlaced: ORDER_EVENT } });
+      await query("COMMIT");
+      i += n;
+      // spread the writing over the kills
+      await sleep(Math.random() * 300);
+    }
+  } finally {
+    await client.end();
+  }
+}

@@ -104,7 +104,7 @@ export function planStream(config: StreamConfig, described: TableDescription): P
     problems.push({
       code: "QUERY_COLUMN_TYPE",
       message: `${label}: incrementingColumn "${incrementing.name}" is ${incrementing.sqlType}, not an integer: mode ${mode} needs an ever-growing integer (AUTO_INCREMENT, a sequence)`,
-      fix: `point ${config.at}.incrementingColumn at an integer column, or use mode timestamp`,
+      fix: `point ${config.at}.incrementingColumn (or the connector-wide one) at an integer column, or use mode timestamp`,
     });
   }
 
@@ -118,7 +118,7 @@ export function planStream(config: StreamConfig, described: TableDescription): P
       problems.push({
         code: "QUERY_COLUMN_TYPE",
         message: `${label}: ${role} "${column.name}" is ${column.sqlType}, not a date-time: it needs ${column.dialect === "mysql" ? "DATETIME or TIMESTAMP" : "timestamp or timestamp with time zone"}`,
-        fix: `point ${config.at}.${role} at a date-time column${role === "timestampColumn" ? ", or use mode incrementing" : ""}`,
+        fix: `point ${config.at}.${role} (or the connector-wide one) at a date-time column${role === "timestampColumn" ? ", or use mode incrementing" : ""}`,
       });
     }
   }

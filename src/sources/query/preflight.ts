@@ -59,9 +59,13 @@ async function streamChecks(config: QueryConfig, db: SourceDatabase, stream: Str
   const label = streamLabel(stream);
   const check = `${stream.at}`;
   const described = await describeSource(db, stream).catch((err: Error) => err);
-  if (described instanceof Error || described === null) {
-    const err = described ?? missingTable(stream);
-    checks.push({ check, ok: false, message: `${label}: ${err.message}`, ...("fix" in err && typeof err.fix === "string" ? { fix: err.fix } : {}) });
+  if (described === null) {
+    const err = missingTable(stream);
+    checks.push({ check, ok: false, message: err.message, ...(err.fix ? { fix: err.fix } : {}) });
+    return undefined;
+  }
+  if (described instanceof Error) {
+    checks.push({ check, ok: false, message: `${label}: ${described.message}` });
     return undefined;
   }
   const result = planStream(stream, described);

@@ -3,6 +3,7 @@ import type { Headers, Sink, SinkRecord, TopicPartitionOffset } from "../connect
 import type { ConnectorConfig } from "../config/load.js";
 import type { PipelineControl } from "../connector-runner.js";
 import { DataError, toLiberatorError, type LiberatorError } from "../errors.js";
+import { withAdmin } from "../kafka/admin.js";
 import { DeadLetterProducer, deadLetterMessage, deadLetterTopic } from "../kafka/dead-letter.js";
 import type { Logger } from "../log.js";
 import { retry } from "../retry.js";
@@ -41,6 +42,13 @@ export async function runSinkPipeline(connector: ConnectorConfig, control: Pipel
     await sink.open();
     const next = new Map<string, bigint>();
     for (const o of await sink.offsets(topics)) next.set(tp(o.topic, o.partition), BigInt(o.offset));
+    // a partition the target has no offset for starts at its beginning, never at the group's
+    // committed offset: that one only tracks lag, and a target emptied to be rebuilt must get it all
+    const earliest = await withAdmin(kafka, async (admin) => {
+      const out = new Map<string, string>();
+      for (const topic of topics) for (const p of await admin.fetchTopicOffsets(topic)) out.set(tp(topic, p.partition), p.low);
+      return out;
+    });
     control.onOpened(positionOf(next), sink);
 
     const writer = new BatchWriter(sink, connector, schemas.deserializer, deadLetters, log, control.signal);
@@ -62,8 +70,8 @@ export async function runSinkPipeline(connector: ConnectorConfig, control: Pipel
       // synchronous on purpose: kafkajs applies seeks made here before its first fetch
       for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
         for (const partition of partitions) {
-          const offset = next.get(tp(topic, partition));
-          if (offset !== undefined) consumer!.seek({ topic, partition, offset: offset.toString() });
+          const offset = next.get(tp(topic, partition))?.toString() ?? earliest.get(tp(topic, partition));
+          if (offset !== undefined) consumer!.seek({ topic, partition, offset });
         }
       }
       log.info({ assignment: payload.memberAssignment }, "partitions assigned; reading from the offsets stored in the target");

@@ -130,7 +130,7 @@ export class QuerySource implements Source {
       if (due && !(await this.busy?.paused())) return { records: await this.work(due, now), position: this.position() };
       if (now >= deadline) break;
       // while the database is busy, look again soon; else sleep until the next stream is due
-      const wakeAt = Math.min(deadline, due ? now + 200 : Math.min(...this.states.map((s) => s.dueAt)));
+      const wakeAt = Math.min(deadline, due ? now + 200 : Math.min(...this.states.map((s) => this.dueAt(s))));
       await sleep(Math.max(wakeAt - now, 5), undefined, { signal }).catch(() => undefined);
     }
     return { records: [], position: this.position() };
@@ -183,12 +183,19 @@ export class QuerySource implements Source {
   private nextDue(now: number): StreamState | undefined {
     for (let i = 0; i < this.states.length; i++) {
       const s = this.states[(this.turn + i) % this.states.length]!;
-      if (s.dueAt <= now) {
+      if (this.dueAt(s) <= now) {
         this.turn = (this.turn + i + 1) % this.states.length;
         return s;
       }
     }
     return undefined;
+  }
+
+  /** When a stream next has work: its next poll, or its next hard-delete pass (or now, while one runs). */
+  private dueAt(s: StreamState): number {
+    if (!s.keys || !s.pos || s.pos.snapshot || s.keys.size === 0) return s.dueAt;
+    if (s.pass) return 0;
+    return Math.min(s.dueAt, (s.pos.deletesAt ?? 0) + this.config.deletes.intervalMs);
   }
 
   /** A copy that later reads cannot change: the runtime commits it while the next batch is read. */
@@ -205,15 +212,12 @@ export class QuerySource implements Source {
   private async work(s: StreamState, now: number): Promise<ChangeRecord[]> {
     const t0 = performance.now();
     try {
-      if (s.keys && (s.pass || this.passDue(s, now))) return await this.deletesPass(s);
+      // a due poll goes first: a pass then also sees what it emitted
+      if (s.dueAt > now) return await this.deletesPass(s);
       return await this.poll(s, now);
     } finally {
       s.lastPollMs = Math.round(performance.now() - t0);
     }
-  }
-
-  private passDue(s: StreamState, now: number): boolean {
-    return s.pos !== undefined && !s.pos.snapshot && s.keys!.size > 0 && now - (s.pos.deletesAt ?? 0) >= this.config.deletes.intervalMs;
   }
 
   private pageLimit(s: StreamState): number {

@@ -93,13 +93,17 @@ export function openSource(config: QueryConfig, signal?: AbortSignal): Source {
   return querySpec.create(config, testContext(config.name, signal));
 }
 
-/** Reads batches until `until` holds for what arrived, acking each; fails after `timeoutMs`. */
-export async function readUntil(source: Source, until: (records: ChangeRecord[]) => boolean, timeoutMs = 15_000): Promise<{ records: ChangeRecord[]; position: Position }> {
+/**
+ * Reads batches until `until` holds for what arrived, acking each; fails after `timeoutMs`. Long:
+ * MySQL lists transactions server-wide, so another suite's open write transaction on the shared
+ * server rightly holds our horizon back for a while.
+ */
+export async function readUntil(source: Source, until: (records: ChangeRecord[]) => boolean, timeoutMs = 60_000): Promise<{ records: ChangeRecord[]; position: Position }> {
   const records: ChangeRecord[] = [];
   let position: Position = null;
   const deadline = Date.now() + timeoutMs;
   while (!until(records)) {
-    if (Date.now() > deadline) throw new Error(`after ${timeoutMs} ms only ${records.length} records: ${JSON.stringify(records.map(describe))}`);
+    if (Date.now() > deadline) throw new Error(`after ${timeoutMs} ms only ${records.length} records: ${JSON.stringify(records.map((r) => describe(r)))}`);
     const batch = await source.read();
     if (!batch) break;
     records.push(...batch.records);

@@ -68,7 +68,7 @@ describe.each(["mariadb", "postgres"] as const)("late commits on %s", (kind) => 
           const horizon = (await daemon!.status(name))?.details as { horizon?: { serverNow?: string } } | undefined;
           return horizon?.horizon?.serverNow && Date.parse(horizon.horizon.serverNow) > committedB + 1000;
         },
-        { timeoutMs: 10_000, message: "polls after B committed" },
+        { timeoutMs: 60_000, message: "polls after B committed" },
       );
       expect(opsOf(await readDecoded(admin, byId)), "B's id is held back while A is open").toEqual(["r:1"]);
       expect(opsOf(await readDecoded(admin, byTime)), "B's timestamp is held back while A is open").toEqual(["r:1"]);
@@ -80,7 +80,7 @@ describe.each(["mariadb", "postgres"] as const)("late commits on %s", (kind) => 
     }
 
     for (const topic of [byId, byTime]) {
-      const records = await readDecoded(admin, topic, 3);
+      const records = await readDecoded(admin, topic, 3, 60_000);
       expect(opsOf(records), topic).toEqual(["r:1", "c:2", "c:3"]);
       expect(records.map((r) => r.value!.after!.who)).toEqual(["seed", "A", "B"]);
     }

@@ -51,6 +51,11 @@ export class TransactionalProducer {
   async connect(): Promise<void> {
     try {
       await this.producer.connect();
+      // kafkajs registers the transactional id only when a first transaction begins (connect() alone
+      // fences nothing): an empty one does it now, so an older instance is fenced and its open
+      // transaction ended before the caller reads the stored position.
+      const registration = await this.producer.transaction();
+      await registration.abort();
     } catch (err) {
       throw this.classify(err, "cannot start the transactional producer");
     }

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Partitioners, type Admin, type Consumer, type Kafka, type KafkaMessage, type Producer } from "kafkajs";
 import { ConnectionError } from "../errors.js";
+import { lazy } from "../lazy.js";
 import type { Logger } from "../log.js";
 import { endOffsets, ensureTopics } from "./admin.js";
 
@@ -12,6 +13,9 @@ export interface CompactedTopicLogOptions<V> {
   replicationFactor?: number;
   decode(value: Buffer): V;
 }
+
+/** Key of the records `readToEnd()` writes to know how far it must read; never a table entry. */
+const READ_BARRIER_KEY = "__liberator_read_barrier__";
 
 /**
  * A key → value table kept in a compacted topic, tailed from the beginning by every process that
@@ -26,7 +30,16 @@ export class CompactedTopicLog<V> {
   private readonly listeners = new Set<(key: string, value: V | null) => void>();
   private progress: (() => void)[] = [];
   private consumer: Consumer | undefined;
-  private producer: Producer | undefined;
+  /** Shared by write() and the read barriers, made on first use. */
+  private readonly producer = lazy(async (): Promise<Producer> => {
+    const producer = this.options.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await producer.connect();
+    return producer;
+  });
   private admin: Admin | undefined;
 
   constructor(private readonly options: CompactedTopicLogOptions<V>) {}
@@ -62,13 +75,28 @@ export class CompactedTopicLog<V> {
     });
   }
 
+  /**
+   * The end a read_committed consumer sees (the last stable offset) stops at the first transaction
+   * still open, and any connector may have one open on this topic: a record committed after that
+   * transaction began stays invisible until it ends, so reading "to the end" could miss a position
+   * committed just before the call. So a barrier of our own is written to every partition, outside
+   * any transaction: it becomes visible only once every transaction begun before it has ended, and
+   * once it is applied, everything committed before the call is too.
+   */
   async readToEnd(timeoutMs = 30_000): Promise<void> {
     if (!this.admin) {
       this.admin = this.options.kafka.admin();
       await this.admin.connect();
     }
-    const ends = await endOffsets(this.admin, this.options.topic);
-    const caughtUp = () => [...ends].every(([p, end]) => end === 0n || (this.applied.get(p) ?? 0n) >= end);
+    const partitions = [...(await endOffsets(this.admin, this.options.topic)).keys()];
+    const producer = await this.producer.get();
+    const written = await producer.send({
+      topic: this.options.topic,
+      acks: -1,
+      messages: partitions.map((partition) => ({ key: READ_BARRIER_KEY, value: null, partition })),
+    });
+    const ends = new Map(written.map((w) => [w.partition, BigInt(w.baseOffset ?? "0") + 1n]));
+    const caughtUp = () => [...ends].every(([p, end]) => (this.applied.get(p) ?? 0n) >= end);
     const deadline = Date.now() + timeoutMs;
     while (!caughtUp()) {
       const left = deadline - Date.now();
@@ -102,29 +130,24 @@ export class CompactedTopicLog<V> {
 
   /** Writes outside any transaction (idempotent, acks=all); for tables that are not positions. */
   async write(key: string, value: Buffer | null): Promise<void> {
-    if (!this.producer) {
-      this.producer = this.options.kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-        createPartitioner: Partitioners.DefaultPartitioner,
-      });
-      await this.producer.connect();
-    }
-    await this.producer.send({ topic: this.options.topic, acks: -1, messages: [{ key, value }] });
+    const producer = await this.producer.get();
+    await producer.send({ topic: this.options.topic, acks: -1, messages: [{ key, value }] });
   }
 
   async stop(): Promise<void> {
     await Promise.all([
       this.consumer?.disconnect().catch(() => undefined),
-      this.producer?.disconnect().catch(() => undefined),
+      this.producer.peek()?.then((p) => p.disconnect()).catch(() => undefined),
       this.admin?.disconnect().catch(() => undefined),
     ]);
-    this.consumer = this.producer = this.admin = undefined;
+    this.producer.reset();
+    this.consumer = this.admin = undefined;
   }
 
   private apply(message: KafkaMessage): void {
     if (!message.key) return;
     const key = message.key.toString("utf8");
+    if (key === READ_BARRIER_KEY) return;
     let value: V | null = null;
     if (message.value) {
       try {

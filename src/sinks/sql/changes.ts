@@ -16,15 +16,21 @@ export interface RowSchema {
   readonly columns: readonly string[];
 }
 
-export type Change =
-  | { op: "upsert"; row: Record<string, unknown>; schema: RowSchema }
-  /** `image` is the row before the delete when the record has one (an envelope's `before`). */
-  | { op: "delete"; image: { row: Record<string, unknown>; schema: RowSchema } | undefined }
-  | { op: "truncate" };
+/**
+ * What a record asks. `row` is the row to write (upsert) or the row before the delete (delete;
+ * absent for a tombstone), `schema` its fields. `origin` is the envelope's source block, where the
+ * record has one.
+ */
+export interface Change {
+  op: "upsert" | "delete" | "truncate";
+  row: Record<string, unknown> | undefined;
+  schema: RowSchema | undefined;
+  origin: Origin | undefined;
+}
 
 export interface Origin {
-  db: string | undefined;
-  table: string | undefined;
+  db?: unknown;
+  table?: unknown;
 }
 
 interface ValueSchemaInfo {
@@ -82,27 +88,23 @@ export function keySchemaOf(record: SinkRecord): RowSchema | undefined {
 }
 
 /** What the record asks, and where it came from (the envelope's source.db and source.table). */
-export function changeOf(record: SinkRecord): { change: Change; origin: Origin | undefined } {
-  if (record.value === null || record.value === undefined) return { change: { op: "delete", image: undefined }, origin: undefined };
+export function changeOf(record: SinkRecord): Change {
+  if (record.value === null || record.value === undefined) return { op: "delete", row: undefined, schema: undefined, origin: undefined };
   const info = valueInfo(record.valueSchema!, record.topic);
   const value = record.value as Record<string, unknown>;
-  if (!info.envelope) return { change: { op: "upsert", row: value, schema: info.row }, origin: undefined };
-  const source = value.source as { db?: unknown; table?: unknown } | null | undefined;
-  const origin: Origin = {
-    db: typeof source?.db === "string" ? source.db : undefined,
-    table: typeof source?.table === "string" ? source.table : undefined,
-  };
+  if (!info.envelope) return { op: "upsert", row: value, schema: info.row, origin: undefined };
+  const origin = (value.source ?? undefined);
   const op = value.op;
   switch (op) {
     case "c":
     case "r":
     case "u":
       if (!value.after) throw new DataError("SINK_RECORD_INVALID", `a change event with op "${op}" has no "after" row`);
-      return { change: { op: "upsert", row: value.after as Record<string, unknown>, schema: info.row }, origin };
+      return { op: "upsert", row: value.after as Record<string, unknown>, schema: info.row, origin };
     case "d":
-      return { change: { op: "delete", image: value.before ? { row: value.before as Record<string, unknown>, schema: info.row } : undefined }, origin };
+      return { op: "delete", row: (value.before ?? undefined) as Record<string, unknown> | undefined, schema: info.row, origin };
     case "t":
-      return { change: { op: "truncate" }, origin };
+      return { op: "truncate", row: undefined, schema: undefined, origin };
     default:
       throw new DataError("SINK_RECORD_INVALID", `a change event has op ${JSON.stringify(op)}; expected c, r, u, d or t`);
   }

@@ -8,24 +8,25 @@ export function paramBytes(value: unknown): number {
 }
 
 /**
- * Cuts rows into consecutive slices of at most `maxRows` rows and about `maxBytes` bytes each (a
- * single larger row still gets a slice of its own): one statement each, so none exceeds the
- * server's packet limit.
+ * Cuts `count` rows of `width` parameters each (row after row in `params`) into consecutive
+ * ranges [start, end) of at most `maxRows` rows and about `maxBytes` bytes (a single larger row
+ * still gets a range of its own): one statement each, so none exceeds the server's packet limit.
  */
-export function chunkRows<T extends unknown[]>(rows: readonly T[], maxRows: number, maxBytes: number): T[][] {
-  const out: T[][] = [];
+export function rowRanges(params: readonly unknown[], width: number, maxRows: number, maxBytes: number): [number, number][] {
+  const count = width === 0 ? 0 : params.length / width;
+  const out: [number, number][] = [];
   let start = 0;
   let bytes = 0;
-  for (let i = 0; i < rows.length; i++) {
+  for (let r = 0; r < count; r++) {
     let size = 0;
-    for (const v of rows[i]!) size += paramBytes(v);
-    if (i > start && (i - start >= maxRows || bytes + size > maxBytes)) {
-      out.push(rows.slice(start, i));
-      start = i;
+    for (let i = r * width; i < (r + 1) * width; i++) size += paramBytes(params[i]);
+    if (r > start && (r - start >= maxRows || bytes + size > maxBytes)) {
+      out.push([start, r]);
+      start = r;
       bytes = 0;
     }
     bytes += size;
   }
-  if (start < rows.length) out.push(start === 0 ? (rows as T[]) : rows.slice(start));
+  if (start < count) out.push([start, count]);
   return out;
 }

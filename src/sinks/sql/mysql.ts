@@ -11,7 +11,7 @@ import { ConnectionError, DataError, LiberatorError, PreconditionError, toLibera
 import { describeMysqlTable } from "../../runtime/schema/introspect.js";
 import type { AvroField } from "../../runtime/schema/mapping.js";
 import { avroToSqlType } from "../../runtime/schema/to-sql.js";
-import { chunkRows } from "./chunks.js";
+import { rowRanges } from "./chunks.js";
 import type { KeySet, Row, RowSet, SqlTarget, TableRef, TargetTable } from "./target.js";
 
 /**
@@ -169,7 +169,7 @@ export class MysqlTarget implements SqlTarget {
       // VALUES(c) is the inserted value in both MySQL and MariaDB (MySQL 8.0.20+ warns, still supports it)
       tail = ` ON DUPLICATE KEY UPDATE ${(others.length > 0 ? others : keyColumns.slice(0, 1)).map((c) => `${quoteMysql(c)} = VALUES(${quoteMysql(c)})`).join(", ")}`;
     }
-    await this.runRows(`${head}|${tail}`, (n) => `${head}${Array.from({ length: n }, () => row).join(", ")}${tail}`, set.rows, columns.length);
+    await this.runRows(`${head}|${tail}`, (n) => `${head}${Array.from({ length: n }, () => row).join(", ")}${tail}`, set.params, columns.length);
   }
 
   async update(set: RowSet): Promise<void> {
@@ -179,10 +179,10 @@ export class MysqlTarget implements SqlTarget {
     const sql =
       `UPDATE ${this.quoteTable(set.table.ref)} SET ${others.map((c) => `${quoteMysql(c)} = ?`).join(", ")} ` +
       `WHERE ${keyColumns.map((c) => `${quoteMysql(c)} = ?`).join(" AND ")}`;
-    const valueAt = others.map((c) => columns.indexOf(c));
-    const keyAt = keyColumns.map((c) => columns.indexOf(c));
+    const at = [...others, ...keyColumns].map((c) => columns.indexOf(c));
+    const width = columns.length;
     const connection = this.open();
-    for (const r of set.rows) await connection.execute(sql, [...valueAt.map((i) => r[i]), ...keyAt.map((i) => r[i])] as never[]);
+    for (let r = 0; r < set.params.length; r += width) await connection.execute(sql, at.map((i) => set.params[r + i]) as never[]);
   }
 
   async delete(set: KeySet): Promise<void> {
@@ -190,7 +190,7 @@ export class MysqlTarget implements SqlTarget {
     const single = keyColumns.length === 1;
     const head = `DELETE FROM ${this.quoteTable(set.table.ref)} WHERE ${single ? quoteMysql(keyColumns[0]!) : `(${keyColumns.map(quoteMysql).join(", ")})`} IN (`;
     const one = single ? "?" : `(${keyColumns.map(() => "?").join(", ")})`;
-    await this.runRows(head, (n) => `${head}${Array.from({ length: n }, () => one).join(", ")})`, set.keys, keyColumns.length);
+    await this.runRows(head, (n) => `${head}${Array.from({ length: n }, () => one).join(", ")})`, set.params, keyColumns.length);
   }
 
   async deleteAll(table: TargetTable): Promise<void> {
@@ -222,18 +222,17 @@ export class MysqlTarget implements SqlTarget {
    * Executes `sql(n)` over the rows, n parameters-rows at a time: full statements of the largest
    * power of two that fits, then the rest in falling powers of two.
    */
-  private async runRows(cacheKey: string, sql: (n: number) => string, rows: unknown[][], width: number): Promise<void> {
+  private async runRows(cacheKey: string, sql: (n: number) => string, params: unknown[], width: number): Promise<void> {
     const connection = this.open();
     let limit = 1;
     while (limit * 2 <= Math.min(MAX_ROWS, Math.floor(MAX_PARAMS / Math.max(width, 1)))) limit *= 2;
-    for (const slice of chunkRows(rows, limit, this.maxStatementBytes)) {
-      for (let i = 0; i < slice.length; ) {
+    for (const [start, end] of rowRanges(params, width, limit, this.maxStatementBytes)) {
+      for (let r = start; r < end; ) {
         let n = limit;
-        while (n > slice.length - i) n /= 2;
-        const params: unknown[] = [];
-        for (let r = i; r < i + n; r++) for (const v of slice[r]!) params.push(v);
-        await connection.execute(this.statement(cacheKey, n, sql), params as never[]);
-        i += n;
+        while (n > end - r) n /= 2;
+        const values = r === 0 && n * width === params.length ? params : params.slice(r * width, (r + n) * width);
+        await connection.execute(this.statement(cacheKey, n, sql), values as never[]);
+        r += n;
       }
     }
   }

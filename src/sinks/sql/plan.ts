@@ -7,24 +7,24 @@
  */
 import type { SinkRecord } from "../../runtime/connector.js";
 import { DataError, PreconditionError } from "../../runtime/errors.js";
-import { changeOf, keySchemaOf, type Origin, type RowSchema } from "./changes.js";
+import { changeOf, keySchemaOf, type Change, type Origin } from "./changes.js";
 import type { SqlSinkConfig } from "./config.js";
 import { resolveTable } from "./table-name.js";
-import type { Shape, TableState, Tables } from "./tables.js";
+import type { KeyReader, Shape, TableState, Tables } from "./tables.js";
 import type { SqlTarget } from "./target.js";
 
-type Entry =
-  | { kind: "upsert"; shape: Shape; row: Record<string, unknown>; key: unknown[]; deleteFirst: boolean }
-  | { kind: "delete"; key: unknown[]; params: unknown[] };
+type Row = Record<string, unknown>;
+
+type Entry = { kind: "upsert"; shape: Shape; row: Row; deleteFirst: boolean } | { kind: "delete"; key: KeyReader; row: Row };
 
 /** What one batch does to one table. */
 export interface TableWrites {
   state: TableState;
   truncate: boolean;
   /** By folded key, in the order of each key's last change. */
-  keyed: Map<string, Entry>;
+  keyed: Map<unknown, Entry>;
   /** Tables without a key (insert mode): every row, in order. */
-  rows: { shape: Shape; row: Record<string, unknown> }[];
+  rows: { shape: Shape; row: Row }[];
   records: number;
 }
 
@@ -39,53 +39,53 @@ export class Planner {
 
   async plan(records: readonly SinkRecord[]): Promise<TableWrites[]> {
     const writes = new Map<TableState, TableWrites>();
-    const routes = new Map<string, TableState>();
+    // batches are mostly one table: the last route is checked before any lookup
+    let last: { topic: string; db: unknown; table: unknown; writes: TableWrites } | undefined;
     for (const record of records) {
-      const { change, origin } = changeOf(record);
+      const change = changeOf(record);
       if ((change.op === "delete" && !this.config.deletes) || (change.op === "truncate" && !this.config.truncates)) continue;
-      if (origin) this.origins.set(record.topic, origin);
-      const from = origin ?? this.origins.get(record.topic);
-      const route = `${record.topic}\u0000${from?.db ?? ""}\u0000${from?.table ?? ""}`;
-      let state = routes.get(route);
-      if (!state) routes.set(route, (state = await this.tables.state(resolveTable(this.config.table, record.topic, from))));
-      let w = writes.get(state);
-      if (!w) writes.set(state, (w = { state, truncate: false, keyed: new Map(), rows: [], records: 0 }));
+      if (change.origin) this.origins.set(record.topic, change.origin);
+      const from = change.origin ?? this.origins.get(record.topic);
+      let w: TableWrites;
+      if (last && last.topic === record.topic && last.db === from?.db && last.table === from?.table) w = last.writes;
+      else {
+        const state = await this.tables.state(resolveTable(this.config.table, record.topic, from));
+        let found = writes.get(state);
+        if (!found) writes.set(state, (found = { state, truncate: false, keyed: new Map(), rows: [], records: 0 }));
+        w = found;
+        last = { topic: record.topic, db: from?.db, table: from?.table, writes: w };
+      }
       w.records++;
-
-      switch (change.op) {
-        case "truncate":
-          w.truncate = true;
-          w.keyed.clear();
-          w.rows = [];
-          break;
-        case "upsert": {
-          const shape = state.shapes.get(change.schema.id) ?? (await this.tables.shape(state, change.schema, keySchemaOf(record)));
-          if (!shape.key) {
-            w.rows.push({ shape, row: change.row });
-            break;
-          }
-          const key = shape.key.canonical(change.row);
-          const id = foldKey(key);
-          const before = w.keyed.get(id);
-          w.keyed.delete(id);
-          w.keyed.set(id, { kind: "upsert", shape, row: change.row, key, deleteFirst: before !== undefined && (before.kind === "delete" || before.deleteFirst) });
-          break;
-        }
-        case "delete": {
-          const key = this.deleteKey(state, record, change.image);
-          if (!key) break;
-          const id = foldKey(key.values);
-          w.keyed.delete(id);
-          w.keyed.set(id, { kind: "delete", key: key.values, params: key.params });
-          break;
-        }
+      if (change.op === "truncate") {
+        w.truncate = true;
+        w.keyed.clear();
+        w.rows = [];
+      } else if (change.op === "upsert") {
+        await this.upsert(w, record, change);
+      } else {
+        this.delete(w, record, change);
       }
     }
     return [...writes.values()];
   }
 
-  /** The key of a row to delete, from the row before the change, else from the record key. */
-  private deleteKey(state: TableState, record: SinkRecord, image: { row: Record<string, unknown>; schema: RowSchema } | undefined) {
+  private async upsert(w: TableWrites, record: SinkRecord, change: Change): Promise<void> {
+    const schema = change.schema!;
+    const row = change.row!;
+    const shape = w.state.shapes.get(schema.id) ?? (await this.tables.shape(w.state, schema, keySchemaOf(record)));
+    if (!shape.key) {
+      w.rows.push({ shape, row });
+      return;
+    }
+    const id = shape.key.id(row);
+    const before = w.keyed.get(id);
+    if (before !== undefined) w.keyed.delete(id);
+    w.keyed.set(id, { kind: "upsert", shape, row, deleteFirst: before !== undefined && (before.kind === "delete" || before.deleteFirst) });
+  }
+
+  /** Deletes by the key in the row before the change, else in the record key. */
+  private delete(w: TableWrites, record: SinkRecord, change: Change): void {
+    const { state } = w;
     const recordKey = keySchemaOf(record);
     const key = this.tables.decideKey(state, recordKey);
     if (key.length === 0) {
@@ -93,20 +93,21 @@ export class Planner {
         fix: "give the records a key, set keyColumns, or set deletes: false",
       });
     }
-    if (!state.table) return undefined; // nothing to delete from a table that does not exist yet
-    const fromImage = image && this.tables.keyReader(state, image.schema);
-    if (fromImage) {
-      const values = fromImage.canonical(image.row);
-      return { values, params: fromImage.params(values) };
+    if (!state.table) return; // nothing to delete from a table that does not exist yet
+    let reader = change.row && change.schema ? this.tables.keyReader(state, change.schema) : null;
+    let row = change.row;
+    if (!reader && recordKey && record.key) {
+      reader = this.tables.keyReader(state, recordKey);
+      row = record.key as Row;
     }
-    const fromKey = recordKey && this.tables.keyReader(state, recordKey);
-    if (fromKey && record.key) {
-      const values = fromKey.canonical(record.key as Record<string, unknown>);
-      return { values, params: fromKey.params(values) };
+    if (!reader || !row) {
+      // a tombstone whose key lacks the configured key columns: the delete before it did the work
+      if (!change.row) return;
+      throw new DataError("SINK_KEY_MISSING", `a delete for table ${state.label} carries none of its key columns (${key.join(", ")}) in its row or its key`);
     }
-    // a tombstone whose key lacks the configured key columns: the delete before it did the work
-    if (!image) return undefined;
-    throw new DataError("SINK_KEY_MISSING", `a delete for table ${state.label} carries none of its key columns (${key.join(", ")}) in its row or its key`);
+    const id = reader.id(row);
+    w.keyed.delete(id);
+    w.keyed.set(id, { kind: "delete", key: reader, row });
   }
 }
 
@@ -116,36 +117,25 @@ export async function applyWrites(target: SqlTarget, w: TableWrites, mode: SqlSi
   if (!table) return;
   const keyColumns = w.state.keyColumns ?? [];
   if (w.truncate) await target.deleteAll(table);
-  const deletes: unknown[][] = [];
-  const rows = new Map<Shape, unknown[][]>();
-  const add = (shape: Shape, params: unknown[]) => {
-    const list = rows.get(shape);
-    if (list) list.push(params);
-    else rows.set(shape, [params]);
+  const deletes: unknown[] = [];
+  const rows = new Map<Shape, unknown[]>();
+  const paramsOf = (shape: Shape) => {
+    let params = rows.get(shape);
+    if (!params) rows.set(shape, (params = []));
+    return params;
   };
   for (const e of w.keyed.values()) {
-    if (e.kind === "delete") deletes.push(e.params);
+    if (e.kind === "delete") e.key.write(e.row, deletes);
     else {
-      if (e.deleteFirst) deletes.push(e.shape.key!.params(e.key));
-      add(e.shape, e.shape.params(e.row));
+      if (e.deleteFirst) e.shape.key!.write(e.row, deletes);
+      e.shape.write(e.row, paramsOf(e.shape));
     }
   }
-  for (const r of w.rows) add(r.shape, r.shape.params(r.row));
-  if (deletes.length > 0) await target.delete({ table, keyColumns, keys: deletes });
+  for (const r of w.rows) r.shape.write(r.row, paramsOf(r.shape));
+  if (deletes.length > 0) await target.delete({ table, keyColumns, params: deletes });
   for (const [shape, params] of rows) {
-    const set = { table: shape.table, columns: shape.columns, keyColumns, rows: params };
+    const set = { table: shape.table, columns: shape.columns, keyColumns, params };
     if (mode === "update") await target.update(set);
     else await target.insert(set, mode === "upsert" ? "update" : "error");
   }
-}
-
-/** One string per key value combination (values are canonical, one type per column). */
-export function foldKey(values: readonly unknown[]): string {
-  if (values.length === 1) return keyPart(values[0]);
-  return values.map(keyPart).join("\u0000");
-}
-
-function keyPart(v: unknown): string {
-  if (Buffer.isBuffer(v)) return v.toString("hex");
-  return typeof v === "string" ? v : String(v);
 }

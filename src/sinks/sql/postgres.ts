@@ -13,7 +13,7 @@ import { describePgTable } from "../../runtime/schema/introspect.js";
 import { avroToSqlType } from "../../runtime/schema/to-sql.js";
 import { parsePgArray, PG_READ_OPTIONS } from "../../runtime/schema/values.js";
 import type { AvroField } from "../../runtime/schema/mapping.js";
-import { chunkRows } from "./chunks.js";
+import { rowRanges } from "./chunks.js";
 import type { KeySet, Row, RowSet, SqlTarget, TableRef, TargetTable } from "./target.js";
 
 const UNIQUE_KEYS = `
@@ -128,7 +128,7 @@ export class PostgresTarget implements SqlTarget {
       const action = others.length === 0 ? "NOTHING" : `UPDATE SET ${others.map((c) => `${quotePg(c)} = EXCLUDED.${quotePg(c)}`).join(", ")}`;
       sql += ` ON CONFLICT (${keyColumns.map(quotePg).join(", ")}) DO ${action}`;
     }
-    await this.run(sql, set.rows);
+    await this.run(sql, set.params, columns.length);
   }
 
   async update(set: RowSet): Promise<void> {
@@ -140,13 +140,13 @@ export class PostgresTarget implements SqlTarget {
     const sql =
       `UPDATE ${this.quoteTable(table.ref)} AS t SET ${others.map((c) => `${quotePg(c)} = ${alias(c)}`).join(", ")} ` +
       `FROM ${source.from} WHERE ${keyColumns.map((c) => `t.${quotePg(c)} = ${alias(c)}`).join(" AND ")}`;
-    await this.run(sql, set.rows);
+    await this.run(sql, set.params, columns.length);
   }
 
   async delete(set: KeySet): Promise<void> {
     const source = this.unnest(set.table, set.keyColumns);
     const sql = `DELETE FROM ${this.quoteTable(set.table.ref)} AS t USING ${source.from} WHERE ${set.keyColumns.map((c, i) => `t.${quotePg(c)} = ${source.alias[i]!}`).join(" AND ")}`;
-    await this.run(sql, set.keys);
+    await this.run(sql, set.params, set.keyColumns.length);
   }
 
   async deleteAll(table: TargetTable): Promise<void> {
@@ -190,18 +190,13 @@ export class PostgresTarget implements SqlTarget {
     return { from: `unnest(${params.join(", ")}) AS u(${columns.map((_, i) => `c${i}`).join(", ")})`, select: alias.join(", "), alias };
   }
 
-  /** Runs a statement once per slice of rows, each column an array parameter. */
-  private async run(sql: string, rows: unknown[][]): Promise<void> {
+  /** Runs a statement once per range of rows, each column one array parameter. */
+  private async run(sql: string, params: readonly unknown[], width: number): Promise<void> {
     const client = this.connection();
     const name = this.nameOf(sql);
-    const width = rows[0]?.length ?? 0;
-    for (const slice of chunkRows(rows, MAX_ROWS, this.maxStatementBytes)) {
-      const values: string[] = [];
-      for (let c = 0; c < width; c++) {
-        const items = new Array<string | null>(slice.length);
-        for (let r = 0; r < slice.length; r++) items[r] = pgText(slice[r]![c]);
-        values.push(pgArray(items));
-      }
+    for (const [start, end] of rowRanges(params, width, MAX_ROWS, this.maxStatementBytes)) {
+      const values = new Array<string>(width);
+      for (let c = 0; c < width; c++) values[c] = pgColumnArray(params, width, c, start, end);
       await client.query({ name, text: sql, values });
     }
   }
@@ -240,10 +235,18 @@ export function pgText(value: unknown): string | null {
 /** An array literal, every element quoted: `{"a","b \\" c",NULL}`. */
 export function pgArray(items: readonly (string | null)[]): string {
   let out = "{";
-  for (let i = 0; i < items.length; i++) {
-    const s = items[i];
-    if (i > 0) out += ",";
-    out += s === null || s === undefined ? "NULL" : `"${s.includes('"') || s.includes("\\") ? s.replace(/[\\"]/g, "\\$&") : s}"`;
-  }
+  for (let i = 0; i < items.length; i++) out += `${i > 0 ? "," : ""}${arrayElement(items[i] ?? null)}`;
   return `${out}}`;
+}
+
+/** Column `c` of rows [start, end) of row-major `params`, as one array literal. */
+function pgColumnArray(params: readonly unknown[], width: number, c: number, start: number, end: number): string {
+  let out = "{";
+  for (let r = start; r < end; r++) out += `${r > start ? "," : ""}${arrayElement(pgText(params[r * width + c]))}`;
+  return `${out}}`;
+}
+
+function arrayElement(s: string | null): string {
+  if (s === null) return "NULL";
+  return `"${s.includes('"') || s.includes("\\") ? s.replace(/[\\"]/g, "\\$&") : s}"`;
 }

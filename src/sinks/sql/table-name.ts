@@ -11,8 +11,8 @@ const PLACEHOLDER = /\{(table|db|topic)\}/g;
 export function resolveTable(pattern: string, topic: string, origin: Origin | undefined): TableRef {
   const segments = topic.split(".");
   const values: Record<string, string> = {
-    table: origin?.table ?? segments[segments.length - 1]!,
-    db: origin?.db ?? segments[segments.length - 2] ?? "",
+    table: typeof origin?.table === "string" ? origin.table : segments[segments.length - 1]!,
+    db: typeof origin?.db === "string" ? origin.db : (segments[segments.length - 2] ?? ""),
     topic: topic.replace(/[^A-Za-z0-9_]/g, "_"),
   };
   return parseTableName(pattern.replace(PLACEHOLDER, (_, name: string) => values[name]!));

@@ -14,18 +14,20 @@ import type { SqlTarget, TableRef, TargetTable } from "./target.js";
 
 type Row = Record<string, unknown>;
 
-/** Reads key values out of rows of one schema: canonical (for folding) and as driver parameters. */
+/** Reads the key out of rows of one schema: as an identity (for folding) and as driver parameters. */
 export interface KeyReader {
-  canonical(row: Row): unknown[];
-  params(canonical: readonly unknown[]): unknown[];
+  /** Equal for rows with equal keys: the value itself for a one-column key, a string otherwise. */
+  id(row: Row): unknown;
+  /** Appends the key's driver parameters, in key column order. */
+  write(row: Row, out: unknown[]): void;
 }
 
 /** One schema version of a table's rows, ready to write. */
 export interface Shape {
   table: TargetTable;
   columns: readonly string[];
-  /** The row as driver parameters, in `columns` order. */
-  params(row: Row): unknown[];
+  /** Appends the row's driver parameters, in `columns` order. */
+  write(row: Row, out: unknown[]): void;
   /** Undefined when the table has no key. */
   key: KeyReader | undefined;
 }
@@ -86,15 +88,10 @@ export class Tables {
     const key = this.decideKey(state, recordKey);
     await this.fit(state, schema, key);
     const table = state.table!;
-    const converters = schema.fields.map((f) => converter(f, this.target.dialect));
     const shape: Shape = {
       table,
       columns: schema.columns,
-      params: (row) => {
-        const out = new Array<unknown>(converters.length);
-        for (let i = 0; i < converters.length; i++) out[i] = converters[i]!(row[schema.fields[i]!.name]);
-        return out;
-      },
+      write: writer(schema.fields, this.target.dialect),
       key: this.keyReader(state, schema) ?? undefined,
     };
     this.checkKey(state, table, key);
@@ -110,11 +107,11 @@ export class Tables {
     const at = key.map((c) => schema.columns.indexOf(c));
     let reader: KeyReader | null = null;
     if (key.length > 0 && at.every((i) => i >= 0)) {
-      const names = at.map((i) => schema.fields[i]!.name);
-      const converters = at.map((i) => converter(schema.fields[i]!, this.target.dialect));
+      const fields = at.map((i) => schema.fields[i]!);
+      const [first] = fields;
       reader = {
-        canonical: (row) => names.map((n) => row[n]),
-        params: (values) => values.map((v, i) => converters[i]!(v)),
+        id: fields.length === 1 ? (row) => identity(row[first!.name]) : (row) => fields.map((f) => identity(row[f.name])).join("\u0000"),
+        write: writer(fields, this.target.dialect),
       };
     }
     state.keyReaders.set(schema.id, reader);
@@ -169,8 +166,16 @@ export class Tables {
   }
 }
 
-/** Canonical value → driver parameter for one field, its null branch removed once. */
-function converter(field: AvroField, dialect: SqlTarget["dialect"]): (value: unknown) => unknown {
-  const bare = { type: fieldType(field).type } as Pick<AvroField, "type">;
-  return (value) => toSqlParam(value, bare, dialect);
+/** Appends the fields of a canonical row as driver parameters; each field's null branch is removed once. */
+function writer(fields: readonly AvroField[], dialect: SqlTarget["dialect"]): (row: Row, out: unknown[]) => void {
+  const names = fields.map((f) => f.name);
+  const bare = fields.map((f) => ({ type: fieldType(f).type }) as Pick<AvroField, "type">);
+  return (row, out) => {
+    for (let i = 0; i < names.length; i++) out.push(toSqlParam(row[names[i]!], bare[i]!, dialect));
+  };
+}
+
+/** A key value as a Map key: primitives compare by value already, bytes by their hex. */
+function identity(value: unknown): unknown {
+  return Buffer.isBuffer(value) ? value.toString("hex") : value;
 }

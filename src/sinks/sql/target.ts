@@ -20,19 +20,23 @@ export interface TargetTable {
   uniqueKeys: string[][];
 }
 
-/** Rows for one table, all of the same columns, as driver parameters (toSqlParam) in column order. */
+/**
+ * Rows for one table, all of the same columns, as driver parameters (toSqlParam): row after row,
+ * each `columns.length` values in column order. One flat array rather than an array per row: a
+ * batch holds tens of thousands of rows, and every object kept alive is copied by the collector.
+ */
 export interface RowSet {
   table: TargetTable;
   columns: readonly string[];
   keyColumns: readonly string[];
-  rows: unknown[][];
+  params: unknown[];
 }
 
-/** Keys of rows to delete, as driver parameters in `keyColumns` order. */
+/** Keys of rows to delete, as driver parameters: key after key, each in `keyColumns` order. */
 export interface KeySet {
   table: TargetTable;
   keyColumns: readonly string[];
-  keys: unknown[][];
+  params: unknown[];
 }
 
 export type Row = Record<string, unknown>;

@@ -21,45 +21,43 @@ function sameKey(a: Row | null, b: Row | null): boolean {
   return true;
 }
 
-/** Appends the records of one row change; `source` and `transaction` are filled per record by `meta`. */
-export function pushChange(
-  out: ChangeRecord[],
-  t: CapturedTable,
-  op: "c" | "u" | "d" | "r",
-  beforeDriver: Row | null,
-  afterDriver: Row | null,
-  timestamp: number,
-  meta: (table: CapturedTable) => { source: SourceInfo; transaction: TransactionInfo | null },
-): void {
+type Meta = (table: CapturedTable) => { source: SourceInfo; transaction: TransactionInfo | null };
+
+function record(t: CapturedTable, op: Op, before: Row | null, after: Row | null, key: Row | null, timestamp: number, meta: Meta): ChangeRecord {
   const s = t.stream;
-  const before = beforeDriver && s.row(beforeDriver);
-  const after = afterDriver && s.row(afterDriver);
-  const push = (o: Op, b: Row | null, a: Row | null, key: Row | null) => {
-    const { source, transaction } = meta(t);
-    out.push({ topic: s.topic, key, keySchema: s.keySchema, value: envelope(o, b, a, source, transaction), valueSchema: s.valueSchema, timestamp });
-  };
-  const tombstone = (key: Row | null) => {
-    if (key !== null) out.push({ topic: s.topic, key, keySchema: s.keySchema, value: null, valueSchema: s.valueSchema, timestamp });
-  };
-  if (op === "u") {
-    const oldKey = s.keyOf(before!);
-    const newKey = s.keyOf(after!);
-    if (!sameKey(oldKey, newKey)) {
-      push("d", before, null, oldKey);
-      tombstone(oldKey);
-      push("c", null, after, newKey);
-      return;
-    }
-    push("u", before, after, newKey);
+  const { source, transaction } = meta(t);
+  return { topic: s.topic, key, keySchema: s.keySchema, value: envelope(op, before, after, source, transaction), valueSchema: s.valueSchema, timestamp };
+}
+
+function tombstone(out: ChangeRecord[], t: CapturedTable, key: Row | null, timestamp: number): void {
+  const s = t.stream;
+  if (key !== null) out.push({ topic: s.topic, key, keySchema: s.keySchema, value: null, valueSchema: s.valueSchema, timestamp });
+}
+
+/** Appends the records of one row change; `meta` gives each record its source and transaction blocks. */
+export function pushChange(out: ChangeRecord[], t: CapturedTable, op: "c" | "u" | "d" | "r", beforeDriver: Row | null, afterDriver: Row | null, timestamp: number, meta: Meta): void {
+  const s = t.stream;
+  if (op === "c" || op === "r") {
+    const after = s.row(afterDriver!);
+    out.push(record(t, op, null, after, s.keyOf(after), timestamp, meta));
     return;
   }
+  const before = s.row(beforeDriver!);
+  const oldKey = s.keyOf(before);
   if (op === "d") {
-    const key = s.keyOf(before!);
-    push("d", before, null, key);
-    tombstone(key);
+    out.push(record(t, "d", before, null, oldKey, timestamp, meta));
+    tombstone(out, t, oldKey, timestamp);
     return;
   }
-  push(op, null, after, s.keyOf(after!));
+  const after = s.row(afterDriver!);
+  const newKey = s.keyOf(after);
+  if (sameKey(oldKey, newKey)) {
+    out.push(record(t, "u", before, after, newKey, timestamp, meta));
+    return;
+  }
+  out.push(record(t, "d", before, null, oldKey, timestamp, meta));
+  tombstone(out, t, oldKey, timestamp);
+  out.push(record(t, "c", null, after, newKey, timestamp, meta));
 }
 
 /** TRUNCATE: one record with a null key and no rows. */

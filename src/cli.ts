@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import "./connectors.js";
 import { outboxInitCommand, outboxTriggersCommand } from "./commands/outbox.js";
+import { offsetsCli } from "./commands/offsets.js";
 import { runCommand } from "./commands/run.js";
 import { schemasCheckCommand } from "./commands/schemas.js";
 import { snapshotCommand } from "./commands/snapshot.js";
@@ -54,6 +55,8 @@ program
   .action(async (connector: string, opts: { config: string; table: string[]; url?: string }) => {
     process.exitCode = await snapshotCommand(connector, opts);
   });
+
+program.addCommand(offsetsCli(defaultConfig));
 
 const outbox = program.command("outbox").description("transactional outbox: its table, and trigger-based change capture into it");
 outbox

@@ -1,0 +1,368 @@
+import { createHash } from "node:crypto";
+import { hostname } from "node:os";
+import { DelayedError, WaitingError, Worker as BullWorker } from "bullmq";
+import type { Json } from "../connector.js";
+import type { ConnectorConfig, LoadedConfig } from "../config/load.js";
+import { LiberatorError } from "../errors.js";
+import type { Logger } from "../log.js";
+import { offsetChangeSchema } from "../offsets/connector-offsets.js";
+import { stableJson, type ConfigDiff } from "../reload.js";
+import type { Worker } from "../worker.js";
+import type { ClusterClient, ConnectorJob, ConnectorJobData } from "./cluster-client.js";
+import type { ClusterConfig } from "./config.js";
+import type { ControlRequest } from "./control-bus.js";
+import { jobIdOf, QUEUE_NAME } from "./keys.js";
+import { LeaseWatchdog, leaseTimeout } from "./lease-watchdog.js";
+import type { MemberInfo } from "./membership.js";
+import { shouldPass, surplus, type MemberLoad } from "./share.js";
+
+/** Why this worker gave a connector up; also the `reason` label of liberator_cluster_releases_total. */
+export type Release = "shutdown" | "rebalance" | "lease_lost" | "fenced" | "removed" | "finished" | "error";
+
+const RELEASE_LOG: Record<Release, string> = {
+  shutdown: "handing it to another worker: this one is shutting down",
+  rebalance: "handing it to a worker that runs fewer connectors",
+  lease_lost: "its lock was not renewed in time: another worker may run it now, this copy stops",
+  fenced: "another copy took over (fenced): this copy stops",
+  removed: "removed from the config",
+  finished: "the source has nothing more",
+  error: "an unexpected error; another worker (or this one) takes it again",
+};
+
+/** After this many passes in a row a worker keeps a connector, even if another looks less busy. */
+const MAX_PASSES = 3;
+
+interface Held {
+  name: string;
+  job: ConnectorJob;
+  token: string;
+  takenAt: number;
+  release(reason: Release): void;
+}
+
+const connectorOfJob = (jobId: string) => jobId.replace(/^connector-/, "");
+
+export const configHash = (c: ConnectorConfig) => createHash("sha256").update(`${c.type}\n${stableJson(c.config)}`).digest("hex").slice(0, 16);
+
+/**
+ * A worker's part in cluster mode: takes connectors from the BullMQ queue (each one a long-lived
+ * job whose lock says who runs it), runs them through the Worker, and gives them up when it shuts
+ * down (handed over at once), when it runs more than its share, or when it can no longer be sure
+ * it holds them (lock renewal failed or overdue). The choices below come from FACTS-bullmq.md.
+ */
+export class ClusterMember {
+  private readonly held = new Map<string, Held>();
+  private readonly passes = new Map<string, number>();
+  private readonly handedOver: { id: string; token: string }[] = [];
+  private readonly watchdog: LeaseWatchdog;
+  private readonly startedAt = new Date().toISOString();
+  private bull: BullWorker<ConnectorJobData, string> | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private quietUntil = 0;
+  private closing = false;
+  private joined = false;
+  private lastBullError = "";
+
+  constructor(
+    private readonly worker: Worker,
+    private readonly client: ClusterClient,
+    private readonly log: Logger,
+  ) {
+    this.watchdog = new LeaseWatchdog(leaseTimeout(this.config.lockDurationMs), (jobId, silentMs) => {
+      this.log.warn({ connector: connectorOfJob(jobId), silentMs }, "no lock renewal for too long (Redis unreachable or this process was frozen)");
+      this.held.get(connectorOfJob(jobId))?.release("lease_lost");
+    });
+    worker.onConnectorState((name, state, error) => {
+      const held = this.held.get(name);
+      if (!held) return;
+      if (state === "finished") held.release("finished");
+      // a fenced copy is not a failed connector: the copy that fenced it runs on
+      if (state === "failed" && error?.code === "FENCED") held.release("fenced");
+    });
+  }
+
+  get id(): string {
+    return this.worker.id;
+  }
+
+  private get config(): ClusterConfig {
+    return this.client.config;
+  }
+
+  async start(): Promise<void> {
+    await this.announce();
+    this.joined = true;
+    await this.client.bus.start((request) => this.handle(request));
+    await this.reconcile(this.worker.loaded, "all-unknown");
+    const bull = new BullWorker<ConnectorJobData, string>(QUEUE_NAME, (job, token, signal) => this.process(job, token, signal), {
+      connection: this.client.connect("worker"),
+      prefix: this.config.queuePrefix,
+      name: this.id,
+      concurrency: this.config.capacity,
+      lockDuration: this.config.lockDurationMs,
+      stalledInterval: this.config.stalledIntervalMs,
+      // whichever worker runs the stall check applies its own limit: every worker must never fail a connector for stalling
+      maxStalledCount: Number.MAX_SAFE_INTEGER,
+    });
+    bull.on("locksRenewed", ({ jobIds }) => this.watchdog.renewed(jobIds));
+    bull.on("lockRenewalFailed", (jobIds) => {
+      for (const id of jobIds) this.held.get(connectorOfJob(id))?.release("lease_lost");
+    });
+    bull.on("completed", (job, result) => {
+      if (result === "removed") void job.remove().catch((err: unknown) => this.log.warn({ err, connector: job.data.connector }, "could not remove the job of a removed connector"));
+    });
+    bull.on("failed", (job, err) => this.log.error({ err, connector: job?.data.connector }, "a connector's job failed; the next reconcile (start or reload of a worker) retries it"));
+    bull.on("error", (err) => {
+      // BullMQ repeats connection errors while Redis is away: one line per distinct error
+      if (err.message === this.lastBullError) return;
+      this.lastBullError = err.message;
+      this.log.warn({ err }, "cluster worker: Redis error");
+    });
+    this.bull = bull;
+    this.watchdog.start(Math.max(50, Math.round(this.config.lockDurationMs / 20)));
+    const every = Math.max(100, Math.round(this.config.lockDurationMs / 3));
+    this.heartbeat = setInterval(() => void this.beat(), every);
+    this.log.info({ worker: this.id, prefix: this.config.queuePrefix, capacity: this.config.capacity }, "joined the cluster");
+  }
+
+  /** Joined, not leaving, and every connector it runs is up. */
+  ready(): boolean {
+    return this.joined && !this.closing && this.worker.ready();
+  }
+
+  holds(connector: string): boolean {
+    return this.held.has(connector);
+  }
+
+  /**
+   * Hand-off on SIGTERM (FACTS-bullmq.md, "what worked"): leave the membership so the others count
+   * one worker fewer; close the BullMQ worker, which stops fetching at once; stop every connector
+   * (committing what is in flight); once the worker is closed, so that its own pending fetch
+   * cannot take them back, put the jobs back in the queue with their lock tokens. Another worker
+   * starts them within milliseconds, and no stall is counted.
+   */
+  async stop(): Promise<void> {
+    const started = Date.now();
+    this.closing = true;
+    clearInterval(this.heartbeat);
+    this.watchdog.stop();
+    await this.client.membership.leave(this.id).catch((err: unknown) => this.log.warn({ err }, "could not leave the cluster's membership"));
+    const closed = this.bull?.close();
+    for (const held of this.held.values()) held.release("shutdown");
+    await closed;
+    const back = await Promise.all(this.handedOver.map(({ id, token }) => this.requeue(id, token)));
+    this.log.info({ connectors: back.filter(Boolean).length, ms: Date.now() - started }, "left the cluster: connectors handed back");
+    await this.client.close();
+  }
+
+  /**
+   * A new config: removed connectors leave the cluster, changed ones running here restart with it,
+   * added ones get a job that some worker takes. Every worker should be reloaded (or watch the
+   * file): a worker restarts the changed connectors it runs itself.
+   */
+  async reload(next: LoadedConfig): Promise<ConfigDiff> {
+    const diff = await this.worker.reload(next, { manage: false });
+    await Promise.all(
+      diff.changed.filter((c) => this.held.has(c.name)).map((c) => this.worker.replace(c)),
+    );
+    await this.reconcile(next, diff.removed);
+    return diff;
+  }
+
+  /**
+   * Makes the queue match a config: a job for each enabled connector (a failed or finished one
+   * whose config changed runs again), and none for `remove` ("all-unknown": every connector this
+   * config does not name, as when a worker starts).
+   */
+  private async reconcile(config: LoadedConfig, remove: readonly string[] | "all-unknown"): Promise<void> {
+    const wanted = new Map(config.connectors.filter((c) => c.config.enabled).map((c) => [c.name, c]));
+    const jobs = (await this.client.queue.getJobs(["active", "waiting", "delayed", "prioritized", "failed", "completed"])).filter(Boolean);
+    const present = new Map(jobs.map((j) => [j.data.connector, j]));
+    for (const [name, connector] of wanted) {
+      const hash = configHash(connector);
+      const job = present.get(name);
+      if (!job) {
+        await this.client.queue.add(name, { connector: name, hash, by: this.id }, { jobId: jobIdOf(name), removeOnComplete: false, removeOnFail: false });
+        this.log.info({ connector: name }, "connector added to the cluster");
+        continue;
+      }
+      const state = await job.getState();
+      if (job.data.hash !== hash) await job.updateData({ ...job.data, hash, by: this.id });
+      if (state === "failed" || (state === "completed" && job.data.hash !== hash)) {
+        await job.retry(state);
+        this.log.info({ connector: name, was: state }, "connector queued to run again");
+      }
+    }
+    const removed = remove === "all-unknown" ? [...present.keys()].filter((n) => !wanted.has(n)) : remove;
+    for (const name of removed) await this.removeConnector(name);
+  }
+
+  private async removeConnector(name: string): Promise<void> {
+    const held = this.held.get(name);
+    if (held) return held.release("removed");
+    const owner = await this.client.ownerOf(name);
+    if (owner) {
+      await this.client.bus.request(owner, "remove", { connector: name }).catch((err: unknown) => {
+        this.log.warn({ err, connector: name, worker: owner }, "could not ask the worker running a removed connector to stop it; it will be removed at the next reconcile");
+      });
+      return;
+    }
+    const job = await this.client.job(name);
+    // a job still locked by a worker that died cannot be removed before its lock expires
+    await job?.remove().then(
+      () => this.log.info({ connector: name }, "connector removed from the cluster: it is not in this worker's config"),
+      (err: unknown) => this.log.warn({ err, connector: name }, "could not remove a connector's job yet; the next reconcile tries again"),
+    );
+  }
+
+  /** BullMQ gives the processor an AbortSignal only when it declares three parameters (FACTS-bullmq.md). */
+  private async process(job: ConnectorJob, token: string | undefined, signal: AbortSignal | undefined): Promise<string> {
+    const name = job.data.connector;
+    const connector = this.worker.connector(name);
+    if (!token) throw new Error("BullMQ gave a connector job without a lock token");
+    if (!connector?.config.enabled) {
+      this.log.warn({ connector: name, by: job.data.by }, "the cluster runs a connector this worker's config does not have; leaving it to the others (give every worker the same connectors.yaml)");
+      return this.pass(job, token, this.config.lockDurationMs);
+    }
+    if (!this.closing && (await this.shouldPass(name))) return this.pass(job, token, 100 + Math.round(Math.random() * 200));
+    if (job.data.hash && job.data.hash !== configHash(connector)) {
+      this.log.warn({ connector: name, by: job.data.by }, "this worker's config of the connector differs from the one the cluster was last given; give every worker the same connectors.yaml and reload them");
+    }
+    let release!: (reason: Release) => void;
+    const released = new Promise<Release>((resolve) => (release = resolve));
+    const held: Held = { name, job, token, takenAt: Date.now(), release };
+    this.held.set(name, held);
+    this.watchdog.track(job.id!);
+    signal?.addEventListener("abort", () => release(this.closing ? "shutdown" : "lease_lost"), { once: true });
+    let reason: Release;
+    try {
+      await this.client.redis.hset(this.client.keys.owners, name, this.id);
+      void this.announce();
+      this.log.info({ connector: name, paused: job.data.paused === true, attempt: job.attemptsStarted }, "running the connector on this worker");
+      this.worker.startConnector(connector, { paused: job.data.paused === true });
+      reason = await released;
+    } catch (err) {
+      this.log.error({ err, connector: name }, "could not take the connector");
+      reason = "error";
+    }
+    await this.worker.stopConnector(name);
+    this.held.delete(name);
+    this.watchdog.untrack(job.id!);
+    this.worker.metrics.releases.inc({ reason });
+    this.log.info({ connector: name, reason }, `connector stopped on this worker: ${RELEASE_LOG[reason]}`);
+    void this.disown(name);
+    if (reason === "finished" || reason === "removed") return reason;
+    if (reason === "shutdown") this.handedOver.push({ id: job.id!, token });
+    // once BullMQ is done with the processor; the token check makes this a no-op if another worker holds it now
+    else setTimeout(() => void this.requeue(job.id!, token), 0);
+    throw new WaitingError();
+  }
+
+  /** Leaves the job to other workers for `delayMs`; BullMQ then hands this worker another one. */
+  private async pass(job: ConnectorJob, token: string, delayMs: number): Promise<never> {
+    await job.moveToDelayed(Date.now() + delayMs, token);
+    throw new DelayedError();
+  }
+
+  private async shouldPass(name: string): Promise<boolean> {
+    const members = await this.client.membership.live();
+    const me: MemberLoad = { id: this.id, running: this.held.size, capacity: this.config.capacity };
+    if (!shouldPass(me, [me, ...loads(members, this.id)])) {
+      this.passes.delete(name);
+      return false;
+    }
+    const n = (this.passes.get(name) ?? 0) + 1;
+    if (n > MAX_PASSES) {
+      this.passes.delete(name);
+      return false;
+    }
+    this.passes.set(name, n);
+    return true;
+  }
+
+  private async requeue(id: string, token: string): Promise<boolean> {
+    try {
+      const job = await this.client.queue.getJob(id);
+      await job?.moveToWait(token);
+      return job !== undefined;
+    } catch (err) {
+      this.log.debug({ err, job: id }, "job not put back: another worker holds it already");
+      return false;
+    }
+  }
+
+  private async disown(name: string): Promise<void> {
+    await this.client.redis.eval(DISOWN, 1, this.client.keys.owners, name, this.id).catch(() => undefined);
+  }
+
+  private async announce(): Promise<void> {
+    const info: MemberInfo = {
+      id: this.id,
+      host: hostname(),
+      pid: process.pid,
+      capacity: this.config.capacity,
+      connectors: [...this.held.keys()],
+      startedAt: this.startedAt,
+    };
+    await this.client.membership.renew(info);
+  }
+
+  private async beat(): Promise<void> {
+    try {
+      await this.announce();
+      const members = await this.client.membership.live();
+      this.worker.metrics.workers.set(members.length);
+      if (this.config.rebalance && Date.now() >= this.quietUntil) await this.rebalance(members);
+    } catch (err) {
+      this.log.debug({ err }, "cluster heartbeat failed");
+    }
+  }
+
+  private async rebalance(members: MemberInfo[]): Promise<void> {
+    const total = await this.client.queue.getJobCountByTypes("active", "waiting", "delayed", "prioritized");
+    const me: MemberLoad = { id: this.id, running: this.held.size, capacity: this.config.capacity };
+    const n = surplus(me, [me, ...loads(members, this.id)], total);
+    if (n <= 0) return;
+    // the newest first: they have done the least work here
+    const newest = [...this.held.values()].sort((a, b) => b.takenAt - a.takenAt).slice(0, n);
+    this.log.info({ connectors: newest.map((h) => h.name), workers: members.length, total }, "running more than a fair share: handing connectors over");
+    for (const h of newest) h.release("rebalance");
+    this.quietUntil = Date.now() + 3 * this.config.lockDurationMs;
+  }
+
+  /** Requests from other workers' admin APIs and from the CLI, for a connector that runs here. */
+  private async handle(request: ControlRequest): Promise<Json> {
+    const { connector: name, command, args, change, force } = request.args;
+    if (request.op === "list") return (await this.worker.list()) as unknown as Json;
+    if (typeof name !== "string") throw new LiberatorError("COMMAND_UNAVAILABLE", `cluster request "${request.op}" names no connector`);
+    const held = this.held.get(name);
+    if (!held) throw new LiberatorError("CONNECTOR_MOVED", `does not run on worker ${this.id}`, { connector: name, retriable: true });
+    const w = this.worker;
+    switch (request.op) {
+      case "get":
+        return (await w.get(name)) as unknown as Json;
+      case "pause":
+      case "resume":
+      case "restart":
+        return (await w[request.op](name)) as unknown as Json;
+      case "command":
+        return w.command(name, typeof command === "string" ? command : "", (args ?? {}) as Record<string, Json>);
+      case "offsets":
+        return (await w.offsets(name)) as unknown as Json;
+      case "setOffsets":
+        return (await w.setOffsets(name, offsetChangeSchema.parse(change), force === true)) as unknown as Json;
+      case "remove":
+        held.release("removed");
+        return true;
+      default:
+        throw new LiberatorError("COMMAND_UNAVAILABLE", `unknown cluster request "${request.op}"`, { connector: name });
+    }
+  }
+}
+
+function loads(members: MemberInfo[], except: string): MemberLoad[] {
+  return members.filter((m) => m.id !== except).map((m) => ({ id: m.id, running: m.connectors.length, capacity: m.capacity }));
+}
+
+/** Deletes the owner entry only if it still names this worker: another may have taken the connector since. */
+const DISOWN = `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end return 0`;

@@ -1,0 +1,67 @@
+/**
+ * What operators can do with connectors, whoever carries it out: the worker itself (one process),
+ * or through Redis the worker that runs the connector (cluster mode). The admin API and
+ * `liberator offsets` are written against this, once.
+ */
+import type { Json } from "./connector.js";
+import type { ConnectorStatusReport } from "./connector-runner.js";
+import { LiberatorError } from "./errors.js";
+import type { OffsetChange, OffsetsView } from "./offsets/connector-offsets.js";
+
+export interface ConnectorLag {
+  /** Seconds behind the source (binlog event time, newest polled row), as the source reports it. */
+  seconds?: number;
+  /** A sink's records still to write, per partition. */
+  partitions?: { topic: string; partition: number; lag: number }[];
+}
+
+export interface ConnectorView extends Omit<ConnectorStatusReport, "state"> {
+  /** `unassigned`: in the cluster's config, but no worker runs it right now. */
+  state: ConnectorStatusReport["state"] | "unassigned";
+  /** The worker that runs it; null when none does. */
+  worker: string | null;
+  lag: ConnectorLag | null;
+  /** Per table, while a snapshot runs or after it. */
+  snapshot: Record<string, { done: number; estimated: number }> | null;
+}
+
+export interface ConnectorControl {
+  list(): Promise<ConnectorView[]>;
+  get(name: string): Promise<ConnectorView>;
+  pause(name: string): Promise<ConnectorView>;
+  resume(name: string): Promise<ConnectorView>;
+  restart(name: string): Promise<ConnectorView>;
+  /** A command that is the connector's own business, e.g. `snapshot` of one table. */
+  command(name: string, command: string, args: Record<string, Json>): Promise<Json>;
+  offsets(name: string): Promise<OffsetsView>;
+  /**
+   * Moves the offsets. A running connector is refused unless `force`, which stops it, writes, and
+   * starts it again from the new offsets (paused if it was paused).
+   */
+  setOffsets(name: string, change: OffsetChange, force: boolean): Promise<OffsetsView>;
+}
+
+export function unknownConnector(name: string, known: readonly string[]): LiberatorError {
+  return new LiberatorError("CONNECTOR_UNKNOWN", `no connector "${name}" in the config`, {
+    fix: known.length > 0 ? `the connectors are: ${known.join(", ")}` : "the config has no connectors",
+  });
+}
+
+/** The HTTP status for an error code of the control operations. */
+export function httpStatusOf(code: string): number {
+  switch (code) {
+    case "CONNECTOR_UNKNOWN":
+      return 404;
+    case "CONNECTOR_RUNNING":
+    case "COMMAND_UNAVAILABLE":
+      return 409;
+    case "OFFSETS_INVALID":
+      return 400;
+    case "CLUSTER_TIMEOUT":
+    case "WORKER_GONE":
+    case "CLUSTER_CLOSED":
+      return 503;
+    default:
+      return 500;
+  }
+}

@@ -1,21 +1,44 @@
+import { createHash } from "node:crypto";
+import { readFileSync, watch } from "node:fs";
+import { basename, dirname } from "node:path";
 import type { FastifyInstance } from "fastify";
+import { ClusterClient } from "../runtime/cluster/cluster-client.js";
+import { ClusterControl } from "../runtime/cluster/cluster-control.js";
+import { ClusterMember } from "../runtime/cluster/cluster-member.js";
+import { loadConfig, type LoadedConfig } from "../runtime/config/load.js";
+import type { ConnectorControl } from "../runtime/control.js";
+import { ConfigError } from "../runtime/errors.js";
 import { startAdminServer } from "../runtime/http/server.js";
 import { connectorRoutes } from "../runtime/http/connector-routes.js";
 import { createLogger, type Logger } from "../runtime/log.js";
+import { isEmptyDiff, type ConfigDiff } from "../runtime/reload.js";
 import { schemaServiceFactory, schemaRoutes } from "../runtime/schema/index.js";
 import { Worker } from "../runtime/worker.js";
 import { EXIT, loadOrExit } from "./load.js";
 
 /**
- * `liberator run`: starts every connector and the admin API, then waits. SIGTERM or SIGINT stops
- * reading, commits what is in flight and exits 0 within `shutdown.gracePeriodMs`; a second signal
- * exits at once (positions are committed with their records, so nothing is lost either way).
+ * `liberator run`: starts every connector (or, with `cluster:`, joins the cluster and runs its share)
+ * and the admin API, then waits. SIGHUP (or a change of the file, with reload.watch) applies a new
+ * config without stopping the connectors it leaves as they were. SIGTERM or SIGINT stops reading,
+ * commits what is in flight, hands cluster connectors to the other workers and exits 0 within
+ * `shutdown.gracePeriodMs`; a second signal exits at once (positions are committed with their
+ * records, so nothing is lost either way).
  */
 export async function runCommand(file: string): Promise<void> {
   const config = loadOrExit(file);
   const log = createLogger({ level: config.root.log.level });
-  log.info({ file: config.file, connectors: config.connectors.map((c) => c.name) }, "starting");
-  const worker = new Worker(config, { log, schemas: schemaServiceFactory });
+  const cluster = config.root.cluster;
+  const worker = new Worker(config, { log, schemas: schemaServiceFactory, ...(cluster?.workerId ? { id: cluster.workerId } : {}) });
+  log.info({ file: config.file, worker: worker.id, connectors: config.connectors.map((c) => c.name), cluster: cluster !== undefined }, "starting");
+
+  let member: ClusterMember | undefined;
+  let control: ConnectorControl = worker;
+  if (cluster) {
+    const clusterLog = log.child({ component: "cluster" });
+    const client = new ClusterClient(cluster, worker.id, clusterLog);
+    member = new ClusterMember(worker, client, clusterLog);
+    control = new ClusterControl(worker, client);
+  }
 
   let admin: FastifyInstance | undefined;
   if (config.root.admin.enabled) {
@@ -23,17 +46,85 @@ export async function runCommand(file: string): Promise<void> {
       ...config.root.admin,
       log,
       metrics: worker.metrics,
-      ready: () => worker.ready(),
-      readiness: () => Object.fromEntries(worker.statuses().map((s) => [s.name, s.state])),
-      plugins: [connectorRoutes(worker), schemaRoutes(() => worker.schemas())],
+      ready: () => member?.ready() ?? worker.ready(),
+      readiness: () => Object.fromEntries(worker.running().map((name) => [name, worker.runner(name)?.state])),
+      plugins: [connectorRoutes(control), schemaRoutes(() => worker.schemas())],
     });
   }
-  worker.start();
+  if (member) await member.start();
+  else worker.start();
+
+  const apply = (next: LoadedConfig) => (member ? member.reload(next) : worker.reload(next));
+  installReload(config, log, apply);
+  const grace = config.root.shutdown.gracePeriodMs;
   installSignalHandlers(log, async () => {
-    const clean = await worker.stop();
+    const started = Date.now();
+    const handedOver = member ? await within(member.stop(), grace) : true;
+    const clean = await worker.stop(Math.max(0, grace - (Date.now() - started)));
     await admin?.close();
-    return clean;
-  }, config.root.shutdown.gracePeriodMs);
+    return handedOver && clean;
+  }, grace);
+}
+
+async function within(work: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const done = await Promise.race([work.then(() => true), timeout]);
+  clearTimeout(timer);
+  return done;
+}
+
+/**
+ * SIGHUP, and with `reload.watch` a change of the file's content, reload the config. A file with
+ * problems is refused: they are logged and the running config stays. Reloads run one at a time.
+ */
+function installReload(initial: LoadedConfig, log: Logger, apply: (next: LoadedConfig) => Promise<ConfigDiff>): void {
+  const file = initial.file;
+  const digest = () => createHash("sha256").update(readFileSync(file)).digest("hex");
+  let loadedDigest = digest();
+  let queue = Promise.resolve();
+  const reload = (trigger: string) => {
+    queue = queue.then(async () => {
+      let next: LoadedConfig;
+      try {
+        loadedDigest = digest();
+        next = loadConfig(file);
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        log.error({ trigger, problems: err.problems }, `config not reloaded: ${err.problems.length} problem(s) in ${basename(file)}; the running config stays`);
+        return;
+      }
+      const diff = await apply(next);
+      if (isEmptyDiff(diff)) {
+        log.info({ trigger }, "config reloaded: nothing changed");
+        return;
+      }
+      log.info(
+        { trigger, added: diff.added.map((c) => c.name), removed: diff.removed, changed: diff.changed.map((c) => c.name) },
+        "config reloaded: connectors added, removed and changed as listed; the others run on untouched",
+      );
+      if (diff.rootChanged.length > 0) {
+        log.warn({ blocks: diff.rootChanged }, `changes to ${diff.rootChanged.join(", ")} take effect at the next start only`);
+      }
+    }).catch((err: unknown) => log.error({ err, trigger }, "reloading the config failed"));
+  };
+  process.on("SIGHUP", () => reload("SIGHUP"));
+  if (!initial.root.reload.watch) return;
+  // the folder, not the file: a Kubernetes ConfigMap update swaps a symlink beside it
+  let pending: NodeJS.Timeout | undefined;
+  const watcher = watch(dirname(file), () => {
+    clearTimeout(pending);
+    pending = setTimeout(() => {
+      let now: string;
+      try {
+        now = digest();
+      } catch {
+        return; // mid-swap: the next event comes
+      }
+      if (now !== loadedDigest) reload("file changed");
+    }, 300);
+  });
+  watcher.unref();
 }
 
 function installSignalHandlers(log: Logger, stop: () => Promise<boolean>, gracePeriodMs: number): void {

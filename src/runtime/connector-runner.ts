@@ -38,6 +38,12 @@ export interface ConnectorStatusReport {
   details: Record<string, Json>;
 }
 
+function pauseGate(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
 /**
  * Runs one connector: opens its pipeline, restarts it with backoff after retriable failures
  * (from its last committed position, so nothing is lost or doubled), and stops for good on a
@@ -62,7 +68,11 @@ export class ConnectorRunner {
     private readonly launch: PipelineLauncher,
     private readonly log: Logger,
     private readonly onState: (state: ConnectorState, error?: LiberatorError) => void,
-  ) {}
+    /** Start paused: a connector an operator paused keeps that state when it moves to another worker. */
+    options: { paused?: boolean } = {},
+  ) {
+    if (options.paused) this.paused = pauseGate();
+  }
 
   get name(): string {
     return this.connector.name;
@@ -74,6 +84,8 @@ export class ConnectorRunner {
 
   start(): void {
     if (this.loop) return;
+    // stop() opened the gate to let the pipeline leave; a paused connector starts paused again
+    if (this.paused) this.paused = pauseGate();
     this.stopController = new AbortController();
     this.loop = this.run().finally(() => {
       this.loop = undefined;
@@ -90,10 +102,17 @@ export class ConnectorRunner {
 
   pause(): void {
     if (this.paused || !this.loop) return;
-    let resolve!: () => void;
-    const promise = new Promise<void>((r) => (resolve = r));
-    this.paused = { promise, resolve };
+    this.paused = pauseGate();
     this.setState("paused");
+  }
+
+  get isPaused(): boolean {
+    return this.paused !== undefined;
+  }
+
+  /** Resolves when the runner has stopped for any reason: stop(), finished, or failed for good. */
+  ended(): Promise<void> {
+    return this.loop ?? Promise.resolve();
   }
 
   resume(): void {

@@ -1,18 +1,24 @@
+import { hostname } from "node:os";
 import type { Kafka } from "kafkajs";
-import type { SchemaGate, SourceContext } from "./connector.js";
+import type { Json, SchemaGate, SourceContext, TopicPartitionOffset } from "./connector.js";
 import type { ConnectorConfig, LoadedConfig } from "./config/load.js";
 import type { RootConfig } from "./config/schema.js";
-import { ConnectorRunner, type ConnectorStatusReport, type PipelineControl } from "./connector-runner.js";
-import { Metrics } from "./http/metrics.js";
+import { ConnectorRunner, type PipelineControl } from "./connector-runner.js";
+import { unknownConnector, type ConnectorControl, type ConnectorView } from "./control.js";
+import { LiberatorError } from "./errors.js";
+import { Metrics, type ConnectorState } from "./http/metrics.js";
 import { ensureTopics } from "./kafka/admin.js";
 import { createKafka } from "./kafka/client.js";
+import { ConsumerLagMonitor } from "./kafka/consumer-lag.js";
 import { TransactionalProducer } from "./kafka/producer.js";
 import { lazy } from "./lazy.js";
 import type { Logger } from "./log.js";
+import { applyOffsetChange, readSinkOffsets, readSourceOffsets, type OffsetChange, type OffsetsView } from "./offsets/connector-offsets.js";
 import { SourceOffsetStore } from "./offsets/source-offsets.js";
-import { runSinkPipeline } from "./pipeline/sink-pipeline.js";
+import { runSinkPipeline, sinkGroupId } from "./pipeline/sink-pipeline.js";
 import { runSourcePipeline, type PipelineEnd } from "./pipeline/source-pipeline.js";
 import type { SchemaRegistry } from "./schema/registry-api.js";
+import { diffConfigs, type ConfigDiff } from "./reload.js";
 import type { RecordDeserializer, RecordSerializer } from "./schema/serde.js";
 
 /** The schema layer as the worker sees it (built by src/runtime/schema). */
@@ -43,24 +49,39 @@ export interface WorkerOptions {
   log: Logger;
   schemas: SchemaServiceFactory;
   metrics?: Metrics;
+  /** This worker's name in status and logs; the host name and process id by default. */
+  id?: string;
 }
+
+export type ConnectorStateListener = (connector: string, state: ConnectorState, error?: LiberatorError) => void;
+
+/** States in which a connector's pipeline holds its producer or sink open. */
+const LIVE_STATES: ReadonlySet<ConnectorState> = new Set(["starting", "running", "paused", "retrying", "stopping"]);
+
+export const defaultWorkerId = (): string => `${hostname()}-${process.pid}`;
 
 /**
  * One process, many connectors. Each connector runs in its own runner; the worker owns what they
- * share (Kafka admin client, schema service, the offsets table) and the order of shutdown.
+ * share (Kafka admin client, schema service, the offsets table) and the order of shutdown. It is
+ * also the ConnectorControl of the connectors it runs; in cluster mode a ClusterMember decides
+ * which those are.
  */
-export class Worker implements WorkerServices {
+export class Worker implements WorkerServices, ConnectorControl {
+  readonly id: string;
   readonly metrics: Metrics;
   readonly log: Logger;
   private readonly runners = new Map<string, ConnectorRunner>();
+  private readonly listeners = new Set<ConnectorStateListener>();
   private readonly sharedKafka: Kafka;
   private readonly schemaService;
   private readonly offsetStore;
+  private readonly lagMonitor: ConsumerLagMonitor;
 
   constructor(
     private config: LoadedConfig,
     options: WorkerOptions,
   ) {
+    this.id = options.id ?? defaultWorkerId();
     this.log = options.log;
     this.metrics = options.metrics ?? new Metrics();
     this.sharedKafka = createKafka(config.root.kafka, this.log);
@@ -68,10 +89,21 @@ export class Worker implements WorkerServices {
     this.offsetStore = lazy(() =>
       SourceOffsetStore.open(this.sharedKafka, this.log.child({ component: "offsets" }), config.root.kafka.topics.replicationFactor),
     );
+    this.lagMonitor = new ConsumerLagMonitor(this.sharedKafka, this.metrics, config.root.metrics.lagIntervalMs, this.log.child({ component: "consumer-lag" }));
   }
 
   get root(): RootConfig {
     return this.config.root;
+  }
+
+  /** The config the worker runs; after a reload, its new connectors with the root it started with. */
+  get loaded(): LoadedConfig {
+    return this.config;
+  }
+
+  /** A connector of the config, enabled or not. */
+  connector(name: string): ConnectorConfig | undefined {
+    return this.config.connectors.find((c) => c.name === name);
   }
 
   kafkaFor(connector: string): Kafka {
@@ -101,7 +133,7 @@ export class Worker implements WorkerServices {
     }
   }
 
-  startConnector(connector: ConnectorConfig): ConnectorRunner {
+  startConnector(connector: ConnectorConfig, options: { paused?: boolean } = {}): ConnectorRunner {
     const existing = this.runners.get(connector.name);
     if (existing) return existing;
     const log = this.log.child({ connector: connector.name, type: connector.type });
@@ -114,26 +146,141 @@ export class Worker implements WorkerServices {
         if (error) this.metrics.errors.inc({ connector: connector.name, code: error.code });
         if (state === "retrying") this.metrics.retries.inc({ connector: connector.name });
         log.info({ state }, `connector ${state}`);
+        for (const listener of this.listeners) listener(connector.name, state, error);
       },
+      options,
     );
     this.runners.set(connector.name, runner);
+    if (connector.spec.kind === "sink") this.lagMonitor.watch(connector.name, sinkGroupId(connector.name), connector.spec.topics(connector.config));
     runner.start();
     return runner;
   }
 
+  /** Stops the connector (committing what is in flight) and forgets it: it no longer runs here. */
   async stopConnector(name: string): Promise<void> {
     const runner = this.runners.get(name);
     if (!runner) return;
     await runner.stop();
+    if (this.runners.get(name) !== runner) return;
     this.runners.delete(name);
+    this.lagMonitor.unwatch(name);
+    this.metrics.forget(name);
   }
 
   runner(name: string): ConnectorRunner | undefined {
     return this.runners.get(name);
   }
 
-  statuses(): ConnectorStatusReport[] {
-    return [...this.runners.values()].map((r) => r.status());
+  /** Names of the connectors running here. */
+  running(): string[] {
+    return [...this.runners.keys()];
+  }
+
+  /** Called on every state change of every connector; returns the unsubscribe function. */
+  onConnectorState(listener: ConnectorStateListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Applies a new config: removed connectors stop, changed ones restart with their new config (a
+   * paused one stays paused), added ones start, the others run on untouched. Blocks other than
+   * `connectors` keep their old values until the next start. `manage: false` only swaps the config,
+   * for a cluster member that starts and stops connectors itself.
+   */
+  async reload(next: LoadedConfig, options: { manage?: boolean } = {}): Promise<ConfigDiff> {
+    const diff = diffConfigs(this.config, next);
+    this.config = { ...next, root: this.config.root };
+    if (options.manage === false) return diff;
+    await Promise.all(diff.removed.map((name) => this.stopConnector(name)));
+    await Promise.all(diff.changed.map((c) => this.replace(c)));
+    for (const c of diff.added) this.startConnector(c);
+    return diff;
+  }
+
+  /** Restarts a running connector with a new config of it, keeping it paused if it was. */
+  async replace(connector: ConnectorConfig): Promise<void> {
+    const paused = this.runners.get(connector.name)?.isPaused ?? false;
+    await this.stopConnector(connector.name);
+    this.startConnector(connector, { paused });
+  }
+
+  // ConnectorControl, for the connectors of this worker
+
+  async list(): Promise<ConnectorView[]> {
+    return [...this.runners.values()].map((r) => this.view(r));
+  }
+
+  async get(name: string): Promise<ConnectorView> {
+    const runner = this.runners.get(name);
+    if (runner) return this.view(runner);
+    return idleView(this.require(name), "stopped");
+  }
+
+  async pause(name: string): Promise<ConnectorView> {
+    this.live(name, "pause").pause();
+    return this.get(name);
+  }
+
+  async resume(name: string): Promise<ConnectorView> {
+    this.live(name, "resume").resume();
+    return this.get(name);
+  }
+
+  async restart(name: string): Promise<ConnectorView> {
+    const runner = this.runners.get(name);
+    if (runner) await runner.restart();
+    else this.startConnector(this.require(name));
+    return this.get(name);
+  }
+
+  async command(name: string, command: string, args: Record<string, Json>): Promise<Json> {
+    return this.live(name, command).command(command, args);
+  }
+
+  async offsets(name: string): Promise<OffsetsView> {
+    const connector = this.require(name);
+    if (connector.spec.kind === "source") return readSourceOffsets(this, connector);
+    const runner = this.runners.get(name);
+    const position = runner && LIVE_STATES.has(runner.state) ? runner.status().position : null;
+    return readSinkOffsets(this, connector, position === null ? undefined : offsetsOfPosition(position));
+  }
+
+  async setOffsets(name: string, change: OffsetChange, force: boolean): Promise<OffsetsView> {
+    const connector = this.require(name);
+    const runner = this.runners.get(name);
+    const live = runner !== undefined && LIVE_STATES.has(runner.state);
+    if (live && runner.state !== "paused" && !force) {
+      throw new LiberatorError("CONNECTOR_RUNNING", `is ${runner.state} on worker ${this.id}: moving its offsets now would fence it`, {
+        connector: name,
+        fix: "pause it first, or force it (liberator offsets … --force, PUT …/offsets?force=true): it is stopped, its offsets moved, and it starts again from them",
+      });
+    }
+    if (live) await runner.stop();
+    try {
+      await applyOffsetChange(this, connector, change);
+    } finally {
+      if (live) runner.start();
+    }
+    return this.offsets(name);
+  }
+
+  private view(runner: ConnectorRunner): ConnectorView {
+    const status = runner.status();
+    return { ...status, worker: this.id, ...this.metrics.view(status.name) };
+  }
+
+  private require(name: string): ConnectorConfig {
+    const connector = this.connector(name);
+    if (!connector) throw unknownConnector(name, this.config.connectors.map((c) => c.name));
+    return connector;
+  }
+
+  private live(name: string, what: string): ConnectorRunner {
+    const runner = this.runners.get(name);
+    if (runner) return runner;
+    this.require(name);
+    throw new LiberatorError("COMMAND_UNAVAILABLE", `cannot ${what}: it does not run (it is disabled or was removed)`, { connector: name });
   }
 
   /** Ready once every connector it runs is running (or has finished its work). */
@@ -146,7 +293,7 @@ export class Worker implements WorkerServices {
    * Resolves true if all finished within the grace period.
    */
   async stop(gracePeriodMs = this.config.root.shutdown.gracePeriodMs): Promise<boolean> {
-    const all = Promise.all([...this.runners.values()].map((r) => r.stop())).then(() => true);
+    const all = Promise.all(this.running().map((name) => this.stopConnector(name))).then(() => true);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), gracePeriodMs)));
     const clean = await Promise.race([all, timeout]);
@@ -155,10 +302,12 @@ export class Worker implements WorkerServices {
     return clean;
   }
 
-  private async closeShared(): Promise<void> {
+  /** Closes what the connectors share; the worker runs nothing more after it. */
+  async closeShared(): Promise<void> {
     const schemas = this.schemaService.peek();
     const offsets = this.offsetStore.peek();
     await Promise.all([
+      this.lagMonitor.stop(),
       schemas?.then((s) => s.close()).catch(() => undefined),
       offsets?.then((o) => o.close()).catch(() => undefined),
     ]);
@@ -204,4 +353,32 @@ export class Worker implements WorkerServices {
       await producer.disconnect();
     }
   }
+}
+
+/** A connector that does not run where the view is made. */
+export function idleView(connector: ConnectorConfig, state: ConnectorView["state"]): ConnectorView {
+  return {
+    name: connector.name,
+    type: connector.type,
+    kind: connector.spec.kind,
+    state,
+    position: null,
+    committedAt: null,
+    records: 0,
+    restarts: 0,
+    lastError: null,
+    details: {},
+    worker: null,
+    lag: null,
+    snapshot: null,
+  };
+}
+
+/** A running sink's position (`topic:partition` → next offset, from the sink pipeline) as offsets. */
+function offsetsOfPosition(position: Json): TopicPartitionOffset[] {
+  if (!position || typeof position !== "object" || Array.isArray(position)) return [];
+  return Object.entries(position).map(([key, offset]) => {
+    const at = key.lastIndexOf(":");
+    return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)), offset: typeof offset === "string" ? offset : JSON.stringify(offset) };
+  });
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { clusterConfigSchema } from "../cluster/config.js";
 import { kafkaConfigSchema } from "../kafka/config.js";
 import { schemaRegistryConfig } from "../schema/config.js";
 import { bool, duration, int, port } from "./fields.js";
@@ -53,7 +54,20 @@ export const rootSchema = z.strictObject({
   shutdown: z
     .strictObject({ gracePeriodMs: duration().default(10_000) })
     .default({ gracePeriodMs: 10_000 }),
-  cluster: z.record(z.string(), z.unknown()).optional(),
+  /** Several workers sharing the connectors through Redis; without it this process runs them all. */
+  cluster: clusterConfigSchema.optional(),
+  metrics: z
+    .strictObject({
+      /** How often a sink's consumer lag is read from Kafka (end offsets against the group's committed offsets). */
+      lagIntervalMs: duration().default(10_000),
+    })
+    .default({ lagIntervalMs: 10_000 }),
+  reload: z
+    .strictObject({
+      /** Reload when the config file changes, as on SIGHUP (a Kubernetes ConfigMap update, an edit). */
+      watch: bool().default(false),
+    })
+    .default({ watch: false }),
   connectors: z.array(z.unknown()).default([]),
 });
 

@@ -1,46 +1,56 @@
 import type { FastifyPluginAsync, FastifyReply } from "fastify";
 import type { Json } from "../connector.js";
-import type { ConnectorRunner } from "../connector-runner.js";
-import { toLiberatorError } from "../errors.js";
-import type { Worker } from "../worker.js";
+import { httpStatusOf, type ConnectorControl } from "../control.js";
+import { toLiberatorError, type LiberatorError } from "../errors.js";
+import { offsetChangeSchema, offsetsInvalid } from "../offsets/connector-offsets.js";
 
 type Params = { name: string };
 
-/** The connector part of the admin API: list, status, pause, resume, restart. */
-export function connectorRoutes(worker: Worker): FastifyPluginAsync {
+/**
+ * The connector part of the admin API. In cluster mode `control` reaches the connector on whichever
+ * worker runs it, so every worker's API answers for every connector.
+ */
+export function connectorRoutes(control: ConnectorControl): FastifyPluginAsync {
   return async (app) => {
-    const find = async (name: string, reply: FastifyReply): Promise<ConnectorRunner | undefined> => {
-      const runner = worker.runner(name);
-      if (!runner) await reply.code(404).send({ error: `no connector "${name}" runs in this worker` });
-      return runner;
-    };
-    app.get("/connectors", async () => worker.statuses());
-    app.get<{ Params: Params }>("/connectors/:name", async (req, reply) => (await find(req.params.name, reply))?.status());
-    app.get<{ Params: Params }>("/connectors/:name/status", async (req, reply) => (await find(req.params.name, reply))?.status());
-    app.post<{ Params: Params }>("/connectors/:name/pause", async (req, reply) => {
-      const runner = await find(req.params.name, reply);
-      runner?.pause();
-      return runner?.status();
-    });
-    app.post<{ Params: Params }>("/connectors/:name/resume", async (req, reply) => {
-      const runner = await find(req.params.name, reply);
-      runner?.resume();
-      return runner?.status();
-    });
-    app.post<{ Params: Params; Body: Record<string, Json> | undefined }>("/connectors/:name/snapshot", async (req, reply) => {
-      const runner = await find(req.params.name, reply);
-      if (!runner) return;
+    const answer = async (name: string, reply: FastifyReply, fn: () => Promise<unknown>) => {
       try {
-        return { accepted: true, result: await runner.command("snapshot", req.body ?? {}) };
+        return await fn();
       } catch (err) {
-        const e = toLiberatorError(err, req.params.name);
-        return reply.code(e.code === "COMMAND_UNAVAILABLE" ? 409 : 400).send({ error: e.describe(), code: e.code });
+        const e = toLiberatorError(err, name);
+        return reply.code(httpStatusOf(e.code)).send(errorBody(e));
       }
-    });
-    app.post<{ Params: Params }>("/connectors/:name/restart", async (req, reply) => {
-      const runner = await find(req.params.name, reply);
-      await runner?.restart();
-      return runner?.status();
+    };
+    app.get("/connectors", async (_req, reply) => answer("", reply, () => control.list()));
+    for (const path of ["/connectors/:name", "/connectors/:name/status"]) {
+      app.get<{ Params: Params }>(path, async (req, reply) => answer(req.params.name, reply, () => control.get(req.params.name)));
+    }
+    for (const action of ["pause", "resume", "restart"] as const) {
+      app.post<{ Params: Params }>(`/connectors/:name/${action}`, async (req, reply) =>
+        answer(req.params.name, reply, () => control[action](req.params.name)),
+      );
+    }
+    app.post<{ Params: Params; Body: Record<string, Json> | undefined }>("/connectors/:name/snapshot", async (req, reply) =>
+      answer(req.params.name, reply, async () => ({ accepted: true, result: await control.command(req.params.name, "snapshot", req.body ?? {}) })),
+    );
+    app.get<{ Params: Params }>("/connectors/:name/offsets", async (req, reply) => answer(req.params.name, reply, () => control.offsets(req.params.name)));
+    app.put<{ Params: Params; Querystring: { force?: string }; Body: unknown }>("/connectors/:name/offsets", async (req, reply) => {
+      const change = offsetChangeSchema.safeParse(req.body ?? {});
+      if (!change.success) {
+        const problems = change.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
+        const e = offsetsInvalid(
+          req.params.name,
+          `not an offsets change (${problems})`,
+          'send one of {"position": …}, {"reset": true}, {"to": "earliest"|"latest"}, {"toTime": "<ISO time>"}, {"offsets": [{"topic", "partition", "offset"}]}',
+        );
+        return reply.code(400).send(errorBody(e));
+      }
+      const force = req.query.force === "true" || req.query.force === "";
+      return answer(req.params.name, reply, () => control.setOffsets(req.params.name, change.data, force));
     });
   };
+}
+
+/** `error` is the whole sentence for people; the other fields let a client rebuild the error. */
+export function errorBody(e: LiberatorError) {
+  return { error: e.describe(), code: e.code, message: e.message, ...(e.fix ? { fix: e.fix } : {}), ...(e.connector ? { connector: e.connector } : {}) };
 }

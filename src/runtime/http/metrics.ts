@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { ConnectorMetrics } from "../connector.js";
+import type { ConnectorView } from "../control.js";
 
 export const CONNECTOR_STATES = ["starting", "running", "paused", "retrying", "stopping", "stopped", "failed", "finished"] as const;
 export type ConnectorState = (typeof CONNECTOR_STATES)[number];
@@ -63,12 +64,68 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly workers = new Gauge({
+    name: "liberator_cluster_workers",
+    help: "Live workers in the cluster, as this worker last counted them",
+    registers: [this.registry],
+  });
+  readonly releases = new Counter({
+    name: "liberator_cluster_releases_total",
+    help: "Connectors this worker gave up: shutdown (handed over), rebalance, lease_lost (lock not renewed in time), fenced (another copy took over), removed",
+    labelNames: ["reason"] as const,
+    registers: [this.registry],
+  });
+
+  /** The last gauge values per connector, for the admin API's status and for removing them. */
+  private readonly latest = new Map<string, { lagSeconds?: number; snapshot: Map<string, { done: number; estimated: number }>; partitions: Map<string, { topic: string; partition: number; lag: number }> }>();
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: "liberator_process_" });
   }
 
   setState(connector: string, state: ConnectorState): void {
     for (const s of CONNECTOR_STATES) this.state.set({ connector, state: s }, s === state ? 1 : 0);
+  }
+
+  setConsumerLag(connector: string, topic: string, partition: number, lag: number): void {
+    this.consumerLag.set({ connector, topic, partition: String(partition) }, lag);
+    this.latestOf(connector).partitions.set(`${topic}:${partition}`, { topic, partition, lag });
+  }
+
+  /** Lag and snapshot progress of a connector, as its status shows them. */
+  view(connector: string): Pick<ConnectorView, "lag" | "snapshot"> {
+    const l = this.latest.get(connector);
+    if (!l) return { lag: null, snapshot: null };
+    const lag = {
+      ...(l.lagSeconds === undefined ? {} : { seconds: l.lagSeconds }),
+      ...(l.partitions.size === 0 ? {} : { partitions: [...l.partitions.values()] }),
+    };
+    return {
+      lag: Object.keys(lag).length === 0 ? null : lag,
+      snapshot: l.snapshot.size === 0 ? null : Object.fromEntries(l.snapshot),
+    };
+  }
+
+  /**
+   * Drops a connector's gauges once it no longer runs here (removed, or moved to another worker),
+   * so only the worker that runs a connector exports its state and lag. Counters stay: they only grow.
+   */
+  forget(connector: string): void {
+    for (const state of CONNECTOR_STATES) this.state.remove({ connector, state });
+    this.lag.remove({ connector });
+    const l = this.latest.get(connector);
+    for (const table of l?.snapshot.keys() ?? []) {
+      this.snapshot.remove({ connector, table, kind: "done" });
+      this.snapshot.remove({ connector, table, kind: "estimated" });
+    }
+    for (const p of l?.partitions.values() ?? []) this.consumerLag.remove({ connector, topic: p.topic, partition: String(p.partition) });
+    this.latest.delete(connector);
+  }
+
+  private latestOf(connector: string) {
+    let l = this.latest.get(connector);
+    if (!l) this.latest.set(connector, (l = { snapshot: new Map(), partitions: new Map() }));
+    return l;
   }
 
   forConnector(connector: string): ConnectorMetrics {
@@ -81,10 +138,14 @@ export class Metrics {
         this.records.inc({ connector, table, direction: "in" }, n);
         if (bytes) this.bytes.inc({ connector, table, direction: "in" }, bytes);
       },
-      lagSeconds: (s) => this.lag.set({ connector }, s),
+      lagSeconds: (s) => {
+        this.lag.set({ connector }, s);
+        this.latestOf(connector).lagSeconds = s;
+      },
       snapshotProgress: (table, done, estimated) => {
         this.snapshot.set({ connector, table, kind: "done" }, done);
         this.snapshot.set({ connector, table, kind: "estimated" }, estimated);
+        this.latestOf(connector).snapshot.set(table, { done, estimated });
       },
       observe: (stage, seconds) => this.latency.observe({ connector, stage }, seconds),
     };

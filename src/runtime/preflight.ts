@@ -1,3 +1,4 @@
+import { checkClusterRedis } from "./cluster/redis.js";
 import type { LoadedConfig } from "./config/load.js";
 import { withAdmin } from "./kafka/admin.js";
 import { createKafka } from "./kafka/client.js";
@@ -6,6 +7,8 @@ import type { PreflightCheck } from "./registry.js";
 
 export interface PreflightReport {
   kafka: PreflightCheck;
+  /** The cluster's Redis, when `cluster:` is set. */
+  cluster: PreflightCheck[];
   connectors: { name: string; type: string; checks: PreflightCheck[] }[];
   ok: boolean;
 }
@@ -15,8 +18,9 @@ export interface PreflightReport {
  * in parallel, whether it will work: reachable, credentials, privileges, settings.
  */
 export async function preflight(config: LoadedConfig, log: Logger): Promise<PreflightReport> {
-  const [kafka, connectors] = await Promise.all([
+  const [kafka, cluster, connectors] = await Promise.all([
     checkKafka(config, log),
+    config.root.cluster ? checkClusterRedis(config.root.cluster.redis) : Promise.resolve([]),
     Promise.all(
       config.connectors.map(async (c) => {
         const checks = c.spec.preflight
@@ -29,8 +33,8 @@ export async function preflight(config: LoadedConfig, log: Logger): Promise<Pref
     ),
   ]);
   const failed = (c: PreflightCheck) => !c.ok && c.severity !== "warning";
-  const ok = !failed(kafka) && connectors.every((c) => !c.checks.some(failed));
-  return { kafka, connectors, ok };
+  const ok = !failed(kafka) && !cluster.some(failed) && connectors.every((c) => !c.checks.some(failed));
+  return { kafka, cluster, connectors, ok };
 }
 
 async function checkKafka(config: LoadedConfig, log: Logger): Promise<PreflightCheck> {
@@ -57,7 +61,7 @@ async function checkKafka(config: LoadedConfig, log: Logger): Promise<PreflightC
 export function formatPreflight(report: PreflightReport): string {
   const mark = (c: PreflightCheck) => (c.ok ? "ok  " : c.severity === "warning" ? "warn" : "FAIL");
   const line = (c: PreflightCheck, who = "") => `${mark(c)} ${who}${c.message}${!c.ok && c.fix ? `\n       fix: ${c.fix}` : ""}`;
-  const lines = [line(report.kafka)];
+  const lines = [line(report.kafka), ...report.cluster.map((c) => line(c, "cluster: "))];
   for (const c of report.connectors) {
     if (c.checks.length === 0) lines.push(`ok   connector "${c.name}" (${c.type}): nothing to check`);
     for (const check of c.checks) lines.push(line(check, `connector "${c.name}": ${check.check}: `));

@@ -70,29 +70,40 @@ export function applyColumnPolicy(
   return columns
     .filter((c) => (include ? include.has(c.column) : true) && !exclude.has(c.column))
     .map((c) => {
-      if (mask.has(c.column)) return replaced(c, "masked", () => MASK);
-      if (hash.has(c.column)) return replaced(c, "hashed", (v) => createHmac("sha256", hashKey!).update(hashInput(v)).digest("hex"));
+      if (mask.has(c.column)) return replaced(c, "masked", hashKey);
+      if (hash.has(c.column)) return replaced(c, "hashed", hashKey);
       return c;
     });
 }
 
-function replaced(column: MappedColumn, how: "masked" | "hashed", replace: (canonical: unknown) => string): MappedColumn {
-  const nullable = Array.isArray(column.field.type) && column.field.type.includes("null");
-  const field: AvroField = {
-    name: column.field.name,
+export type PiiReplacement = "masked" | "hashed";
+
+/**
+ * The field that stands for a masked or hashed column: a string (nullable when the column is), no
+ * default but null (a column default would publish a value in the schema), a doc saying what was
+ * done. Stream-level PII handling (src/runtime/governance) uses it too, so both look the same.
+ */
+export function replacedField(field: AvroField, column: string, how: PiiReplacement): AvroField {
+  const nullable = Array.isArray(field.type) && field.type.includes("null");
+  return {
+    name: field.name,
     type: nullable ? ["null", "string"] : "string",
     ...(nullable ? { default: null } : {}),
-    doc: how === "masked" ? `masked: the value of column ${column.column} is not published` : `HMAC-SHA256 (hex) of column ${column.column}`,
+    doc: how === "masked" ? `masked: the value of column ${column} is not published` : `HMAC-SHA256 (hex) of column ${column}`,
     [PII_ATTRIBUTE]: how,
   };
-  return {
-    ...column,
-    field,
-    fromDriver: (value) => {
-      const canonical = column.fromDriver(value);
-      return canonical === null ? null : replace(canonical);
-    },
-  };
+}
+
+/** What replaces a canonical value (null stays null): "****", or its keyed HMAC-SHA256 in hex. */
+export function replacedValue(how: PiiReplacement, hashKey: string | undefined): (canonical: unknown) => string | null {
+  if (how === "masked") return (v) => (v === null || v === undefined ? null : MASK);
+  if (!hashKey) throw new Error("hashing needs a key");
+  return (v) => (v === null || v === undefined ? null : createHmac("sha256", hashKey).update(hashInput(v)).digest("hex"));
+}
+
+function replaced(column: MappedColumn, how: PiiReplacement, hashKey: string | undefined): MappedColumn {
+  const replace = replacedValue(how, hashKey);
+  return { ...column, field: replacedField(column.field, column.column, how), fromDriver: (value) => replace(column.fromDriver(value)) };
 }
 
 /** One byte string per canonical value, so equal values (whatever the driver) hash equal. */

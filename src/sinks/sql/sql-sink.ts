@@ -1,5 +1,7 @@
 import { performance } from "node:perf_hooks";
+import type { DatabaseConnection } from "../../runtime/config/fields.js";
 import type { ConnectorStatus, Sink, SinkBatch, SinkContext, TopicPartitionOffset } from "../../runtime/connector.js";
+import type { Dialect } from "../../runtime/schema/mapping.js";
 import type { SqlSinkConfig } from "./config.js";
 import { MysqlTarget } from "./mysql.js";
 import { OffsetsTable } from "./offsets-table.js";
@@ -9,10 +11,8 @@ import { parseTableName } from "./table-name.js";
 import { Tables } from "./tables.js";
 import type { SqlTarget } from "./target.js";
 
-export function createTarget(config: SqlSinkConfig, connector: string): SqlTarget {
-  return config.dialect === "postgres"
-    ? new PostgresTarget(config.connection, connector, config.maxStatementBytes)
-    : new MysqlTarget(config.connection, connector, config.maxStatementBytes);
+export function createTarget(dialect: Dialect, connection: DatabaseConnection, connector: string, maxStatementBytes = 4 * 1024 * 1024): SqlTarget {
+  return dialect === "postgres" ? new PostgresTarget(connection, connector, maxStatementBytes) : new MysqlTarget(connection, connector, maxStatementBytes);
 }
 
 /**
@@ -33,7 +33,7 @@ export class SqlSink implements Sink {
     private readonly config: SqlSinkConfig,
     private readonly ctx: SinkContext,
   ) {
-    this.target = createTarget(config, ctx.connector);
+    this.target = createTarget(config.dialect, config.connection, ctx.connector, config.maxStatementBytes);
     this.offsetsTable = new OffsetsTable(this.target, parseTableName(config.offsetsTable), ctx.connector);
     this.tables = new Tables(this.target, config, ctx.log);
     this.planner = new Planner(this.tables, config);

@@ -8,6 +8,7 @@ import { runCommand } from "./commands/run.js";
 import { schemasCheckCommand } from "./commands/schemas.js";
 import { snapshotCommand } from "./commands/snapshot.js";
 import { validateCommand } from "./commands/validate.js";
+import { verifyCommand } from "./commands/verify.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
 const defaultConfig = process.env.LIBERATOR_CONFIG ?? "connectors.yaml";
@@ -57,6 +58,18 @@ program
   });
 
 program.addCommand(offsetsCli(defaultConfig));
+
+program
+  .command("verify")
+  .description("compare a source connector's tables with a sql sink's: row counts and every value, range by key range; exit 1 on a difference")
+  .requiredOption("--source <connector>", "the source connector (its database and tables)")
+  .requiredOption("--sink <connector>", "the sql sink connector (its database and table pattern)")
+  .option("-c, --config <file>", "the config file", defaultConfig)
+  .option("--table <db.table...>", "only these source tables")
+  .option("--chunk <rows>", "rows per compared key range", (v) => Number(v), 10_000)
+  .action(async (opts: { config: string; source: string; sink: string; table?: string[]; chunk: number }) => {
+    process.exitCode = await verifyCommand(opts.config, opts);
+  });
 
 const outbox = program.command("outbox").description("transactional outbox: its table, and trigger-based change capture into it");
 outbox

@@ -6,8 +6,10 @@
  * decimal(12,4) would be "the same schema" and share an id while their bytes mean different
  * numbers. So our form is the PCF plus what changes a value's meaning or its resolution:
  * logicalType, precision, scale, connect.name, connect.parameters (the source column type the
- * sinks rebuild tables from), field defaults, the original column name of a renamed field, and
- * whether a field was masked or hashed.
+ * sinks rebuild tables from), field defaults, and our own `liberator.*` properties of records and
+ * fields (the original column name of a renamed field, whether it was masked or hashed, the
+ * stream's owner, PII and deprecation): consumers read those from the registry, which keeps the
+ * text of the first schema registered under an id, so a change to them must change the id.
  */
 import { createHash } from "node:crypto";
 import type { Type } from "avsc";
@@ -20,11 +22,8 @@ const NAMED = new Set(["record", "error", "enum", "fixed"]);
 const KEPT_TYPE_ATTRIBUTES = ["logicalType", "precision", "scale", "connect.name", "connect.parameters"] as const;
 /** The SQL column a field stands for when its name had to change to be a valid Avro name. */
 export const COLUMN_ATTRIBUTE = "liberator.column";
-/**
- * Field facts that change what a value means: the original column name, and whether it was masked
- * or hashed (a string column published in clear and the same column hashed must not share an id).
- */
-const KEPT_FIELD_ATTRIBUTES = [COLUMN_ATTRIBUTE, "liberator.pii"] as const;
+/** Our properties: part of the identity (a column published in clear and hashed must not share an id). */
+const OWN_ATTRIBUTE_PREFIX = "liberator.";
 
 /** JSON with object keys sorted: defaults and parameters compare by content, not by key order. */
 function stableJson(value: unknown): string {
@@ -53,6 +52,15 @@ function kept(schema: Record<string, unknown>): string {
   return out;
 }
 
+/** The `liberator.*` properties of a record or field, sorted by name. */
+function own(attributes: Record<string, unknown>): string {
+  let out = "";
+  for (const name of Object.keys(attributes).filter((k) => k.startsWith(OWN_ATTRIBUTE_PREFIX)).sort()) {
+    out += `,${JSON.stringify(name)}:${stableJson(attributes[name])}`;
+  }
+  return out;
+}
+
 function write(schema: unknown, namespace: string | undefined): string {
   if (typeof schema === "string") return JSON.stringify(PRIMITIVES.has(schema) ? schema : fullName(schema, namespace));
   if (Array.isArray(schema)) return `[${schema.map((s) => write(s, namespace)).join(",")}]`;
@@ -70,10 +78,7 @@ function write(schema: unknown, namespace: string | undefined): string {
       const fields = (s.fields as Record<string, unknown>[]).map((f) => {
         let field = `{"name":${JSON.stringify(f.name)},"type":${write(f.type, inner)}`;
         if (f.default !== undefined) field += `,"default":${stableJson(f.default)}`;
-        for (const attr of KEPT_FIELD_ATTRIBUTES) {
-          if (f[attr] !== undefined) field += `,${JSON.stringify(attr)}:${JSON.stringify(f[attr])}`;
-        }
-        return `${field}}`;
+        return `${field}${own(f)}}`;
       });
       body += `,"fields":[${fields.join(",")}]`;
     } else if (type === "enum") {
@@ -82,7 +87,7 @@ function write(schema: unknown, namespace: string | undefined): string {
     } else {
       body += `,"size":${JSON.stringify(s.size)}`;
     }
-    return `${body}${extra}}`;
+    return `${body}${extra}${own(s)}}`;
   }
   if (type === "array") return `{"type":"array","items":${write(s.items, namespace)}${extra}}`;
   if (type === "map") return `{"type":"map","values":${write(s.values, namespace)}${extra}}`;

@@ -23,6 +23,19 @@ export interface Assessment {
   problems: Incompatibility[];
 }
 
+/** A schema that became usable under a subject in this process: registered now, or found registered. */
+export interface SubjectSchemaEvent {
+  subject: string;
+  schema: ParsedSchema;
+  id: number;
+  /** The compatibility level it was checked against. */
+  level: CompatibilityLevel;
+  /** True when this process registered it; false when it was registered already (another worker, an earlier run). */
+  registered: boolean;
+}
+
+export type SubjectSchemaListener = (event: SubjectSchemaEvent) => Promise<void>;
+
 export class SchemaCatalog {
   private readonly byObject = new WeakMap<object, ParsedSchema>();
   /** Schemas given as a bare name ("string", "long"). */
@@ -32,11 +45,21 @@ export class SchemaCatalog {
   /** subject → canonical form → id, for schemas registered (or found registered) there. */
   private readonly ids = new Map<string, Map<string, number>>();
   private readonly registering = new Map<string, Promise<number>>();
+  private readonly listeners = new Set<SubjectSchemaListener>();
 
   constructor(
     readonly registry: SchemaRegistry,
     private readonly defaultCompatibility: CompatibilityLevel = "BACKWARD",
   ) {}
+
+  /**
+   * Called, and awaited, the first time this process gets an id for a schema under a subject:
+   * schema-change notices are published from here, before any record uses the new version.
+   */
+  onSubjectSchema(listener: SubjectSchemaListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
 
   /** The compiled schema, by object identity first and canonical form second (one avsc Type per schema). */
   parsed(schema: AvroSchema): ParsedSchema {
@@ -77,7 +100,7 @@ export class SchemaCatalog {
     });
     const latest = versions[versions.length - 1] ?? null;
     if (found) {
-      this.remember(subject, schema.canonical, found.id);
+      if (this.remember(subject, schema.canonical, found.id)) await this.announce({ subject, schema, id: found.id, level, registered: false });
       return { subject, status: "unchanged", level, latest, id: found.id, problems: [] };
     }
     if (latest === null) return { subject, status: "new", level, latest, problems: [] };
@@ -116,14 +139,21 @@ export class SchemaCatalog {
     if (assessment.id !== undefined) return assessment.id;
     if (assessment.status === "breaking") throw incompatible(assessment);
     const id = await this.registry.register(subject, schema.text);
-    this.remember(subject, schema.canonical, id);
+    if (this.remember(subject, schema.canonical, id)) await this.announce({ subject, schema, id, level: assessment.level, registered: true });
     return id;
   }
 
-  private remember(subject: string, canonical: string, id: number): void {
+  /** True when the id is new to this process. */
+  private remember(subject: string, canonical: string, id: number): boolean {
     let bySubject = this.ids.get(subject);
     if (!bySubject) this.ids.set(subject, (bySubject = new Map<string, number>()));
+    if (bySubject.get(canonical) === id) return false;
     bySubject.set(canonical, id);
+    return true;
+  }
+
+  private async announce(event: SubjectSchemaEvent): Promise<void> {
+    for (const listener of this.listeners) await listener(event);
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * zongji, wrapped: a binlog dump from a point, into a bounded queue. When the queue holds
- * `maxQueuedRows` change rows, reading the socket pauses (zongji.connection.pause()), so the
+ * `maxQueuedRows` change rows and events, reading the socket pauses (zongji.connection.pause()), so the
  * server holds the backlog, not our memory; it resumes below half. The server is told to send a
  * heartbeat when the log is idle, and a stream that stays silent past three heartbeats is taken
  * for dead (a retriable ConnectionError), whatever the TCP stack thinks.
@@ -48,13 +48,14 @@ export interface ReaderOptions {
 /** A table map with zongji's column schemas as they were when it arrived (zongji reuses its cache). */
 export type QueuedTableMap = TableMapEvent & { schemas: { COLUMN_NAME: string; COLUMN_TYPE: string }[] };
 
-const rowsOf = (e: AnyBinlogEvent) => ("rows" in e && Array.isArray(e.rows) ? e.rows.length : 0);
+/** What an event weighs in the queue: its change rows, and one for the event itself (a run of tiny transactions is four events per row). */
+const weightOf = (e: AnyBinlogEvent) => 1 + ("rows" in e && Array.isArray(e.rows) ? e.rows.length : 0);
 
 export class BinlogReader {
   private readonly zongji: ZongJi;
   private queue: AnyBinlogEvent[] = [];
   private head = 0;
-  private queuedRows = 0;
+  private queued = 0;
   private pausedAt: number | undefined;
   private failure: LiberatorError | undefined;
   private wake: (() => void) | undefined;
@@ -108,8 +109,8 @@ export class BinlogReader {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
-    this.queuedRows -= rowsOf(event);
-    if (this.pausedAt !== undefined && this.queuedRows <= this.options.maxQueuedRows / 2) this.resume();
+    this.queued -= weightOf(event);
+    if (this.pausedAt !== undefined && this.queued <= this.options.maxQueuedRows / 2) this.resume();
     return event;
   }
 
@@ -134,8 +135,8 @@ export class BinlogReader {
     });
   }
 
-  status(): { queuedRows: number; paused: boolean; pausedMs: number } {
-    return { queuedRows: this.queuedRows, paused: this.pausedAt !== undefined, pausedMs: this.pausedMs + (this.pausedAt ? Date.now() - this.pausedAt : 0) };
+  status(): { queued: number; paused: boolean; pausedMs: number } {
+    return { queued: this.queued, paused: this.pausedAt !== undefined, pausedMs: this.pausedMs + (this.pausedAt ? Date.now() - this.pausedAt : 0) };
   }
 
   async stop(): Promise<void> {
@@ -156,8 +157,8 @@ export class BinlogReader {
       map.schemas = this.zongji.tableMap[map.tableId]?.columnSchemas ?? [];
     }
     this.queue.push(event);
-    this.queuedRows += rowsOf(event);
-    if (this.pausedAt === undefined && this.queuedRows >= this.options.maxQueuedRows) this.pause();
+    this.queued += weightOf(event);
+    if (this.pausedAt === undefined && this.queued >= this.options.maxQueuedRows) this.pause();
     this.wake?.();
   }
 

@@ -61,7 +61,7 @@ export const binlogConfig = connectorSchema({
    * so memory stays bounded; below it a transaction is never split.
    */
   maxTransactionRecords: int(1000).default(200_000),
-  /** Change rows read ahead of Kafka before reading pauses (socket backpressure). */
+  /** Change rows (and events) read ahead of Kafka before reading pauses (socket backpressure). */
   maxQueuedRows: int(100).default(20_000),
   /** MySQL zero dates ("0000-00-00"): read as null, or stop with an error (default). */
   zeroDates: z.enum(["null", "error"]).default("error"),

@@ -35,7 +35,6 @@ export interface StreamBatch {
 interface OpenTransaction {
   file: string;
   pos: number;
-  gtidBefore: string | null;
   gtid: string | null;
   mariadbGtid: { domainId: number; serverId: number; seqNo: number | string } | undefined;
   records: ChangeRecord[];
@@ -57,6 +56,7 @@ export class StreamReader {
   private pos: number;
   private gtids: MariadbGtidPosition | GtidSet | undefined;
   private gtidText: string | null;
+  private gtidDirty = false;
   private txn: OpenTransaction | undefined;
   private resumeSkip: number;
   /** table id → version (null: not captured); valid until the next rotate or DDL. */
@@ -64,6 +64,8 @@ export class StreamReader {
   /** The latest version seen of each table, for TRUNCATE. */
   private readonly latest = new Map<string, CapturedTable>();
   private lastEventTs = 0;
+  /** The error that ended the stream after the batch before it was handed out. */
+  private stopped: Error | undefined;
   /** Binlog bytes of the transactions in the batch being built. */
   private batchBytes = 0;
 
@@ -101,7 +103,16 @@ export class StreamReader {
   }
 
   position(): StreamStart {
-    return { file: this.file, pos: this.pos, gtid: this.gtidText, row: 0 };
+    return { file: this.file, pos: this.pos, gtid: this.gtidNow(), row: 0 };
+  }
+
+  /** The GTID position after the last commit; formatted when a position is taken, not per transaction. */
+  private gtidNow(): string | null {
+    if (this.gtidDirty && this.gtids) {
+      this.gtidText = this.gtids.toString();
+      this.gtidDirty = false;
+    }
+    return this.gtidText;
   }
 
   status() {
@@ -113,6 +124,7 @@ export class StreamReader {
    * is idle for `idleMs`, when the signal aborts, or once `until` is reached.
    */
   async read(idleMs: number, until?: Coordinates): Promise<StreamBatch> {
+    if (this.stopped) throw this.stopped;
     const out: ChangeRecord[] = [];
     const { maxBatchRecords, maxBatchBytes } = this.ctx.limits;
     const deadline = Date.now() + idleMs;
@@ -126,8 +138,16 @@ export class StreamReader {
         await this.reader.wait(deadline - Date.now(), this.ctx.signal);
         continue;
       }
-      const pending = this.handle(event, out);
-      if (pending) await pending;
+      try {
+        const pending = this.handle(event, out);
+        if (pending) await pending;
+      } catch (err) {
+        // stop AT the failing transaction: what committed before it in this batch still goes out
+        if (out.length === 0) throw err;
+        this.stopped = err as Error;
+        this.txn = undefined;
+        return this.batch(out, false);
+      }
       if (this.txn) {
         if (this.txn.records.length >= this.config.maxTransactionRecords) return this.split(out);
       } else if (out.length >= maxBatchRecords || this.batchBytes >= maxBatchBytes) {
@@ -152,7 +172,8 @@ export class StreamReader {
       { transaction: t.gtid ?? `${t.file}:${t.pos}`, records: t.done, maxTransactionRecords: this.config.maxTransactionRecords },
       "splitting a source transaction larger than maxTransactionRecords across Kafka transactions",
     );
-    return { records: out, at: { file: t.file, pos: t.pos, gtid: t.gtidBefore, row: t.done }, reached: false };
+    // the open transaction is not in the GTID position yet: it is the position before it
+    return { records: out, at: { file: t.file, pos: t.pos, gtid: this.gtidNow(), row: t.done }, reached: false };
   }
 
   /** Handles one event; returns a promise only when it must wait (a new table version). */
@@ -206,7 +227,6 @@ export class StreamReader {
     this.txn = {
       file: this.file,
       pos: this.pos,
-      gtidBefore: this.gtidText,
       gtid,
       mariadbGtid,
       records: [],
@@ -360,7 +380,7 @@ export class StreamReader {
       this.batchBytes += t.bytes;
       if (t.mariadbGtid && this.gtids instanceof MariadbGtidPosition) this.gtids.add(t.mariadbGtid);
       else if (t.gtid && this.gtids instanceof GtidSet) this.gtids.add(t.gtid);
-      if (t.gtid && this.gtids) this.gtidText = this.gtids.toString();
+      if (t.gtid && this.gtids) this.gtidDirty = true;
     }
     if (nextPosition > 0) this.pos = nextPosition;
   }

@@ -122,7 +122,7 @@ async function validate(event: OutboxEvent, options: OutboxOptions): Promise<[Ty
   try {
     return [type, fromJson(type, event.payload)];
   } catch (err) {
-    if (err instanceof PayloadError) throw new PayloadError(err.field, `${about}: ${err.message}`);
+    if (err instanceof PayloadError) throw new PayloadError(err.field, err.reason, about);
     throw err;
   }
 }

@@ -39,7 +39,8 @@ export const outboxConfig = connectorSchema({
   /** `table`, `schema.table` (PostgreSQL, default schema public) or `database.table` (MySQL, default connection.database). */
   table: z.string().min(1).default("outbox"),
   columns,
-  topicPrefix: z.string().min(1).default("outbox"),
+  /** The connector name by default, as for the other sources. */
+  topicPrefix: z.string().regex(/^[A-Za-z0-9._-]+$/, "must be letters, digits, '.', '_' or '-'").optional(),
   /**
    * Topic of each event: `{name}` is replaced by the row's column `name` (any column of the table)
    * or by the topicPrefix. Default: "{topicPrefix}.{<columns.aggregateType>}".
@@ -65,6 +66,7 @@ export const outboxConfig = connectorSchema({
   mapping: z.strictObject({ zeroDates: z.enum(["null", "error"]).default("error") }).prefault({}),
 }).transform((c) => ({
   ...c,
+  topicPrefix: c.topicPrefix ?? c.name,
   connection: { ...c.connection, port: c.connection.port ?? (c.dialect === "postgres" ? 5432 : 3306) },
   topic: c.topic ?? `{topicPrefix}.{${c.columns.aggregateType}}`,
 }));

@@ -73,6 +73,11 @@ export class EventSchemas {
     await Promise.all(Object.keys(this.config.events).map((type) => this.get(type)));
   }
 
+  /** The schema of `type` when it was read already: the path of every event after the first of its type. */
+  cached(type: string): EventSchema | undefined {
+    return this.known.get(type);
+  }
+
   /** The schema of `type`, or undefined when no schema is configured for it. */
   async get(type: string): Promise<EventSchema | undefined> {
     const known = this.known.get(type);
@@ -129,14 +134,13 @@ export class EventSchemas {
   private build(eventType: string, schema: AvroSchema, subjectPattern: string, origin: string): EventSchema {
     const type = compile(schema, `event type "${eventType}"`);
     const record = type.name ?? eventType;
-    const fixed = origin !== "file";
-    return {
-      eventType,
-      schema,
-      type,
-      origin,
-      subjectFor: (topic) => (fixed ? subjectPattern : fillPattern(subjectPattern, { topic, record, type: eventType })),
+    const subjects = new Map<string, string>();
+    const subjectFor = (topic: string) => {
+      let subject = subjects.get(topic);
+      if (subject === undefined) subjects.set(topic, (subject = origin === "file" ? fillPattern(subjectPattern, { topic, record, type: eventType }) : subjectPattern));
+      return subject;
     };
+    return { eventType, schema, type, origin, subjectFor };
   }
 }
 

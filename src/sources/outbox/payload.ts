@@ -39,9 +39,11 @@ const { types } = avsc;
 export class PayloadError extends DataError {
   constructor(
     readonly field: string,
-    reason: string,
+    readonly reason: string,
+    /** Which event, when the caller knows it. */
+    about?: string,
   ) {
-    super("OUTBOX_PAYLOAD_INVALID", `${field ? `field "${field}"` : "the payload"}: ${reason}`);
+    super("OUTBOX_PAYLOAD_INVALID", `${about ? `${about}: ` : ""}${field ? `field "${field}"` : "the payload"}: ${reason}`);
   }
 }
 

@@ -9,10 +9,18 @@ import { eventHeaders, eventTime, type Router } from "./routing.js";
 import type { OutboxRow } from "./table.js";
 import { CHANGE_EVENT_TYPE } from "./triggers.js";
 
-export interface Converted {
+/** One row as the records it becomes, or the reason it cannot be published. */
+export interface ConvertedRow {
+  row: OutboxRow;
   records: ChangeRecord[];
-  /** How many of the rows the records stand for (all, unless a bad row ended the batch). */
-  rows: number;
+  /** Set when the row went to the dead-letter topic (records holds its dead letter) or, with tolerance none, stops the relay. */
+  error?: DataError;
+}
+
+export interface Batch {
+  records: ChangeRecord[];
+  /** The rows the records stand for: all, unless a bad row ended the batch. */
+  rows: OutboxRow[];
   deadLetters: number;
 }
 
@@ -36,32 +44,43 @@ export class EventRecords {
     this.dlq = deadLetterTopic(ctx.connector, config.errors.deadLetterTopic);
   }
 
-  async convert(rows: readonly OutboxRow[]): Promise<Converted> {
-    const records: ChangeRecord[] = [];
-    let deadLetters = 0;
+  /** Each row converted on its own, so rows read ahead can be converted before they are known to go out. */
+  async convert(rows: readonly OutboxRow[]): Promise<ConvertedRow[]> {
+    const out = new Array<ConvertedRow>(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
       let topic: string | undefined;
       try {
         topic = this.router.topic(row);
-        if (row.type === CHANGE_EVENT_TYPE) records.push(...(await this.changes.records(row, topic)));
-        else records.push(await this.event(row, topic));
+        out[i] = { row, records: row.type === CHANGE_EVENT_TYPE ? await this.changes.records(row, topic) : [await this.event(row, topic)] };
       } catch (raw) {
         if (!(raw instanceof DataError)) throw raw;
-        const err = aboutRow(row, raw);
-        if (this.config.errors.tolerance === "none") {
-          if (i === 0) throw err;
-          return { records, rows: i, deadLetters };
-        }
-        records.push(this.deadLetter(row, err, topic));
-        deadLetters++;
+        const error = aboutRow(row, raw);
+        out[i] = { row, error, records: this.config.errors.tolerance === "all" ? [this.deadLetter(row, error, topic)] : [] };
       }
     }
-    return { records, rows: rows.length, deadLetters };
+    return out;
+  }
+
+  /** Converted rows (in id order) as one batch; with tolerance none it ends before the first bad row, or throws when that is the first. */
+  batch(converted: readonly ConvertedRow[]): Batch {
+    const records: ChangeRecord[] = [];
+    const rows: OutboxRow[] = [];
+    let deadLetters = 0;
+    for (const c of converted) {
+      if (c.error && this.config.errors.tolerance === "none") {
+        if (rows.length === 0) throw c.error;
+        break;
+      }
+      if (c.error) deadLetters++;
+      for (const r of c.records) records.push(r);
+      rows.push(c.row);
+    }
+    return { records, rows, deadLetters };
   }
 
   private async event(row: OutboxRow, topic: string): Promise<ChangeRecord> {
-    let schema = await this.schemas.get(row.type);
+    let schema = this.schemas.cached(row.type) ?? (await this.schemas.get(row.type));
     if (!schema) throw unknownEventType(row.type, this.config);
     let json: unknown;
     try {

@@ -39,9 +39,9 @@ import { EventSchemas } from "./event-schemas.js";
 import { NotifyWaker } from "./notify.js";
 import { outboxTableName } from "./sql.js";
 import { EMPTY_POSITION, idsOf, parsePosition, sameRuns, toRuns, type IdRuns, type OutboxPosition } from "./position.js";
-import { EventRecords } from "./records.js";
+import { EventRecords, type ConvertedRow } from "./records.js";
 import { eventTime, Router } from "./routing.js";
-import { mergeRows, type OutboxRow, type OutboxTable } from "./table.js";
+import { mergeById, type OutboxTable } from "./table.js";
 import { MysqlOutboxTable } from "./table-mysql.js";
 import { PostgresOutboxTable } from "./table-postgres.js";
 import { AdaptivePoll, type Waker } from "./wake.js";
@@ -103,32 +103,34 @@ export class OutboxRelay implements Source {
 
   async read(): Promise<SourceBatch> {
     const table = this.table!;
+    const records = this.records!;
     const waker = this.waker!;
     const limit = Math.min(this.ctx.limits.maxBatchRecords, this.config.batch.maxRecords);
     const started = Date.now();
     const previous = this.inFlight;
-    let rows: OutboxRow[];
+    let converted: ConvertedRow[];
     waker.polling();
     if (previous) {
-      const ahead = table.fetch([{ above: previous.maxId }], limit);
+      // converted while the previous batch commits: the event loop waits on Kafka meanwhile
+      const ahead = table.fetch([{ above: previous.maxId }], limit).then((rows) => records.convert(rows));
       ahead.catch(() => undefined); // awaited below, unless we stop first
       if (!(await this.until(previous.acked))) return this.idle();
       const first = await ahead;
-      const aheadMax = first.at(-1)?.id ?? previous.maxId;
+      const aheadMax = first.at(-1)?.row.id ?? previous.maxId;
       const more = await table.fetch(first.length < limit ? [{ below: previous.maxId }, { above: aheadMax }] : [{ below: previous.maxId }], limit);
-      rows = more.length === 0 ? first : mergeRows([...first, ...more], limit);
+      converted = more.length === 0 ? first : mergeById([...first, ...(await records.convert(more))], limit);
     } else {
-      rows = await table.fetch([{}], limit);
+      converted = await records.convert(await table.fetch([{}], limit));
     }
-    while (rows.length === 0) {
+    while (converted.length === 0) {
       if (this.signal.aborted || Date.now() - started >= this.config.pollIntervalMs) return this.idle();
       await waker.wait(this.signal);
       if (this.signal.aborted) return this.idle();
       waker.polling();
-      rows = await table.fetch([{}], limit);
+      converted = await records.convert(await table.fetch([{}], limit));
     }
     waker.busy();
-    return this.batch(rows);
+    return this.batch(converted);
   }
 
   async ack(position: Position): Promise<void> {
@@ -162,22 +164,21 @@ export class OutboxRelay implements Source {
   }
 
   /** Rows as records, cut by bytes; they are in flight until their position is acked. */
-  private async batch(rows: OutboxRow[]): Promise<SourceBatch> {
+  private batch(converted: ConvertedRow[]): SourceBatch {
+    const maxBytes = Math.min(this.ctx.limits.maxBatchBytes, this.config.batch.maxBytes);
     let bytes = 0;
     let n = 0;
-    const maxBytes = Math.min(this.ctx.limits.maxBatchBytes, this.config.batch.maxBytes);
-    while (n < rows.length && (n === 0 || bytes + rows[n]!.bytes <= maxBytes)) bytes += rows[n++]!.bytes;
-    const converted = await this.records!.convert(n < rows.length ? rows.slice(0, n) : rows);
-    const used = converted.rows < rows.length ? rows.slice(0, converted.rows) : rows;
-    const runs = toRuns(used.map((r) => r.id));
+    while (n < converted.length && (n === 0 || bytes + converted[n]!.row.bytes <= maxBytes)) bytes += converted[n++]!.row.bytes;
+    const { records, rows, deadLetters } = this.records!.batch(n < converted.length ? converted.slice(0, n) : converted);
+    const runs = toRuns(rows.map((r) => r.id));
     let resolve!: () => void;
     const acked = new Promise<void>((r) => (resolve = r));
-    this.inFlight = { maxId: used.at(-1)!.id, runs, acked, resolve };
+    this.inFlight = { maxId: rows.at(-1)!.id, runs, acked, resolve };
     this.position = { published: runs };
-    this.published += used.length - converted.deadLetters;
-    this.deadLettered += converted.deadLetters;
-    this.ctx.metrics.lagSeconds(Math.max(0, Date.now() - eventTime(used.at(-1)!)) / 1000);
-    return { records: converted.records, position: this.position };
+    this.published += rows.length - deadLetters;
+    this.deadLettered += deadLetters;
+    this.ctx.metrics.lagSeconds(Math.max(0, Date.now() - eventTime(rows.at(-1)!)) / 1000);
+    return { records, position: this.position };
   }
 
   /** Nothing new: the last position again (the runtime commits nothing for it). */

@@ -50,7 +50,7 @@ export class Router {
     let topic = "";
     for (const part of this.parts) topic += part(row);
     if (!TOPIC.test(topic) || topic === "." || topic === "..") {
-      throw new DataError("OUTBOX_TOPIC_INVALID", `row ${row.id} routes to "${topic}" (pattern "${this.config.topic}"), which is no valid Kafka topic name`, {
+      throw new DataError("OUTBOX_TOPIC_INVALID", `routes to "${topic}" (pattern "${this.config.topic}"), which is no valid Kafka topic name`, {
         fix: "topic names take letters, digits, '.', '_' and '-' (at most 249): fix the row, or the `topic` pattern",
       });
     }
@@ -66,10 +66,10 @@ export function eventHeaders(row: OutboxRow): Headers {
     try {
       parsed = JSON.parse(row.headers);
     } catch (err) {
-      throw new DataError("OUTBOX_HEADERS_INVALID", `row ${row.id}: headers are not JSON (${(err as Error).message})`);
+      throw new DataError("OUTBOX_HEADERS_INVALID", `headers are not JSON (${(err as Error).message})`);
     }
     if (parsed !== null && (typeof parsed !== "object" || Array.isArray(parsed))) {
-      throw new DataError("OUTBOX_HEADERS_INVALID", `row ${row.id}: headers must be a JSON object of strings, got ${row.headers.slice(0, 64)}`);
+      throw new DataError("OUTBOX_HEADERS_INVALID", `headers must be a JSON object of strings, got ${row.headers.slice(0, 64)}`);
     }
     for (const [name, value] of Object.entries((parsed ?? {}) as Record<string, unknown>)) {
       if (value !== null && value !== undefined) headers[name] = typeof value === "string" ? value : JSON.stringify(value);

@@ -3,7 +3,7 @@ import type { DatabaseConnection } from "../../runtime/config/fields.js";
 import { mysqlConnect } from "../../runtime/db/mysql.js";
 import { describeMysqlTable, type TableDescription } from "../../runtime/schema/introspect.js";
 import { qualified, quote } from "./sql.js";
-import { classifyDbError, mergeRows, selectList, toRow, type IdRange, type OutboxRow, type OutboxTable, type TableOptions } from "./table.js";
+import { classifyDbError, mergeById, selectList, toRow, type IdRange, type OutboxRow, type OutboxTable, type TableOptions } from "./table.js";
 
 /** Ids per DELETE: about 120 KB of SQL, far below max_allowed_packet. */
 const CLEANUP_CHUNK = 10_000;
@@ -54,7 +54,7 @@ export class MysqlOutboxTable implements OutboxTable {
     try {
       const [result] = await this.reader.query(parts.join(" UNION ALL "), values);
       const rows = (result as unknown[][]).map((r) => toRow(r, this.options));
-      return ranges.length === 1 ? rows : mergeRows(rows, limit);
+      return ranges.length === 1 ? rows : mergeById(rows, limit);
     } catch (err) {
       throw classifyDbError(err, "reading the outbox", this.options);
     }

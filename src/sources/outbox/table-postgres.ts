@@ -4,7 +4,7 @@ import { pgConnect } from "../../runtime/db/postgres.js";
 import { describePgTable, type TableDescription } from "../../runtime/schema/introspect.js";
 import { PG_READ_OPTIONS } from "../../runtime/schema/values.js";
 import { qualified, quote } from "./sql.js";
-import { classifyDbError, mergeRows, selectList, toRow, type IdRange, type OutboxRow, type OutboxTable, type TableOptions } from "./table.js";
+import { classifyDbError, mergeById, selectList, toRow, type IdRange, type OutboxRow, type OutboxTable, type TableOptions } from "./table.js";
 
 /**
  * The outbox on PostgreSQL: one connection reads (every value as the server's text), another
@@ -48,7 +48,7 @@ export class PostgresOutboxTable implements OutboxTable {
       const shape = ranges.map((r) => `${r.below === undefined ? "" : "b"}${r.above === undefined ? "" : "a"}`).join("_");
       const result = await this.reader.query({ name: `liberator_outbox_${shape || "all"}`, text: parts.join(" UNION ALL "), values, rowMode: "array" });
       const rows = (result.rows as unknown[][]).map((r) => toRow(r, this.options));
-      return ranges.length === 1 ? rows : mergeRows(rows, limit);
+      return ranges.length === 1 ? rows : mergeById(rows, limit);
     } catch (err) {
       throw classifyDbError(err, "reading the outbox", this.options);
     }

@@ -89,11 +89,11 @@ export function toRow(values: unknown[], options: TableOptions): OutboxRow {
   };
 }
 
-/** Rows of several ranges in one id order, cut at `limit`. */
-export function mergeRows(rows: OutboxRow[], limit: number): OutboxRow[] {
-  // TimSort: rows already in order (one range, the usual case) cost one pass
-  rows.sort((a, b) => a.id - b.id);
-  return rows.length > limit ? rows.slice(0, limit) : rows;
+/** Rows (or what holds them) of several ranges in one id order, cut at `limit`. */
+export function mergeById<T extends { id: number } | { row: { id: number } }>(items: T[], limit: number): T[] {
+  const id = (t: T) => ("id" in t ? t.id : t.row.id);
+  items.sort((a, b) => id(a) - id(b));
+  return items.length > limit ? items.slice(0, limit) : items;
 }
 
 const CONNECTION_LOST = /terminated|not queryable|closed state|connection lost|ECONNRESET|EPIPE|Connection ended|socket/i;

@@ -1,51 +1,44 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import type { Connection } from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDatabase, dropDatabase, harness, mysqlConnection, uniqueName } from "../../harness/index.js";
+import { uniqueName } from "../../harness/index.js";
 import { repoRoot } from "../../harness/paths.js";
 import { startDaemon, type Daemon } from "../../support/daemon.js";
-import { binlogConnector, checkHistories, closeRegistry, expectTopicEqualsTable, untilStreaming } from "./support.js";
+import { binlogConnector, checkHistories, expectTopicEqualsTable, scratchDatabase, untilStreaming } from "./support.js";
 
 const ROWS = 3000;
 
 describe("incremental snapshots while streaming", () => {
-  let database: string;
-  let conn: Connection;
+  const db = scratchDatabase();
   let daemon: Daemon | undefined;
   const name = uniqueName("binlog_incremental");
 
   beforeAll(async () => {
-    database = await createDatabase("mariadb");
-    conn = await mysqlConnection(harness(), database);
-    await conn.query("CREATE TABLE items (id INT PRIMARY KEY, v INT NOT NULL)");
-    await conn.query(`INSERT INTO items (id, v) SELECT seq, 1 FROM seq_1_to_${ROWS}`);
+    await db.conn.query("CREATE TABLE items (id INT PRIMARY KEY, v INT NOT NULL)");
+    await db.conn.query(`INSERT INTO items (id, v) SELECT seq, 1 FROM seq_1_to_${ROWS}`);
   });
 
   afterAll(async () => {
     await daemon?.stop();
-    await conn?.end();
-    await closeRegistry();
-    if (database) await dropDatabase("mariadb", database);
   });
 
   const cli = (...args: string[]) =>
     spawnSync(process.execPath, ["--import", "tsx", join(repoRoot, "src/cli.ts"), "snapshot", ...args, "-c", daemon!.configFile], { cwd: repoRoot, encoding: "utf8" });
 
   it("copies a table on `liberator snapshot` while its changes stream, each key's history in commit order", async () => {
-    daemon = await startDaemon({ connectors: [binlogConnector(name, database, { snapshot: { mode: "never", chunkSize: 400 } })] });
+    daemon = await startDaemon({ connectors: [binlogConnector(name, db.name, { snapshot: { mode: "never", chunkSize: 400 } })] });
     await untilStreaming(daemon, name);
 
     let stopping = false;
     const writing = (async () => {
       for (let n = 0; !stopping; n++) {
-        await conn.query("UPDATE items SET v = v + 1 WHERE id = ?", [1 + Math.floor(Math.random() * ROWS)]);
-        if (n % 10 === 0) await conn.query("DELETE FROM items WHERE id = ?", [1 + Math.floor(Math.random() * ROWS)]);
+        await db.conn.query("UPDATE items SET v = v + 1 WHERE id = ?", [1 + Math.floor(Math.random() * ROWS)]);
+        if (n % 10 === 0) await db.conn.query("DELETE FROM items WHERE id = ?", [1 + Math.floor(Math.random() * ROWS)]);
       }
     })();
     try {
       await new Promise((r) => setTimeout(r, 300));
-      const run = cli(name, "--table", `${database}.items`);
+      const run = cli(name, "--table", `${db.name}.items`);
       expect(run.status, run.stderr).toBe(0);
       expect(run.stdout).toMatch(/accepted/);
       await new Promise((r) => setTimeout(r, 1500));
@@ -54,7 +47,7 @@ describe("incremental snapshots while streaming", () => {
       await writing;
     }
 
-    const changes = await expectTopicEqualsTable(`${name}.${database}.items`, database, "items");
+    const changes = await expectTopicEqualsTable(`${name}.${db.name}.items`, db.name, "items");
     const reads = changes.filter((c) => c.value?.op === "r");
     expect(reads.length).toBeGreaterThan(ROWS * 0.9);
     expect(reads.every((c) => c.value!.source.snapshot === "incremental")).toBe(true);

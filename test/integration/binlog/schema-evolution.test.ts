@@ -1,45 +1,33 @@
-import type { Connection, RowDataPacket } from "mysql2/promise";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RowDataPacket } from "mysql2/promise";
+import { afterAll, describe, expect, it } from "vitest";
 import type { Position } from "../../../src/runtime/connector.js";
-import { binlogSpec } from "../../../src/sources/binlog/index.js";
-import { readRecords, testContext } from "../../acceptance/source-suite.js";
-import { createDatabase, dropDatabase, harness, mysqlConnection, uniqueName, waitFor } from "../../harness/index.js";
+import { readRecords } from "../../acceptance/source-suite.js";
+import { uniqueName, waitFor } from "../../harness/index.js";
 import { startDaemon, type Daemon } from "../../support/daemon.js";
-import { binlogConnector, closeRegistry, untilStreaming, readChanges } from "./support.js";
+import { binlogConnector, binlogSource, readChanges, scratchDatabase, untilStreaming } from "./support.js";
 
 type Row = Record<string, unknown>;
 
 describe("binlog schema evolution", () => {
-  let database: string;
-  let conn: Connection;
+  const db = scratchDatabase();
   let daemon: Daemon | undefined;
-
-  beforeAll(async () => {
-    database = await createDatabase("mariadb");
-    conn = await mysqlConnection(harness(), database);
-  });
 
   afterAll(async () => {
     await daemon?.stop();
-    await conn?.end();
-    await closeRegistry();
-    if (database) await dropDatabase("mariadb", database);
   });
 
   it("decodes old events with the columns they were written with, whatever the table looks like now", async () => {
-    await conn.query("CREATE TABLE replay (id INT PRIMARY KEY, a VARCHAR(10), b INT)");
-    const [[status]] = await conn.query<RowDataPacket[]>("SHOW MASTER STATUS");
-    await conn.query("INSERT INTO replay VALUES (1, 'a1', 11)");
-    await conn.query("ALTER TABLE replay DROP COLUMN a, ADD COLUMN m VARCHAR(10) FIRST");
-    await conn.query("INSERT INTO replay (m, id, b) VALUES ('m2', 2, 22)");
+    await db.conn.query("CREATE TABLE replay (id INT PRIMARY KEY, a VARCHAR(10), b INT)");
+    const [[status]] = await db.conn.query<RowDataPacket[]>("SHOW MASTER STATUS");
+    await db.conn.query("INSERT INTO replay VALUES (1, 'a1', 11)");
+    await db.conn.query("ALTER TABLE replay DROP COLUMN a, ADD COLUMN m VARCHAR(10) FIRST");
+    await db.conn.query("INSERT INTO replay (m, id, b) VALUES ('m2', 2, 22)");
 
-    const { host, port, user, password } = harness().mariadb;
-    const config = binlogSpec.config.parse({ name: uniqueName("replay"), type: "binlog", connection: { host, port, user, password }, include: [`${database}.replay`] });
-    const source = binlogSpec.kind === "source" ? binlogSpec.create(config, testContext(String(config.name))) : undefined;
+    const source = binlogSource(db.name, { include: [`${db.name}.replay`] });
     const position = { phase: "stream", file: status!.File as string, pos: status!.Position as number, gtid: null, row: 0, schemas: {}, incremental: null } as Position;
-    await source!.open(position);
-    const { records } = await readRecords(source!, 2);
-    await source!.close();
+    await source.open(position);
+    const { records } = await readRecords(source, 2);
+    await source.close();
     const after = records.map((r) => (r.value as { after: Row }).after);
     expect(after[0]).toEqual({ id: 1, a: "a1", b: 11 });
     expect(after[1]).toEqual({ m: "m2", id: 2, b: 22 });
@@ -47,18 +35,18 @@ describe("binlog schema evolution", () => {
   });
 
   it("keeps old rows on the old schema version and new rows on the new one across ADD COLUMN and MODIFY COLUMN, and stops at an incompatible change", async () => {
-    await conn.query("CREATE TABLE evolve (id INT PRIMARY KEY, qty INT NOT NULL, name VARCHAR(20) NULL)");
+    await db.conn.query("CREATE TABLE evolve (id INT PRIMARY KEY, qty INT NOT NULL, name VARCHAR(20) NULL)");
     const name = uniqueName("binlog_evolve");
-    daemon = await startDaemon({ connectors: [binlogConnector(name, database, { include: [`${database}.evolve`] })] });
+    daemon = await startDaemon({ connectors: [binlogConnector(name, db.name, { include: [`${db.name}.evolve`] })] });
     await daemon.waitReady();
     await untilStreaming(daemon, name);
 
-    await conn.query("INSERT INTO evolve VALUES (1, 10, 'one')");
-    await conn.query("ALTER TABLE evolve ADD COLUMN note VARCHAR(30) NULL");
-    await conn.query("INSERT INTO evolve VALUES (2, 20, 'two', 'noted')");
-    await conn.query("ALTER TABLE evolve MODIFY COLUMN qty BIGINT NOT NULL");
-    await conn.query("INSERT INTO evolve VALUES (3, 30, 'three', NULL)");
-    const topic = `${name}.${database}.evolve`;
+    await db.conn.query("INSERT INTO evolve VALUES (1, 10, 'one')");
+    await db.conn.query("ALTER TABLE evolve ADD COLUMN note VARCHAR(30) NULL");
+    await db.conn.query("INSERT INTO evolve VALUES (2, 20, 'two', 'noted')");
+    await db.conn.query("ALTER TABLE evolve MODIFY COLUMN qty BIGINT NOT NULL");
+    await db.conn.query("INSERT INTO evolve VALUES (3, 30, 'three', NULL)");
+    const topic = `${name}.${db.name}.evolve`;
     const changes = await readChanges(topic, 3);
     const [one, two, three] = changes.map((c) => c.value!);
     expect(one!.after).toEqual({ id: 1, qty: 10, name: "one" });
@@ -67,14 +55,14 @@ describe("binlog schema evolution", () => {
     const ids = changes.map((c) => c.schemaId);
     expect(new Set(ids).size).toBe(3);
 
-    await conn.query("TRUNCATE evolve");
+    await db.conn.query("TRUNCATE evolve");
     const truncate = (await readChanges(topic, 4))[3]!;
     expect(truncate.key).toBeNull();
     expect(truncate.value).toMatchObject({ op: "t", before: null, after: null });
 
     // a required field without a default: a new reader cannot read the old data, which BACKWARD forbids
-    await conn.query("ALTER TABLE evolve ADD COLUMN code INT NOT NULL");
-    await conn.query("INSERT INTO evolve VALUES (4, 40, 'four', NULL, 4)");
+    await db.conn.query("ALTER TABLE evolve ADD COLUMN code INT NOT NULL");
+    await db.conn.query("INSERT INTO evolve VALUES (4, 40, 'four', NULL, 4)");
     const failed = await waitFor(async () => {
       const s = await daemon!.status(name);
       return s?.state === "failed" ? s : undefined;

@@ -5,17 +5,42 @@
 import { Kafka, logLevel } from "kafkajs";
 import type { Connection, RowDataPacket } from "mysql2/promise";
 import pino from "pino";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
+import type { Source } from "../../../src/runtime/connector.js";
 import { tableStream } from "../../../src/runtime/schema/envelope.js";
 import { createSchemaService, parseSchemaRegistryConfig, type SchemaService } from "../../../src/runtime/schema/index.js";
 import { describeMysqlTable } from "../../../src/runtime/schema/introspect.js";
 import { MYSQL_READ_OPTIONS, MYSQL_SESSION_SQL } from "../../../src/runtime/schema/values.js";
-import { harness, mysqlConnection, readTopic, waitFor, type TopicRecord } from "../../harness/index.js";
+import { binlogSpec } from "../../../src/sources/binlog/index.js";
+import { testContext } from "../../acceptance/source-suite.js";
+import { createDatabase, dropDatabase, harness, mysqlConnection, readTopic, uniqueName, waitFor, type TopicRecord } from "../../harness/index.js";
 import type { Daemon } from "../../support/daemon.js";
 
 export function binlogConnector(name: string, database: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const { host, port, user, password } = harness().mariadb;
   return { name, type: "binlog", connection: { host, port, user, password }, include: [`${database}.*`], heartbeat: { intervalMs: 500 }, ...extra };
+}
+
+/** The binlog source in this process, as the runtime would create it, without Kafka (tests drive read()). */
+export function binlogSource(database: string, extra: Record<string, unknown> = {}): Source {
+  const config = binlogSpec.config.parse(binlogConnector(uniqueName("binlog"), database, extra));
+  if (binlogSpec.kind !== "source") throw new Error("binlog is a source");
+  return binlogSpec.create(config, testContext(config.name));
+}
+
+/** A database of the file's own, with a connection to it, dropped (and the registry closed) after its tests. */
+export function scratchDatabase(): { readonly name: string; readonly conn: Connection } {
+  const state = {} as { name: string; conn: Connection };
+  beforeAll(async () => {
+    state.name = await createDatabase("mariadb");
+    state.conn = await mysqlConnection(harness(), state.name);
+  });
+  afterAll(async () => {
+    await state.conn?.end();
+    await closeRegistry();
+    if (state.name) await dropDatabase("mariadb", state.name);
+  });
+  return state;
 }
 
 export interface Change {

@@ -1,11 +1,10 @@
 import type { Connection } from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChangeRecord, Source } from "../../../src/runtime/connector.js";
-import { binlogSpec } from "../../../src/sources/binlog/index.js";
 import { assertEncodable } from "../../acceptance/avro.js";
-import { readRecords, testContext } from "../../acceptance/source-suite.js";
-import { createDatabase, dropDatabase, harness, mysqlConnection, uniqueName } from "../../harness/index.js";
-import { keyString, tableRows } from "./support.js";
+import { readRecords } from "../../acceptance/source-suite.js";
+import { createDatabase, dropDatabase, harness, mysqlConnection } from "../../harness/index.js";
+import { binlogSource, keyString, tableRows } from "./support.js";
 
 /* The schema issue's torture table: every type of the mapping, nullable, edge values. */
 const TORTURE = `
@@ -80,9 +79,7 @@ describe("the torture table captured from the binlog", () => {
     await insert(2, MIN);
     await insert(3, TINY);
     await conn.query("INSERT INTO torture (id) VALUES (4)");
-    const { host, port, user, password } = harness().mariadb;
-    const config = binlogSpec.config.parse({ name: uniqueName("torture"), type: "binlog", connection: { host, port, user, password }, include: [`${database}.torture`] });
-    source = binlogSpec.kind === "source" ? binlogSpec.create(config, testContext(config.name)) : (undefined as never);
+    source = binlogSource(database, { include: [`${database}.torture`] });
     await source.open(null);
     snapshot = (await readRecords(source, 4)).records;
   });

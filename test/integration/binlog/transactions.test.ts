@@ -1,49 +1,40 @@
-import type { Connection } from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Position, Source } from "../../../src/runtime/connector.js";
-import { binlogSpec } from "../../../src/sources/binlog/index.js";
-import { testContext } from "../../acceptance/source-suite.js";
-import { createDatabase, dropDatabase, harness, mysqlConnection, uniqueName } from "../../harness/index.js";
+import { uniqueName } from "../../harness/index.js";
 import { startDaemon, type Daemon } from "../../support/daemon.js";
-import { binlogConnector, closeRegistry, untilStreaming, readChanges, type Change } from "./support.js";
+import { binlogConnector, binlogSource, readChanges, scratchDatabase, untilStreaming, type Change } from "./support.js";
 
 const SPLIT = { a: 400, b: 300, c: 300 };
 
 describe("binlog source transactions", () => {
-  let database: string;
-  let conn: Connection;
+  const db = scratchDatabase();
   let daemon: Daemon | undefined;
 
   beforeAll(async () => {
-    database = await createDatabase("mariadb");
-    conn = await mysqlConnection(harness(), database);
-    for (const t of Object.keys(SPLIT)) await conn.query(`CREATE TABLE ${t} (id INT PRIMARY KEY, label VARCHAR(20) NOT NULL)`);
+    for (const t of Object.keys(SPLIT)) await db.conn.query(`CREATE TABLE ${t} (id INT PRIMARY KEY, label VARCHAR(20) NOT NULL)`);
   });
 
   afterAll(async () => {
     await daemon?.stop();
-    await conn?.end();
-    await closeRegistry();
-    if (database) await dropDatabase("mariadb", database);
   });
 
   it("puts a source transaction of 3 tables and 1,000 rows into one Kafka transaction, even past the batch size", async () => {
     const name = uniqueName("binlog_tx");
     // 100 records per batch at most: a transaction ten times larger must still not be split
-    daemon = await startDaemon({ connectors: [{ ...binlogConnector(name, database), batch: { maxRecords: 100 } }] });
+    daemon = await startDaemon({ connectors: [{ ...binlogConnector(name, db.name), batch: { maxRecords: 100 } }] });
     await daemon.waitReady();
     await untilStreaming(daemon, name);
 
-    await conn.beginTransaction();
+    await db.conn.beginTransaction();
     let id = 0;
     for (const [table, n] of Object.entries(SPLIT)) {
       const rows = Array.from({ length: n }, () => [++id, `${table}${id}`]);
-      await conn.query(`INSERT INTO ${table} (id, label) VALUES ?`, [rows]);
+      await db.conn.query(`INSERT INTO ${table} (id, label) VALUES ?`, [rows]);
     }
-    await conn.commit();
+    await db.conn.commit();
 
     const byTable = new Map<string, Change[]>();
-    for (const [table, n] of Object.entries(SPLIT)) byTable.set(table, await readChanges(`${name}.${database}.${table}`, n));
+    for (const [table, n] of Object.entries(SPLIT)) byTable.set(table, await readChanges(`${name}.${db.name}.${table}`, n));
     const all = [...byTable.values()].flat();
     expect(all.length).toBe(1000);
     const blocks = all.map((c) => c.value!.transaction as { id: string; total_order: bigint; data_collection_order: bigint });
@@ -61,17 +52,16 @@ describe("binlog source transactions", () => {
   });
 
   it("splits only a transaction larger than maxTransactionRecords, and resumes inside it without a repeat or a gap", async () => {
-    await conn.query("CREATE TABLE big (id INT PRIMARY KEY)");
-    const { host, port, user, password } = harness().mariadb;
-    const config = binlogSpec.config.parse({ name: uniqueName("split"), type: "binlog", connection: { host, port, user, password }, include: [`${database}.big`], maxTransactionRecords: 1000, snapshot: { mode: "never" } });
+    await db.conn.query("CREATE TABLE big (id INT PRIMARY KEY)");
+    const name = uniqueName("split");
     const open = async (position: Position | null): Promise<Source> => {
-      const source = binlogSpec.kind === "source" ? binlogSpec.create(config, testContext(String(config.name))) : undefined;
-      await source!.open(position);
-      return source!;
+      const source = binlogSource(db.name, { name, include: [`${db.name}.big`], maxTransactionRecords: 1000, snapshot: { mode: "never" } });
+      await source.open(position);
+      return source;
     };
     const first = await open(null);
     await first.read(); // the stream starts at the end of the log, before the transaction
-    await conn.query("INSERT INTO big (id) SELECT seq FROM seq_1_to_2500");
+    await db.conn.query("INSERT INTO big (id) SELECT seq FROM seq_1_to_2500");
     const part = await first.read();
     await first.close();
     // split at the row event that crosses the cap

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { clusterConfigSchema } from "../cluster/config.js";
+import { governanceConfigSchema, streamsConfigSchema } from "../governance/config.js";
 import { kafkaConfigSchema } from "../kafka/config.js";
 import { schemaRegistryConfig } from "../schema/config.js";
 import { bool, duration, int, port } from "./fields.js";
@@ -68,6 +69,10 @@ export const rootSchema = z.strictObject({
       watch: bool().default(false),
     })
     .default({ watch: false }),
+  /** Stream metadata: owner, description, deprecation, PII and financial fields (docs/governance.md). */
+  streams: streamsConfigSchema.prefault({}),
+  /** The stream catalog and schema-change topics, Kafka ACLs and quotas (docs/governance.md). */
+  governance: governanceConfigSchema.prefault({}),
   connectors: z.array(z.unknown()).default([]),
 });
 

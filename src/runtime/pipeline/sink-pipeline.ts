@@ -2,7 +2,7 @@ import type { Consumer, EachBatchPayload, KafkaMessage } from "kafkajs";
 import type { Headers, Sink, SinkRecord, TopicPartitionOffset } from "../connector.js";
 import type { ConnectorConfig } from "../config/load.js";
 import type { PipelineControl } from "../connector-runner.js";
-import { DataError, toLiberatorError, type LiberatorError } from "../errors.js";
+import { DataError, LiberatorError, toLiberatorError } from "../errors.js";
 import { withAdmin } from "../kafka/admin.js";
 import { DeadLetterProducer, deadLetterMessage, deadLetterTopic } from "../kafka/dead-letter.js";
 import type { Logger } from "../log.js";
@@ -56,6 +56,9 @@ export async function runSinkPipeline(connector: ConnectorConfig, control: Pipel
       groupId: sinkGroupId(connector.name),
       readUncommitted: false,
       maxWaitTimeInMs: 200,
+      // a fetch spans a few write chunks of small records, so the next chunk decodes while one is
+      // being written (kafkajs' 1 MB held about one); larger fetches cost memory and gained nothing
+      maxBytesPerPartition: 4 * 1024 * 1024,
       allowAutoTopicCreation: false,
       // failures go to the runner, which restarts from the offsets in the target with backoff
       retry: { retries: 3, restartOnFailure: async () => false },
@@ -126,9 +129,16 @@ class BatchWriter {
       const stored = next.get(key);
       // records below the stored offset are already in the target (a replay after a crash)
       const fresh = stored === undefined ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) >= stored);
-      for (let i = 0; i < fresh.length && !this.signal.aborted; i += this.maxRecords) {
-        const chunk = fresh.slice(i, i + this.maxRecords);
-        await this.writeChunk(batch.topic, batch.partition, chunk);
+      const chunks: KafkaMessage[][] = [];
+      for (let i = 0; i < fresh.length; i += this.maxRecords) chunks.push(fresh.slice(i, i + this.maxRecords));
+      let decoding = chunks[0] && this.decodeChunk(batch.topic, batch.partition, chunks[0]);
+      for (let c = 0; c < chunks.length && !this.signal.aborted; c++) {
+        const chunk = chunks[c]!;
+        const writing = this.writeChunk(batch.topic, batch.partition, chunk, await decoding!);
+        // the next chunk decodes while this one is in the target's hands: Node and the database work at once
+        decoding = chunks[c + 1] && this.decodeChunk(batch.topic, batch.partition, chunks[c + 1]!);
+        decoding?.catch(() => undefined); // a failure surfaces where it is awaited
+        await writing;
         const last = chunk[chunk.length - 1]!.offset;
         next.set(key, BigInt(last) + 1n);
         payload.resolveOffset(last);
@@ -143,21 +153,36 @@ class BatchWriter {
     }
   }
 
-  private async writeChunk(topic: string, partition: number, messages: KafkaMessage[]): Promise<void> {
-    let pending: DecodedRecord[] = [];
+  /** Each message decoded, or the DataError that makes it undecodable. */
+  private async decodeChunk(topic: string, partition: number, messages: KafkaMessage[]): Promise<(DecodedRecord | LiberatorError)[]> {
+    const out: (DecodedRecord | LiberatorError)[] = [];
     for (const m of messages) {
       try {
-        pending.push(await this.decode(topic, partition, m));
+        out.push(await this.decode(topic, partition, m));
       } catch (raw) {
         // only a record that cannot be decoded is its own fault; a registry out of reach is not
         const err = toLiberatorError(raw, this.connector.name);
         if (!(err instanceof DataError)) throw err;
-        // keep order: what came before the bad record is written first
-        await this.write(topic, partition, pending, BigInt(m.offset));
-        pending = [];
-        await this.reject(topic, partition, m, err);
-        await this.write(topic, partition, [], BigInt(m.offset) + 1n);
+        out.push(err);
       }
+    }
+    return out;
+  }
+
+  private async writeChunk(topic: string, partition: number, messages: KafkaMessage[], decoded: (DecodedRecord | LiberatorError)[]): Promise<void> {
+    let pending: DecodedRecord[] = [];
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      const d = decoded[i]!;
+      if (!(d instanceof LiberatorError)) {
+        pending.push(d);
+        continue;
+      }
+      // keep order: what came before the bad record is written first
+      await this.write(topic, partition, pending, BigInt(m.offset));
+      pending = [];
+      await this.reject(topic, partition, m, d);
+      await this.write(topic, partition, [], BigInt(m.offset) + 1n);
     }
     if (pending.length > 0) await this.write(topic, partition, pending, BigInt(messages[messages.length - 1]!.offset) + 1n);
   }

@@ -43,13 +43,23 @@ export async function binaryLogs(conn: Connection): Promise<BinaryLog[]> {
 
 /** The end of the log now: a transaction boundary, where streaming without a snapshot starts. */
 export async function logEnd(conn: Connection): Promise<Coordinates> {
-  const [row] = await rows(conn, "SHOW MASTER STATUS");
+  const [row] = await masterStatus(conn);
   if (!row) {
     throw new PreconditionError("BINLOG_DISABLED", "the server writes no binary log (SHOW MASTER STATUS is empty)", {
       fix: "add log_bin = mysql-bin to the server's my.cnf [mysqld] section and restart it",
     });
   }
   return { file: String(row.File), pos: Number(row.Position) };
+}
+
+/** SHOW MASTER STATUS; MySQL 8.4 renamed it SHOW BINARY LOG STATUS. */
+async function masterStatus(conn: Connection): Promise<Row[]> {
+  try {
+    return await rows(conn, "SHOW MASTER STATUS");
+  } catch (err) {
+    if ((err as { code?: string }).code !== "ER_PARSE_ERROR") throw err;
+    return rows(conn, "SHOW BINARY LOG STATUS");
+  }
 }
 
 /** MariaDB's GTID position at a point of its log; null on MySQL or where the server cannot tell. */
@@ -88,9 +98,9 @@ export async function startConsistentRead(conn: Connection, mariadb: boolean, lo
   if (locking === "minimal") await conn.query("FLUSH TABLES WITH READ LOCK");
   try {
     await conn.query("START TRANSACTION WITH CONSISTENT SNAPSHOT");
-    const [row] = await rows(conn, "SHOW MASTER STATUS");
+    const [row] = await masterStatus(conn);
     const gtid = typeof row?.Executed_Gtid_Set === "string" && row.Executed_Gtid_Set ? row.Executed_Gtid_Set.replace(/\s/g, "") : null;
-    return { at: await logEnd(conn), gtid };
+    return { at: { file: text(row?.File), pos: Number(row?.Position) }, gtid };
   } finally {
     if (locking === "minimal") await conn.query("UNLOCK TABLES");
   }

@@ -23,24 +23,13 @@ import { repoRoot } from "../test/harness/paths.js";
 import { freePort } from "../test/harness/ports.js";
 import type { HarnessInfo } from "../test/harness/start.js";
 import { uniqueName } from "../test/harness/util.js";
+import { ORDER_EVENT } from "../test/integration/outbox/order-event.js";
 import type { BenchContext, BenchResult } from "./report.js";
 
 const PREFILL = 200_000;
 const RATE = 1_000;
 const WARMUP_MS = 3_000;
 const MEASURE_MS = 15_000;
-
-const EVENT = {
-  type: "record",
-  name: "OrderPlaced",
-  namespace: "bench.events",
-  fields: [
-    { name: "orderId", type: "long" },
-    { name: "seq", type: "int" },
-    { name: "amount", type: { type: "bytes", logicalType: "decimal", precision: 10, scale: 2 } },
-    { name: "note", type: ["null", "string"], default: null },
-  ],
-};
 
 interface Db {
   kind: DatabaseKind;
@@ -52,7 +41,7 @@ interface Db {
 }
 
 async function openDb(info: HarnessInfo, kind: DatabaseKind, database: string): Promise<Db> {
-  const schemas = { OrderPlaced: EVENT };
+  const schemas = { OrderPlaced: ORDER_EVENT };
   const event = (seq: number) => ({ aggregateType: "Order", aggregateId: seq % 1000, type: "OrderPlaced", payload: { orderId: seq, seq, amount: "12.30" } });
   if (kind === "postgres") {
     const c = await pgClient(info, database);
@@ -222,7 +211,7 @@ async function latency(info: HarnessInfo, kind: DatabaseKind, schemaFile: string
 export async function run(context: BenchContext): Promise<BenchResult> {
   const info = await context.servers();
   const schemaFile = join(mkdtempSync(join(tmpdir(), "liberator-bench-schema-")), "order-placed.avsc");
-  writeFileSync(schemaFile, JSON.stringify(EVENT));
+  writeFileSync(schemaFile, JSON.stringify(ORDER_EVENT));
   const pg = await throughput(info, "postgres", schemaFile);
   const maria = await throughput(info, "mariadb", schemaFile);
   const pgLatency = await latency(info, "postgres", schemaFile);

@@ -94,7 +94,7 @@ export class EventRecords {
     } catch (err) {
       // the application may have registered a newer version the payload was written for
       if (!(err instanceof PayloadError) || !(await this.schemas.refresh(row.type))) throw err;
-      schema = (await this.schemas.get(row.type))!;
+      schema = this.schemas.cached(row.type)!;
       value = fromJson(schema.type, json);
     }
     return {

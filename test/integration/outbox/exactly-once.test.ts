@@ -3,11 +3,11 @@
  * while `liberator run` is killed with SIGKILL at random moments, 10 times. A read_committed
  * consumer then sees each event exactly once, and the outbox is empty.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { writeOutboxEvents } from "../../../src/outbox.js";
 import { harness, mysqlConnection, pgClient, readTopic, waitFor } from "../../harness/index.js";
-import { startDaemon, type Daemon } from "../../support/daemon.js";
-import { header, ORDER_EVENT, outboxFixture, type Kind, type OutboxFixture } from "./fixtures.js";
+import { startDaemon } from "../../support/daemon.js";
+import { header, ORDER_EVENT, outboxSuite, type Kind, type OutboxFixture } from "./fixtures.js";
 
 const EVENTS = 10_000;
 const WRITERS = 8;
@@ -16,18 +16,11 @@ const KILLS = 10;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.each<Kind>(["postgres", "mariadb"])("exactly once on %s", (kind) => {
-  let fixture: OutboxFixture;
-  let daemon: Daemon | undefined;
-  beforeAll(async () => {
-    fixture = await outboxFixture(kind);
-  });
-  afterAll(async () => {
-    await daemon?.stop();
-    await fixture.cleanup();
-  });
+  const suite = outboxSuite(kind);
 
   it(`publishes each of ${EVENTS} events exactly once while the relay is killed ${KILLS} times`, async () => {
-    daemon = await startDaemon({ connectors: [fixture.raw({ batch: { maxRecords: 500 } })] });
+    const { fixture } = suite;
+    let daemon = (suite.daemon = await startDaemon({ connectors: [fixture.raw({ batch: { maxRecords: 500 } })] }));
     let writing = true;
     const writers = Array.from({ length: WRITERS }, (_, w) => writer(fixture, kind, w));
     const done = Promise.all(writers).finally(() => (writing = false));
@@ -39,7 +32,7 @@ describe.each<Kind>(["postgres", "mariadb"])("exactly once on %s", (kind) => {
       await sleep(50 + Math.random() * 750);
       await daemon.kill();
       kills.push(writing ? 1 : 0);
-      daemon = await daemon.restart();
+      daemon = suite.daemon = await daemon.restart();
     }
     await done;
     await daemon.waitReady();

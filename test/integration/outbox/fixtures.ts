@@ -15,21 +15,14 @@ import { avroType } from "../../../src/runtime/schema/logical-types.js";
 import { outboxConfig, type OutboxConfig } from "../../../src/sources/outbox/config.js";
 import { initDdl } from "../../../src/sources/outbox/ddl.js";
 import { outboxTableName } from "../../../src/sources/outbox/sql.js";
+import { afterAll, beforeAll } from "vitest";
 import { createDatabase, dropDatabase, harness, mysqlConnection, pgClient, uniqueName } from "../../harness/index.js";
+import type { Daemon } from "../../support/daemon.js";
+import { ORDER_EVENT } from "./order-event.js";
+
+export { ORDER_EVENT } from "./order-event.js";
 
 export type Kind = "postgres" | "mariadb";
-
-export const ORDER_EVENT = {
-  type: "record",
-  name: "OrderPlaced",
-  namespace: "shop.events",
-  fields: [
-    { name: "orderId", type: "long" },
-    { name: "seq", type: "int" },
-    { name: "amount", type: { type: "bytes", logicalType: "decimal", precision: 10, scale: 2 } },
-    { name: "note", type: ["null", "string"], default: null },
-  ],
-};
 
 /** An application connection, inside or outside a transaction. */
 export interface AppConnection {
@@ -54,6 +47,19 @@ export interface OutboxFixture {
   /** Events still in the outbox table. */
   pending(): Promise<number>;
   cleanup(): Promise<void>;
+}
+
+/** A fresh outbox for a describe block, and the daemon its test may start; both gone after it. */
+export function outboxSuite(kind: Kind, base?: Record<string, unknown>): { fixture: OutboxFixture; daemon: Daemon | undefined } {
+  const suite = { fixture: undefined as unknown as OutboxFixture, daemon: undefined as Daemon | undefined };
+  beforeAll(async () => {
+    suite.fixture = await outboxFixture(kind, base);
+  });
+  afterAll(async () => {
+    await suite.daemon?.stop();
+    await suite.fixture?.cleanup();
+  });
+  return suite;
 }
 
 export function schemaFile(schema: object): string {

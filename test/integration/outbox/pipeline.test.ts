@@ -2,25 +2,18 @@
  * The outbox through the real `liberator run`: events land in Kafka (read_committed) with their
  * key, headers, timestamp and Avro value; late commits, bad payloads and per-aggregate order.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { harness, readTopic, waitFor } from "../../harness/index.js";
-import { startDaemon, type Daemon } from "../../support/daemon.js";
-import { decodeAvro, header, orderPlaced, outboxFixture, subjects, type Kind, type OutboxFixture } from "./fixtures.js";
+import { startDaemon } from "../../support/daemon.js";
+import { decodeAvro, header, orderPlaced, outboxSuite, subjects, type Kind } from "./fixtures.js";
 
 const brokers = () => harness().kafka.brokers;
 
 describe.each<Kind>(["postgres", "mariadb"])("the outbox relay through liberator run, on %s", (kind) => {
-  let fixture: OutboxFixture;
-  let daemon: Daemon | undefined;
-  beforeAll(async () => {
-    fixture = await outboxFixture(kind);
-  });
-  afterAll(async () => {
-    await daemon?.stop();
-    await fixture.cleanup();
-  });
+  const suite = outboxSuite(kind);
 
   it("publishes an event whose transaction commits after a later event was published, exactly once", async () => {
+    const { fixture } = suite;
     const late = await fixture.app();
     await late.begin();
     const lateId = await late.write(orderPlaced(1, 1, "1.50"));
@@ -29,7 +22,7 @@ describe.each<Kind>(["postgres", "mariadb"])("the outbox relay through liberator
     const earlyId = await app.write(orderPlaced(2, 1, "2.50"));
     expect(lateId).toBeLessThan(earlyId);
 
-    daemon = await startDaemon({ connectors: [fixture.raw({ errors: { tolerance: "all" } })] });
+    const daemon = (suite.daemon = await startDaemon({ connectors: [fixture.raw({ errors: { tolerance: "all" } })] }));
     await daemon.waitReady();
     const topic = `${fixture.name}.Order`;
     const first = await readTopic(brokers(), topic, { expect: 1 });
@@ -52,6 +45,7 @@ describe.each<Kind>(["postgres", "mariadb"])("the outbox relay through liberator
   });
 
   it("sends an invalid payload and an unknown event type to the dead-letter topic with the reason, and publishes the events around them", async () => {
+    const { fixture, daemon } = suite;
     const app = await fixture.app();
     await app.write(orderPlaced(3, 1));
     await app.exec(`INSERT INTO outbox (aggregate_type, aggregate_id, type, payload) VALUES ('Order', '3', 'OrderPlaced', '{"orderId": 3, "seq": 2, "amount": "ten"}')`);
@@ -76,25 +70,18 @@ describe.each<Kind>(["postgres", "mariadb"])("the outbox relay through liberator
 });
 
 describe("order per aggregate", () => {
-  let fixture: OutboxFixture;
-  let daemon: Daemon | undefined;
-  beforeAll(async () => {
-    fixture = await outboxFixture("postgres");
-  });
-  afterAll(async () => {
-    await daemon?.stop();
-    await fixture.cleanup();
-  });
+  const suite = outboxSuite("postgres");
 
   it("delivers the events of one aggregate in the order their transactions committed", async () => {
+    const { fixture } = suite;
     const setup = await fixture.app();
     await setup.exec("CREATE TABLE orders (id int PRIMARY KEY, version int NOT NULL)");
     await setup.exec("INSERT INTO orders SELECT g, 0 FROM generate_series(1, 4) g");
     await setup.close();
-    daemon = await startDaemon({
+    const daemon = (suite.daemon = await startDaemon({
       connectors: [fixture.raw({ batch: { maxRecords: 7 } })],
       root: { kafka: { brokers: brokers(), topics: { partitions: 3, replicationFactor: 1 } } },
-    });
+    }));
     await daemon.waitReady();
 
     // six writers change four orders at once; each transaction locks its order first, as a state change does

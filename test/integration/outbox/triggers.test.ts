@@ -8,12 +8,12 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { harness, readTopic, waitFor } from "../../harness/index.js";
 import { repoRoot } from "../../harness/paths.js";
-import { startDaemon, type Daemon } from "../../support/daemon.js";
-import { decodeAvro, outboxFixture, type Kind, type OutboxFixture } from "./fixtures.js";
+import { startDaemon } from "../../support/daemon.js";
+import { decodeAvro, outboxSuite, type Kind } from "./fixtures.js";
 
 const run = promisify(execFile);
 
@@ -40,27 +40,19 @@ interface Change {
 }
 
 describe.each<Kind>(["mariadb", "postgres"])("change-capture triggers on %s", (kind) => {
-  let fixture: OutboxFixture;
-  let daemon: Daemon | undefined;
-  let config: string;
-  beforeAll(async () => {
-    fixture = await outboxFixture(kind);
-    config = join(mkdtempSync(join(tmpdir(), "liberator-triggers-")), "connectors.yaml");
-    writeFileSync(config, stringify({ kafka: { brokers: harness().kafka.brokers }, connectors: [fixture.raw()] }));
-  });
-  afterAll(async () => {
-    await daemon?.stop();
-    await fixture.cleanup();
-  });
+  const suite = outboxSuite(kind);
 
   it("turns inserts, updates and deletes into change events with before and after images, exactly once", async () => {
+    const { fixture } = suite;
+    const config = join(mkdtempSync(join(tmpdir(), "liberator-triggers-")), "connectors.yaml");
+    writeFileSync(config, stringify({ kafka: { brokers: harness().kafka.brokers }, connectors: [fixture.raw()] }));
     const app = await fixture.app();
     await app.exec(TABLES[kind]);
     const applied = await cli(config, "triggers", "--connector", fixture.name, "--table", "items", "--columns", "name,price,ts,data", "--apply");
     expect(applied, applied.out).toMatchObject({ code: 0 });
     expect(applied.out).toContain("columns id, name, price, ts, data");
 
-    daemon = await startDaemon({ connectors: [fixture.raw()] });
+    const daemon = (suite.daemon = await startDaemon({ connectors: [fixture.raw()] }));
     await daemon.waitReady();
     // the application's session is in another time zone (and date style): the images must not care
     await app.exec(kind === "postgres" ? "SET TIME ZONE 'Asia/Kolkata'; SET DateStyle = 'SQL, DMY'" : "SET time_zone = '+05:30'");
@@ -75,8 +67,8 @@ describe.each<Kind>(["mariadb", "postgres"])("change-capture triggers on %s", (k
 
     const schema = kind === "postgres" ? "public" : fixture.database;
     const records = await readTopic(harness().kafka.brokers, `${fixture.name}.${schema}.items`, { expect: 10 });
-    const keys = await Promise.all(records.map((r) => decodeAvro(daemon!.adminUrl, r.key)));
-    const changes = (await Promise.all(records.map((r) => decodeAvro(daemon!.adminUrl, r.value)))) as (Change | null)[];
+    const keys = await Promise.all(records.map((r) => decodeAvro(daemon.adminUrl, r.key)));
+    const changes = (await Promise.all(records.map((r) => decodeAvro(daemon.adminUrl, r.value)))) as (Change | null)[];
     expect(changes.map((c) => c?.op ?? "tombstone")).toEqual(["c", "c", "c", "u", "u", "d", "tombstone", "c", "d", "tombstone"]);
     expect(keys).toEqual([1, 2, 3, 1, 2, 3, 3, 30, 2, 2].map((id) => ({ id })));
     expect(changes[0]!.after).toEqual({ id: 1, name: "one", price: "1.50", ts: "2024-02-29T23:59:59.123456Z", data: Buffer.from([0, 255]) });
@@ -88,7 +80,7 @@ describe.each<Kind>(["mariadb", "postgres"])("change-capture triggers on %s", (k
     expect(Object.keys(changes[0]!.after!)).not.toContain("secret");
     await waitFor(async () => (await fixture.pending()) === 0, { message: "the outbox to be empty" });
     await daemon.stop();
-    daemon = undefined;
+    suite.daemon = undefined;
 
     const before = await app.rows("SELECT * FROM items ORDER BY id");
     const dropped = await cli(config, "triggers", "--connector", fixture.name, "--table", "items", "--drop");

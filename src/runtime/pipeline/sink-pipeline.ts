@@ -1,4 +1,5 @@
-import type { Consumer, EachBatchPayload, KafkaMessage } from "kafkajs";
+import { randomUUID } from "node:crypto";
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import type { Headers, Sink, SinkRecord, TopicPartitionOffset } from "../connector.js";
 import type { ConnectorConfig } from "../config/load.js";
 import type { PipelineControl } from "../connector-runner.js";
@@ -16,6 +17,9 @@ const tp = (topic: string, partition: number) => `${topic}:${partition}`;
 /** The consumer group of a sink; its commits are what consumer-lag tools read. */
 export const sinkGroupId = (connector: string) => `liberator-${connector}`;
 
+/** How often a sink's written offsets are committed to its group (for lag tools only). */
+const GROUP_COMMIT_INTERVAL_MS = 5_000;
+
 const positionOf = (next: Map<string, bigint>) => Object.fromEntries([...next].map(([k, v]) => [k, v.toString()]));
 
 /** A decoded record that keeps the Kafka message it came from, for dead letters. */
@@ -26,6 +30,11 @@ type DecodedRecord = SinkRecord & { raw: KafkaMessage };
  * and the next offsets go into the target in ONE transaction (the sink's `write`); on start and on
  * every assignment the consumer seeks to the offsets stored in the target, and records below them
  * are skipped, so a replay never writes a row twice. Group commits exist only so lag can be watched.
+ *
+ * Since the target decides where reading starts, the consumer joins a group of its own run rather
+ * than the connector's lasting group: after a crash, a new process would otherwise wait for the
+ * dead member's session to expire (30 s) before it got a partition. The written offsets are
+ * committed to the lasting group from outside (as an admin does), where lag tools read them.
  */
 export async function runSinkPipeline(connector: ConnectorConfig, control: PipelineControl, worker: WorkerServices): Promise<PipelineEnd> {
   const spec = connector.spec;
@@ -36,6 +45,7 @@ export async function runSinkPipeline(connector: ConnectorConfig, control: Pipel
   const topics = spec.topics(connector.config);
   const kafka = worker.kafkaFor(connector.name);
   const deadLetters = new DeadLetterProducer(kafka);
+  const groupOffsets = new GroupOffsets(kafka, sinkGroupId(connector.name), log);
   let consumer: Consumer | undefined;
   try {
     const schemas = await worker.schemas();
@@ -52,8 +62,9 @@ export async function runSinkPipeline(connector: ConnectorConfig, control: Pipel
     control.onOpened(positionOf(next), sink);
 
     const writer = new BatchWriter(sink, connector, schemas.deserializer, deadLetters, log, control.signal);
+    writer.onResolved = (topic, partition, offset) => groupOffsets.set(topic, partition, offset);
     consumer = kafka.consumer({
-      groupId: sinkGroupId(connector.name),
+      groupId: `${sinkGroupId(connector.name)}.run-${randomUUID().slice(0, 8)}`,
       readUncommitted: false,
       maxWaitTimeInMs: 200,
       // a fetch spans a few write chunks of small records, so the next chunk decodes while one is
@@ -82,8 +93,7 @@ export async function runSinkPipeline(connector: ConnectorConfig, control: Pipel
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });
     await consumer.run({
-      autoCommit: true,
-      autoCommitInterval: 5_000,
+      autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async (payload) => {
         if (writer.failed || control.signal.aborted) return;
@@ -98,6 +108,7 @@ export async function runSinkPipeline(connector: ConnectorConfig, control: Pipel
     return await ended;
   } finally {
     await consumer?.disconnect().catch(() => undefined);
+    await groupOffsets.close();
     await deadLetters.close();
     await sink.close().catch((err: unknown) => log.warn({ err }, "closing the sink failed"));
   }
@@ -109,6 +120,8 @@ class BatchWriter {
   onFailure: (err: unknown) => void = () => undefined;
   /** After each chunk is in the target with its offsets. */
   onWritten: (records: number) => void = () => undefined;
+  /** The next offset to read of a partition, once everything before it is done with. */
+  onResolved: (topic: string, partition: number, offset: string) => void = () => undefined;
   private readonly maxRecords: number;
 
   constructor(
@@ -142,11 +155,15 @@ class BatchWriter {
         const last = chunk[chunk.length - 1]!.offset;
         next.set(key, BigInt(last) + 1n);
         payload.resolveOffset(last);
+        this.onResolved(batch.topic, batch.partition, (BigInt(last) + 1n).toString());
         this.onWritten(chunk.length);
         await payload.heartbeat();
       }
       // past a trailing transaction marker too, so the group's committed offset (its lag) reaches the end
-      if (!this.signal.aborted && batch.messages.length > 0) payload.resolveOffset(batch.lastOffset());
+      if (!this.signal.aborted && batch.messages.length > 0) {
+        payload.resolveOffset(batch.lastOffset());
+        this.onResolved(batch.topic, batch.partition, (BigInt(batch.lastOffset()) + 1n).toString());
+      }
     } catch (err) {
       this.failed = true;
       this.onFailure(err);
@@ -241,6 +258,65 @@ class BatchWriter {
       timestamp: Number(m.timestamp),
       raw: m,
     };
+  }
+}
+
+/**
+ * Commits a sink's written offsets to its lasting consumer group every few seconds and on close,
+ * through the admin API (the group has no members: see runSinkPipeline). Only lag tools read them.
+ */
+class GroupOffsets {
+  private readonly pending = new Map<string, { topic: string; partition: number; offset: string }>();
+  private readonly timer: NodeJS.Timeout;
+  private admin: Admin | undefined;
+  private flushing: Promise<void> | undefined;
+  private failing = false;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly groupId: string,
+    private readonly log: Logger,
+  ) {
+    this.timer = setInterval(() => void this.flush(), GROUP_COMMIT_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  set(topic: string, partition: number, offset: string): void {
+    this.pending.set(tp(topic, partition), { topic, partition, offset });
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flushing;
+    await this.flush();
+    await this.admin?.disconnect().catch(() => undefined);
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing || this.pending.size === 0) return this.flushing;
+    const offsets = [...this.pending.values()];
+    this.pending.clear();
+    this.flushing = (async () => {
+      try {
+        if (!this.admin) {
+          this.admin = this.kafka.admin();
+          await this.admin.connect();
+        }
+        for (const topic of new Set(offsets.map((o) => o.topic))) {
+          const partitions = offsets.filter((o) => o.topic === topic).map(({ partition, offset }) => ({ partition, offset }));
+          await this.admin.setOffsets({ groupId: this.groupId, topic, partitions });
+        }
+        this.failing = false;
+      } catch (err) {
+        // lag reads stale until it works again; the data path does not depend on it
+        for (const o of offsets) if (!this.pending.has(tp(o.topic, o.partition))) this.pending.set(tp(o.topic, o.partition), o);
+        if (!this.failing) this.log.warn({ err, groupId: this.groupId }, "cannot commit the sink's offsets to its consumer group; lag tools see old offsets until it can");
+        this.failing = true;
+      } finally {
+        this.flushing = undefined;
+      }
+    })();
+    return this.flushing;
   }
 }
 

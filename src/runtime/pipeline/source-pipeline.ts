@@ -1,5 +1,6 @@
 import type { ChangeRecord, ConnectorMetrics, Position, Source, SourceBatch } from "../connector.js";
 import type { LiveConnector } from "../connector-runner.js";
+import type { SourceGovernance } from "../governance/source-governance.js";
 import type { OutgoingMessage, TransactionalProducer } from "../kafka/producer.js";
 import type { Logger } from "../log.js";
 import type { SourceOffsetStore } from "../offsets/source-offsets.js";
@@ -11,6 +12,8 @@ export interface SourcePipelineParts {
   producer: TransactionalProducer;
   offsets: SourceOffsetStore;
   serializer: RecordSerializer;
+  /** Stream metadata and PII handling applied to every record before serialization; the catalog told of new streams. */
+  governance?: SourceGovernance;
   /** Creates output topics the first time a batch writes to them. */
   ensureTopics(topics: string[]): Promise<void>;
   log: Logger;
@@ -80,16 +83,17 @@ export async function runSourcePipeline(parts: SourcePipelineParts): Promise<Pip
 
 async function commitBatch(parts: SourcePipelineParts, batch: SourceBatch, knownTopics: Set<string>): Promise<void> {
   const t0 = performance.now();
-  const newTopics = [...new Set(batch.records.map((r) => r.topic))].filter((t) => !knownTopics.has(t));
+  const records = parts.governance ? parts.governance.prepare(batch.records) : batch.records;
+  const newTopics = [...new Set(records.map((r) => r.topic))].filter((t) => !knownTopics.has(t));
   if (newTopics.length > 0) {
     await parts.ensureTopics(newTopics);
     for (const t of newTopics) knownTopics.add(t);
   }
-  const encoded = await parts.serializer.serialize(batch.records);
+  const encoded = await parts.serializer.serialize(records);
   const header = Buffer.from(parts.connector);
-  const messages: OutgoingMessage[] = new Array<OutgoingMessage>(batch.records.length + 1);
+  const messages: OutgoingMessage[] = new Array<OutgoingMessage>(records.length + 1);
   const perTopic = new Map<string, { n: number; bytes: number }>();
-  batch.records.forEach((record: ChangeRecord, i) => {
+  records.forEach((record: ChangeRecord, i) => {
     const encodedRecord = encoded[i]!;
     const key = record.keySchema === null && Buffer.isBuffer(record.key) ? record.key : encodedRecord.key;
     const value = record.valueSchema === null && Buffer.isBuffer(record.value) ? record.value : encodedRecord.value;
@@ -106,11 +110,12 @@ async function commitBatch(parts: SourcePipelineParts, batch: SourceBatch, known
     t.bytes += (key?.length ?? 0) + (value?.length ?? 0);
     perTopic.set(record.topic, t);
   });
-  messages[batch.records.length] = parts.offsets.message(parts.connector, batch.position);
+  messages[records.length] = parts.offsets.message(parts.connector, batch.position);
   const t1 = performance.now();
   await parts.producer.commit(messages);
   const t2 = performance.now();
   parts.metrics.observe("commit", (t2 - t1) / 1000);
   parts.metrics.observe("batch", (t2 - t0) / 1000);
   for (const [topic, t] of perTopic) parts.metrics.recordsOut(topic, t.n, t.bytes);
+  await parts.governance?.committed(records);
 }

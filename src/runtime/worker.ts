@@ -6,6 +6,7 @@ import type { RootConfig } from "./config/schema.js";
 import { ConnectorRunner, type PipelineControl } from "./connector-runner.js";
 import { unknownConnector, type ConnectorControl, type ConnectorView } from "./control.js";
 import { LiberatorError } from "./errors.js";
+import type { Governance } from "./governance/index.js";
 import { Metrics, type ConnectorState } from "./http/metrics.js";
 import { ensureTopics } from "./kafka/admin.js";
 import { createKafka } from "./kafka/client.js";
@@ -51,6 +52,8 @@ export interface WorkerOptions {
   metrics?: Metrics;
   /** This worker's name in status and logs; the host name and process id by default. */
   id?: string;
+  /** Stream metadata, PII handling and the catalog, applied to every source's records. */
+  governance?: Governance;
 }
 
 export type ConnectorStateListener = (connector: string, state: ConnectorState, error?: LiberatorError) => void;
@@ -76,6 +79,7 @@ export class Worker implements WorkerServices, ConnectorControl {
   private readonly schemaService;
   private readonly offsetStore;
   private readonly lagMonitor: ConsumerLagMonitor;
+  private readonly governance: Governance | undefined;
 
   constructor(
     private config: LoadedConfig,
@@ -89,6 +93,7 @@ export class Worker implements WorkerServices, ConnectorControl {
     this.offsetStore = lazy(() =>
       SourceOffsetStore.open(this.sharedKafka, this.log.child({ component: "offsets" }), config.root.kafka.topics.replicationFactor),
     );
+    this.governance = options.governance;
     this.lagMonitor = new ConsumerLagMonitor(this.sharedKafka, this.metrics, config.root.metrics.lagIntervalMs, this.log.child({ component: "consumer-lag" }));
   }
 
@@ -322,12 +327,13 @@ export class Worker implements WorkerServices, ConnectorControl {
     const log = this.log.child({ connector: connector.name, type: connector.type });
     const [schemas, offsets] = await Promise.all([this.schemas(), this.sourceOffsets()]);
     const metrics = this.metrics.forConnector(connector.name);
+    const governance = this.governance?.forSource(connector);
     const ctx: SourceContext = {
       connector: connector.name,
       log,
       signal: control.signal,
       metrics,
-      schemas: schemas.gate,
+      schemas: governance ? governance.gate(schemas.gate) : schemas.gate,
       limits: { maxBatchRecords: connector.config.batch.maxRecords, maxBatchBytes: connector.config.batch.maxBytes },
     };
     const source = connector.spec.create(connector.config, ctx);
@@ -343,6 +349,7 @@ export class Worker implements WorkerServices, ConnectorControl {
         producer,
         offsets,
         serializer: schemas.serializer,
+        governance,
         ensureTopics: (topics) => this.ensureTopics(topics),
         log,
         metrics,

@@ -8,8 +8,11 @@ import { ClusterMember } from "../runtime/cluster/cluster-member.js";
 import { loadConfig, type LoadedConfig } from "../runtime/config/load.js";
 import type { ConnectorControl } from "../runtime/control.js";
 import { ConfigError } from "../runtime/errors.js";
+import { Governance } from "../runtime/governance/index.js";
 import { startAdminServer } from "../runtime/http/server.js";
 import { connectorRoutes } from "../runtime/http/connector-routes.js";
+import { streamRoutes } from "../runtime/http/stream-routes.js";
+import { createKafka } from "../runtime/kafka/client.js";
 import { createLogger, type Logger } from "../runtime/log.js";
 import { isEmptyDiff, type ConfigDiff } from "../runtime/reload.js";
 import { schemaServiceFactory, schemaRoutes } from "../runtime/schema/index.js";
@@ -28,7 +31,10 @@ export async function runCommand(file: string): Promise<void> {
   const config = loadOrExit(file);
   const log = createLogger({ level: config.root.log.level });
   const cluster = config.root.cluster;
-  const worker = new Worker(config, { log, schemas: schemaServiceFactory, ...(cluster?.workerId ? { id: cluster.workerId } : {}) });
+  const governance = new Governance(config, { kafka: createKafka(config.root.kafka, log), log });
+  const schemas = governance.schemas(schemaServiceFactory);
+  const worker = new Worker(config, { log, schemas, governance, ...(cluster?.workerId ? { id: cluster.workerId } : {}) });
+  governance.watch(worker);
   log.info({ file: config.file, worker: worker.id, connectors: config.connectors.map((c) => c.name), cluster: cluster !== undefined }, "starting");
 
   let member: ClusterMember | undefined;
@@ -48,7 +54,7 @@ export async function runCommand(file: string): Promise<void> {
       metrics: worker.metrics,
       ready: () => member?.ready() ?? worker.ready(),
       readiness: () => Object.fromEntries(worker.running().map((name) => [name, worker.runner(name)?.state])),
-      plugins: [connectorRoutes(control), schemaRoutes(() => worker.schemas())],
+      plugins: [connectorRoutes(control), schemaRoutes(() => worker.schemas()), streamRoutes(governance)],
     });
   }
   if (member) await member.start();
@@ -61,7 +67,7 @@ export async function runCommand(file: string): Promise<void> {
     const started = Date.now();
     const handedOver = member ? await within(member.stop(), grace) : true;
     const clean = await worker.stop(Math.max(0, grace - (Date.now() - started)));
-    await admin?.close();
+    await Promise.all([admin?.close(), governance.close()]);
     return handedOver && clean;
   }, grace);
 }

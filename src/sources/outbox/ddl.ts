@@ -21,6 +21,17 @@ export function notifyNames(config: Pick<OutboxConfig, "notifyChannel">, table: 
   };
 }
 
+/**
+ * A query for the enabled triggers on the outbox whose function NOTIFYs the channel: the one
+ * `outbox init` creates, or the user's own.
+ */
+export function notifyTriggerQuery(table: TableName, channel: string): string {
+  return `SELECT t.tgname AS name FROM pg_trigger t
+    JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_proc p ON p.oid = t.tgfoid
+    WHERE n.nspname = ${literal(table.schema, "postgres")} AND c.relname = ${literal(table.table, "postgres")}
+      AND t.tgenabled <> 'D' AND strpos(p.prosrc, ${literal(channel, "postgres")}) > 0`;
+}
+
 export function initDdl(config: Pick<OutboxConfig, "dialect" | "columns" | "cleanup" | "notifyChannel">, table: TableName): string[] {
   return config.dialect === "postgres" ? postgresDdl(config, table) : mysqlDdl(config, table);
 }

@@ -4,7 +4,7 @@ import type { DatabaseConnection } from "../../runtime/config/fields.js";
 import { pgConnect } from "../../runtime/db/postgres.js";
 import type { Logger } from "../../runtime/log.js";
 import { backoffDelay, DEFAULT_RETRY } from "../../runtime/retry.js";
-import type { NotifyNames } from "./ddl.js";
+import { notifyTriggerQuery, type NotifyNames } from "./ddl.js";
 import { quote, type TableName } from "./sql.js";
 import { AdaptivePoll, type Waker } from "./wake.js";
 
@@ -40,16 +40,12 @@ export class NotifyWaker implements Waker {
   static async start(conn: DatabaseConnection, table: TableName, names: NotifyNames, poll: { min: number; max: number }, log: Logger, connector: string): Promise<NotifyWaker | undefined> {
     const waker = new NotifyWaker(conn, names, poll.max, poll.min, log, connector);
     const client = await waker.connect();
-    const { rows } = await client.query(
-      `SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = $1 AND c.relname = $2 AND t.tgname = $3 AND t.tgenabled <> 'D'`,
-      [table.schema, table.table, names.trigger],
-    );
+    const { rows } = await client.query(notifyTriggerQuery(table, names.channel));
     if (rows.length === 0) {
       await client.end().catch(() => undefined);
       log.warn(
-        { table: `${table.schema}.${table.table}`, trigger: names.trigger },
-        "the outbox has no NOTIFY trigger: polling instead (latency up to pollIntervalMs when idle); create it with `liberator outbox init --apply`",
+        { table: `${table.schema}.${table.table}`, channel: names.channel },
+        "the outbox has no trigger that NOTIFYs its channel: polling instead (latency up to pollIntervalMs when idle); create it with `liberator outbox init --apply`",
       );
       return undefined;
     }

@@ -2,11 +2,11 @@ import { checkMysqlReachable } from "../../runtime/db/mysql.js";
 import { checkPostgresReachable } from "../../runtime/db/postgres.js";
 import type { PreflightCheck, PreflightContext } from "../../runtime/registry.js";
 import type { OutboxConfig } from "./config.js";
-import { notifyNames } from "./ddl.js";
+import { notifyNames, notifyTriggerQuery } from "./ddl.js";
 import { compile, readSchema } from "./event-schemas.js";
 import { Router } from "./routing.js";
 import { openSession, type Session } from "./session.js";
-import { literal, outboxTableName, qualified, quote, type TableName } from "./sql.js";
+import { outboxTableName, qualified, quote, type TableName } from "./sql.js";
 
 /** `liberator validate` for an outbox: the database, the table and its columns, privileges, the NOTIFY trigger, the event schemas. */
 export async function outboxPreflight(config: OutboxConfig, ctx: PreflightContext): Promise<PreflightCheck[]> {
@@ -78,11 +78,8 @@ async function privilegeCheck(config: OutboxConfig, name: TableName, session: Se
 
 async function notifyCheck(config: OutboxConfig, name: TableName, session: Session): Promise<PreflightCheck> {
   const names = notifyNames(config, name);
-  const rows = await session.query(
-    `SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = ${literal(name.schema, "postgres")} AND c.relname = ${literal(name.table, "postgres")} AND t.tgname = ${literal(names.trigger, "postgres")}`,
-  );
-  if (rows.length > 0) return { check: "notify", ok: true, message: `trigger ${names.trigger} NOTIFYs channel ${names.channel}: the relay wakes at each commit` };
+  const rows = await session.query(notifyTriggerQuery(name, names.channel));
+  if (rows.length > 0) return { check: "notify", ok: true, message: `trigger ${String(rows[0]!.name)} NOTIFYs channel ${names.channel}: the relay wakes at each commit` };
   return {
     check: "notify",
     ok: false,

@@ -49,6 +49,7 @@ import { AdaptivePoll, type Waker } from "./wake.js";
 interface InFlight {
   /** The highest id of the batch. */
   maxId: number;
+  rows: number;
   runs: IdRuns;
   acked: Promise<void>;
   resolve(): void;
@@ -159,7 +160,7 @@ export class OutboxRelay implements Source {
       wake: this.waker?.mode ?? "closed",
       published: this.published,
       deadLettered: this.deadLettered,
-      inFlight: this.inFlight ? this.inFlight.runs.length : 0,
+      inFlight: this.inFlight?.rows ?? 0,
     };
   }
 
@@ -173,7 +174,7 @@ export class OutboxRelay implements Source {
     const runs = toRuns(rows.map((r) => r.id));
     let resolve!: () => void;
     const acked = new Promise<void>((r) => (resolve = r));
-    this.inFlight = { maxId: rows.at(-1)!.id, runs, acked, resolve };
+    this.inFlight = { maxId: rows.at(-1)!.id, rows: rows.length, runs, acked, resolve };
     this.position = { published: runs };
     this.published += rows.length - deadLetters;
     this.deadLettered += deadLetters;

@@ -134,17 +134,17 @@ export const queryConfig = schema
     for (const { at, options, custom } of entries) {
       const o = { ...pickOptions(c), ...definedOnly(options) };
       if (!o.mode) {
-        ctx.addIssue({ code: "custom", path: [...at, "mode"], message: `is required (here or for the whole connector): one of ${MODES.join("|")}` });
+        ctx.addIssue({ code: "custom", path: [...at, "mode"], message: `is required (here or for the whole connector): one of ${MODES.join("|")}`, input: undefined });
         continue;
       }
       if (o.mode.startsWith("timestamp") && !o.timestampColumn) {
-        ctx.addIssue({ code: "custom", path: [...at, "timestampColumn"], message: `is required for mode ${o.mode}` });
+        ctx.addIssue({ code: "custom", path: [...at, "timestampColumn"], message: `is required for mode ${o.mode}`, input: undefined });
       }
       if (custom && o.mode.includes("incrementing") && !o.incrementingColumn) {
-        ctx.addIssue({ code: "custom", path: [...at, "incrementingColumn"], message: `is required for mode ${o.mode} of a custom query (a query has no primary key to default to)` });
+        ctx.addIssue({ code: "custom", path: [...at, "incrementingColumn"], message: `is required for mode ${o.mode} of a custom query (a query has no primary key to default to)`, input: undefined });
       }
       if (custom && (o.mode === "timestamp" || o.mode === "bulk") && !o.keyColumns?.length) {
-        ctx.addIssue({ code: "custom", path: [...at, "keyColumns"], message: `is required for mode ${o.mode} of a custom query: they order rows that share a timestamp, and key the records` });
+        ctx.addIssue({ code: "custom", path: [...at, "keyColumns"], message: `is required for mode ${o.mode} of a custom query: they order rows that share a timestamp, and key the records`, input: undefined });
       }
     }
     if (c.dialect !== "postgres" && !c.connection.database) {
@@ -173,7 +173,9 @@ export const queryConfig = schema
       const q = c.query;
       const name = q.name ?? q.topic.split(".").pop()!;
       const database = c.connection.database ?? (dialect === "postgres" ? "postgres" : "");
-      streams.push(streamOf({ ...defaults, ...definedOnly(q) }, { topic: q.topic, schema: database, table: name, sql: q.sql, at: "query" }));
+      // it becomes a derived table: a trailing semicolon would end the statement
+      const sql = q.sql.trim().replace(/;+\s*$/, "");
+      streams.push(streamOf({ ...defaults, ...definedOnly(q) }, { topic: q.topic, schema: database, table: name, sql, at: "query" }));
     }
     return {
       name: c.name,

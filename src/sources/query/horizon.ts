@@ -110,9 +110,4 @@ export class SafeHorizon {
   idBoundAt(stream: string): number | null {
     return this.idBound(stream) === null ? null : this.samples.get(stream)![0]!.at;
   }
-
-  /** A stream whose cursor was reset (a new pass, a dropped table) starts sampling afresh. */
-  forget(stream: string): void {
-    this.samples.delete(stream);
-  }
 }

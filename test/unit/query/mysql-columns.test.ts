@@ -2,8 +2,8 @@ import type { FieldPacket } from "mysql2/promise";
 import { describe, expect, it } from "vitest";
 import { resultColumnInfo, resultShape } from "../../../src/sources/query/mysql-columns.js";
 
-const field = (name: string, columnType: number, extra: Partial<FieldPacket> = {}): FieldPacket =>
-  ({ name, columnType, flags: 1, columnLength: 11, decimals: 0, characterSet: 33, ...extra }) as FieldPacket;
+const field = (name: string, columnType: number, extra: Record<string, unknown> = {}): FieldPacket =>
+  ({ name, columnType, flags: 1, columnLength: 11, decimals: 0, characterSet: 33, ...extra }) as unknown as FieldPacket;
 
 describe("MySQL result columns of a custom query", () => {
   it("spells each type as information_schema would, for the mapping", () => {

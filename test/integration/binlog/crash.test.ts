@@ -1,11 +1,13 @@
 import type { Connection } from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDatabase, dropDatabase, harness, mysqlConnection, uniqueName } from "../../harness/index.js";
+import { createDatabase, dropDatabase, harness, mysqlConnection, uniqueName, waitFor } from "../../harness/index.js";
 import { startDaemon, type Daemon } from "../../support/daemon.js";
 import { binlogConnector, checkHistories, closeRegistry, expectTopicEqualsTable, phaseOf, untilStreaming } from "./support.js";
 
-const ROWS = 3_000;
+const ROWS = 4_000;
 const KILLS = 10;
+/** The first kills land while the tables are copied, the others while changes stream. */
+const SNAPSHOT_KILLS = 3;
 
 /** Inserts rows at version 1, bumps versions, deletes; ids are never reused. */
 function writer(conn: Connection, stop: () => boolean): Promise<void> {
@@ -25,6 +27,8 @@ describe("binlog source killed with SIGKILL", () => {
   let database: string;
   let daemon: Daemon | undefined;
   const writers: Connection[] = [];
+  let stopping = false;
+  let writing: Promise<void>[] = [];
 
   beforeAll(async () => {
     database = await createDatabase("mariadb");
@@ -35,6 +39,8 @@ describe("binlog source killed with SIGKILL", () => {
   });
 
   afterAll(async () => {
+    stopping = true;
+    await Promise.all(writing);
     await daemon?.kill();
     await Promise.all(writers.map((w) => w.end()));
     await closeRegistry();
@@ -43,17 +49,27 @@ describe("binlog source killed with SIGKILL", () => {
 
   it(`delivers each change exactly once and in commit order per key across ${KILLS} kills during the snapshot and streaming`, async () => {
     const name = uniqueName("binlog_crash");
-    let stopping = false;
-    const writing = writers.map((w) => writer(w, () => stopping));
+    writing = writers.map((w) => writer(w, () => stopping));
     const phases: string[] = [];
     try {
-      daemon = await startDaemon({ connectors: [binlogConnector(name, database, { snapshot: { chunkSize: 200, maxRowsPerSecond: 2000 } })] });
+      daemon = await startDaemon({ connectors: [binlogConnector(name, database, { snapshot: { chunkSize: 200, maxRowsPerSecond: 1500 } })] });
+      let copied = 0;
       for (let i = 0; i < KILLS; i++) {
-        await daemon.waitReady();
-        await new Promise((r) => setTimeout(r, 500 + Math.random() * 1500));
-        phases.push(String(await phaseOf(daemon, name)));
-        await daemon.kill();
-        daemon = await daemon.restart();
+        const d: Daemon = daemon;
+        if (i < SNAPSHOT_KILLS) {
+          // mid-snapshot: once this run has committed a chunk of its own
+          await waitFor(async () => {
+            const position = (await d.status(name))?.position as { phase: string; snapshot?: { rows: number } } | null | undefined;
+            return position?.phase === "snapshot" && (position.snapshot?.rows ?? 0) > copied ? position : undefined;
+          }, { timeoutMs: 60_000, message: "a snapshot chunk" }).then((p) => (copied = p.snapshot!.rows));
+          await new Promise((r) => setTimeout(r, Math.random() * 300));
+        } else {
+          await untilStreaming(d, name);
+          await new Promise((r) => setTimeout(r, 300 + Math.random() * 1200));
+        }
+        phases.push(String(await phaseOf(d, name)));
+        await d.kill();
+        daemon = await d.restart();
       }
       await daemon.waitReady();
     } finally {
@@ -66,5 +82,5 @@ describe("binlog source killed with SIGKILL", () => {
 
     const changes = await expectTopicEqualsTable(`${name}.${database}.items`, database, "items");
     checkHistories(changes);
-  });
+  }, 300_000);
 });

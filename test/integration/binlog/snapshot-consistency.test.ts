@@ -26,6 +26,8 @@ describe("binlog snapshot under concurrent writes", () => {
   let database: string;
   let daemon: Daemon | undefined;
   const writers: Connection[] = [];
+  let stopping = false;
+  let writing: Promise<number>[] = [];
 
   beforeAll(async () => {
     database = await createDatabase("mariadb");
@@ -38,6 +40,8 @@ describe("binlog snapshot under concurrent writes", () => {
   });
 
   afterAll(async () => {
+    stopping = true;
+    await Promise.all(writing);
     await daemon?.stop();
     await Promise.all(writers.map((w) => w.end()));
     await closeRegistry();
@@ -46,8 +50,7 @@ describe("binlog snapshot under concurrent writes", () => {
 
   it("gives, after the snapshot and the catch-up, exactly the table's rows when the topic is compacted by key", async () => {
     const name = uniqueName("binlog_consistent");
-    let stopping = false;
-    const writing = writers.map((w) => writer(w, () => stopping));
+    writing = writers.map((w) => writer(w, () => stopping));
     // slow enough that the four writers run through the whole snapshot
     try {
       daemon = await startDaemon({ connectors: [binlogConnector(name, database, { snapshot: { chunkSize: 1000, maxRowsPerSecond: 8000 } })] });

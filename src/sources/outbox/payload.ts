@@ -47,47 +47,52 @@ export class PayloadError extends DataError {
   }
 }
 
-const at = (path: string, name: string | number) => (typeof name === "number" ? `${path}[${name}]` : path ? `${path}.${name}` : name);
+/** The same error one level up: `qty` becomes `lines[0].qty`. Paths are built only on failure. */
+function within(err: unknown, name: string | number): unknown {
+  if (!(err instanceof PayloadError)) return err;
+  const step = typeof name === "number" ? `[${name}]` : name;
+  return new PayloadError(err.field ? `${step}${err.field.startsWith("[") ? "" : "."}${err.field}` : step, err.reason);
+}
 
 /** The canonical value of `json` under `type`; throws PayloadError naming the field. */
-export function fromJson(type: Type, json: unknown, path = ""): unknown {
+export function fromJson(type: Type, json: unknown): unknown {
   try {
-    return convert(type, json, path);
+    return convert(type, json);
   } catch (err) {
     if (err instanceof PayloadError) throw err;
-    if (err instanceof LiberatorError) throw new PayloadError(path, err.message);
+    if (err instanceof LiberatorError) throw new PayloadError("", err.message);
     throw err;
   }
 }
 
-function convert(type: Type, v: unknown, path: string): unknown {
-  if (type instanceof types.RecordType) return record(type, v, path);
-  if (type instanceof types.UnwrappedUnionType || type instanceof types.WrappedUnionType) return union(type.types, v, path);
+function convert(type: Type, v: unknown): unknown {
+  if (type instanceof types.RecordType) return record(type, v);
+  if (type instanceof types.UnwrappedUnionType || type instanceof types.WrappedUnionType) return union(type.types, v);
   if (v === null || v === undefined) {
     if (type instanceof types.NullType) return null;
-    throw new PayloadError(path, `is missing; expected ${describeType(type)}`);
+    throw new PayloadError("", `is missing; expected ${describeType(type)}`);
   }
-  if (type instanceof DecimalType) return decimal(type, v, path);
+  if (type instanceof DecimalType) return decimal(type, v);
   if (type instanceof types.LogicalType) return logical(type, v);
   if (type instanceof types.ArrayType) {
-    if (!Array.isArray(v)) throw mismatch(type, v, path);
-    return v.map((item, i) => fromJson(type.itemsType, item, at(path, i)));
+    if (!Array.isArray(v)) throw mismatch(type, v);
+    return v.map((item, i) => nested(type.itemsType, item, i));
   }
   if (type instanceof types.MapType) {
-    if (!isObject(v)) throw mismatch(type, v, path);
+    if (!isObject(v)) throw mismatch(type, v);
     const out: Record<string, unknown> = {};
-    for (const [k, item] of Object.entries(v)) out[k] = fromJson(type.valuesType as Type, item, at(path, k));
+    for (const [k, item] of Object.entries(v)) out[k] = nested(type.valuesType as Type, item, k);
     return out;
   }
   if (type instanceof types.EnumType) {
     if (typeof v === "string" && type.symbols.includes(v)) return v;
-    throw new PayloadError(path, `${preview(v)} is not one of ${type.symbols.join(", ")}`);
+    throw new PayloadError("", `${preview(v)} is not one of ${type.symbols.join(", ")}`);
   }
   if (type instanceof types.FixedType || type instanceof types.BytesType) {
     const bytes = Buffer.isBuffer(v) ? v : typeof v === "string" && BASE64.test(v) ? Buffer.from(v, "base64") : undefined;
     const size = type instanceof types.FixedType ? type.size : undefined;
     if (bytes && (size === undefined || bytes.length === size)) return bytes;
-    throw new PayloadError(path, `${preview(v)} is not ${size === undefined ? "" : `${size} bytes in `}base64`);
+    throw new PayloadError("", `${preview(v)} is not ${size === undefined ? "" : `${size} bytes in `}base64`);
   }
   switch (type.typeName) {
     case "string":
@@ -101,7 +106,7 @@ function convert(type: Type, v: unknown, path: string): unknown {
     case "abstract:long":
     case "long":
       if (typeof v === "number" && Number.isInteger(v) && !Number.isSafeInteger(v)) {
-        throw new PayloadError(path, `${v} is beyond 2^53, where JSON numbers lose digits: write it as a string of digits`);
+        throw new PayloadError("", `${v} is beyond 2^53, where JSON numbers lose digits: write it as a string of digits`);
       }
       return toLong(v);
     case "float":
@@ -111,21 +116,30 @@ function convert(type: Type, v: unknown, path: string): unknown {
       break;
     }
   }
-  throw mismatch(type, v, path);
+  throw mismatch(type, v);
 }
 
-function record(type: avsc.types.RecordType, v: unknown, path: string): Record<string, unknown> {
-  if (!isObject(v)) throw mismatch(type, v, path);
+/** A value inside another: its errors name the way to it. */
+function nested(type: Type, v: unknown, name: string | number): unknown {
+  try {
+    return fromJson(type, v);
+  } catch (err) {
+    throw within(err, name);
+  }
+}
+
+function record(type: avsc.types.RecordType, v: unknown): Record<string, unknown> {
+  if (!isObject(v)) throw mismatch(type, v);
   const out: Record<string, unknown> = {};
   let used = 0;
   for (const field of type.fields) {
     const given = v[field.name];
     if (given === undefined) {
       const fallback: unknown = field.defaultValue();
-      if (fallback === undefined) throw new PayloadError(at(path, field.name), `is missing; expected ${describeType(field.type)}`);
+      if (fallback === undefined) throw new PayloadError(field.name, `is missing; expected ${describeType(field.type)}`);
       out[field.name] = fallback;
     } else {
-      out[field.name] = fromJson(field.type, given, at(path, field.name));
+      out[field.name] = nested(field.type, given, field.name);
       used++;
     }
   }
@@ -133,22 +147,22 @@ function record(type: avsc.types.RecordType, v: unknown, path: string): Record<s
   if (keys.length !== used) {
     const unknown = keys.find((k) => v[k] !== undefined && !(k in out));
     if (unknown !== undefined) {
-      throw new PayloadError(at(path, unknown), `is not a field of ${type.name ?? "the record"} (its fields: ${type.fields.map((f) => f.name).join(", ")})`);
+      throw new PayloadError(unknown, `is not a field of ${type.name ?? "the record"} (its fields: ${type.fields.map((f) => f.name).join(", ")})`);
     }
   }
   return out;
 }
 
-function union(branches: Type[], v: unknown, path: string): unknown {
+function union(branches: Type[], v: unknown): unknown {
   if (v === null || v === undefined) {
     if (branches.some((b) => b instanceof types.NullType)) return null;
-    throw new PayloadError(path, `is missing; expected ${branches.map(describeType).join(" | ")}`);
+    throw new PayloadError("", `is missing; expected ${branches.map(describeType).join(" | ")}`);
   }
   let first: PayloadError | undefined;
   for (const branch of branches) {
     if (branch instanceof types.NullType) continue;
     try {
-      return fromJson(branch, v, path);
+      return fromJson(branch, v);
     } catch (err) {
       if (!(err instanceof PayloadError)) throw err;
       first ??= err;
@@ -157,9 +171,9 @@ function union(branches: Type[], v: unknown, path: string): unknown {
   // Avro's own JSON encoding names the branch: {"string": "x"}, {"com.acme.Address": {...}}
   const keys = isObject(v) ? Object.keys(v) : [];
   const named = keys.length === 1 ? branches.find((b) => branchName(b) === keys[0]) : undefined;
-  if (named) return fromJson(named, (v as Record<string, unknown>)[keys[0]!], path);
+  if (named) return fromJson(named, (v as Record<string, unknown>)[keys[0]!]);
   if (branches.filter((b) => !(b instanceof types.NullType)).length === 1 && first) throw first;
-  throw new PayloadError(path, `${preview(v)} fits none of ${branches.map(describeType).join(" | ")}`);
+  throw new PayloadError("", `${preview(v)} fits none of ${branches.map(describeType).join(" | ")}`);
 }
 
 function logical(type: avsc.types.LogicalType, v: unknown): string {
@@ -188,15 +202,15 @@ function logical(type: avsc.types.LogicalType, v: unknown): string {
   throw invalidValue(describeType(type), v);
 }
 
-function decimal(type: DecimalType, v: unknown, path: string): string {
+function decimal(type: DecimalType, v: unknown): string {
   if (typeof v === "string" || typeof v === "bigint" || (typeof v === "number" && Number.isSafeInteger(v))) return toDecimal(v, type.precision, type.scale);
   // a double holds 15 significant digits exactly: its shortest spelling is the JSON text's value
   if (typeof v === "number" && Number.isFinite(v) && type.precision <= 15 && !/e/i.test(String(v))) return toDecimal(String(v), type.precision, type.scale);
-  throw new PayloadError(path, `${preview(v)} is not ${article(describeType(type))}${typeof v === "number" ? ": write decimals as strings" : ""}`);
+  throw new PayloadError("", `${preview(v)} is not ${article(describeType(type))}${typeof v === "number" ? ": write decimals as strings" : ""}`);
 }
 
-function mismatch(type: Type, v: unknown, path: string): PayloadError {
-  return new PayloadError(path, `${preview(v)} is not ${article(describeType(type))}`);
+function mismatch(type: Type, v: unknown): PayloadError {
+  return new PayloadError("", `${preview(v)} is not ${article(describeType(type))}`);
 }
 
 const article = (t: string) => (/^[aeiou]/i.test(t) ? `an ${t}` : `a ${t}`);

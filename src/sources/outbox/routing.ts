@@ -15,6 +15,8 @@ export class Router {
   /** Columns the pattern names beyond the standard ones: the relay selects them too. */
   readonly extraColumns: string[];
   private readonly parts: ((row: OutboxRow) => string)[];
+  /** Topic names already checked. */
+  private readonly valid = new Set<string>();
 
   constructor(private readonly config: Pick<OutboxConfig, "topic" | "topicPrefix" | "columns">) {
     const c = config.columns;
@@ -49,11 +51,15 @@ export class Router {
   topic(row: OutboxRow): string {
     let topic = "";
     for (const part of this.parts) topic += part(row);
+    if (this.valid.has(topic)) return topic;
     if (!TOPIC.test(topic) || topic === "." || topic === "..") {
       throw new DataError("OUTBOX_TOPIC_INVALID", `routes to "${topic}" (pattern "${this.config.topic}"), which is no valid Kafka topic name`, {
         fix: "topic names take letters, digits, '.', '_' and '-' (at most 249): fix the row, or the `topic` pattern",
       });
     }
+    // a pattern over an unbounded column (an id) must not grow this without end
+    if (this.valid.size >= 10_000) this.valid.clear();
+    this.valid.add(topic);
     return topic;
   }
 }

@@ -2,11 +2,13 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import "./connectors.js";
+import { aclsApplyCommand, aclsPlanCommand } from "./commands/acls.js";
 import { outboxInitCommand, outboxTriggersCommand } from "./commands/outbox.js";
 import { offsetsCli } from "./commands/offsets.js";
 import { runCommand } from "./commands/run.js";
 import { schemasCheckCommand } from "./commands/schemas.js";
 import { snapshotCommand } from "./commands/snapshot.js";
+import { streamsListCommand, streamsShowCommand } from "./commands/streams.js";
 import { validateCommand } from "./commands/validate.js";
 import { verifyCommand } from "./commands/verify.js";
 
@@ -69,6 +71,43 @@ program
   .option("--chunk <rows>", "rows per compared key range", (v) => Number(v), 10_000)
   .action(async (opts: { config: string; source: string; sink: string; table?: string[]; chunk: number }) => {
     process.exitCode = await verifyCommand(opts.config, opts);
+  });
+
+const streams = program.command("streams").description("the stream catalog: every stream Liberator writes, its owner, schema version, PII and deprecation");
+streams
+  .command("list")
+  .description("list every stream (and those the config declares that nothing wrote yet)")
+  .option("-c, --config <file>", "the config file", defaultConfig)
+  .option("--json", "print JSON")
+  .action(async (opts: { config: string; json?: boolean }) => {
+    process.exitCode = await streamsListCommand(opts.config, opts);
+  });
+streams
+  .command("show")
+  .description("show one stream in full, and what happens to each PII field")
+  .argument("<topic>", "the stream's topic")
+  .option("-c, --config <file>", "the config file", defaultConfig)
+  .option("--json", "print JSON")
+  .action(async (topic: string, opts: { config: string; json?: boolean }) => {
+    process.exitCode = await streamsShowCommand(opts.config, topic, opts);
+  });
+
+const acls = program.command("acls").description("the Kafka ACLs (and client quotas) the config implies: only Liberator writes its topics");
+acls
+  .command("plan")
+  .description("print the ACLs and quotas the config implies")
+  .option("-c, --config <file>", "the config file", defaultConfig)
+  .option("--format <format>", "table, json, or kafka-acls (kafka-acls.sh commands)", "table")
+  .action(async (opts: { config: string; format: string }) => {
+    process.exitCode = await aclsPlanCommand(opts.config, opts);
+  });
+acls
+  .command("apply")
+  .description("create the missing ACLs and set the quotas through the Kafka admin API")
+  .option("-c, --config <file>", "the config file", defaultConfig)
+  .option("--admin-user <name>", "apply as this SASL user (password from LIBERATOR_ADMIN_PASSWORD) instead of the config's")
+  .action(async (opts: { config: string; adminUser?: string }) => {
+    process.exitCode = await aclsApplyCommand(opts.config, opts);
   });
 
 const outbox = program.command("outbox").description("transactional outbox: its table, and trigger-based change capture into it");

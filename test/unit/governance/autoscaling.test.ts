@@ -7,7 +7,28 @@ import { parse } from "yaml";
 import { Metrics } from "../../../src/runtime/http/metrics.js";
 
 const dir = join(import.meta.dirname, "../../../deploy/k8s/autoscaling");
-const load = (file: string) => parse(readFileSync(join(dir, file), "utf8")) as Record<string, any>;
+const load = <T = Record<string, unknown>>(file: string) => parse(readFileSync(join(dir, file), "utf8")) as T;
+
+interface HpaDoc {
+  spec: {
+    minReplicas: number;
+    maxReplicas: number;
+    scaleTargetRef: { name: string };
+    metrics: { external: { metric: { name: string }; target: { averageValue: string } } }[];
+    behavior: unknown;
+  };
+}
+interface ScaledObjectDoc {
+  apiVersion: string;
+  kind: string;
+  spec: {
+    minReplicaCount: number;
+    maxReplicaCount: number;
+    scaleTargetRef: { name: string };
+    triggers: { type: string; metadata: { query: string; threshold: string } }[];
+    advanced: { horizontalPodAutoscalerConfig: { behavior: object } };
+  };
+}
 const LAG_METRIC = "liberator_sink_consumer_lag";
 
 describe("lag-based autoscaling manifests", () => {
@@ -32,26 +53,26 @@ describe("lag-based autoscaling manifests", () => {
     const map = new ConfigMap(load("prometheus-adapter-rules.yaml"));
     map.validate();
     const rules = parse(map.data!["config.yaml"]!) as { externalRules: { seriesQuery: string; name: { as: string }; metricsQuery: string }[] };
-    const rule = rules.externalRules.find((r) => r.name.as === load("hpa.yaml").spec.metrics[0].external.metric.name);
+    const rule = rules.externalRules.find((r) => r.name.as === load<HpaDoc>("hpa.yaml").spec.metrics[0]!.external.metric.name);
     expect(rule?.seriesQuery).toContain(LAG_METRIC);
     expect(rule?.metricsQuery).toMatch(new RegExp(`sum by \\(namespace\\) \\(${LAG_METRIC}\\{`));
   });
 
   it("the KEDA ScaledObject has the same bounds, and its HPA behaviour validates as Kubernetes' own type", () => {
-    const scaled = load("keda-scaledobject.yaml");
+    const scaled = load<ScaledObjectDoc>("keda-scaledobject.yaml");
     expect(scaled.apiVersion).toBe("keda.sh/v1alpha1");
     expect(scaled.kind).toBe("ScaledObject");
-    const hpa = load("hpa.yaml");
+    const hpa = load<HpaDoc>("hpa.yaml");
     expect(scaled.spec.minReplicaCount).toBe(hpa.spec.minReplicas);
     expect(scaled.spec.maxReplicaCount).toBe(hpa.spec.maxReplicas);
     expect(scaled.spec.scaleTargetRef.name).toBe(hpa.spec.scaleTargetRef.name);
-    const trigger = scaled.spec.triggers[0];
+    const trigger = scaled.spec.triggers[0]!;
     expect(trigger.type).toBe("prometheus");
     expect(trigger.metadata.query).toContain(`sum(${LAG_METRIC}{`);
-    expect(Number(trigger.metadata.threshold)).toBe(Number(hpa.spec.metrics[0].external.target.averageValue));
+    expect(Number(trigger.metadata.threshold)).toBe(Number(hpa.spec.metrics[0]!.external.target.averageValue));
     // kubernetes-models has no KEDA types; the behaviour block is HorizontalPodAutoscalerBehavior
     const behavior = scaled.spec.advanced.horizontalPodAutoscalerConfig.behavior;
-    new HorizontalPodAutoscaler({ metadata: { name: "keda" }, spec: { ...hpa.spec, behavior } }).validate();
+    new HorizontalPodAutoscaler({ metadata: { name: "keda" }, spec: { ...new HorizontalPodAutoscaler(load("hpa.yaml")).spec!, behavior } }).validate();
     expect(behavior).toEqual(hpa.spec.behavior);
   });
 });

@@ -93,7 +93,7 @@ export function asSinkRecords(records: readonly ChangeRecord[], firstOffset = 0)
     keySchema: r.keySchema,
     value: r.value,
     valueSchema: r.valueSchema,
-    headers: {},
+    headers: r.headers ?? {},
     timestamp: Date.now(),
   }));
 }
@@ -121,7 +121,7 @@ export class ChangeProducer {
   /** One Kafka transaction per call. */
   async send(records: readonly ChangeRecord[]): Promise<void> {
     const encoded = await this.service.serializer.serialize(records);
-    await this.producer.commit(records.map((r, i) => ({ topic: r.topic, key: encoded[i]!.key, value: encoded[i]!.value })));
+    await this.producer.commit(records.map((r, i) => ({ topic: r.topic, key: encoded[i]!.key, value: encoded[i]!.value, ...(r.headers ? { headers: r.headers } : {}) })));
   }
 
   /** Raw bytes (a poison record that no schema decodes). */

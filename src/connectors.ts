@@ -7,6 +7,7 @@ import { binlogSpec } from "./sources/binlog/index.js";
 import { generatorSpec } from "./sources/generator/index.js";
 import { outboxSpec } from "./sources/outbox/index.js";
 import { querySpec } from "./sources/query/index.js";
+import { bullmqSinkSpec } from "./sinks/bullmq/index.js";
 import { sqlSinkSpec } from "./sinks/sql/index.js";
 
 registerConnector(binlogSpec);
@@ -14,3 +15,4 @@ registerConnector(generatorSpec);
 registerConnector(outboxSpec);
 registerConnector(querySpec);
 registerConnector(sqlSinkSpec);
+registerConnector(bullmqSinkSpec);

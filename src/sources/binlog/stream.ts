@@ -130,7 +130,7 @@ export class StreamReader {
     const deadline = Date.now() + idleMs;
     this.batchBytes = 0;
     for (;;) {
-      if (until && !this.txn && compareCoordinates(this.position(), until) >= 0) return this.batch(out, true);
+      if (until && !this.txn && compareCoordinates({ file: this.file, pos: this.pos }, until) >= 0) return this.batch(out, true);
       const event = this.reader.next();
       if (!event) {
         this.reader.check();

@@ -113,18 +113,6 @@ export function liveOverrides(layout: TableLayout, overrides: Record<string, Col
   return out;
 }
 
-/** Same columns, same spelling, same nullability, same key: the same table version. */
-export function sameLayout(a: TableLayout, b: TableLayout): boolean {
-  return (
-    a.columns.length === b.columns.length &&
-    a.primaryKey.join("\0") === b.primaryKey.join("\0") &&
-    a.columns.every((c, i) => {
-      const d = b.columns[i]!;
-      return c.name === d.name && c.sqlType === d.sqlType && c.nullable === d.nullable;
-    })
-  );
-}
-
 /** A string naming a table version: equal layouts and overrides give equal signatures. */
 export function layoutSignature(layout: TableLayout, overrides: Record<string, ColumnOverride> | undefined): string {
   return JSON.stringify([layout, liveOverrides(layout, overrides)]);

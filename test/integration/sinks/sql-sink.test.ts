@@ -198,6 +198,25 @@ describe.each<Dialect>(["postgres", "mysql"])("sql sink into %s", (dialect) => {
     expect((await db.rows(`SELECT id FROM ${table}`)).map((r) => String(r.id))).toEqual(["9007199254740992"]);
   });
 
+  it("writes a batch whose commit answer was lost only once: the next attempt finds its offsets stored", async () => {
+    const table = uniqueName("lost");
+    const stream = ordersStream(`shop.${table}`, { keyless: true });
+    const sink = await openSink({ mode: "insert" });
+    // the COMMIT goes through, then the connection drops before its answer arrives
+    const target = (sink as unknown as { target: { transaction: (fn: () => Promise<unknown>) => Promise<unknown> } }).target;
+    const transaction = target.transaction.bind(target);
+    target.transaction = async (fn) => {
+      await transaction(fn);
+      target.transaction = transaction;
+      throw new ConnectionError("connection lost after COMMIT");
+    };
+    const records = [changeEvent(stream, table, "c", null, orderRow(1)), changeEvent(stream, table, "c", null, orderRow(2))];
+    await expect(write(sink, records)).rejects.toBeInstanceOf(ConnectionError);
+    offset -= records.length;
+    await write(sink, records);
+    expect(await db.rows(`SELECT id FROM ${table}`)).toHaveLength(2);
+  });
+
   it("after its connection is killed, retries the batch on a new one and lands it once", async () => {
     const table = uniqueName("killed");
     const stream = ordersStream(`shop.${table}`);

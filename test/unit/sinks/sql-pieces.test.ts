@@ -1,0 +1,93 @@
+import { describe, expect, it } from "vitest";
+import { rowRanges } from "../../../src/sinks/sql/chunks.js";
+import { sqlSinkConfig } from "../../../src/sinks/sql/config.js";
+import { tooNarrow } from "../../../src/sinks/sql/ddl.js";
+import { castType, pgArray, pgText } from "../../../src/sinks/sql/postgres.js";
+import { parseTableName, resolveTable } from "../../../src/sinks/sql/table-name.js";
+
+describe("sql sink config", () => {
+  const base = { name: "s", type: "sql", topics: "a.b.c, a.b.d" };
+  it("takes the port from the dialect, and mariadb as a name of mysql", () => {
+    expect(sqlSinkConfig.parse({ ...base, dialect: "postgres", connection: { user: "u" } }).connection.port).toBe(5432);
+    const my = sqlSinkConfig.parse({ ...base, dialect: "mariadb", connection: { user: "u", database: "d" } });
+    expect([my.dialect, my.connection.port, my.topics]).toEqual(["mysql", 3306, ["a.b.c", "a.b.d"]]);
+  });
+  it("needs the database for MySQL/MariaDB, and defaults to upsert with deletes into {table}", () => {
+    expect(sqlSinkConfig.safeParse({ ...base, dialect: "mysql", connection: { user: "u" } }).error?.issues[0]?.path).toEqual(["connection", "database"]);
+    expect(sqlSinkConfig.parse({ ...base, dialect: "postgres", connection: { user: "u" } })).toMatchObject({ mode: "upsert", deletes: true, table: "{table}", autoCreate: true, autoEvolve: true });
+  });
+});
+
+describe("target table names", () => {
+  it("fills {table} and {db} from the envelope's source, else from the topic's last segments", () => {
+    expect(resolveTable("{table}", "app.shop.orders", { db: "legacy", table: "Orders" })).toEqual({ name: "Orders" });
+    expect(resolveTable("{db}.{table}", "app.shop.orders", undefined)).toEqual({ schema: "shop", name: "orders" });
+    expect(resolveTable("raw_{topic}", "app.shop.orders-v2", undefined)).toEqual({ name: "raw_app_shop_orders_v2" });
+  });
+  it("reads an optional schema before the first dot", () => {
+    expect(parseTableName("analytics.orders")).toEqual({ schema: "analytics", name: "orders" });
+    expect(parseTableName("orders")).toEqual({ name: "orders" });
+  });
+});
+
+describe("columns too narrow for the stream", () => {
+  it("flags fewer decimal digits on either side of the point", () => {
+    expect(tooNarrow("decimal(10,2)", "decimal(12,2)", "mysql", true)).toBe(true);
+    expect(tooNarrow("numeric(12,2)", "numeric(12,4)", "postgres", false)).toBe(true);
+    expect(tooNarrow("numeric(14,4)", "numeric(12,4)", "postgres", false)).toBe(false);
+  });
+  it("compares integer ranges only for types recorded on the same dialect, unsigned included", () => {
+    expect(tooNarrow("int(11)", "bigint(20)", "mysql", true)).toBe(true);
+    expect(tooNarrow("int(11)", "int(10) unsigned", "mysql", true)).toBe(true);
+    expect(tooNarrow("bigint(20)", "int(10) unsigned", "mysql", true)).toBe(false);
+    expect(tooNarrow("smallint", "integer", "postgres", false)).toBe(false);
+  });
+  it("flags shorter strings, and an integer column for a decimal with a fraction", () => {
+    expect(tooNarrow("varchar(20)", "varchar(64)", "mysql", true)).toBe(true);
+    expect(tooNarrow("character varying(64)", "character varying(20)", "postgres", true)).toBe(false);
+    expect(tooNarrow("bigint", "numeric(10,2)", "postgres", false)).toBe(true);
+    expect(tooNarrow("bigint", "numeric(18,0)", "postgres", false)).toBe(false);
+    expect(tooNarrow("text", "jsonb", "postgres", false)).toBe(false);
+  });
+});
+
+describe("PostgreSQL array parameters", () => {
+  it("casts to the column's type without modifiers, which would cut values silently", () => {
+    expect(castType("character varying(64)")).toBe("character varying");
+    expect(castType("numeric(10,2)")).toBe("numeric");
+    expect(castType("timestamp(6) with time zone")).toBe("timestamp with time zone");
+    expect(castType("bit(3)")).toBe("bit varying");
+    expect(castType("character(10)[]")).toBe("bpchar[]");
+    expect(castType('"Mood"')).toBe('"Mood"');
+  });
+  it("writes every value as the exact text of an array element", () => {
+    expect([pgText(null), pgText(9007199254740993n), pgText(true), pgText(Buffer.from([0, 255])), pgText(Number.NaN), pgText(["a", null])]).toEqual([
+      null,
+      "9007199254740993",
+      "t",
+      "\\x00ff",
+      "NaN",
+      '{"a",NULL}',
+    ]);
+    expect(pgArray(['say "hi"', "back\\slash", null, ""])).toBe('{"say \\"hi\\"","back\\\\slash",NULL,""}');
+  });
+});
+
+describe("statement ranges", () => {
+  it("cuts rows by count and by bytes, never splitting a row", () => {
+    const params = ["aaaa", 1, "bbbb", 2, "cccc", 3, "dddd", 4, "eeee", 5];
+    expect(rowRanges(params, 2, 2, 1_000)).toEqual([
+      [0, 2],
+      [2, 4],
+      [4, 5],
+    ]);
+    expect(rowRanges(params, 2, 100, 20)).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, 3],
+      [3, 4],
+      [4, 5],
+    ]);
+    expect(rowRanges([], 3, 10, 10)).toEqual([]);
+  });
+});

@@ -27,7 +27,7 @@ const event = (op: "c" | "u" | "d", r: ReturnType<typeof row>): ChangeRecord => 
 });
 const tombstone = (id: number): ChangeRecord => ({ topic: stream.topic, key: { id: BigInt(id) }, keySchema: stream.keySchema, value: null, valueSchema: null });
 const sinkRecords = (records: ChangeRecord[]): SinkRecord[] =>
-  records.map((r, i) => ({ ...r, partition: 0, offset: String(i), headers: {}, timestamp: 0 }) as SinkRecord);
+  records.map((r, i) => ({ ...r, partition: 0, offset: String(i), headers: {}, timestamp: 0 }));
 
 /** A target that already has the table and records the statements it is asked for. */
 function recordingTarget() {

@@ -76,9 +76,12 @@ async function brokerConnection(kafka: Kafka): Promise<{ broker: ProtocolBroker;
       fix: "keep kafkajs at 2.2.x, or set the quotas with kafka-configs.sh --alter --entity-type clients",
     });
   }
-  const cluster = (factory as (o: object) => { connect(): Promise<void>; disconnect(): Promise<void>; findControllerBroker(): Promise<ProtocolBroker> })({});
+  const cluster = (
+    factory as (o: object) => { connect(): Promise<void>; refreshMetadata(): Promise<void>; disconnect(): Promise<void>; findControllerBroker(): Promise<ProtocolBroker> }
+  )({});
   try {
     await cluster.connect();
+    await cluster.refreshMetadata();
     const broker = await cluster.findControllerBroker();
     return { broker, close: async () => cluster.disconnect() };
   } catch (err) {

@@ -40,7 +40,12 @@ export class CompactedTopicLog<V> {
     await producer.connect();
     return producer;
   });
-  private admin: Admin | undefined;
+  /** Made once even when several connectors start, and so read to the end, at the same moment. */
+  private readonly admin = lazy(async (): Promise<Admin> => {
+    const admin = this.options.kafka.admin();
+    await admin.connect();
+    return admin;
+  });
 
   constructor(private readonly options: CompactedTopicLogOptions<V>) {}
 
@@ -84,11 +89,7 @@ export class CompactedTopicLog<V> {
    * once it is applied, everything committed before the call is too.
    */
   async readToEnd(timeoutMs = 30_000): Promise<void> {
-    if (!this.admin) {
-      this.admin = this.options.kafka.admin();
-      await this.admin.connect();
-    }
-    const partitions = [...(await endOffsets(this.admin, this.options.topic)).keys()];
+    const partitions = [...(await endOffsets(await this.admin.get(), this.options.topic)).keys()];
     const producer = await this.producer.get();
     const written = await producer.send({
       topic: this.options.topic,
@@ -138,10 +139,11 @@ export class CompactedTopicLog<V> {
     await Promise.all([
       this.consumer?.disconnect().catch(() => undefined),
       this.producer.peek()?.then((p) => p.disconnect()).catch(() => undefined),
-      this.admin?.disconnect().catch(() => undefined),
+      this.admin.peek()?.then((a) => a.disconnect()).catch(() => undefined),
     ]);
     this.producer.reset();
-    this.consumer = this.admin = undefined;
+    this.admin.reset();
+    this.consumer = undefined;
   }
 
   private apply(message: KafkaMessage): void {

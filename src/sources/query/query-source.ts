@@ -220,10 +220,12 @@ export class QuerySource implements Source {
     }
   }
 
+  /** Rows for the next page: batchSize, within the batch caps (records, and bytes as the last page's rows measured). */
   private pageLimit(s: StreamState): number {
     // a soft delete is two records: a page never makes more than the batch cap
-    const cap = Math.floor(this.ctx.limits.maxBatchRecords / (s.reader.plan.softDelete ? 2 : 1));
-    return this.rate.pageLimit(Math.max(1, Math.min(this.config.batchSize, cap)));
+    const byRecords = Math.floor(this.ctx.limits.maxBatchRecords / (s.reader.plan.softDelete ? 2 : 1));
+    const byBytes = s.reader.rowBytes > 0 ? Math.floor(this.ctx.limits.maxBatchBytes / s.reader.rowBytes) : Infinity;
+    return this.rate.pageLimit(Math.max(1, Math.min(this.config.batchSize, byRecords, byBytes)));
   }
 
   private async poll(s: StreamState, now: number): Promise<ChangeRecord[]> {

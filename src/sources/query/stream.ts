@@ -60,6 +60,8 @@ export class StreamReader {
   private shape: string | undefined;
   /** Result columns a `SELECT *` page is expected to return, flags included. */
   private expected: string[] = [];
+  /** About how many bytes a row of the last page held: pages are sized to batch.maxBytes with it. */
+  rowBytes = 0;
 
   constructor(
     config: StreamConfig,
@@ -240,6 +242,7 @@ export class StreamReader {
   private toRecords(rows: DriverRow[], position: StreamPosition, snapshot: boolean): PageResult {
     const result: PageResult = { records: [], rows: rows.length };
     if (rows.length === 0) return result;
+    this.rowBytes = sampleRowBytes(rows);
     const plan = this.plan;
     const stream = this.stream;
     const zonedTs = plan.timestamp && isZoned(plan.timestamp) ? plan.timestamp.name : undefined;
@@ -284,6 +287,17 @@ export class StreamReader {
     if (plan.timestamp) position.ts = String(last[plan.timestamp.name]);
     position.id = ids.length === 1 ? ids[0]! : ids;
   }
+}
+
+/** Bytes per row, from the values of a few rows spread over the page: cheap, and close to their Avro size. */
+function sampleRowBytes(rows: DriverRow[]): number {
+  const step = Math.max(1, Math.floor(rows.length / 16));
+  let bytes = 0;
+  let sampled = 0;
+  for (let i = 0; i < rows.length; i += step, sampled++) {
+    for (const v of Object.values(rows[i]!)) bytes += typeof v === "string" ? v.length : Buffer.isBuffer(v) ? v.length : 8;
+  }
+  return Math.ceil(bytes / sampled);
 }
 
 /** The highest integer of `column` among `rows` and `current`, compared exactly. */

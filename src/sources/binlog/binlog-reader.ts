@@ -92,8 +92,11 @@ export class BinlogReader {
     });
     // queued on the dump connection before zongji's own set-up, so both hold when the dump starts
     const conn = this.zongji.connection!;
-    conn.query(`SET SESSION net_write_timeout = ${NET_WRITE_TIMEOUT_S}`);
-    if (heartbeatMs > 0) conn.query(`SET @master_heartbeat_period = ${BigInt(heartbeatMs) * 1_000_000n}`);
+    const settled = (err: Error | null) => {
+      if (err) this.failure ??= new ConnectionError(`cannot set up the binlog connection: ${err.message}`, { cause: err });
+    };
+    conn.query(`SET SESSION net_write_timeout = ${NET_WRITE_TIMEOUT_S}`, settled);
+    if (heartbeatMs > 0) conn.query(`SET @master_heartbeat_period = ${BigInt(heartbeatMs) * 1_000_000n}`, settled);
     await ready;
     this.lastEventAt = Date.now();
     if (heartbeatMs > 0) this.watchdog = setInterval(() => this.checkAlive(), heartbeatMs).unref();

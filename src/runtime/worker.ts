@@ -264,10 +264,11 @@ export class Worker implements WorkerServices, ConnectorControl {
     if (live) await runner.stop();
     try {
       await applyOffsetChange(this, connector, change);
+      // read back before the connector starts again and moves them
+      return await this.offsets(name);
     } finally {
       if (live) runner.start();
     }
-    return this.offsets(name);
   }
 
   private view(runner: ConnectorRunner): ConnectorView {

@@ -103,8 +103,11 @@ export class ClusterControl implements ConnectorControl {
     }
   }
 
+  /** Restarting, moving offsets and connector commands stop and start things: they get a grace period more. */
   private async ask(worker: string, op: string, args: Record<string, Json>): Promise<Json> {
-    return this.client.bus.request(worker, op, args);
+    const slow = op === "restart" || op === "setOffsets" || op === "command";
+    const timeout = this.client.config.requestTimeoutMs + (slow ? this.worker.root.shutdown.gracePeriodMs : 0);
+    return this.client.bus.request(worker, op, args, timeout);
   }
 
   private async unowned(name: string): Promise<ConnectorView> {

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { hostname } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
 import { DelayedError, WaitingError, Worker as BullWorker } from "bullmq";
 import type { Json } from "../connector.js";
 import type { ConnectorConfig, LoadedConfig } from "../config/load.js";
@@ -69,8 +70,8 @@ export class ClusterMember {
     private readonly log: Logger,
   ) {
     this.watchdog = new LeaseWatchdog(leaseTimeout(this.config.lockDurationMs), (jobId, silentMs) => {
-      this.log.warn({ connector: connectorOfJob(jobId), silentMs }, "no lock renewal for too long (Redis unreachable or this process was frozen)");
-      this.held.get(connectorOfJob(jobId))?.release("lease_lost");
+      const held = this.held.get(connectorOfJob(jobId));
+      if (held) void this.verifyLease(held, silentMs);
     });
     worker.onConnectorState((name, state, error) => {
       const held = this.held.get(name);
@@ -103,6 +104,9 @@ export class ClusterMember {
       stalledInterval: this.config.stalledIntervalMs,
       // whichever worker runs the stall check applies its own limit: every worker must never fail a connector for stalling
       maxStalledCount: Number.MAX_SAFE_INTEGER,
+      // a frozen or cut-off worker's pending BZPOPMIN can swallow the wake-up of a connector that
+      // stalled back to the queue; the others then see it at their next poll, so poll every second
+      drainDelay: 1,
     });
     bull.on("locksRenewed", ({ jobIds }) => this.watchdog.renewed(jobIds));
     bull.on("lockRenewalFailed", (jobIds) => {
@@ -258,6 +262,30 @@ export class ClusterMember {
     throw new WaitingError();
   }
 
+  /**
+   * A lock unrenewed for too long: either Redis cannot be reached (or answers too late), or this
+   * process did not run for a while (starved of CPU, frozen). One renewal of our own tells them
+   * apart, if Redis answers while the lock may still be ours; otherwise the copy stops, before the
+   * lock can lapse and another worker start the connector.
+   */
+  private async verifyLease(held: Held, silentMs: number): Promise<void> {
+    const budget = this.config.lockDurationMs * 0.9 - silentMs;
+    const renewed =
+      budget > 0 &&
+      (await Promise.race([
+        held.job.extendLock(held.token, this.config.lockDurationMs).then((n) => n === 1, () => false),
+        sleep(budget).then(() => false),
+      ]));
+    if (!this.held.has(held.name)) return;
+    if (renewed) {
+      this.watchdog.track(held.job.id!);
+      this.log.info({ connector: held.name, silentMs }, "lock renewal was late, but the lock is still this worker's");
+      return;
+    }
+    this.log.warn({ connector: held.name, silentMs }, "no lock renewal for too long (Redis unreachable, or this process was frozen)");
+    held.release("lease_lost");
+  }
+
   /** Leaves the job to other workers for `delayMs`; BullMQ then hands this worker another one. */
   private async pass(job: ConnectorJob, token: string, delayMs: number): Promise<never> {
     await job.moveToDelayed(Date.now() + delayMs, token);
@@ -327,7 +355,7 @@ export class ClusterMember {
     const newest = [...this.held.values()].sort((a, b) => b.takenAt - a.takenAt).slice(0, n);
     this.log.info({ connectors: newest.map((h) => h.name), workers: members.length, total }, "running more than a fair share: handing connectors over");
     for (const h of newest) h.release("rebalance");
-    this.quietUntil = Date.now() + 3 * this.config.lockDurationMs;
+    this.quietUntil = Date.now() + this.config.lockDurationMs;
   }
 
   /** Requests from other workers' admin APIs and from the CLI, for a connector that runs here. */

@@ -30,8 +30,11 @@ export const clusterConfigSchema = z.strictObject({
   lockDurationMs: atLeast(1000, "shorter locks expire under ordinary event-loop pauses").default(5000),
   /** How often workers look for connectors whose worker stopped renewing. */
   stalledIntervalMs: atLeast(200, "the stalled check runs a Redis script each time").default(3000),
-  /** How long an admin request waits for the worker that runs the connector to answer. */
-  requestTimeoutMs: atLeast(100, "workers answer through Redis pub/sub").default(5000),
+  /**
+   * How long an admin request waits for the worker that runs the connector to answer (restart and
+   * offsets changes get shutdown.gracePeriodMs more). A frozen worker holds a request this long.
+   */
+  requestTimeoutMs: atLeast(100, "workers answer through Redis pub/sub").default(2000),
   /** Move connectors to a worker that joins, so every worker runs about as many. */
   rebalance: bool().default(true),
 });

@@ -48,7 +48,8 @@ export class ControlBus {
     await this.sub.subscribe(...channels);
   }
 
-  async request(workerId: string, op: string, args: Record<string, Json>): Promise<Json> {
+  /** `timeoutMs` for work that takes longer than an answer (stopping and starting a connector). */
+  async request(workerId: string, op: string, args: Record<string, Json>, timeoutMs = this.timeoutMs): Promise<Json> {
     const id = randomUUID();
     const reply = new Promise<ControlReply>((resolve) => {
       const timer = setTimeout(() => {
@@ -58,12 +59,12 @@ export class ControlBus {
           ok: false,
           error: {
             code: "CLUSTER_TIMEOUT",
-            message: `worker ${workerId} did not answer "${op}" within ${this.timeoutMs} ms`,
+            message: `worker ${workerId} did not answer "${op}" within ${timeoutMs} ms`,
             fix: "check that worker's logs and its connection to Redis; cluster.requestTimeoutMs sets the wait",
             retriable: true,
           },
         });
-      }, this.timeoutMs);
+      }, timeoutMs);
       this.pending.set(id, { resolve, timer });
     });
     const request: ControlRequest = { id, from: this.clientId, op, args };

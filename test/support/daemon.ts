@@ -54,9 +54,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const port = await freePort();
   const config = {
     kafka: { brokers: harness().kafka.brokers, topics: { replicationFactor: 1 } },
-    admin: { host: "127.0.0.1", port },
-    log: { level: "info" },
+    log: { level: process.env.DAEMON_LOG_LEVEL ?? "info" },
     ...options.root,
+    // an admin block of the test's (a token, say) keeps the free port
+    admin: { host: "127.0.0.1", port, ...(options.root?.admin as Record<string, unknown> | undefined) },
     connectors: options.connectors,
   };
   writeFileSync(configFile, stringify(config));
@@ -76,8 +77,9 @@ async function spawnDaemon(configFile: string, adminUrl: string, options: Daemon
     child.once("exit", (code, signal) => resolve({ code, signal })),
   );
 
+  const token = (options.root?.admin as { token?: string } | undefined)?.token;
   const statuses = async (): Promise<ConnectorStatusView[]> => {
-    const res = await fetch(`${adminUrl}/connectors`);
+    const res = await fetch(`${adminUrl}/connectors`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
     return (await res.json()) as ConnectorStatusView[];
   };
   const daemon: Daemon = {

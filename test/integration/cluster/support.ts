@@ -1,0 +1,142 @@
+/**
+ * Workers of one test cluster, each a real `liberator run` process, and what the cluster tests
+ * check about them: who runs what, and that every generator topic holds each record exactly once.
+ */
+import { Job, Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { expect } from "vitest";
+import { avroType } from "../../../src/runtime/schema/logical-types.js";
+import { readTopic, uniqueName, waitFor } from "../../harness/index.js";
+import { harness } from "../../harness/env.js";
+import { startDaemon, type Daemon } from "../../support/daemon.js";
+import { committedPosition } from "../../support/kafka.js";
+
+export interface TestCluster {
+  prefix: string;
+  workers: Daemon[];
+  /** The worker id of each daemon (`cluster.workerId`), index for index. */
+  ids: string[];
+  /** Starts one more worker on the same cluster (or another Redis URL, e.g. through a proxy). */
+  add(options?: { redis?: string }): Promise<Daemon>;
+  /** The BullMQ job of a connector, read straight from Redis. */
+  job(connector: string): Promise<Job | undefined>;
+  close(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  workers: number;
+  connectors: unknown[];
+  /** Overrides of the cluster block; short locks by default, so failovers take a few seconds. */
+  cluster?: Record<string, unknown>;
+  root?: Record<string, unknown>;
+}
+
+export const generator = (name: string, ratePerSecond = 50) => ({ name, type: "generator", topic: `${name}.events`, ratePerSecond });
+
+export async function startCluster(options: ClusterOptions): Promise<TestCluster> {
+  const prefix = uniqueName("cl");
+  const ids: string[] = [];
+  const workers: Daemon[] = [];
+  const connection = new Redis(harness().redis.url, { maxRetriesPerRequest: null });
+  const queue = new Queue("connectors", { connection, prefix });
+  const add = async (extra: { redis?: string } = {}) => {
+    const id = `w${ids.length + 1}`;
+    ids.push(id);
+    const daemon = await startDaemon({
+      connectors: options.connectors,
+      root: {
+        cluster: { redis: extra.redis ?? harness().redis.url, queuePrefix: prefix, workerId: id, lockDurationMs: 2000, stalledIntervalMs: 500, ...options.cluster },
+        shutdown: { gracePeriodMs: 5000 },
+        ...options.root,
+      },
+    });
+    workers.push(daemon);
+    await daemon.waitReady();
+    return daemon;
+  };
+  await Promise.all(Array.from({ length: options.workers }, () => add()));
+  return {
+    prefix,
+    workers,
+    ids,
+    add,
+    job: (connector) => Job.fromId(queue, `connector-${connector}`),
+    close: async () => {
+      await Promise.all(workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null).map((w) => w.stop("SIGTERM", 10_000)));
+      await queue.close();
+      connection.disconnect();
+    },
+  };
+}
+
+/** Which worker runs each connector, as any worker's admin API reports it (running connectors only). */
+export async function runningOn(daemon: Daemon): Promise<Map<string, string>> {
+  const views = (await daemon.statuses()) as unknown as { name: string; state: string; worker: string | null }[];
+  return new Map(views.filter((v) => v.state === "running" && v.worker).map((v) => [v.name, v.worker!]));
+}
+
+/** Waits until every connector named runs, and returns where. */
+export async function waitRunning(daemon: Daemon, connectors: readonly string[], timeoutMs = 20_000): Promise<Map<string, string>> {
+  return waitFor(
+    async () => {
+      const on = await runningOn(daemon);
+      return connectors.every((c) => on.has(c)) ? on : undefined;
+    },
+    { timeoutMs, intervalMs: 50, message: `${connectors.join(", ")} running` },
+  );
+}
+
+/** How many connectors each worker runs. */
+export function spread(on: Map<string, string>): Map<string, number> {
+  const count = new Map<string, number>();
+  for (const worker of on.values()) count.set(worker, (count.get(worker) ?? 0) + 1);
+  return count;
+}
+
+/** The pino lines a daemon printed, parsed. */
+export function logLines(daemon: Daemon): { time: string; msg: string; connector?: string; reason?: string; [k: string]: unknown }[] {
+  return daemon
+    .output()
+    .split("\n")
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as { time: string; msg: string }];
+      } catch {
+        return [];
+      }
+    });
+}
+
+const eventType = avroType({
+  type: "record",
+  name: "Event",
+  namespace: "liberator.generator",
+  fields: [
+    { name: "id", type: "long" },
+    { name: "text", type: "string" },
+    { name: "ts_ms", type: "long" },
+  ],
+});
+
+/** The ids of the generator records in a topic, in offset order. */
+export async function generatorIds(topic: string): Promise<number[]> {
+  const records = await readTopic(harness().kafka.brokers, topic, { timeoutMs: 30_000 });
+  // the value is Avro in the Confluent wire format: magic byte, 4-byte schema id, body
+  return records.map((r) => Number((eventType.fromBuffer(r.value!.subarray(5)) as { id: bigint }).id));
+}
+
+/**
+ * Once the connector no longer runs: its topic holds records 1…seq of its committed position, each
+ * exactly once, in order. A record lost or written twice by any worker breaks it.
+ */
+export async function expectExactlyOnce(connector: string, topic = `${connector}.events`): Promise<number> {
+  const committed = await committedPosition<{ seq: number }>(connector);
+  expect(committed, `${connector} committed a position`).toBeDefined();
+  const ids = await generatorIds(topic);
+  const seen = new Set<number>();
+  const twice = ids.filter((id) => seen.has(id) || !seen.add(id));
+  const missing = Array.from({ length: committed!.seq }, (_, i) => i + 1).filter((id) => !seen.has(id));
+  expect({ connector, twice, missing, outOfOrder: ids.some((id, i) => i > 0 && id < ids[i - 1]!) }).toEqual({ connector, twice: [], missing: [], outOfOrder: false });
+  expect(ids.length).toBe(committed!.seq);
+  return ids.length;
+}

@@ -6,15 +6,23 @@ import { createKafka } from "../runtime/kafka/client.js";
 import { createLogger } from "../runtime/log.js";
 import { EXIT, loadOrExit } from "./load.js";
 
-/** The catalog as every worker sees it (read from its topic, no daemon needed), with the declared streams. */
-async function readCatalog(file: string): Promise<CatalogItem[]> {
+/**
+ * The catalog as every worker sees it (read from its topic, no daemon needed), with the declared
+ * streams; undefined, with the reason printed, when it cannot be read.
+ */
+async function readCatalog(file: string): Promise<CatalogItem[] | undefined> {
   const config = loadOrExit(file);
   const log = createLogger({ level: process.env.LOG_LEVEL ?? "error" });
-  const catalog = await StreamCatalog.open(createKafka(config.root.kafka, log), config.root.governance.catalogTopic, log, config.root.kafka.topics.replicationFactor);
   try {
-    return catalogItems(await catalog.list(), new StreamDeclarations(config.root.streams));
-  } finally {
-    await catalog.close();
+    const catalog = await StreamCatalog.open(createKafka(config.root.kafka, log), config.root.governance.catalogTopic, log, config.root.kafka.topics.replicationFactor);
+    try {
+      return catalogItems(await catalog.list(), new StreamDeclarations(config.root.streams));
+    } finally {
+      await catalog.close();
+    }
+  } catch (err) {
+    process.stderr.write(`cannot read the stream catalog: ${toLiberatorError(err).describe()}\n`);
+    return undefined;
   }
 }
 
@@ -27,13 +35,8 @@ function table(rows: string[][]): string {
 
 /** `liberator streams list`: every stream, its connector, owner, schema version, PII and deprecation. */
 export async function streamsListCommand(file: string, opts: { json?: boolean }): Promise<number> {
-  let items: CatalogItem[];
-  try {
-    items = await readCatalog(file);
-  } catch (err) {
-    process.stderr.write(`cannot read the stream catalog: ${toLiberatorError(err).describe()}\n`);
-    return EXIT.failed;
-  }
+  const items = await readCatalog(file);
+  if (!items) return EXIT.failed;
   if (opts.json) {
     process.stdout.write(`${JSON.stringify(items, null, 2)}\n`);
     return EXIT.ok;
@@ -59,13 +62,8 @@ export async function streamsListCommand(file: string, opts: { json?: boolean })
 
 /** `liberator streams show <topic>`: one stream in full, and what happens to each PII field. */
 export async function streamsShowCommand(file: string, topic: string, opts: { json?: boolean }): Promise<number> {
-  let items: CatalogItem[];
-  try {
-    items = await readCatalog(file);
-  } catch (err) {
-    process.stderr.write(`cannot read the stream catalog: ${toLiberatorError(err).describe()}\n`);
-    return EXIT.failed;
-  }
+  const items = await readCatalog(file);
+  if (!items) return EXIT.failed;
   const s = items.find((i) => i.topic === topic);
   if (!s) {
     process.stderr.write(`no stream "${topic}": no connector has written it and the config does not declare it (liberator streams list shows them)\n`);

@@ -39,6 +39,8 @@ interface Daemon {
   child: ChildProcess;
   admin: string;
   peakKb(): number;
+  /** User + system CPU the process has used so far, in seconds (/proc/<pid>/stat). */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -59,6 +61,11 @@ async function startLiberator(file: string, admin: string): Promise<Daemon> {
     child,
     admin,
     peakKb: () => peak,
+    cpuSeconds: () => {
+      // utime and stime, fields 14 and 15, in clock ticks of 1/100 s
+      const fields = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    },
     stop: async () => {
       const exited = new Promise((r) => child.once("exit", r));
       child.kill("SIGTERM");
@@ -78,15 +85,19 @@ async function status(d: Daemon, name: string): Promise<Status | undefined> {
   return res?.ok ? ((await res.json()) as Status) : undefined;
 }
 
-/** Polls until `done`; returns the time the connector was first seen running and the time `done` held. */
-async function timeUntil(d: Daemon, name: string, done: (s: Status) => boolean, timeoutMs = 600_000): Promise<{ started: number; ended: number }> {
+/** Polls until `done`; returns when the connector was first seen running and when `done` held, and the CPU spent between. */
+async function timeUntil(d: Daemon, name: string, done: (s: Status) => boolean, timeoutMs = 600_000): Promise<{ started: number; ended: number; cpu: number }> {
   let started = 0;
+  let cpu = 0;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (d.child.exitCode !== null) throw new Error("liberator exited");
     const s = await status(d, name);
-    if (s && !started && s.state === "running") started = Date.now();
-    if (s && started && done(s)) return { started, ended: Date.now() };
+    if (s && !started && s.state === "running") {
+      started = Date.now();
+      cpu = d.cpuSeconds();
+    }
+    if (s && started && done(s)) return { started, ended: Date.now(), cpu: d.cpuSeconds() - cpu };
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${name}: ${JSON.stringify(s)}`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -186,20 +197,16 @@ export async function run(context: BenchContext): Promise<BenchResult> {
   };
 
   try {
-    const snapshot = await phase("snapshot", async (d) => {
-      const t = await timeUntil(d, name, (s) => s.details?.phase === "stream" && s.records >= SNAPSHOT_ROWS);
-      return (SNAPSHOT_ROWS * 1000) / (t.ended - t.started);
-    });
+    const cpuPerRow: Record<string, number> = {};
+    const rate = (label: string, rows: number, t: { started: number; ended: number; cpu: number }) => {
+      cpuPerRow[label] = (t.cpu * 1e6) / rows;
+      return (rows * 1000) / (t.ended - t.started);
+    };
+    const snapshot = await phase("snapshot", async (d) => rate("snapshot", SNAPSHOT_ROWS, await timeUntil(d, name, (s) => s.details?.phase === "stream" && s.records >= SNAPSHOT_ROWS)));
     await fill(conn, "stream100", 1, STREAM_ROWS, 100);
-    const stream100 = await phase("100-row transactions", async (d) => {
-      const t = await timeUntil(d, name, (s) => s.records >= STREAM_ROWS);
-      return (STREAM_ROWS * 1000) / (t.ended - t.started);
-    });
+    const stream100 = await phase("100-row transactions", async (d) => rate("100-row transactions", STREAM_ROWS, await timeUntil(d, name, (s) => s.records >= STREAM_ROWS)));
     await fill(conn, "stream1", 1, SINGLE_ROW_TXS, 1);
-    const stream1 = await phase("1-row transactions", async (d) => {
-      const t = await timeUntil(d, name, (s) => s.records >= SINGLE_ROW_TXS);
-      return (SINGLE_ROW_TXS * 1000) / (t.ended - t.started);
-    });
+    const stream1 = await phase("1-row transactions", async (d) => rate("1-row transactions", SINGLE_ROW_TXS, await timeUntil(d, name, (s) => s.records >= SINGLE_ROW_TXS)));
     const samples = await phase("latency", async (d) => {
       await timeUntil(d, name, (s) => s.details?.phase === "stream");
       return latency(info, conn, `${name}.${database}.lat`, registryTopic);
@@ -229,6 +236,8 @@ export async function run(context: BenchContext): Promise<BenchResult> {
         `liberator run (one binlog connector, Avro, exactly-once transactions, batch.maxRecords 10,000) on the harness MariaDB and Kafka, all on this machine's cores`,
         `snapshot: ${SNAPSHOT_ROWS.toLocaleString("en-US")} rows of a 6-column table, chunks of 10,000; streaming: ${STREAM_ROWS.toLocaleString("en-US")} rows in 100-row and ${SINGLE_ROW_TXS.toLocaleString("en-US")} in 1-row transactions, pre-written, timed from the connector running to the last row committed`,
         `peak RSS per phase (MB): ${Object.entries(peaks).map(([k, v]) => `${k} ${v}`).join(", ")}`,
+        `liberator CPU per row (µs, user + system): ${Object.entries(cpuPerRow).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")}`,
+        `load average after the run: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")} (the servers and other work share these 2 cores)`,
         `latency: ${samples.length} rows at ${LATENCY_RATE} rows/s (50 rows every 5 ms) from NOW(6) at insert to a read_committed consumer`,
       ],
     };

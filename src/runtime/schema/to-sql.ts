@@ -137,6 +137,9 @@ function paramOf(value: unknown, type: TypeObject, dialect: Dialect): unknown {
 
 /** PostgreSQL spells years before 1 as BC ("0044-03-15 BC") and wants no "+" on long years. */
 function pgCalendar(text: string): string {
+  // years 1000-9999, nearly every value: only a trailing Z changes (once per timestamp written)
+  const first = text.charCodeAt(0);
+  if (first >= 49 && first <= 57 && text.charCodeAt(4) === 45) return text.endsWith("Z") ? `${text.slice(0, -1)}+00` : text;
   const m = /^([+-]?)(\d{4,})(-.*)$/.exec(text);
   if (!m) return text; // infinity, -infinity
   const year = Number(m[2]) * (m[1] === "-" ? -1 : 1);

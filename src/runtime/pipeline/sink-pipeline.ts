@@ -245,7 +245,10 @@ class BatchWriter {
   }
 
   private async decode(topic: string, partition: number, m: KafkaMessage): Promise<DecodedRecord> {
-    const [key, value] = await Promise.all([this.deserializer.deserialize(m.key), this.deserializer.deserialize(m.value)]);
+    // one after the other: both are cache hits on a steady stream, and a Promise.all per record
+    // was a tenth of the sink's garbage
+    const key = await this.deserializer.deserialize(m.key);
+    const value = await this.deserializer.deserialize(m.value);
     return {
       topic,
       partition,
@@ -320,12 +323,15 @@ class GroupOffsets {
   }
 }
 
+/** Shared by every record without headers (most of them): one object fewer per record. */
+const NO_HEADERS: Headers = Object.freeze({});
+
 function headersOf(m: KafkaMessage): Headers {
-  const out: Headers = {};
-  for (const [k, v] of Object.entries(m.headers ?? {})) {
-    if (v === undefined) continue;
+  let out: Headers | undefined;
+  for (const k in m.headers) {
+    const v = m.headers[k];
     const one = Array.isArray(v) ? v[v.length - 1] : v;
-    if (one !== undefined) out[k] = one;
+    if (one !== undefined) (out ??= {})[k] = one;
   }
-  return out;
+  return out ?? NO_HEADERS;
 }

@@ -31,6 +31,12 @@ export const connectorBaseSchema = z.strictObject({
     .strictObject({
       maxRecords: int(1).default(10_000),
       maxBytes: int(1024).default(8 * 1024 * 1024),
+      /**
+       * Sinks: how long Kafka may hold a fetch back for more records before the sink writes what
+       * there is (fewer, larger target transactions at low rates; that much more latency). 0: a
+       * batch is written as soon as any record is there (the default).
+       */
+      lingerMs: duration().optional(),
     })
     .default({ maxRecords: 10_000, maxBytes: 8 * 1024 * 1024 }),
 });

@@ -17,6 +17,9 @@ const tp = (topic: string, partition: number) => `${topic}:${partition}`;
 /** The consumer group of a sink; its commits are what consumer-lag tools read. */
 export const sinkGroupId = (connector: string) => `liberator-${connector}`;
 
+/** Bytes per partition and fetch: a few write chunks of small records (see the consumer's options). */
+const FETCH_BYTES = 4 * 1024 * 1024;
+
 /** How often a sink's written offsets are committed to its group (for lag tools only). */
 const GROUP_COMMIT_INTERVAL_MS = 5_000;
 
@@ -63,13 +66,16 @@ export async function runSinkPipeline(connector: ConnectorConfig, control: Pipel
 
     const writer = new BatchWriter(sink, connector, schemas.deserializer, deadLetters, log, control.signal);
     writer.onResolved = (topic, partition, offset) => groupOffsets.set(topic, partition, offset);
+    const linger = connector.config.batch.lingerMs ?? 0;
     consumer = kafka.consumer({
       groupId: `${sinkGroupId(connector.name)}.run-${randomUUID().slice(0, 8)}`,
       readUncommitted: false,
-      maxWaitTimeInMs: 200,
+      // linger: the broker holds a fetch until it has a fetch's worth of records or lingerMs passed
+      maxWaitTimeInMs: linger > 0 ? linger : 200,
+      minBytes: linger > 0 ? FETCH_BYTES : 1,
       // a fetch spans a few write chunks of small records, so the next chunk decodes while one is
       // being written (kafkajs' 1 MB held about one); larger fetches cost memory and gained nothing
-      maxBytesPerPartition: 4 * 1024 * 1024,
+      maxBytesPerPartition: FETCH_BYTES,
       allowAutoTopicCreation: false,
       // failures go to the runner, which restarts from the offsets in the target with backoff
       retry: { retries: 3, restartOnFailure: async () => false },

@@ -140,6 +140,29 @@ describe("sql sink under liberator run", () => {
     }
   });
 
+  it("lingers: records that trickle in within batch.lingerMs are written in one transaction", async () => {
+    const f = await fixture({ sink: { batch: { lingerMs: 1500 } } });
+    await daemon(f.connector);
+    const seen = new Set<string>();
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        const [row] = await db.rows(`SELECT next_offset FROM liberator_offsets WHERE connector = '${f.name}' AND topic = '${f.topic}'`);
+        if (row) seen.add(String(row.next_offset));
+        await sleep(10);
+      }
+    })();
+    for (let i = 0; i < 10; i++) {
+      await producer.send(f.events(1));
+      await sleep(50);
+    }
+    await waitFor(async () => (await f.count()) === 10, { timeoutMs: 30_000, message: "10 rows" });
+    watching = false;
+    await watcher;
+    // ten single-record transactions, committed to the target as one or two batches
+    expect(seen.size).toBeLessThanOrEqual(2);
+  });
+
   it("lets a frozen sink that was replaced (SIGSTOP, a new instance, SIGCONT) commit nothing: its transaction fails on the epoch", async () => {
     const f = await fixture({ keyless: true, sink: { mode: "insert" } });
     const zombie = await daemon(f.connector);

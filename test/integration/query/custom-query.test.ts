@@ -1,18 +1,16 @@
 /** A custom query: the user writes the SELECT, Liberator adds the incremental predicate, order and limit. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { after, expectOps, openSource, queryConfig, readUntil, testDatabase, type TestDatabase } from "./fixtures.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { after, expectOps, openSource, queryConfig, readUntil, databaseFor } from "./fixtures.js";
 
 describe.each(["mariadb", "postgres"] as const)("custom query on %s", (kind) => {
-  let db: TestDatabase;
+  const db = databaseFor(kind);
   beforeAll(async () => {
-    db = await testDatabase(kind);
     const serial = kind === "mariadb" ? "INT AUTO_INCREMENT" : "SERIAL";
     await db.exec(`CREATE TABLE customers (id ${serial} PRIMARY KEY, name VARCHAR(40) NOT NULL)`);
     await db.exec(`CREATE TABLE orders (id ${serial} PRIMARY KEY, customer_id INT NOT NULL, total DECIMAL(12,2) NOT NULL, status VARCHAR(10) NOT NULL)`);
     await db.exec("INSERT INTO customers (name) VALUES ('Ada'), ('Grace')");
     await db.exec("INSERT INTO orders (customer_id, total, status) VALUES (1, 10.50, 'paid'), (2, 99.99, 'open'), (2, 5.00, 'paid')");
   });
-  afterAll(async () => db?.close());
 
   it("reads the query's rows incrementally, with the joined columns typed as their tables define them", async () => {
     const config = queryConfig(db, {

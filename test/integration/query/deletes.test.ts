@@ -1,14 +1,10 @@
 /** Hard deletes, which no poll can see, found by comparing the keys emitted with the table. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Position } from "../../../src/runtime/connector.js";
-import { expectOps, openSource, queryConfig, readUntil, testDatabase, type TestDatabase } from "./fixtures.js";
+import { expectOps, openSource, queryConfig, readUntil, databaseFor } from "./fixtures.js";
 
 describe.each(["mariadb", "postgres"] as const)("hard-delete detection on %s", (kind) => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await testDatabase(kind);
-  });
-  afterAll(async () => db?.close());
+  const db = databaseFor(kind);
 
   it("emits a delete and a tombstone for rows deleted since they were emitted, also across a restart", async () => {
     await db.exec(`CREATE TABLE gone (id ${kind === "mariadb" ? "INT AUTO_INCREMENT" : "SERIAL"} PRIMARY KEY, v INT NOT NULL)`);

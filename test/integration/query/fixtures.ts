@@ -5,7 +5,7 @@
  */
 import type { Connection } from "mysql2/promise";
 import type pg from "pg";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import type { Type } from "avsc";
 import type { AvroSchema, ChangeRecord, Position, Source } from "../../../src/runtime/connector.js";
 import type { Envelope } from "../../../src/runtime/schema/envelope.js";
@@ -74,6 +74,27 @@ export async function testDatabase(kind: Kind): Promise<TestDatabase> {
       await dropDatabase(kind, name);
     },
   };
+}
+
+/**
+ * A fresh database for the enclosing describe block, created before its tests and dropped after
+ * them; the handle reaches it once it exists.
+ */
+export function databaseFor(kind: Kind): TestDatabase {
+  let db: TestDatabase | undefined;
+  beforeAll(async () => {
+    db = await testDatabase(kind);
+  });
+  afterAll(async () => db?.close());
+  const current = (): TestDatabase => {
+    if (!db) throw new Error("the test database is created in beforeAll: use it inside tests and hooks");
+    return db;
+  };
+  return new Proxy({} as TestDatabase, {
+    get: (_target, prop): unknown => Reflect.get(current(), prop),
+    ownKeys: () => Reflect.ownKeys(current()),
+    getOwnPropertyDescriptor: (_target, prop) => Reflect.getOwnPropertyDescriptor(current(), prop),
+  });
 }
 
 /** A parsed query config over `db` with fast polling (the defaults are for production). */

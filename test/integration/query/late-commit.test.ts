@@ -3,10 +3,10 @@
  * handed out inside a transaction, not at its commit. A transaction that commits after a later
  * row was polled must still reach Kafka, exactly once.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { uniqueName, waitFor } from "../../harness/index.js";
 import { startDaemon, type Daemon } from "../../support/daemon.js";
-import { connectorEntry, opsOf, readDecoded, testDatabase, type Kind, type TestDatabase } from "./fixtures.js";
+import { connectorEntry, opsOf, readDecoded, databaseFor, type Kind } from "./fixtures.js";
 
 function table(kind: Kind, name: string): string {
   return kind === "mariadb"
@@ -15,14 +15,10 @@ function table(kind: Kind, name: string): string {
 }
 
 describe.each(["mariadb", "postgres"] as const)("late commits on %s", (kind) => {
-  let db: TestDatabase;
+  const db = databaseFor(kind);
   let daemon: Daemon | undefined;
-  beforeAll(async () => {
-    db = await testDatabase(kind);
-  });
   afterAll(async () => {
     await daemon?.stop();
-    await db?.close();
   });
 
   it("delivers a row whose transaction commits after a later row was polled, exactly once, in incrementing and timestamp+incrementing modes", async () => {

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Envelope } from "../../../src/runtime/schema/envelope.js";
 import { assertEncodable } from "../../acceptance/avro.js";
-import { after, expectOps, openSource, queryConfig, readFor, readUntil, testDatabase, type Kind, type TestDatabase } from "./fixtures.js";
+import { after, expectOps, openSource, queryConfig, readFor, readUntil, databaseFor, type Kind } from "./fixtures.js";
 
 /** An orders table with an auto-increment id, created and updated stamps, and a soft-delete flag. */
 function ordersTable(kind: Kind, name: string): string {
@@ -35,11 +35,7 @@ const insert = (table: string, n: number, from = 1) =>
   `INSERT INTO ${table} (item, qty, price) VALUES ${Array.from({ length: n }, (_, i) => `('item ${from + i}', ${from + i}, ${from + i}.50)`).join(", ")}`;
 
 describe.each(["mariadb", "postgres"] as const)("query source modes on %s", (kind) => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await testDatabase(kind);
-  });
-  afterAll(async () => db?.close());
+  const db = databaseFor(kind);
 
   it("bulk: every poll re-reads the whole table in key order as snapshot reads", async () => {
     await db.exec(ordersTable(kind, "bulk_orders"));

@@ -1,20 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { uniqueName, waitFor } from "../../harness/index.js";
 import { startDaemon, type Daemon } from "../../support/daemon.js";
 import { committedPosition } from "../../support/kafka.js";
-import { connectorEntry, readDecoded, testDatabase, type TestDatabase } from "./fixtures.js";
+import { connectorEntry, readDecoded, databaseFor } from "./fixtures.js";
 
 const ROWS = 40_000;
 
 describe("query source: crash in the middle of a large table", () => {
-  let db: TestDatabase;
+  const db = databaseFor("mariadb");
   let daemon: Daemon | undefined;
-  beforeAll(async () => {
-    db = await testDatabase("mariadb");
-  });
   afterAll(async () => {
     await daemon?.stop();
-    await db?.close();
   });
 
   it("resumes after kill -9 mid initial load, and a read_committed consumer sees each row exactly once", async () => {

@@ -2,20 +2,16 @@
  * Schema follows the table: a DDL on a polled table gives the stream a new schema, checked against
  * the subject's compatibility rule before any row with it is produced.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { uniqueName, waitFor } from "../../harness/index.js";
 import { startDaemon, type Daemon } from "../../support/daemon.js";
-import { connectorEntry, readDecoded, testDatabase, type TestDatabase } from "./fixtures.js";
+import { connectorEntry, readDecoded, databaseFor } from "./fixtures.js";
 
 describe.each(["mariadb", "postgres"] as const)("query source schema changes on %s", (kind) => {
-  let db: TestDatabase;
+  const db = databaseFor(kind);
   let daemon: Daemon | undefined;
-  beforeAll(async () => {
-    db = await testDatabase(kind);
-  });
   afterAll(async () => {
     await daemon?.stop();
-    await db?.close();
   });
 
   it("reads a column added to the table in the next rows, and stops at a change that breaks BACKWARD compatibility", async () => {

@@ -4,16 +4,15 @@
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { LiberatorError } from "../../../src/runtime/errors.js";
-import { harness, uniqueName, waitFor } from "../../harness/index.js";
+import { freePort, harness, uniqueName, waitFor } from "../../harness/index.js";
 import { repoRoot } from "../../harness/paths.js";
 import { startDaemon } from "../../support/daemon.js";
-import { connectorEntry, openSource, queryConfig, testDatabase, type TestDatabase } from "./fixtures.js";
+import { connectorEntry, databaseFor, openSource, queryConfig, type TestDatabase } from "./fixtures.js";
 
 function validate(connectors: unknown[]): { code: number | null; out: string } {
   const dir = mkdtempSync(join(tmpdir(), "liberator-validate-"));
@@ -21,15 +20,6 @@ function validate(connectors: unknown[]): { code: number | null; out: string } {
   writeFileSync(file, stringify({ kafka: { brokers: harness().kafka.brokers }, connectors }));
   const res = spawnSync(process.execPath, ["--import", "tsx", join(repoRoot, "src/cli.ts"), "validate", "-c", file], { cwd: repoRoot, encoding: "utf8", timeout: 60_000 });
   return { code: res.status, out: `${res.stdout}${res.stderr}` };
-}
-
-/** A port nothing listens on: bound, then closed. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function openError(db: TestDatabase, fields: Record<string, unknown>): Promise<LiberatorError> {
@@ -45,12 +35,10 @@ async function openError(db: TestDatabase, fields: Record<string, unknown>): Pro
 }
 
 describe.each(["mariadb", "postgres"] as const)("query source configuration checks on %s", (kind) => {
-  let db: TestDatabase;
+  const db = databaseFor(kind);
   beforeAll(async () => {
-    db = await testDatabase(kind);
     await db.exec("CREATE TABLE orders (id INT PRIMARY KEY, item VARCHAR(40) NOT NULL, updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)");
   });
-  afterAll(async () => db?.close());
 
   it("fails at start on a timestamp column the table does not have, naming the table and the column", async () => {
     const err = await openError(db, { tables: [`${db.schema}.orders`], mode: "timestamp", timestampColumn: "changed_at" });
@@ -86,7 +74,8 @@ describe.each(["mariadb", "postgres"] as const)("query source configuration chec
   });
 
   it("validate: names host:port and the cause when the database cannot be reached", async () => {
-    const port = await closedPort();
+    // free a moment ago: nothing listens there
+    const port = await freePort();
     const { code, out } = validate([connectorEntry({ ...db, connection: { ...db.connection, host: "127.0.0.1", port } }, "away", { tables: ["x.orders"], mode: "bulk" })]);
     expect(code, out).toBe(1);
     expect(out).toContain(`FAIL connector "away": connect: cannot reach ${kind === "mariadb" ? "MySQL/MariaDB" : "PostgreSQL"} at 127.0.0.1:${port}: ECONNREFUSED`);
@@ -95,17 +84,15 @@ describe.each(["mariadb", "postgres"] as const)("query source configuration chec
 });
 
 describe("query source without the PROCESS privilege (MariaDB)", () => {
-  let db: TestDatabase;
+  const db = databaseFor("mariadb");
   const user = uniqueName("noproc");
   beforeAll(async () => {
-    db = await testDatabase("mariadb");
     await db.exec("CREATE TABLE orders (id INT PRIMARY KEY)");
     await db.exec(`CREATE USER '${user}'@'%' IDENTIFIED BY 'pw'`);
     await db.exec(`GRANT SELECT ON \`${db.name}\`.* TO '${user}'@'%'`);
   });
   afterAll(async () => {
-    await db?.exec(`DROP USER IF EXISTS '${user}'@'%'`);
-    await db?.close();
+    await db.exec(`DROP USER IF EXISTS '${user}'@'%'`);
   });
 
   it("validate warns that the horizon falls back to delayMs and names the GRANT", () => {
@@ -118,12 +105,10 @@ describe("query source without the PROCESS privilege (MariaDB)", () => {
 });
 
 describe("query source: a bad config stops the connector at start", () => {
-  let db: TestDatabase;
+  const db = databaseFor("mariadb");
   beforeAll(async () => {
-    db = await testDatabase("mariadb");
     await db.exec("CREATE TABLE orders (id INT PRIMARY KEY, item VARCHAR(40) NOT NULL)");
   });
-  afterAll(async () => db?.close());
 
   it("marks the connector failed with the table and column in its error, without retrying", async () => {
     const name = uniqueName("bad");

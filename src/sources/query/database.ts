@@ -29,6 +29,8 @@ export interface SourceDatabase {
   select(sql: string, params: Params): Promise<Page>;
   /** A small query on the side connection (introspection, MAX, counts). */
   rows(sql: string, params?: Params): Promise<DriverRow[]>;
+  /** A query on the pages' connection and session (UTC), for values read as pages read them; not prepared. */
+  lookup(sql: string, params: Params): Promise<DriverRow[]>;
   /** Columns and primary key of a table; null when it does not exist or cannot be seen. */
   describeTable(schema: string, table: string): Promise<TableDescription | null>;
   /** Columns of a custom query's result; where a column comes straight from a table, as that table describes it. */

@@ -85,6 +85,11 @@ export class MysqlDatabase implements SourceDatabase {
     return rows as DriverRow[];
   }
 
+  async lookup(sql: string, params: Params): Promise<DriverRow[]> {
+    const [rows] = await this.watch.run(() => this.data.query(sql, params));
+    return rows as DriverRow[];
+  }
+
   async describeTable(schema: string, table: string): Promise<TableDescription | null> {
     const description = await this.watch.run(() => describeMysqlTable(this.meta, schema, table));
     return description.columns.length > 0 ? description : null;

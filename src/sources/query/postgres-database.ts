@@ -74,6 +74,10 @@ export class PostgresDatabase implements SourceDatabase {
     return (await this.watch.run(() => this.client.query<DriverRow>(sql, params))).rows;
   }
 
+  async lookup(sql: string, params: Params): Promise<DriverRow[]> {
+    return this.rows(sql, params);
+  }
+
   async describeTable(schema: string, table: string): Promise<TableDescription | null> {
     const description = await this.watch.run(() => describePgTable(this.client, schema, table));
     return description.columns.length > 0 ? description : null;

@@ -224,8 +224,11 @@ export class QuerySource implements Source {
   private pageLimit(s: StreamState): number {
     // a soft delete is two records: a page never makes more than the batch cap
     const byRecords = Math.floor(this.ctx.limits.maxBatchRecords / (s.reader.plan.softDelete ? 2 : 1));
+    const limit = Math.min(this.config.batchSize, byRecords);
     const byBytes = s.reader.rowBytes > 0 ? Math.floor(this.ctx.limits.maxBatchBytes / s.reader.rowBytes) : Infinity;
-    return this.rate.pageLimit(Math.max(1, Math.min(this.config.batchSize, byRecords, byBytes)));
+    // a power of two when the bytes decide: the LIMIT is part of the SQL, and MySQL keeps each text prepared
+    const fit = byBytes < limit ? 2 ** Math.floor(Math.log2(Math.max(byBytes, 1))) : limit;
+    return this.rate.pageLimit(Math.max(1, fit));
   }
 
   private async poll(s: StreamState, now: number): Promise<ChangeRecord[]> {

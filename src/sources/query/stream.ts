@@ -108,6 +108,7 @@ export class StreamReader {
     for (let attempt = 0; ; attempt++) {
       const { sql, params } = this.pageSql(position, bound, limit);
       const page = await this.db.select(sql, params).catch((err: unknown) => {
+        if (err instanceof LiberatorError) throw err;
         throw new LiberatorError("QUERY_FAILED", `${this.label}: the page query failed: ${(err as Error).message}`, {
           cause: err,
           retriable: true,
@@ -158,7 +159,8 @@ export class StreamReader {
       return list.length === 1 ? list[0]! : `(${list.join(", ")})`;
     });
     const target = columns.length === 1 ? columns[0]! : `(${columns.join(", ")})`;
-    const rows = await this.db.rows(`SELECT ${columns.join(", ")} FROM ${this.from()} WHERE ${target} IN (${tuples.join(", ")})`, params);
+    // the pages' session: a TIMESTAMP key reads back in UTC, as it was read when emitted
+    const rows = await this.db.lookup(`SELECT ${columns.join(", ")} FROM ${this.from()} WHERE ${target} IN (${tuples.join(", ")})`, params);
     return new Set(rows.map((row) => keyIdentity(this.keyOfDriverRow(row))));
   }
 

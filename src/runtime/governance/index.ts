@@ -120,10 +120,16 @@ export class Governance {
       const d = this.declarations.resolve(topic).deprecated;
       if (d) this.log.warn({ topic, deprecated: d }, `stream "${topic}" is deprecated: ${describeDeprecation(d)}`);
     }
-    for (const [pattern, meta] of Object.entries(this.config.root.streams.topics)) {
+    const { topics, connectors } = this.config.root.streams;
+    for (const [pattern, meta] of Object.entries(topics)) {
       if (!/[*?]/.test(pattern) || !meta.deprecated) continue;
       const d = meta.deprecated === true ? {} : meta.deprecated;
       this.log.warn({ pattern, deprecated: d }, `streams matching "${pattern}" are deprecated: ${describeDeprecation(d)}`);
+    }
+    for (const [connector, meta] of Object.entries(connectors)) {
+      if (!meta.deprecated) continue;
+      const d = meta.deprecated === true ? {} : meta.deprecated;
+      this.log.warn({ connector, deprecated: d }, `the streams of connector "${connector}" are deprecated: ${describeDeprecation(d)}`);
     }
     const names = new Set(this.config.connectors.map((c) => c.name));
     const { governance } = this.config.root;

@@ -340,10 +340,23 @@ export class ClusterMember {
       await this.announce();
       const members = await this.client.membership.live();
       this.worker.metrics.workers.set(members.length);
+      await this.restoreLostQueue();
       if (this.config.rebalance && Date.now() >= this.quietUntil) await this.rebalance(members);
     } catch (err) {
       this.log.debug({ err }, "cluster heartbeat failed");
     }
+  }
+
+  /**
+   * A Redis that restarted without its data (no persistence, a failover to an empty replica) has
+   * no connector jobs left, and no worker would run anything until the next reconcile: do it now.
+   */
+  private async restoreLostQueue(): Promise<void> {
+    if (!this.worker.loaded.connectors.some((c) => c.config.enabled)) return;
+    const jobs = await this.client.queue.getJobCountByTypes("active", "waiting", "delayed", "prioritized", "completed", "failed");
+    if (jobs > 0) return;
+    this.log.warn("the cluster's queue holds no connector at all (did Redis lose its data?): adding them again");
+    await this.reconcile(this.worker.loaded, []);
   }
 
   private async rebalance(members: MemberInfo[]): Promise<void> {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { bool, duration, int } from "../config/fields.js";
 
-const atLeast = (min: number, what: string) => duration().pipe(z.number().min(min, `must be at least ${min} ms (${what})`));
+const atLeast = (min: number) => duration().pipe(z.number().min(min));
 
 /**
  * `cluster:` in connectors.yaml. Without it one process runs every connector. With it, workers
@@ -27,14 +27,15 @@ export const clusterConfigSchema = z.strictObject({
    * How long a worker's claim on a connector lasts without renewal (renewed every half of it).
    * A crashed worker's connectors start elsewhere after lockDurationMs + up to 2 × stalledIntervalMs.
    */
-  lockDurationMs: atLeast(1000, "shorter locks expire under ordinary event-loop pauses").default(5000),
+  // shorter locks would lapse under ordinary event-loop pauses
+  lockDurationMs: atLeast(1000).default(5000),
   /** How often workers look for connectors whose worker stopped renewing. */
-  stalledIntervalMs: atLeast(200, "the stalled check runs a Redis script each time").default(3000),
+  stalledIntervalMs: atLeast(200).default(3000),
   /**
    * How long an admin request waits for the worker that runs the connector to answer (restart and
    * offsets changes get shutdown.gracePeriodMs more). A frozen worker holds a request this long.
    */
-  requestTimeoutMs: atLeast(100, "workers answer through Redis pub/sub").default(2000),
+  requestTimeoutMs: atLeast(100).default(2000),
   /** Move connectors to a worker that joins, so every worker runs about as many. */
   rebalance: bool().default(true),
 });

@@ -71,7 +71,7 @@ export class Metrics {
   });
   readonly releases = new Counter({
     name: "liberator_cluster_releases_total",
-    help: "Connectors this worker gave up: shutdown (handed over), rebalance, lease_lost (lock not renewed in time), fenced (another copy took over), removed",
+    help: "Connectors this worker gave up, by reason: shutdown (handed over), rebalance, lease_lost (lock not renewed in time), fenced (another copy took over), removed, finished, error",
     labelNames: ["reason"] as const,
     registers: [this.registry],
   });

@@ -6,6 +6,7 @@ import { Job, Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { expect } from "vitest";
 import { avroType } from "../../../src/runtime/schema/logical-types.js";
+import { generatedRecord } from "../../../src/sources/generator/records.js";
 import { readTopic, uniqueName, waitFor } from "../../harness/index.js";
 import { harness } from "../../harness/env.js";
 import { startDaemon, type Daemon } from "../../support/daemon.js";
@@ -107,16 +108,8 @@ export function logLines(daemon: Daemon): { time: string; msg: string; connector
     });
 }
 
-const eventType = avroType({
-  type: "record",
-  name: "Event",
-  namespace: "liberator.generator",
-  fields: [
-    { name: "id", type: "long" },
-    { name: "text", type: "string" },
-    { name: "ts_ms", type: "long" },
-  ],
-});
+// the generator's own value schema, so the test reads what it writes
+const eventType = avroType(generatedRecord("any", 1, 0).valueSchema!);
 
 /** The ids of the generator records in a topic, in offset order. */
 export async function generatorIds(topic: string): Promise<number[]> {

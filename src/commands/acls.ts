@@ -16,17 +16,24 @@ function plans(config: LoadedConfig): { acls: AclPlan; quotas: ClientQuota[] } |
   }
 }
 
-const rate = (v: number | null) => (v === null ? "(removed)" : `${v} B/s`);
-
 function printPlan(plan: AclPlan, quotas: readonly ClientQuota[]): void {
-  const rows = plan.rules.map((r) => [r.resource, r.pattern, r.name, r.operation, r.why]);
-  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length), 4));
+  const grouped = new Map<string, string[]>();
+  for (const r of plan.rules) {
+    const row = [r.resource, r.pattern, r.name, "", r.why];
+    const key = row.join("\u0000");
+    grouped.set(key, [...(grouped.get(key) ?? row), r.operation]);
+  }
+  const rows = [...grouped.values()].map(([resource, pattern, name, , why, ...ops]) => [resource!, pattern!, name!, ops.join(","), why!]);
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
   process.stdout.write(`Kafka ACLs for ${plan.principal} (ALLOW, host ${plan.rules[0]?.host ?? "*"}):\n`);
   for (const r of rows) process.stdout.write(`  ${r.map((c, i) => (i < 4 ? c.padEnd(widths[i]!) : c)).join("  ")}\n`);
   for (const w of plan.warnings) process.stdout.write(`warning: ${w}\n`);
   if (quotas.length > 0) {
-    process.stdout.write("Client quotas:\n");
-    for (const q of quotas) process.stdout.write(`  ${q.clientId} (connector ${q.connector}): ${Object.entries(q.values).map(([k, v]) => `${k} ${rate(v)}`).join(", ")}\n`);
+    process.stdout.write("Client quotas (a rate not set is removed):\n");
+    for (const q of quotas) {
+      const set = Object.entries(q.values).filter(([, v]) => v !== null);
+      process.stdout.write(`  ${q.clientId} (connector ${q.connector}): ${set.map(([k, v]) => `${k} ${v} B/s`).join(", ") || "none"}\n`);
+    }
   }
 }
 

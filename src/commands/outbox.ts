@@ -25,9 +25,13 @@ export interface TriggersOptions {
 export async function outboxInitCommand(file: string, options: InitOptions): Promise<number> {
   const config = outboxOf(loadOrExit(file), options.connector);
   if (!config) return EXIT.config;
-  const table = outboxTableName(config);
-  const statements = initDdl(config, table);
-  return perform(config, statements, options.apply === true, `outbox ${table.schema}.${table.table}`);
+  let table;
+  try {
+    table = outboxTableName(config);
+  } catch (err) {
+    return fail(toLiberatorError(err).message);
+  }
+  return perform(config, initDdl(config, table), options.apply === true, `outbox ${table.schema}.${table.table}`);
 }
 
 /** `liberator outbox triggers`: change-capture triggers on a table that write into the outbox. */
@@ -35,9 +39,10 @@ export async function outboxTriggersCommand(file: string, options: TriggersOptio
   const config = outboxOf(loadOrExit(file), options.connector);
   if (!config) return EXIT.config;
   if (options.apply && options.drop) return fail("--apply and --drop exclude each other");
-  const outbox = outboxTableName(config);
+  let outbox;
   let table;
   try {
+    outbox = outboxTableName(config);
     table = parseTableName(options.table, config.dialect, config.dialect === "postgres" ? "public" : config.connection.database, "--table");
   } catch (err) {
     return fail(toLiberatorError(err).message);

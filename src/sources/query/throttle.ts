@@ -38,12 +38,12 @@ export class BusyGuard {
     private readonly log: Logger,
   ) {}
 
-  /** Whether reads should wait now; asks the server at most once a second. */
+  /** Whether reads should wait now; asks the server after each pause, and at most once a second otherwise. */
   async paused(): Promise<boolean> {
     if (this.maxRunning <= 0) return false;
     const now = Date.now();
     if (now < this.pausedUntil) return true;
-    if (now - this.checkedAt < 1000) return false;
+    if (!this.busy && now - this.checkedAt < 1000) return false;
     this.checkedAt = now;
     const running = await this.measure();
     const busy = running > this.maxRunning;

@@ -122,3 +122,22 @@ describe.each(["mariadb", "postgres"] as const)("query source modes on %s", (kin
     await source.close();
   });
 });
+
+describe.each([
+  ["mariadb", "+05:00", "CONVERT_TZ(UTC_TIMESTAMP(6), '+00:00', '+05:00')", "DATETIME(6)"],
+  ["postgres", "Asia/Karachi", "(now() AT TIME ZONE 'Asia/Karachi')", "TIMESTAMP(6)"],
+] as const)("wall-clock timestamps on %s", (kind, zone, localNow, type) => {
+  const db = databaseFor(kind);
+
+  it("reads rows stamped in the writers' zone once timeZone names it", async () => {
+    await db.exec(`CREATE TABLE local_stamps (id INT PRIMARY KEY, updated_at ${type} NOT NULL)`);
+    await db.exec(`INSERT INTO local_stamps VALUES (1, ${localNow})`);
+    const source = openSource(queryConfig(db, { tables: [`${db.schema}.local_stamps`], mode: "timestamp", timestampColumn: "updated_at", timeZone: zone }));
+    await source.open(null);
+    expectOps((await readUntil(source, (r) => r.length >= 1)).records, ["r:1"]);
+    // five hours ahead of UTC: read as UTC, the row would wait five hours
+    await db.exec(`INSERT INTO local_stamps VALUES (2, ${localNow})`);
+    expectOps((await readUntil(source, (r) => r.length >= 1, 10_000)).records, ["u:2"]);
+    await source.close();
+  });
+});

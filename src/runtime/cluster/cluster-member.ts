@@ -191,8 +191,9 @@ export class ClusterMember {
         continue;
       }
       const state = await job.getState();
-      if (job.data.hash !== hash) await job.updateData({ ...job.data, hash, by: this.id });
-      if (state === "failed" || (state === "completed" && job.data.hash !== hash)) {
+      const changed = job.data.hash !== hash;
+      if (changed) await job.updateData({ ...job.data, hash, by: this.id });
+      if (state === "failed" || (state === "completed" && changed)) {
         await job.retry(state);
         this.log.info({ connector: name, was: state }, "connector queued to run again");
       }
@@ -224,11 +225,16 @@ export class ClusterMember {
     const name = job.data.connector;
     const connector = this.worker.connector(name);
     if (!token) throw new Error("BullMQ gave a connector job without a lock token");
+    if (this.closing) {
+      // fetched just as the shutdown began: back to the queue with the others
+      this.handedOver.push({ id: job.id!, token });
+      throw new WaitingError();
+    }
     if (!connector?.config.enabled) {
       this.log.warn({ connector: name, by: job.data.by }, "the cluster runs a connector this worker's config does not have; leaving it to the others (give every worker the same connectors.yaml)");
       return this.pass(job, token, this.config.lockDurationMs);
     }
-    if (!this.closing && (await this.shouldPass(name))) return this.pass(job, token, 100 + Math.round(Math.random() * 200));
+    if (await this.shouldPass(name)) return this.pass(job, token, 100 + Math.round(Math.random() * 200));
     if (job.data.hash && job.data.hash !== configHash(connector)) {
       this.log.warn({ connector: name, by: job.data.by }, "this worker's config of the connector differs from the one the cluster was last given; give every worker the same connectors.yaml and reload them");
     }
@@ -241,7 +247,7 @@ export class ClusterMember {
     let reason: Release;
     try {
       await this.client.redis.hset(this.client.keys.owners, name, this.id);
-      void this.announce();
+      void this.announce().catch(() => undefined);
       this.log.info({ connector: name, paused: job.data.paused === true, attempt: job.attemptsStarted }, "running the connector on this worker");
       this.worker.startConnector(connector, { paused: job.data.paused === true });
       reason = await released;
@@ -255,6 +261,7 @@ export class ClusterMember {
     this.worker.metrics.releases.inc({ reason });
     this.log.info({ connector: name, reason }, `connector stopped on this worker: ${RELEASE_LOG[reason]}`);
     void this.disown(name);
+    void this.announce().catch(() => undefined);
     if (reason === "finished" || reason === "removed") return reason;
     if (reason === "shutdown") this.handedOver.push({ id: job.id!, token });
     // once BullMQ is done with the processor; the token check makes this a no-op if another worker holds it now

@@ -11,6 +11,8 @@ export interface CompactedTopicLogOptions<V> {
   log: Logger;
   partitions?: number;
   replicationFactor?: number;
+  /** Topic configs for creation, beside cleanup.policy=compact. */
+  topicConfig?: Record<string, string>;
   decode(value: Buffer): V;
 }
 
@@ -56,7 +58,13 @@ export class CompactedTopicLog<V> {
   async start(): Promise<void> {
     const { kafka, topic } = this.options;
     await ensureTopics(kafka, [
-      { topic, partitions: this.options.partitions ?? 1, replicationFactor: this.options.replicationFactor ?? -1, compact: true },
+      {
+        topic,
+        partitions: this.options.partitions ?? 1,
+        replicationFactor: this.options.replicationFactor ?? -1,
+        compact: true,
+        ...(this.options.topicConfig ? { config: this.options.topicConfig } : {}),
+      },
     ]);
     // a group of our own, never committed: every process reads the whole topic
     const consumer = kafka.consumer({

@@ -6,6 +6,19 @@ import type { Logger } from "../log.js";
 
 export const SOURCE_OFFSETS_TOPIC = "_liberator_offsets";
 
+/**
+ * Every batch of every source commits a position here, so the topic grows by thousands of records
+ * a minute, and a worker reads all of it at start. Compaction only cleans closed segments: with
+ * Kafka's defaults (1 GB, 7 days) the active segment would hold days of positions and each start
+ * would read them all. Small, short-lived segments keep the read to the latest positions plus
+ * about ten minutes of history.
+ */
+const OFFSETS_TOPIC_CONFIG = {
+  "segment.bytes": String(16 * 1024 * 1024),
+  "segment.ms": String(10 * 60 * 1000),
+  "min.cleanable.dirty.ratio": "0.1",
+};
+
 /** What one record of `_liberator_offsets` holds, keyed by connector name. */
 export interface StoredPosition {
   connector: string;
@@ -29,6 +42,7 @@ export class SourceOffsetStore {
       log,
       partitions: 1,
       replicationFactor,
+      topicConfig: OFFSETS_TOPIC_CONFIG,
       decode: (value) => JSON.parse(value.toString("utf8")) as StoredPosition,
     });
     await table.start();

@@ -114,7 +114,8 @@ export function planAcls(config: LoadedConfig): AclPlan {
       add("TRANSACTIONAL_ID", `liberator-${c.name}`, "LITERAL", TXN, `${why}: its transactions (fences older instances)`);
     } else {
       for (const topic of c.spec.topics(c.config)) add("TOPIC", topic, "LITERAL", TOPIC_READER, `${why}: its input`);
-      add("GROUP", sinkGroupId(c.name), "LITERAL", ["READ"], `${why}: its consumer group`);
+      // a prefix: the sink reads with a group of each run's own, named after the one lag tools watch
+      add("GROUP", sinkGroupId(c.name), "PREFIXED", ["READ"], `${why}: its consumer groups`);
     }
     add("TOPIC", dlq, "LITERAL", TOPIC_WRITER, `${why}: its dead letters`);
   }

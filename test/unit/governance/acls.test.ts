@@ -39,7 +39,7 @@ describe("ACLs the config implies", () => {
 
   it("gives sinks read on their inputs and their group, and every connector its dead-letter topic", () => {
     expect(rules(plan.rules, "TOPIC", "demo.shop.orders")).toEqual(["LITERAL:DESCRIBE", "LITERAL:READ"]);
-    expect(rules(plan.rules, "GROUP", "liberator-shop-to-pg")).toEqual(["LITERAL:READ"]);
+    expect(rules(plan.rules, "GROUP", "liberator-shop-to-pg")).toEqual(["PREFIXED:READ"]);
     expect(rules(plan.rules, "TOPIC", "_liberator_dlq.shop-to-pg")).toEqual(["LITERAL:CREATE", "LITERAL:DESCRIBE", "LITERAL:WRITE"]);
     expect(rules(plan.rules, "TOPIC", "_liberator_dlq.events")).toEqual(["LITERAL:CREATE", "LITERAL:DESCRIBE", "LITERAL:WRITE"]);
   });

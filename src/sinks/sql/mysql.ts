@@ -12,7 +12,7 @@ import { describeMysqlTable } from "../../runtime/schema/introspect.js";
 import type { AvroField } from "../../runtime/schema/mapping.js";
 import { avroToSqlType } from "../../runtime/schema/to-sql.js";
 import { rowRanges } from "./chunks.js";
-import type { KeySet, Row, RowSet, SqlTarget, TableRef, TargetTable } from "./target.js";
+import { inTransaction, type KeySet, type Row, type RowSet, type SqlTarget, type TableRef, type TargetTable } from "./target.js";
 
 /**
  * Strict: a value the column cannot hold is an error, never a silent truncation or clipping.
@@ -102,15 +102,7 @@ export class MysqlTarget implements SqlTarget {
 
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
     const connection = this.open();
-    await connection.query("START TRANSACTION");
-    try {
-      const result = await fn();
-      await connection.query("COMMIT");
-      return result;
-    } catch (err) {
-      await connection.query("ROLLBACK").catch(() => undefined);
-      throw err;
-    }
+    return inTransaction((sql) => connection.query(sql), "START TRANSACTION", fn);
   }
 
   async describe(ref: TableRef): Promise<TargetTable | undefined> {

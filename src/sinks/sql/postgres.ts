@@ -14,7 +14,7 @@ import { avroToSqlType } from "../../runtime/schema/to-sql.js";
 import { parsePgArray, PG_READ_OPTIONS } from "../../runtime/schema/values.js";
 import type { AvroField } from "../../runtime/schema/mapping.js";
 import { rowRanges } from "./chunks.js";
-import type { KeySet, Row, RowSet, SqlTarget, TableRef, TargetTable } from "./target.js";
+import { inTransaction, type KeySet, type Row, type RowSet, type SqlTarget, type TableRef, type TargetTable } from "./target.js";
 
 const UNIQUE_KEYS = `
   SELECT array_agg(a.attname::text ORDER BY k.ord) AS cols
@@ -69,15 +69,7 @@ export class PostgresTarget implements SqlTarget {
 
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
     const client = this.connection();
-    await client.query("BEGIN");
-    try {
-      const result = await fn();
-      await client.query("COMMIT");
-      return result;
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw err;
-    }
+    return inTransaction((sql) => client.query(sql), "BEGIN", fn);
   }
 
   async describe(ref: TableRef): Promise<TargetTable | undefined> {

@@ -74,3 +74,16 @@ export interface SqlTarget {
   /** The error as Liberator sees it: retriable (connection, deadlock), DataError (the rows), or neither. */
   classify(err: unknown, what: string): LiberatorError;
 }
+
+/** BEGIN (or START TRANSACTION), `fn`, then COMMIT; ROLLBACK when anything throws. */
+export async function inTransaction<T>(query: (sql: string) => Promise<unknown>, begin: string, fn: () => Promise<T>): Promise<T> {
+  await query(begin);
+  try {
+    const result = await fn();
+    await query("COMMIT");
+    return result;
+  } catch (err) {
+    await query("ROLLBACK").catch(() => undefined);
+    throw err;
+  }
+}

@@ -5,7 +5,7 @@ import { bullmqSinkSpec } from "../../../src/sinks/bullmq/index.js";
 import { harness, uniqueName, waitFor } from "../../harness/index.js";
 import { startDaemon, type Daemon } from "../../support/daemon.js";
 import { testQueue } from "./bullmq-fixture.js";
-import { ChangeProducer, asSinkRecords, changeEvent, orderRow, ordersStream, sinkContext } from "./support.js";
+import { ChangeProducer, asSinkRecords, changeEvent, killRepeatedly, orderRow, ordersStream, sinkContext } from "./support.js";
 
 describe("bullmq sink", () => {
   const queues: ReturnType<typeof testQueue>[] = [];
@@ -80,16 +80,7 @@ describe("bullmq sink", () => {
       let d = await startDaemon({ connectors: [connector] });
       daemons.push(d);
       try {
-        for (let kill = 0; kill < 2; kill++) {
-          await d.waitReady();
-          const before = (await queue.ids()).length;
-          await waitFor(async () => (await queue.ids()).length > before, { timeoutMs: 30_000, message: "new jobs" });
-          await sleep(Math.random() * 200);
-          await d.kill();
-          d = await d.restart();
-          daemons.push(d);
-        }
-        await d.waitReady();
+        d = await killRepeatedly(d, 2, async () => (await queue.ids()).length, (next) => daemons.push(next));
       } finally {
         producing = false;
         await writer;
@@ -100,6 +91,6 @@ describe("bullmq sink", () => {
       expect(ids.length).toBe(produced);
       expect(new Set(ids)).toEqual(new Set(Array.from({ length: produced }, (_, i) => `evt-event-${i + 1}`)));
       await d.stop();
-    });
+    }, 180_000);
   });
 });

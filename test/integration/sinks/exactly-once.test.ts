@@ -8,7 +8,7 @@ import type { ChangeRecord } from "../../../src/runtime/connector.js";
 import { harness, pgClient, readTopic, uniqueName, waitFor } from "../../harness/index.js";
 import { startDaemon, type Daemon } from "../../support/daemon.js";
 import { testKafka } from "../../support/kafka.js";
-import { ChangeProducer, ORDER_COLUMNS, changeEvent, orderRow, ordersStream, targetDatabase, type TargetDatabase } from "./support.js";
+import { ChangeProducer, ORDER_COLUMNS, changeEvent, killRepeatedly, orderRow, ordersStream, targetDatabase, type TargetDatabase } from "./support.js";
 
 describe("sql sink under liberator run", () => {
   let producer: ChangeProducer;
@@ -54,36 +54,31 @@ describe("sql sink under liberator run", () => {
 
   it("ends with exactly the produced row count after 10 SIGKILLs mid-stream (insert mode, table without a primary key)", async () => {
     const f = await fixture({ keyless: true, sink: { mode: "insert", batch: { maxRecords: 200 } } });
+    // a producer of its own: this one keeps writing in the background
+    const background = await ChangeProducer.open();
     let produced = 0;
     let producing = true;
     const writer = (async () => {
       while (producing) {
-        await producer.send(f.events(50));
+        await background.send(f.events(50));
         produced += 50;
         await sleep(40);
       }
     })();
     let d = await daemon(f.connector);
     try {
-      for (let kill = 0; kill < 10; kill++) {
-        const before = await f.count();
-        await waitFor(async () => (await f.count()) > before, { timeoutMs: 30_000, message: "the sink to write again" });
-        await sleep(50 + Math.random() * 250);
-        await d.kill();
-        d = await d.restart();
-        daemons.push(d);
-        await d.waitReady();
-      }
+      d = await killRepeatedly(d, 10, f.count, (next) => daemons.push(next));
     } finally {
       producing = false;
       await writer;
+      await background.close();
     }
     await waitFor(async () => (await f.count()) >= produced, { timeoutMs: 60_000, message: `${produced} rows` });
     await sleep(1000);
     expect(await f.count()).toBe(produced);
     expect(await f.distinct()).toBe(produced);
     await d.stop();
-  });
+  }, 300_000);
 
   it("sends a record the target refuses and one it cannot decode to the dead-letter topic, with the error and origin in headers, and writes the rest", async () => {
     const f = await fixture({ sink: { errors: { tolerance: "all" } } });

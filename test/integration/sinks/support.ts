@@ -14,8 +14,9 @@ import { schemaRegistryConfig } from "../../../src/runtime/schema/config.js";
 import type { ColumnInfo, Dialect } from "../../../src/runtime/schema/mapping.js";
 import { ensureTopics } from "../../../src/runtime/kafka/admin.js";
 import { harness } from "../../harness/env.js";
-import { createDatabase, dropDatabase, mysqlConnection, pgClient, uniqueName } from "../../harness/index.js";
+import { createDatabase, dropDatabase, mysqlConnection, pgClient, uniqueName, waitFor } from "../../harness/index.js";
 import { MYSQL_READ_OPTIONS, MYSQL_SESSION_SQL, PG_READ_OPTIONS } from "../../../src/runtime/schema/values.js";
+import type { Daemon } from "../../support/daemon.js";
 import { silentLog, testKafka } from "../../support/kafka.js";
 
 export type Row = Record<string, unknown>;
@@ -183,4 +184,23 @@ export async function targetDatabase(dialect: Dialect): Promise<TargetDatabase> 
       await dropDatabase(kind, name);
     },
   };
+}
+
+/**
+ * SIGKILLs the daemon `times` times, each time a moment after `progress()` has grown (the sink is
+ * writing), and starts it again on the same config; returns the last instance, ready.
+ */
+export async function killRepeatedly(first: Daemon, times: number, progress: () => Promise<number>, started: (d: Daemon) => void): Promise<Daemon> {
+  let d = first;
+  for (let kill = 0; kill < times; kill++) {
+    await d.waitReady();
+    const before = await progress();
+    await waitFor(async () => (await progress()) > before, { timeoutMs: 30_000, message: "the sink to write again" });
+    await new Promise((r) => setTimeout(r, 50 + Math.random() * 250));
+    await d.kill();
+    d = await d.restart();
+    started(d);
+  }
+  await d.waitReady();
+  return d;
 }

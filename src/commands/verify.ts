@@ -277,7 +277,7 @@ function showKey(key: unknown[]): string {
   return key.length === 1 ? one(key[0]) : `(${key.map(one).join(", ")})`;
 }
 
-export function formatReports(reports: TableReport[]): string {
+function formatReports(reports: TableReport[]): string {
   const lines: string[] = [];
   for (const r of reports) {
     const head = `${r.source} → ${r.sink}`;

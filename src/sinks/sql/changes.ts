@@ -48,11 +48,11 @@ const ENVELOPE_FIELDS = ["before", "after", "op", "source"];
 const infos = new WeakMap<object, ValueSchemaInfo>();
 const keyInfos = new WeakMap<object, RowSchema>();
 
-export function rowSchemaOf(record: RecordSchemaJson): RowSchema {
+function rowSchemaOf(record: RecordSchemaJson): RowSchema {
   return { id: record, fields: record.fields, columns: record.fields.map(columnOf) };
 }
 
-export function columnOf(field: AvroField): string {
+function columnOf(field: AvroField): string {
   return field[COLUMN_ATTRIBUTE] ?? field.name;
 }
 

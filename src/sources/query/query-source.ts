@@ -14,7 +14,7 @@ import { PreconditionError } from "../../runtime/errors.js";
 import type { Envelope } from "../../runtime/schema/envelope.js";
 import type { QueryConfig } from "./config.js";
 import { openDatabase, type SourceDatabase } from "./database.js";
-import { EmittedKeys, keyIdentity } from "./deletes.js";
+import { EmittedKeys, keyIdentity, type KeyId } from "./deletes.js";
 import { SafeHorizon, type Probe } from "./horizon.js";
 import { parsePosition, type QueryPosition, type StreamPosition } from "./position.js";
 import { isZoned } from "./sql.js";
@@ -40,8 +40,8 @@ interface StreamState {
   pos: StreamPosition | undefined;
   dueAt: number;
   keys?: EmittedKeys;
-  /** The deletes pass in progress: next chunk, and the chunk count when it began. */
-  pass?: { chunk: number; end: number; deleted: number };
+  /** The deletes pass in progress: next chunk, the chunk count when it began, keys found gone but not yet emitted. */
+  pass?: { chunk: number; end: number; gone: KeyId[]; deleted: number };
   rows: number;
   lastPollMs: number;
   lag?: number;
@@ -268,7 +268,7 @@ export class QuerySource implements Source {
     }
     s.rows += result.rows;
     s.dueAt = full ? 0 : now + this.config.pollIntervalMs;
-    if (s.keys) this.trackKeys(s.keys, result.records);
+    if (s.keys) this.trackKeys(s, result.records);
     await this.rate.take(result.rows, this.ctx.signal);
     return result.records;
   }
@@ -368,33 +368,45 @@ export class QuerySource implements Source {
     this.ctx.metrics.lagSeconds(Math.max(...this.states.map((x) => x.lag ?? 0)));
   }
 
-  /** Keys of what was emitted join the set; a delete leaves it. */
-  private trackKeys(keys: EmittedKeys, records: readonly ChangeRecord[]): void {
+  /** Keys of what was emitted join the set; a delete leaves it; a row back again is no longer gone. */
+  private trackKeys(s: StreamState, records: readonly ChangeRecord[]): void {
+    const keys = s.keys!;
+    const gone = s.pass?.gone;
     for (const r of records) {
       if (r.value === null) continue;
       const id = keyIdentity(r.key as Record<string, unknown>);
-      if ((r.value as Envelope).op === "d") keys.remove(id);
-      else keys.add(id);
+      if ((r.value as Envelope).op === "d") {
+        keys.remove(id);
+        continue;
+      }
+      keys.add(id);
+      if (gone && gone.length > 0) {
+        const at = gone.indexOf(id);
+        if (at >= 0) gone.splice(at, 1);
+      }
     }
   }
 
-  /** One chunk of emitted keys checked against the table per call; the pass ends with a compaction. */
+  /**
+   * One chunk of emitted keys checked against the table per call (its deletes spread over several
+   * batches when they would not fit batch.maxRecords); the pass ends with a compaction.
+   */
   private async deletesPass(s: StreamState): Promise<ChangeRecord[]> {
     const keys = s.keys!;
-    const pass = (s.pass ??= { chunk: 0, end: keys.chunkCount, deleted: 0 });
-    const ids = [...keys.chunk(pass.chunk)];
-    const records: ChangeRecord[] = [];
-    if (ids.length > 0) {
-      const present = await s.reader.existingKeys(ids);
-      for (const id of ids) {
-        if (present.has(id)) continue;
-        records.push(...s.reader.deleteRecords(id));
-        keys.remove(id);
-      }
+    const pass = (s.pass ??= { chunk: 0, end: keys.chunkCount, gone: [], deleted: 0 });
+    if (pass.gone.length === 0) {
+      const ids = [...keys.chunk(pass.chunk)];
+      const present = ids.length > 0 ? await s.reader.existingKeys(ids) : new Set();
+      pass.gone = ids.filter((id) => !present.has(id));
+      pass.chunk++;
     }
-    pass.deleted += records.length / 2;
-    pass.chunk++;
-    if (pass.chunk >= pass.end) {
+    const records: ChangeRecord[] = [];
+    for (const id of pass.gone.splice(0, Math.max(1, Math.floor(this.ctx.limits.maxBatchRecords / 2)))) {
+      records.push(...s.reader.deleteRecords(id));
+      keys.remove(id);
+      pass.deleted++;
+    }
+    if (pass.gone.length === 0 && pass.chunk >= pass.end) {
       keys.compact();
       s.pass = undefined;
       s.pos!.deletesAt = Date.now();

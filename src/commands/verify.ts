@@ -10,7 +10,7 @@ import type { DatabaseConnection } from "../runtime/config/fields.js";
 import type { ConnectorConfig } from "../runtime/config/load.js";
 import { ConfigError, toLiberatorError } from "../runtime/errors.js";
 import { mapColumn, type Dialect, type MappedColumn } from "../runtime/schema/mapping.js";
-import { toSqlParam } from "../runtime/schema/to-sql.js";
+import { fieldType, toSqlParam } from "../runtime/schema/to-sql.js";
 import type { SqlSinkConfig } from "../sinks/sql/config.js";
 import { createTarget } from "../sinks/sql/sql-sink.js";
 import { parseTableName, resolveTable } from "../sinks/sql/table-name.js";
@@ -125,7 +125,7 @@ export async function verifyTables(source: SourceSide, sink: SqlSinkConfig, opti
     if (tables.length === 0) throw new ConfigError([`the source names no table to compare: give --table db.table`]);
     const reports: TableReport[] = [];
     for (const name of tables) {
-      const ref = qualified(name, source.connection);
+      const ref = qualified(name, source);
       const topic = `${source.topicPrefix}.${ref.schema ?? ""}.${ref.name}`;
       const target = resolveTable(sink.table, topic, { db: ref.schema, table: ref.name });
       reports.push(await verifyTable(from, ref, to, target, source, options.chunk ?? 10_000));
@@ -136,9 +136,10 @@ export async function verifyTables(source: SourceSide, sink: SqlSinkConfig, opti
   }
 }
 
-function qualified(name: string, connection: DatabaseConnection): TableRef {
+/** A bare table name is in the connection's database (MySQL) or the public schema (PostgreSQL), as the sources read it. */
+function qualified(name: string, source: SourceSide): TableRef {
   const ref = parseTableName(name);
-  return ref.schema ? ref : { schema: connection.database, name: ref.name };
+  return ref.schema ? ref : { schema: source.dialect === "postgres" ? "public" : source.connection.database, name: ref.name };
 }
 
 /** Tables on a MySQL/MariaDB server matching "db.table" patterns with * and ?. */
@@ -156,6 +157,7 @@ interface Side {
   table: TargetTable;
   /** The compared columns as this side's own types map them. */
   columns: MappedColumn[];
+  compare: ((value: unknown) => string)[];
   key: MappedColumn[];
 }
 
@@ -173,7 +175,7 @@ async function verifyTable(from: SqlTarget, fromRef: TableRef, to: SqlTarget, to
   }
   const side = (target: SqlTarget, table: TargetTable): Side => {
     const columns = names.map((n) => mapColumn(table.columns.find((c) => c.name === n)!));
-    return { target, table, columns, key: keyNames.map((k) => columns[names.indexOf(k)]!) };
+    return { target, table, columns, compare: columns.map(comparer), key: keyNames.map((k) => columns[names.indexOf(k)]!) };
   };
   const src = side(from, a);
   const dst = side(to, b);
@@ -230,7 +232,7 @@ async function readRange(side: Side, keyTypes: Side, lo: unknown[] | undefined, 
     `${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY ${ordered.join(", ")}${limit ? ` LIMIT ${limit}` : ""}`;
   const rows = await target.query(target.placeholders(sql), params);
   return rows.map((r) => {
-    const values = side.columns.map((c) => comparable(c.fromDriver(r[c.column]), c));
+    const values = side.columns.map((c, i) => side.compare[i]!(c.fromDriver(r[c.column])));
     const key = side.key.map((k) => k.fromDriver(r[k.column]));
     return { key, id: side.key.map((k) => values[side.columns.indexOf(k)]!).join(NULL), digest: createHash("sha1").update(values.join(NULL)).digest("base64") };
   });
@@ -250,16 +252,23 @@ function compare(source: ReadRow[], sink: ReadRow[]): Pick<RangeDiff, "missing" 
 }
 
 /**
- * A canonical value as text that is equal on both sides for equal values: numbers of any integer
- * type alike, bytes as hex, JSON by content (PostgreSQL's jsonb reorders keys and spaces).
+ * How a column's canonical values are compared, as text that is equal on both sides for equal
+ * values: integers of any width alike, booleans as 1/0 (a PostgreSQL boolean lands in a MySQL
+ * TINYINT(1)), a UTC timestamp as its wall-clock time (what a MySQL DATETIME holds of it), bytes as
+ * hex, JSON by content (jsonb reorders keys and spaces), arrays as JSON (MySQL keeps them so).
  */
-function comparable(value: unknown, column: MappedColumn): string {
-  if (value === null || value === undefined) return NULL;
-  const json = JSON.stringify(column.field.type).includes("io.debezium.data.Json");
-  if (typeof value === "string") return json ? stableJson(value) : value;
-  if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") return String(value);
-  if (Buffer.isBuffer(value)) return `\\x${value.toString("hex")}`;
-  return JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : Buffer.isBuffer(v) ? v.toString("hex") : v));
+function comparer(column: MappedColumn): (value: unknown) => string {
+  const type = fieldType(column.field).type;
+  const json = type["connect.name"] === "io.debezium.data.Json";
+  const zoned = type.logicalType === "timestamp-micros";
+  return (value) => {
+    if (value === null || value === undefined) return NULL;
+    if (typeof value === "string") return json ? stableJson(value) : zoned && value.endsWith("Z") ? value.slice(0, -1) : value;
+    if (typeof value === "boolean") return value ? "1" : "0";
+    if (typeof value === "number" || typeof value === "bigint") return String(value);
+    if (Buffer.isBuffer(value)) return `\\x${value.toString("hex")}`;
+    return JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : Buffer.isBuffer(v) ? v.toString("hex") : v));
+  };
 }
 
 function stableJson(text: string): string {

@@ -177,26 +177,10 @@ export const queryConfig = schema
       const sql = q.sql.trim().replace(/;+\s*$/, "");
       streams.push(streamOf({ ...defaults, ...definedOnly(q) }, { topic: q.topic, schema: database, table: name, sql, at: "query" }));
     }
-    return {
-      name: c.name,
-      type: c.type,
-      enabled: c.enabled,
-      errors: c.errors,
-      retry: c.retry,
-      batch: c.batch,
-      dialect,
-      connection: connectionWithPort,
-      topicPrefix,
-      streams,
-      pollIntervalMs: c.pollIntervalMs,
-      batchSize: c.batchSize,
-      delayMs: c.delayMs,
-      timeZone: c.timeZone,
-      deletes: c.deletes,
-      mapping: c.mapping,
-      maxRowsPerSecond: c.maxRowsPerSecond,
-      busy: c.busy,
-    };
+    // the common fields (and any the runtime adds later) pass through untouched
+    const { dialect: _dialect, connection: _connection, topicPrefix: _prefix, tables: _tables, query: _query, ...rest } = c;
+    const common = Object.fromEntries(Object.entries(rest).filter(([key]) => !(key in streamOptions))) as Omit<QueryConfig, "dialect" | "connection" | "topicPrefix" | "streams">;
+    return { ...common, dialect, connection: connectionWithPort, topicPrefix, streams };
   })
   .refine((c) => new Set(c.streams.map((s) => s.topic)).size === c.streams.length, {
     message: "two streams write the same topic: list each table once, and give the query a topic of its own",

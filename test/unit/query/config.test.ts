@@ -43,6 +43,10 @@ tables: [orders, sales.refunds]`);
       ["sales", "refunds", "shop.sales.refunds"],
     ]);
     expect(c).toMatchObject({ pollIntervalMs: 1000, batchSize: 10_000, delayMs: 1000, maxRowsPerSecond: 0, deletes: { detect: "none" }, busy: { maxThreadsRunning: 0 } });
+    // the fields every connector has pass through; the per-stream ones live in `streams`
+    expect(c).toMatchObject({ name: "shop", type: "query", enabled: true, batch: { maxRecords: 10_000 } });
+    expect(c).not.toHaveProperty("mode");
+    expect(c).not.toHaveProperty("tables");
   });
 
   it("takes mariadb for mysql, a table's own options over the connector's, and durations with units", () => {

@@ -4,7 +4,6 @@ import type { Sink } from "../../../src/runtime/connector.js";
 import { envelope, tableStream } from "../../../src/runtime/schema/envelope.js";
 import { describePgTable } from "../../../src/runtime/schema/introspect.js";
 import { sqlSinkSpec } from "../../../src/sinks/sql/index.js";
-import type { SqlSinkConfig } from "../../../src/sinks/sql/config.js";
 import { uniqueName } from "../../harness/index.js";
 import { asSinkRecords, sinkContext, targetDatabase, type TargetDatabase } from "./support.js";
 

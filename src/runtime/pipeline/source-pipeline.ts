@@ -51,7 +51,8 @@ export async function runSourcePipeline(parts: SourcePipelineParts): Promise<Pip
   const read = (): Promise<SourceBatch | null> => {
     const t0 = performance.now();
     return source.read().then((batch) => {
-      parts.metrics.observe("poll", (performance.now() - t0) / 1000);
+      // an idle source waits inside read(): timing its empty batches would measure the idleness
+      if (batch && batch.records.length > 0) parts.metrics.observe("poll", (performance.now() - t0) / 1000);
       return batch;
     });
   };

@@ -331,6 +331,8 @@ export class ClusterMember {
   }
 
   private async announce(): Promise<void> {
+    // once leaving, a renewal would count this worker in again, and the others would pass it connectors
+    if (this.closing) return;
     const info: MemberInfo = {
       id: this.id,
       host: hostname(),

@@ -4,27 +4,28 @@
  * Ids are handed out at INSERT and become visible at COMMIT, so they become visible out of order:
  * a transaction that took id 10 may commit after the one that took id 11. A cursor `id > last`
  * would pass 10 while it is invisible and never come back for it. Here nothing is skipped for
- * good, because a row stays in the table until it is published: every read asks for the lowest
+ * good, because a row stays in the table until it is published: every batch is the lowest
  * unpublished ids, and a late row with a low id is simply among them on the next read.
  *
- * What must never happen is handing a row out twice while its batch is in flight. The runtime
- * reads batch k+1 while it commits batch k, and deletes batch k's rows (ack) only after the
- * commit. So read k+1 first reads ahead, only ids above batch k's highest (none of k's rows can
- * be there), while k commits; then it waits for k's ack, after which k's rows are gone, and
- * reads once more: the ids below batch k's highest (rows that committed late) and those above
- * what it read ahead (rows that committed meanwhile). Rows between the two that committed after
- * the read ahead wait for the next batch.
- *
- * Order per aggregate. Within a batch rows go out in id order, and batches commit in order, with
- * key = aggregate id (one partition per aggregate). Events of one aggregate therefore arrive in
- * the order of their ids, which is the order their transactions committed when the application
+ * The rule that keeps order: a batch is a prefix, by id, of the unpublished rows visible in ONE
+ * snapshot (cut by count, bytes, or a bad row, always at its end). Batches commit in order, and
+ * key = aggregate id keeps one aggregate on one partition. So if an event is published, every
+ * event with a lower id that was committed before it is published in the same batch or earlier.
+ * For the events of one aggregate, lower id means committed earlier when the application
  * serializes its transactions on the aggregate before it writes the event: updating (locking)
- * the aggregate's row first, as a state change does. The late-row reads above keep that order:
- * a row R that committed after the read ahead was not among the rows read ahead, and any event of
- * R's aggregate that was read ahead committed before R, so it has a lower id. What the relay
- * cannot know is commit order between transactions that took their ids in the other order
- * without serializing: two transactions that insert events for one aggregate without locking it
- * publish in id order, whatever order they committed in (docs/outbox.md, "Ordering").
+ * the aggregate's row first, as a state change does. Then events of one aggregate arrive in the
+ * order their transactions committed. What the relay cannot know is commit order between
+ * transactions that took their ids in the other order without serializing: two transactions that
+ * insert events for one aggregate without locking it publish in id order, whatever order they
+ * committed in (docs/outbox.md, "Order").
+ *
+ * Rows in flight. The runtime reads batch k+1 while it commits batch k, and cleans up k (ack)
+ * only after the commit. Read k+1 therefore reads ahead only ids above k's highest (none of k's
+ * rows can be there) and converts them while k commits; once k is acked and gone it takes the
+ * first unpublished ids of a fresh snapshot, which is the batch: the rows read ahead are reused,
+ * the others (committed late below k, or meanwhile) are read by id. Two snapshots stitched
+ * together would not do: a row that commits between them inside the read-ahead range would be
+ * missing while a later event of its aggregate above that range got in.
  *
  * Exactly once. A batch's records and its position (the ids it published, as runs) commit in one
  * Kafka transaction; the rows are deleted (or marked) after it. A crash before the commit leaves
@@ -41,7 +42,7 @@ import { outboxTableName } from "./sql.js";
 import { EMPTY_POSITION, idsOf, parsePosition, sameRuns, toRuns, type IdRuns, type OutboxPosition } from "./position.js";
 import { EventRecords, type ConvertedRow } from "./records.js";
 import { eventTime, Router } from "./routing.js";
-import { mergeById, type OutboxTable } from "./table.js";
+import type { OutboxTable } from "./table.js";
 import { MysqlOutboxTable } from "./table-mysql.js";
 import { PostgresOutboxTable } from "./table-postgres.js";
 import { AdaptivePoll, type Waker } from "./wake.js";
@@ -112,23 +113,25 @@ export class OutboxRelay implements Source {
     let converted: ConvertedRow[];
     waker.polling();
     if (previous) {
-      // converted while the previous batch commits: the event loop waits on Kafka meanwhile
-      const ahead = table.fetch([{ above: previous.maxId }], limit).then((rows) => records.convert(rows));
+      // read and converted while the previous batch commits: the event loop waits on Kafka meanwhile
+      const ahead = table.fetch(limit, previous.maxId).then((rows) => records.convert(rows));
       ahead.catch(() => undefined); // awaited below, unless we stop first
       if (!(await this.until(previous.acked))) return this.idle();
-      const first = await ahead;
-      const aheadMax = first.at(-1)?.row.id ?? previous.maxId;
-      const more = await table.fetch(first.length < limit ? [{ below: previous.maxId }, { above: aheadMax }] : [{ below: previous.maxId }], limit);
-      converted = more.length === 0 ? first : mergeById([...first, ...(await records.convert(more))], limit);
+      // the previous batch is gone now: the batch is the first unpublished ids of one snapshot
+      const [ids, first] = await Promise.all([table.firstIds(limit), ahead]);
+      const byId = new Map(first.map((c) => [c.row.id, c]));
+      const missing = ids.filter((id) => !byId.has(id));
+      if (missing.length > 0) for (const c of await records.convert(await table.rows(missing))) byId.set(c.row.id, c);
+      converted = ids.flatMap((id) => byId.get(id) ?? []);
     } else {
-      converted = await records.convert(await table.fetch([{}], limit));
+      converted = await records.convert(await table.fetch(limit));
     }
     while (converted.length === 0) {
       if (this.signal.aborted || Date.now() - started >= this.config.pollIntervalMs) return this.idle();
       await waker.wait(this.signal);
       if (this.signal.aborted) return this.idle();
       waker.polling();
-      converted = await records.convert(await table.fetch([{}], limit));
+      converted = await records.convert(await table.fetch(limit));
     }
     waker.busy();
     return this.batch(converted);

@@ -2,27 +2,24 @@ import type { Connection } from "mysql2/promise";
 import type { DatabaseConnection } from "../../runtime/config/fields.js";
 import { mysqlConnect } from "../../runtime/db/mysql.js";
 import { describeMysqlTable, type TableDescription } from "../../runtime/schema/introspect.js";
-import { qualified, quote } from "./sql.js";
-import { classifyDbError, mergeById, selectList, toRow, type IdRange, type OutboxRow, type OutboxTable, type TableOptions } from "./table.js";
+import { classifyDbError, outboxStatements, toRow, type OutboxRow, type OutboxTable, type TableOptions } from "./table.js";
 
-/** Ids per DELETE: about 120 KB of SQL, far below max_allowed_packet. */
-const CLEANUP_CHUNK = 10_000;
+/** Ids per statement: about 120 KB of SQL, far below max_allowed_packet. */
+const IDS_PER_STATEMENT = 10_000;
 
 /**
  * The outbox on MySQL/MariaDB: one connection reads, another cleans up. The cleanup session runs
  * READ COMMITTED, so its DELETE takes no gap locks that would make the application's INSERTs wait.
  */
 export class MysqlOutboxTable implements OutboxTable {
-  private readonly from: string;
-  private readonly unpublished: string;
+  private readonly sql: ReturnType<typeof outboxStatements>;
 
   private constructor(
     private readonly reader: Connection,
     private readonly writer: Connection,
     private readonly options: TableOptions,
   ) {
-    this.from = `SELECT ${selectList(options, "mysql")} FROM ${qualified(options.name, "mysql")}`;
-    this.unpublished = options.cleanup === "mark" ? `${quote(options.columns.publishedAt, "mysql")} IS NULL` : "";
+    this.sql = outboxStatements(options, "mysql");
   }
 
   static async open(conn: DatabaseConnection, options: TableOptions): Promise<MysqlOutboxTable> {
@@ -38,37 +35,26 @@ export class MysqlOutboxTable implements OutboxTable {
     }
   }
 
-  async fetch(ranges: readonly IdRange[], limit: number): Promise<OutboxRow[]> {
-    const values: unknown[] = [];
-    const id = quote(this.options.columns.id, "mysql");
-    const parts = ranges.map((range) => {
-      const where: string[] = this.unpublished ? [this.unpublished] : [];
-      for (const [op, bound] of [["<", range.below], [">", range.above]] as const) {
-        if (bound === undefined) continue;
-        where.push(`${id} ${op} ?`);
-        values.push(bound);
-      }
-      values.push(limit);
-      return `(${this.from}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY ${id} LIMIT ?)`;
-    });
-    try {
-      const [result] = await this.reader.query(parts.join(" UNION ALL "), values);
-      const rows = (result as unknown[][]).map((r) => toRow(r, this.options));
-      return ranges.length === 1 ? rows : mergeById(rows, limit);
-    } catch (err) {
-      throw classifyDbError(err, "reading the outbox", this.options);
+  async fetch(limit: number, above?: number): Promise<OutboxRow[]> {
+    const rows = await this.query(above === undefined ? this.sql.first : this.sql.above, above === undefined ? [limit] : [above, limit]);
+    return rows.map((r) => toRow(r, this.options));
+  }
+
+  async firstIds(limit: number): Promise<number[]> {
+    return (await this.query(this.sql.firstIds, [limit])).map((r) => Number(r[0]));
+  }
+
+  async rows(ids: readonly number[]): Promise<OutboxRow[]> {
+    const out: OutboxRow[] = [];
+    for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) {
+      for (const r of await this.query(this.sql.rows, [ids.slice(i, i + IDS_PER_STATEMENT)])) out.push(toRow(r, this.options));
     }
+    return out;
   }
 
   async cleanup(ids: readonly number[]): Promise<void> {
-    const table = qualified(this.options.name, "mysql");
-    const id = quote(this.options.columns.id, "mysql");
-    const sql =
-      this.options.cleanup === "delete"
-        ? `DELETE FROM ${table} WHERE ${id} IN (?)`
-        : `UPDATE ${table} SET ${quote(this.options.columns.publishedAt, "mysql")} = CURRENT_TIMESTAMP(6) WHERE ${id} IN (?) AND ${this.unpublished}`;
     try {
-      for (let i = 0; i < ids.length; i += CLEANUP_CHUNK) await this.writer.query(sql, [ids.slice(i, i + CLEANUP_CHUNK)]);
+      for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) await this.writer.query(this.sql.cleanup, [ids.slice(i, i + IDS_PER_STATEMENT)]);
     } catch (err) {
       throw classifyDbError(err, `cleaning up published rows (${this.options.cleanup})`, this.options);
     }
@@ -80,5 +66,13 @@ export class MysqlOutboxTable implements OutboxTable {
 
   async close(): Promise<void> {
     await Promise.all([this.reader.end().catch(() => this.reader.destroy()), this.writer.end().catch(() => this.writer.destroy())]);
+  }
+
+  private async query(sql: string, values: unknown[]): Promise<unknown[][]> {
+    try {
+      return (await this.reader.query(sql, values))[0] as unknown[][];
+    } catch (err) {
+      throw classifyDbError(err, "reading the outbox", this.options);
+    }
   }
 }

@@ -3,24 +3,22 @@ import type { DatabaseConnection } from "../../runtime/config/fields.js";
 import { pgConnect } from "../../runtime/db/postgres.js";
 import { describePgTable, type TableDescription } from "../../runtime/schema/introspect.js";
 import { PG_READ_OPTIONS } from "../../runtime/schema/values.js";
-import { qualified, quote } from "./sql.js";
-import { classifyDbError, mergeById, selectList, toRow, type IdRange, type OutboxRow, type OutboxTable, type TableOptions } from "./table.js";
+import { classifyDbError, outboxStatements, toRow, type OutboxRow, type OutboxTable, type TableOptions } from "./table.js";
 
 /**
  * The outbox on PostgreSQL: one connection reads (every value as the server's text), another
- * cleans up, so the read of the next batch never waits behind the previous batch's DELETE.
+ * cleans up, so the read of the next batch never waits behind the previous batch's DELETE. Reads
+ * are named prepared statements: planned once, an index range scan on the key.
  */
 export class PostgresOutboxTable implements OutboxTable {
-  private readonly from: string;
-  private readonly unpublished: string;
+  private readonly sql: ReturnType<typeof outboxStatements>;
 
   private constructor(
     private readonly reader: pg.Client,
     private readonly writer: pg.Client,
     private readonly options: TableOptions,
   ) {
-    this.from = `SELECT ${selectList(options, "postgres")} FROM ${qualified(options.name, "postgres")}`;
-    this.unpublished = options.cleanup === "mark" ? `${quote(options.columns.publishedAt, "postgres")} IS NULL` : "";
+    this.sql = outboxStatements(options, "postgres");
   }
 
   static async open(conn: DatabaseConnection, options: TableOptions): Promise<PostgresOutboxTable> {
@@ -34,36 +32,27 @@ export class PostgresOutboxTable implements OutboxTable {
     return new PostgresOutboxTable(reader, writer, options);
   }
 
-  async fetch(ranges: readonly IdRange[], limit: number): Promise<OutboxRow[]> {
-    const values: unknown[] = [limit];
-    const parts = ranges.map((range) => {
-      const where: string[] = this.unpublished ? [this.unpublished] : [];
-      const id = quote(this.options.columns.id, "postgres");
-      if (range.below !== undefined) where.push(`${id} < $${values.push(range.below)}`);
-      if (range.above !== undefined) where.push(`${id} > $${values.push(range.above)}`);
-      return `(${this.from}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY ${id} LIMIT $1)`;
-    });
+  fetch(limit: number, above?: number): Promise<OutboxRow[]> {
+    return above === undefined ? this.read("first", [limit]) : this.read("above", [above, limit]);
+  }
+
+  async firstIds(limit: number): Promise<number[]> {
     try {
-      // one statement per shape, prepared once: the plan is an index range scan on the key
-      const shape = ranges.map((r) => `${r.below === undefined ? "" : "b"}${r.above === undefined ? "" : "a"}`).join("_");
-      const result = await this.reader.query({ name: `liberator_outbox_${shape || "all"}`, text: parts.join(" UNION ALL "), values, rowMode: "array" });
-      const rows = (result.rows as unknown[][]).map((r) => toRow(r, this.options));
-      return ranges.length === 1 ? rows : mergeById(rows, limit);
+      const result = await this.reader.query({ name: "liberator_outbox_first_ids", text: this.sql.firstIds, values: [limit], rowMode: "array" });
+      return (result.rows as unknown[][]).map((r) => Number(r[0]));
     } catch (err) {
       throw classifyDbError(err, "reading the outbox", this.options);
     }
   }
 
+  rows(ids: readonly number[]): Promise<OutboxRow[]> {
+    return this.read("rows", [ids]);
+  }
+
   async cleanup(ids: readonly number[]): Promise<void> {
     if (ids.length === 0) return;
-    const table = qualified(this.options.name, "postgres");
-    const id = quote(this.options.columns.id, "postgres");
-    const sql =
-      this.options.cleanup === "delete"
-        ? `DELETE FROM ${table} WHERE ${id} = ANY($1::bigint[])`
-        : `UPDATE ${table} SET ${quote(this.options.columns.publishedAt, "postgres")} = now() WHERE ${id} = ANY($1::bigint[]) AND ${this.unpublished}`;
     try {
-      await this.writer.query(sql, [ids]);
+      await this.writer.query({ name: "liberator_outbox_cleanup", text: this.sql.cleanup, values: [ids] });
     } catch (err) {
       throw classifyDbError(err, `cleaning up published rows (${this.options.cleanup})`, this.options);
     }
@@ -75,5 +64,14 @@ export class PostgresOutboxTable implements OutboxTable {
 
   async close(): Promise<void> {
     await Promise.all([this.reader.end().catch(() => undefined), this.writer.end().catch(() => undefined)]);
+  }
+
+  private async read(statement: "first" | "above" | "rows", values: unknown[]): Promise<OutboxRow[]> {
+    try {
+      const result = await this.reader.query({ name: `liberator_outbox_${statement}`, text: this.sql[statement], values, rowMode: "array" });
+      return (result.rows as unknown[][]).map((r) => toRow(r, this.options));
+    } catch (err) {
+      throw classifyDbError(err, "reading the outbox", this.options);
+    }
   }
 }

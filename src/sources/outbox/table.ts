@@ -1,7 +1,7 @@
 import { ConnectionError, DataError, LiberatorError, PreconditionError, toLiberatorError } from "../../runtime/errors.js";
 import type { TableDescription } from "../../runtime/schema/introspect.js";
 import type { Dialect, OutboxColumns } from "./config.js";
-import { quote, type TableName } from "./sql.js";
+import { qualified, quote, type TableName } from "./sql.js";
 
 /** One outbox row, as the relay needs it. */
 export interface OutboxRow {
@@ -21,16 +21,14 @@ export interface OutboxRow {
   bytes: number;
 }
 
-/** Which unpublished rows to fetch: ids below and/or above a bound, or all. */
-export interface IdRange {
-  below?: number;
-  above?: number;
-}
-
 /** The outbox table on its database: what the relay reads, cleans up and describes. */
 export interface OutboxTable {
-  /** Unpublished rows of each range, each range in id order and cut at `limit`. */
-  fetch(ranges: readonly IdRange[], limit: number): Promise<OutboxRow[]>;
+  /** The first `limit` unpublished rows in id order, or the first above an id. One snapshot. */
+  fetch(limit: number, above?: number): Promise<OutboxRow[]>;
+  /** The ids of the first `limit` unpublished rows, in one snapshot: what the next batch is. */
+  firstIds(limit: number): Promise<number[]>;
+  /** These rows (those still there), in id order. */
+  rows(ids: readonly number[]): Promise<OutboxRow[]>;
   /** Deletes (or marks) exactly these rows; safe to repeat. */
   cleanup(ids: readonly number[]): Promise<void>;
   /** A captured table's columns and key (trigger-based change capture). */
@@ -47,15 +45,41 @@ export interface TableOptions {
   connector: string;
 }
 
-/** The SELECT list, in the order `toRow` reads it. */
-export function selectList(options: TableOptions, dialect: Dialect): string {
+/**
+ * The relay's statements for one table and dialect. `$1`, `$2` are parameters (MySQL's `?`); id
+ * lists are one array parameter on PostgreSQL and an expanded list on MySQL.
+ */
+export function outboxStatements(options: TableOptions, dialect: Dialect) {
   const c = options.columns;
   const q = (name: string) => quote(name, dialect);
+  const p = (n: number) => (dialect === "postgres" ? `$${n}` : "?");
+  const list = dialect === "postgres" ? "= ANY($1::bigint[])" : "IN (?)";
+  const table = qualified(options.name, dialect);
+  const id = q(c.id);
   const orNull = (name: string) => (name ? q(name) : "NULL");
-  return [q(c.id), q(c.aggregateType), q(c.aggregateId), q(c.type), q(c.payload), orNull(c.headers), orNull(c.createdAt), ...options.extra.map(q)].join(", ");
+  const select = [id, q(c.aggregateType), q(c.aggregateId), q(c.type), q(c.payload), orNull(c.headers), orNull(c.createdAt), ...options.extra.map(q)].join(", ");
+  const unpublished = options.cleanup === "mark" ? `${q(c.publishedAt)} IS NULL` : "";
+  const where = (...conditions: string[]) => {
+    const all = [unpublished, ...conditions].filter(Boolean);
+    return all.length > 0 ? ` WHERE ${all.join(" AND ")}` : "";
+  };
+  return {
+    /** Parameter: the limit. */
+    first: `SELECT ${select} FROM ${table}${where()} ORDER BY ${id} LIMIT ${p(1)}`,
+    /** Parameters: the id, the limit. */
+    above: `SELECT ${select} FROM ${table}${where(`${id} > ${p(1)}`)} ORDER BY ${id} LIMIT ${p(2)}`,
+    /** Parameter: the limit. */
+    firstIds: `SELECT ${id} FROM ${table}${where()} ORDER BY ${id} LIMIT ${p(1)}`,
+    /** Parameter: the ids. */
+    rows: `SELECT ${select} FROM ${table} WHERE ${id} ${list} ORDER BY ${id}`,
+    /** Parameter: the ids. */
+    cleanup:
+      options.cleanup === "delete"
+        ? `DELETE FROM ${table} WHERE ${id} ${list}`
+        : `UPDATE ${table} SET ${q(c.publishedAt)} = ${dialect === "postgres" ? "now()" : "CURRENT_TIMESTAMP(6)"}${where(`${id} ${list}`)}`,
+  };
 }
 
-/** Drivers hand text, numbers (MySQL INT ids), Buffers (binary columns) or, for MySQL 8 JSON, parsed objects. */
 const text = (v: unknown): string | null => {
   if (v === null || v === undefined) return null;
   if (typeof v === "string") return v;
@@ -64,7 +88,7 @@ const text = (v: unknown): string | null => {
   return JSON.stringify(v);
 };
 
-/** A driver row (array, in `selectList` order) as an OutboxRow. */
+/** A driver row (array, in the order of the statements' SELECT list) as an OutboxRow. */
 export function toRow(values: unknown[], options: TableOptions): OutboxRow {
   const id = Number(values[0]);
   if (!Number.isSafeInteger(id)) {
@@ -87,13 +111,6 @@ export function toRow(values: unknown[], options: TableOptions): OutboxRow {
     extra,
     bytes: payload.length + (headers?.length ?? 0),
   };
-}
-
-/** Rows (or what holds them) of several ranges in one id order, cut at `limit`. */
-export function mergeById<T extends { id: number } | { row: { id: number } }>(items: T[], limit: number): T[] {
-  const id = (t: T) => ("id" in t ? t.id : t.row.id);
-  items.sort((a, b) => id(a) - id(b));
-  return items.length > limit ? items.slice(0, limit) : items;
 }
 
 const CONNECTION_LOST = /terminated|not queryable|closed state|connection lost|ECONNRESET|EPIPE|Connection ended|socket/i;

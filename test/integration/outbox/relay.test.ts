@@ -51,6 +51,30 @@ describe.each<Kind>(["postgres", "mariadb"])("the outbox relay on %s", (kind) =>
     await Promise.all([late.close(), app.close()]);
   });
 
+  it("keeps an aggregate's order when its event commits, between ids read ahead, while the batch before commits", async () => {
+    const app = await fixture.app();
+    const before: number[] = [];
+    for (let seq = 1; seq <= 5; seq++) before.push(await app.write(orderPlaced(7, seq)));
+    const x = await fixture.app();
+    await x.begin();
+    const first = await x.write(orderPlaced(8, 1));
+    const other = await app.write(orderPlaced(9, 1));
+    const source = relay(fixture);
+    await source.open(null);
+    const inFlight = await source.read();
+    expect(ids(inFlight)).toEqual(before);
+    const next = source.read(); // reads ahead: only the other order's event is visible yet
+    await new Promise((r) => setTimeout(r, 200));
+    await x.commit();
+    const second = await app.write(orderPlaced(8, 2)); // order 8's next event, committed after its first
+    await source.ack(inFlight.position);
+    const batch = await next;
+    expect(ids(batch)).toEqual([first, other, second]);
+    await source.ack(batch.position);
+    await source.close();
+    await Promise.all([app.close(), x.close()]);
+  });
+
   it("finishes the cleanup a crash left undone before reading, so a committed batch is not published twice", async () => {
     const app = await fixture.app();
     for (let seq = 1; seq <= 7; seq++) await app.write(orderPlaced(3, seq));

@@ -54,6 +54,8 @@ export const configHash = (c: ConnectorConfig) => createHash("sha256").update(`$
 export class ClusterMember {
   private readonly held = new Map<string, Held>();
   private readonly passes = new Map<string, number>();
+  /** Connectors handed over for balance, and until when this worker leaves them to the others. */
+  private readonly handedBack = new Map<string, number>();
   private readonly handedOver: { id: string; token: string }[] = [];
   private readonly watchdog: LeaseWatchdog;
   private readonly startedAt = new Date().toISOString();
@@ -92,7 +94,6 @@ export class ClusterMember {
 
   async start(): Promise<void> {
     await this.announce();
-    this.joined = true;
     await this.client.bus.start((request) => this.handle(request));
     await this.reconcile(this.worker.loaded, "all-unknown");
     const bull = new BullWorker<ConnectorJobData, string>(QUEUE_NAME, (job, token, signal) => this.process(job, token, signal), {
@@ -126,6 +127,7 @@ export class ClusterMember {
     this.watchdog.start(Math.max(50, Math.round(this.config.lockDurationMs / 20)));
     const every = Math.max(100, Math.round(this.config.lockDurationMs / 3));
     this.heartbeat = setInterval(() => void this.beat(), every);
+    this.joined = true;
     this.log.info({ worker: this.id, prefix: this.config.queuePrefix, capacity: this.config.capacity }, "joined the cluster");
   }
 
@@ -234,7 +236,8 @@ export class ClusterMember {
       this.log.warn({ connector: name, by: job.data.by }, "the cluster runs a connector this worker's config does not have; leaving it to the others (give every worker the same connectors.yaml)");
       return this.pass(job, token, this.config.lockDurationMs);
     }
-    if (await this.shouldPass(name)) return this.pass(job, token, 100 + Math.round(Math.random() * 200));
+    if ((this.handedBack.get(name) ?? 0) > Date.now() || (await this.shouldPass(name))) return this.pass(job, token, 100 + Math.round(Math.random() * 200));
+    this.handedBack.delete(name);
     if (job.data.hash && job.data.hash !== configHash(connector)) {
       this.log.warn({ connector: name, by: job.data.by }, "this worker's config of the connector differs from the one the cluster was last given; give every worker the same connectors.yaml and reload them");
     }
@@ -376,7 +379,12 @@ export class ClusterMember {
     // the newest first: they have done the least work here
     const newest = [...this.held.values()].sort((a, b) => b.takenAt - a.takenAt).slice(0, n);
     this.log.info({ connectors: newest.map((h) => h.name), workers: members.length, total }, "running more than a fair share: handing connectors over");
-    for (const h of newest) h.release("rebalance");
+    // given to a worker with room: this one must not take them straight back (its own fetch is the nearest)
+    const leaveUntil = Date.now() + 3 * this.config.lockDurationMs;
+    for (const h of newest) {
+      this.handedBack.set(h.name, leaveUntil);
+      h.release("rebalance");
+    }
     this.quietUntil = Date.now() + this.config.lockDurationMs;
   }
 

@@ -57,11 +57,10 @@ export async function runCommand(file: string): Promise<void> {
       plugins: [connectorRoutes(control), schemaRoutes(() => worker.schemas()), streamRoutes(governance)],
     });
   }
-  if (member) await member.start();
-  else worker.start();
-
+  // the signals are ours before anything runs: a SIGHUP would otherwise end the process
+  const started = member ? member.start() : Promise.resolve(worker.start());
   const apply = (next: LoadedConfig) => (member ? member.reload(next) : worker.reload(next));
-  installReload(config, log, apply);
+  installReload(config, log, apply, started);
   const grace = config.root.shutdown.gracePeriodMs;
   installSignalHandlers(log, async () => {
     const started = Date.now();
@@ -70,6 +69,7 @@ export async function runCommand(file: string): Promise<void> {
     await Promise.all([admin?.close(), governance.close()]);
     return handedOver && clean;
   }, grace);
+  await started;
 }
 
 async function within(work: Promise<void>, ms: number): Promise<boolean> {
@@ -84,11 +84,15 @@ async function within(work: Promise<void>, ms: number): Promise<boolean> {
  * SIGHUP, and with `reload.watch` a change of the file's content, reload the config. A file with
  * problems is refused: they are logged and the running config stays. Reloads run one at a time.
  */
-function installReload(initial: LoadedConfig, log: Logger, apply: (next: LoadedConfig) => Promise<ConfigDiff>): void {
+function installReload(initial: LoadedConfig, log: Logger, apply: (next: LoadedConfig) => Promise<ConfigDiff>, started: Promise<unknown>): void {
   const file = initial.file;
   const digest = () => createHash("sha256").update(readFileSync(file)).digest("hex");
   let loadedDigest = digest();
-  let queue = Promise.resolve();
+  // a reload signalled while starting waits for the start
+  let queue: Promise<void> = started.then(
+    () => undefined,
+    () => undefined,
+  );
   const reload = (trigger: string) => {
     queue = queue.then(async () => {
       let next: LoadedConfig;

@@ -10,7 +10,8 @@ import { generatedRecord } from "../../../src/sources/generator/records.js";
 import { readTopic, uniqueName, waitFor } from "../../harness/index.js";
 import { harness } from "../../harness/env.js";
 import { startDaemon, type Daemon } from "../../support/daemon.js";
-import { committedPosition } from "../../support/kafka.js";
+import { SourceOffsetStore } from "../../../src/runtime/offsets/source-offsets.js";
+import { silentLog, testKafka } from "../../support/kafka.js";
 
 export interface TestCluster {
   prefix: string;
@@ -119,17 +120,25 @@ export async function generatorIds(topic: string): Promise<number[]> {
 }
 
 /**
- * Once the connector no longer runs: its topic holds records 1…seq of its committed position, each
- * exactly once, in order. A record lost or written twice by any worker breaks it.
+ * Once the connectors no longer run: each one's topic holds records 1…seq of its committed
+ * position, each exactly once, in order. A record lost or written twice by any worker breaks it.
  */
-export async function expectExactlyOnce(connector: string, topic = `${connector}.events`): Promise<number> {
-  const committed = await committedPosition<{ seq: number }>(connector);
-  expect(committed, `${connector} committed a position`).toBeDefined();
-  const ids = await generatorIds(topic);
-  const seen = new Set<number>();
-  const twice = ids.filter((id) => seen.has(id) || !seen.add(id));
-  const missing = Array.from({ length: committed!.seq }, (_, i) => i + 1).filter((id) => !seen.has(id));
-  expect({ connector, twice, missing, outOfOrder: ids.some((id, i) => i > 0 && id < ids[i - 1]!) }).toEqual({ connector, twice: [], missing: [], outOfOrder: false });
-  expect(ids.length).toBe(committed!.seq);
-  return ids.length;
+export async function expectExactlyOnce(...connectors: string[]): Promise<void> {
+  const store = await SourceOffsetStore.open(testKafka(), silentLog, 1);
+  try {
+    await Promise.all(
+      connectors.map(async (connector) => {
+        const [committed, ids] = await Promise.all([store.read(connector), generatorIds(`${connector}.events`)]);
+        const seq = (committed?.position as { seq: number } | undefined)?.seq;
+        expect(seq, `${connector} committed a position`).toBeDefined();
+        const seen = new Set<number>();
+        const twice = ids.filter((id) => seen.has(id) || !seen.add(id));
+        const missing = Array.from({ length: seq! }, (_, i) => i + 1).filter((id) => !seen.has(id));
+        expect({ connector, twice, missing, outOfOrder: ids.some((id, i) => i > 0 && id < ids[i - 1]!) }).toEqual({ connector, twice: [], missing: [], outOfOrder: false });
+        expect(ids.length, connector).toBe(seq);
+      }),
+    );
+  } finally {
+    await store.close();
+  }
 }

@@ -33,7 +33,7 @@ export async function pgConnect(conn: DatabaseConnection, connector?: string, ex
 export async function checkPostgresReachable(conn: DatabaseConnection): Promise<PreflightCheck> {
   try {
     const c = await pgConnect(conn);
-    const { rows } = await c.query<{ v: string }>("SHOW server_version");
+    const { rows } = await c.query<{ v: string }>("SELECT current_setting('server_version') AS v");
     await c.end();
     return { check: "connect", ok: true, message: `PostgreSQL ${rows[0]?.v ?? ""} at ${conn.host}:${conn.port}` };
   } catch (err) {

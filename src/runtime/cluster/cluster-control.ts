@@ -33,9 +33,8 @@ export class ClusterControl implements ConnectorControl {
         for (const view of answer as ConnectorView[]) if (connectors.includes(view.name)) views.set(view.name, view);
       }),
     );
-    for (const connector of this.worker.loaded.connectors) {
-      if (connector.config.enabled && !views.has(connector.name)) views.set(connector.name, await this.unowned(connector.name));
-    }
+    const unowned = this.worker.loaded.connectors.filter((c) => c.config.enabled && !views.has(c.name));
+    for (const view of await Promise.all(unowned.map((c) => this.unowned(c.name)))) views.set(view.name, view);
     return [...views.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 

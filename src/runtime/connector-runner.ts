@@ -110,11 +110,6 @@ export class ConnectorRunner {
     return this.paused !== undefined;
   }
 
-  /** Resolves when the runner has stopped for any reason: stop(), finished, or failed for good. */
-  ended(): Promise<void> {
-    return this.loop ?? Promise.resolve();
-  }
-
   resume(): void {
     const p = this.paused;
     if (!p) return;

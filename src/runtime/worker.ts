@@ -61,7 +61,7 @@ export type ConnectorStateListener = (connector: string, state: ConnectorState, 
 /** States in which a connector's pipeline holds its producer or sink open. */
 const LIVE_STATES: ReadonlySet<ConnectorState> = new Set(["starting", "running", "paused", "retrying", "stopping"]);
 
-export const defaultWorkerId = (): string => `${hostname()}-${process.pid}`;
+const defaultWorkerId = (): string => `${hostname()}-${process.pid}`;
 
 /**
  * One process, many connectors. Each connector runs in its own runner; the worker owns what they

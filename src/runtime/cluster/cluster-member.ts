@@ -136,10 +136,6 @@ export class ClusterMember {
     return this.joined && !this.closing && this.worker.ready();
   }
 
-  holds(connector: string): boolean {
-    return this.held.has(connector);
-  }
-
   /**
    * Hand-off on SIGTERM (FACTS-bullmq.md, "what worked"): leave the membership so the others count
    * one worker fewer; close the BullMQ worker, which stops fetching at once; stop every connector

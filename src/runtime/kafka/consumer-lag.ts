@@ -41,8 +41,8 @@ export class ConsumerLagMonitor {
     this.admin = undefined;
   }
 
-  /** One round over every watched sink; public for tests and for a first reading at once. */
-  async poll(): Promise<void> {
+  /** One round over every watched sink. */
+  private async poll(): Promise<void> {
     if (this.polling || this.watched.size === 0) return;
     this.polling = true;
     try {

@@ -11,7 +11,7 @@ import { redisPing } from "../../harness/redis.js";
 import { silentLog } from "../../support/kafka.js";
 
 async function validate(redis: string) {
-  const config = parseConfig(stringify({ kafka: { brokers: harness().kafka.brokers }, cluster: { redis } }), "/tmp/connectors.yaml");
+  const config = parseConfig(stringify({ kafka: { brokers: harness().kafka.brokers }, cluster: { redis } }), "connectors.yaml");
   const report = await preflight(config, silentLog);
   return { ok: report.ok, text: formatPreflight(report) };
 }

@@ -3,7 +3,7 @@ import "../../../src/connectors.js";
 import { parseConfig } from "../../../src/runtime/config/load.js";
 import { ConfigError } from "../../../src/runtime/errors.js";
 
-const parse = (cluster: string) => parseConfig(`kafka:\n  brokers: [localhost:9092]\ncluster:\n${cluster}`, "/tmp/connectors.yaml");
+const parse = (cluster: string) => parseConfig(`kafka:\n  brokers: [localhost:9092]\ncluster:\n${cluster}`, "connectors.yaml");
 
 function problems(cluster: string): string[] {
   try {
@@ -47,7 +47,7 @@ describe("the cluster block", () => {
   });
 
   it("binds the admin API to localhost unless told otherwise, and reads sink lag every 10 s", () => {
-    const { root } = parseConfig("kafka:\n  brokers: [localhost:9092]\n", "/tmp/connectors.yaml");
+    const { root } = parseConfig("kafka:\n  brokers: [localhost:9092]\n", "connectors.yaml");
     expect(root.admin).toMatchObject({ host: "127.0.0.1", port: 8083 });
     expect(root.cluster).toBeUndefined();
     expect(root.metrics.lagIntervalMs).toBe(10_000);

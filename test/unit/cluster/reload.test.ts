@@ -4,7 +4,7 @@ import { parseConfig } from "../../../src/runtime/config/load.js";
 import { diffConfigs, isEmptyDiff } from "../../../src/runtime/reload.js";
 
 const config = (connectors: string, extra = "") =>
-  parseConfig(`kafka:\n  brokers: [localhost:9092]\n${extra}connectors:\n${connectors}`, "/tmp/connectors.yaml");
+  parseConfig(`kafka:\n  brokers: [localhost:9092]\n${extra}connectors:\n${connectors}`, "connectors.yaml");
 
 const gen = (name: string, more = "") => `  - { name: ${name}, type: generator, topic: ${name}.t${more} }\n`;
 

@@ -198,12 +198,12 @@ export class BinlogReader {
       if (/could not find first log file/i.test(e.message)) {
         return new PreconditionError("BINLOG_POSITION_PURGED", `the server no longer has binlog file ${this.options.start.file} (needed to resume at ${at}): ${e.message}`, {
           cause: err,
-          fix: "changes made since are lost to the binlog: copy the tables again (snapshot.mode: when_needed does it by itself), or reset the connector's offsets with `liberator offsets reset`",
+          fix: "changes made since are lost to the binlog: copy the tables again (snapshot.mode: when_needed does it by itself), or reset the connector's offsets with `liberator offsets reset --connector <name>`",
         });
       }
       return new PreconditionError("BINLOG_POSITION_INVALID", `the server cannot send its binlog from ${at}: ${e.message}`, {
         cause: err,
-        fix: "the stored position does not match the server's log (restored or reset?): reset the connector's offsets with `liberator offsets reset`",
+        fix: "the stored position does not match the server's log (restored or reset?): reset the connector's offsets with `liberator offsets reset --connector <name>`",
       });
     }
     return new ConnectionError(`binlog stream from ${at}: ${e.message}`, { cause: err });

@@ -82,7 +82,7 @@ export function parsePosition(position: Position | null): BinlogPosition | null 
     (p.phase === "stream" || (isObject(p.snapshot) && Array.isArray((p.snapshot as { tables?: unknown }).tables)));
   if (!valid) {
     throw new DataError("POSITION_INVALID", `unreadable binlog position ${JSON.stringify(position).slice(0, 300)}`, {
-      fix: "reset it with `liberator offsets reset <connector>` (the tables are then copied again)",
+      fix: "reset it with `liberator offsets reset --connector <name>` (the tables are then copied again)",
     });
   }
   const parsed = position as unknown as BinlogPosition;

@@ -117,19 +117,19 @@ export async function checkStartPoint(conn: Connection, at: Coordinates, gtid: s
   if (!log) {
     const oldest = logs[0]?.file ?? "none";
     return new PreconditionError("BINLOG_POSITION_PURGED", `the stored position ${where} is gone from the server: binlog file ${at.file} was purged (the oldest left is ${oldest})`, {
-      fix: "changes made since are lost to the binlog: copy the tables again (snapshot.mode: when_needed does it by itself), or reset the connector's offsets with `liberator offsets reset`",
+      fix: "changes made since are lost to the binlog: copy the tables again (snapshot.mode: when_needed does it by itself), or reset the connector's offsets with `liberator offsets reset --connector <name>`",
     });
   }
   if (at.pos > log.size) {
     return new PreconditionError("BINLOG_POSITION_INVALID", `the stored position ${where} is past the end of ${at.file} (${log.size} bytes): the server's log is not the one this connector read`, {
-      fix: "was the server restored or RESET MASTER run? Reset the connector's offsets (`liberator offsets reset`) to copy the tables again",
+      fix: "was the server restored or RESET MASTER run? Reset the connector's offsets (`liberator offsets reset --connector <name>`) to copy the tables again",
     });
   }
   if (mariadb && gtid) {
     const there = await gtidAt(conn, at, true);
     if (there !== null && normalizeGtid(there) !== normalizeGtid(gtid)) {
       return new PreconditionError("BINLOG_POSITION_INVALID", `the server's log at ${where} is at GTID ${there || "(none)"}, but this connector stored ${gtid} there: the log was reset or replaced`, {
-        fix: "reset the connector's offsets (`liberator offsets reset`) to copy the tables again",
+        fix: "reset the connector's offsets (`liberator offsets reset --connector <name>`) to copy the tables again",
       });
     }
   }

@@ -396,6 +396,6 @@ function parseGtids(text: string | null, mariadb: boolean): MariadbGtidPosition 
   try {
     return mariadb ? MariadbGtidPosition.parse(text) : GtidSet.parse(text);
   } catch (err) {
-    throw new DataError("POSITION_INVALID", `unreadable GTID position "${text}" in the stored position`, { cause: err, fix: "reset the connector's offsets with `liberator offsets reset`" });
+    throw new DataError("POSITION_INVALID", `unreadable GTID position "${text}" in the stored position`, { cause: err, fix: "reset the connector's offsets with `liberator offsets reset --connector <name>`" });
   }
 }

@@ -10,6 +10,6 @@ export function parsePosition(position: Position | null): GeneratorPosition {
   if (position === null) return { seq: 0 };
   if (typeof position === "object" && !Array.isArray(position) && typeof position.seq === "number") return { seq: position.seq };
   throw new DataError("POSITION_INVALID", `unreadable generator position ${JSON.stringify(position)}`, {
-    fix: "reset it with `liberator offsets reset`",
+    fix: "reset it with `liberator offsets reset --connector <name>`",
   });
 }

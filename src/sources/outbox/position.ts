@@ -22,7 +22,7 @@ export function parsePosition(position: Position | null): OutboxPosition {
   const runs = typeof position === "object" && !Array.isArray(position) ? position.published : undefined;
   if (Array.isArray(runs) && runs.every(isRun)) return { published: runs as IdRuns };
   throw new DataError("POSITION_INVALID", `unreadable outbox position ${JSON.stringify(position)}`, {
-    fix: "reset it with `liberator offsets reset`: the rows still in the outbox table are published again",
+    fix: "reset it with `liberator offsets reset --connector <name>`: the rows still in the outbox table are published again",
   });
 }
 

@@ -33,7 +33,7 @@ export function parsePosition(position: Position | null): QueryPosition {
   if (position === null) return { streams: {} };
   if (isObject(position) && isObject(position.streams)) return position as unknown as QueryPosition;
   throw new DataError("POSITION_INVALID", `unreadable query position ${JSON.stringify(position).slice(0, 200)}`, {
-    fix: "reset it with `liberator offsets reset`",
+    fix: "reset it with `liberator offsets reset --connector <name>`",
   });
 }
 

@@ -21,7 +21,7 @@ import { reusableServers } from "../test/harness/state.js";
 const seconds = Number(process.argv[process.argv.indexOf("--seconds") + 1] || 15) || 15;
 const cli = [join(repoRoot, "node_modules/tsx/dist/cli.mjs"), join(repoRoot, "src/cli.ts")];
 
-async function servers(): Promise<{ info: Pick<HarnessInfo, "kafka" | "mariadb" | "postgres">; stop(): Promise<void> }> {
+async function servers(): Promise<{ info: Pick<HarnessInfo, "kafka" | "mariadb" | "postgres">; stop: () => Promise<void> }> {
   const running = await reusableServers();
   if (running) {
     say("using the servers of `npm run servers`");

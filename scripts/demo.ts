@@ -89,6 +89,7 @@ async function main(): Promise<void> {
 
     say(`4 writers insert, update and delete orders for ${seconds} s:`);
     const writers = startWriters(info.mariadb, seconds * 1000);
+    writers.catch(() => undefined); // awaited below; a failure must not crash the demo before its clean-up
     const started = Date.now();
     while (Date.now() - started < seconds * 1000 + 500) {
       await sleep(1000);
@@ -125,31 +126,37 @@ async function main(): Promise<void> {
   }
 }
 
-/** Writers that keep the shop busy: about 70% inserts, 20% updates, 10% deletes. */
+/** Writers that keep the shop busy: about 70% inserts, 20% updates, 10% deletes, by primary key. */
 async function startWriters(conn: HarnessInfo["mariadb"], ms: number): Promise<{ inserts: number; updates: number; deletes: number }> {
   const totals = { inserts: 0, updates: 0, deletes: 0 };
   const deadline = Date.now() + ms;
+  let maxId = 2000;
+  const someId = () => 1 + Math.floor(Math.random() * maxId);
   await Promise.all(
     Array.from({ length: 4 }, async () => {
       const c = await mysql.createConnection({ ...conn, database: "shop" });
-      while (Date.now() < deadline) {
-        const r = Math.random();
-        if (r < 0.7) {
-          await c.query("INSERT INTO orders (customer_id, amount, status, note) VALUES (?, ?, 'new', ?)", [
-            1 + Math.floor(Math.random() * 500),
-            (Math.random() * 1000).toFixed(2),
-            Math.random() < 0.1 ? "gift wrap 🎁" : null,
-          ]);
-          totals.inserts++;
-        } else if (r < 0.9) {
-          const [res] = await c.query("UPDATE orders SET status = 'paid', amount = amount + 1 WHERE id = (SELECT id FROM (SELECT MAX(id) - FLOOR(RAND() * 100) AS id FROM orders) x)");
-          totals.updates += (res as { affectedRows: number }).affectedRows;
-        } else {
-          const [res] = await c.query("DELETE FROM orders WHERE id = (SELECT id FROM (SELECT MIN(id) + FLOOR(RAND() * 100) AS id FROM orders) x)");
-          totals.deletes += (res as { affectedRows: number }).affectedRows;
+      try {
+        while (Date.now() < deadline) {
+          const r = Math.random();
+          if (r < 0.7) {
+            const [res] = await c.query("INSERT INTO orders (customer_id, amount, status, note) VALUES (?, ?, 'new', ?)", [
+              1 + Math.floor(Math.random() * 500),
+              (Math.random() * 1000).toFixed(2),
+              Math.random() < 0.1 ? "gift wrap 🎁" : null,
+            ]);
+            maxId = Math.max(maxId, (res as { insertId: number }).insertId);
+            totals.inserts++;
+          } else if (r < 0.9) {
+            const [res] = await c.query("UPDATE orders SET status = 'paid', amount = amount + 1 WHERE id = ?", [someId()]);
+            totals.updates += (res as { affectedRows: number }).affectedRows;
+          } else {
+            const [res] = await c.query("DELETE FROM orders WHERE id = ?", [someId()]);
+            totals.deletes += (res as { affectedRows: number }).affectedRows;
+          }
         }
+      } finally {
+        await c.end();
       }
-      await c.end();
     }),
   );
   return totals;

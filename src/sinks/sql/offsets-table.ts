@@ -29,10 +29,20 @@ export class OffsetsTable {
   }
 
   async create(): Promise<void> {
-    await this.target.query(
+    const create =
       `CREATE TABLE IF NOT EXISTS ${this.table} (connector VARCHAR(255) NOT NULL, topic VARCHAR(255) NOT NULL, ${this.partition} INTEGER NOT NULL, ` +
-        `next_offset BIGINT NOT NULL, epoch BIGINT NOT NULL, PRIMARY KEY (connector, topic, ${this.partition}))`,
-    );
+      `next_offset BIGINT NOT NULL, epoch BIGINT NOT NULL, PRIMARY KEY (connector, topic, ${this.partition}))`;
+    if (this.target.dialect !== "postgres") {
+      await this.target.query(create);
+      return;
+    }
+    // Several sinks of one worker share this table and open together: PostgreSQL's IF NOT EXISTS
+    // does not see a creation that is not committed yet and fails on pg_type's unique index, so
+    // the creators queue on a lock named after the table.
+    await this.target.transaction(async () => {
+      await this.target.query(this.sql("SELECT pg_advisory_xact_lock(hashtext(?))"), [this.table]);
+      await this.target.query(create);
+    });
   }
 
   /** A new epoch for this connector, committed at once: from here on older instances cannot write. */

@@ -198,6 +198,13 @@ describe.each<Dialect>(["postgres", "mysql"])("sql sink into %s", (dialect) => {
     expect((await db.rows(`SELECT id FROM ${table}`)).map((r) => String(r.id))).toEqual(["9007199254740992"]);
   });
 
+  it("opens several sinks at once on a target whose offsets table does not exist yet", async () => {
+    const offsetsTable = uniqueName("offsets");
+    const opened = await Promise.allSettled(Array.from({ length: 4 }, () => openSink({ offsetsTable })));
+    expect(opened.filter((o) => o.status === "rejected")).toEqual([]);
+    expect(await db.rows(`SELECT connector FROM ${offsetsTable}`)).toHaveLength(4);
+  });
+
   it("writes a batch whose commit answer was lost only once: the next attempt finds its offsets stored", async () => {
     const table = uniqueName("lost");
     const stream = ordersStream(`shop.${table}`, { keyless: true });

@@ -4,28 +4,8 @@ import type { ChangeRecord, Source } from "../../../src/runtime/connector.js";
 import { assertEncodable } from "../../acceptance/avro.js";
 import { readRecords } from "../../acceptance/source-suite.js";
 import { createDatabase, dropDatabase, harness, mysqlConnection } from "../../harness/index.js";
+import { DEC_MAX, EVERY_BYTE, TORTURE_DDL } from "../../support/torture-mariadb.js";
 import { binlogSource, keyString, tableRows } from "./support.js";
-
-/* The schema issue's torture table: every type of the mapping, nullable, edge values. */
-const TORTURE = `
-  CREATE TABLE torture (
-    id INT NOT NULL PRIMARY KEY,
-    dec65 DECIMAL(65,30) NULL, dec_small DECIMAL(10,2) NULL, dec_plain DECIMAL NULL,
-    big_u BIGINT UNSIGNED NULL, big_s BIGINT NULL, int_u INT UNSIGNED NULL, int_s INT NULL,
-    tiny TINYINT NULL, tiny1 TINYINT(1) NULL, small_u SMALLINT UNSIGNED NULL, medium MEDIUMINT NULL,
-    flt FLOAT NULL, dbl DOUBLE NULL,
-    dt DATETIME(6) NULL, dt0 DATETIME NULL, ts TIMESTAMP(6) NULL DEFAULT NULL, d DATE NULL, t TIME(6) NULL, y YEAR NULL,
-    ch CHAR(10) NULL, vc VARCHAR(100) NULL, txt TEXT NULL, mtxt MEDIUMTEXT NULL,
-    bin BINARY(4) NULL, vbin VARBINARY(300) NULL, blb BLOB NULL, lblb LONGBLOB NULL,
-    j JSON NULL,
-    e ENUM('small','medium','large','x-large','it''s') NULL, s SET('a','b','c','d') NULL,
-    bit1 BIT(1) NULL, bit64 BIT(64) NULL, bit10 BIT(10) NULL,
-    u UUID NULL, ip4 INET4 NULL, ip6 INET6 NULL,
-    req VARCHAR(10) NOT NULL DEFAULT 'x'
-  ) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;
-
-const EVERY_BYTE = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
-const DEC_MAX = `${"9".repeat(35)}.${"9".repeat(30)}`;
 
 const MAX = {
   dec65: DEC_MAX, dec_small: "99999999.99", dec_plain: "9999999999", big_u: "18446744073709551615", big_s: "9223372036854775807",
@@ -74,7 +54,7 @@ describe("the torture table captured from the binlog", () => {
     conn = await mysqlConnection(harness(), database);
     // TIMESTAMP values written in a zone other than UTC must come out in UTC, unshifted
     await conn.query("SET time_zone = '+05:30'");
-    await conn.query(TORTURE);
+    await conn.query(TORTURE_DDL);
     await insert(1, MAX);
     await insert(2, MIN);
     await insert(3, TINY);

@@ -5,28 +5,8 @@ import { describeMysqlTable } from "../../../src/runtime/schema/introspect.js";
 import { avroToSqlType, toSqlParam } from "../../../src/runtime/schema/to-sql.js";
 import { MYSQL_READ_OPTIONS, MYSQL_SESSION_SQL } from "../../../src/runtime/schema/values.js";
 import { createDatabase, dropDatabase, harness, mysqlConnection, uniqueName } from "../../harness/index.js";
+import { DEC_MAX, EVERY_BYTE, TORTURE_DDL } from "../../support/torture-mariadb.js";
 import { throughKafka } from "./round-trip.js";
-
-const EVERY_BYTE = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
-const DEC_MAX = `${"9".repeat(35)}.${"9".repeat(30)}`;
-
-/** Every type of the mapping, each column nullable, one row per kind of edge. */
-const TORTURE = `
-  CREATE TABLE torture (
-    id INT NOT NULL PRIMARY KEY,
-    dec65 DECIMAL(65,30) NULL, dec_small DECIMAL(10,2) NULL, dec_plain DECIMAL NULL,
-    big_u BIGINT UNSIGNED NULL, big_s BIGINT NULL, int_u INT UNSIGNED NULL, int_s INT NULL,
-    tiny TINYINT NULL, tiny1 TINYINT(1) NULL, small_u SMALLINT UNSIGNED NULL, medium MEDIUMINT NULL,
-    flt FLOAT NULL, dbl DOUBLE NULL,
-    dt DATETIME(6) NULL, dt0 DATETIME NULL, ts TIMESTAMP(6) NULL DEFAULT NULL, d DATE NULL, t TIME(6) NULL, y YEAR NULL,
-    ch CHAR(10) NULL, vc VARCHAR(100) NULL, txt TEXT NULL, mtxt MEDIUMTEXT NULL,
-    bin BINARY(4) NULL, vbin VARBINARY(300) NULL, blb BLOB NULL, lblb LONGBLOB NULL,
-    j JSON NULL,
-    e ENUM('small','medium','large','x-large','it''s') NULL, s SET('a','b','c','d') NULL,
-    bit1 BIT(1) NULL, bit64 BIT(64) NULL, bit10 BIT(10) NULL,
-    u UUID NULL, ip4 INET4 NULL, ip6 INET6 NULL,
-    req VARCHAR(10) NOT NULL DEFAULT 'x'
-  ) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;
 
 const ROWS = [
   {
@@ -35,7 +15,7 @@ const ROWS = [
     flt: 3.4028234663852886e38, dbl: 1.7976931348623157e308,
     dt: "9999-12-31 23:59:59.999999", dt0: "9999-12-31 23:59:59", ts: "2038-01-19 03:14:07.999999", d: "9999-12-31", t: "838:59:59.000000", y: 2155,
     ch: "abc", vc: "😀 𝄞 𠜎 ünïcödé ∑ 🏳️‍🌈", txt: "x".repeat(1000) + "🙂", mtxt: "日本語テキスト\u0000with NUL",
-    bin: Buffer.from([0xff, 0xff, 0xff, 0xff]), vbin: EVERY_BYTE, blb: Buffer.concat([EVERY_BYTE, EVERY_BYTE.reverse()]), lblb: Buffer.alloc(100_000, 0xab),
+    bin: Buffer.from([0xff, 0xff, 0xff, 0xff]), vbin: EVERY_BYTE, blb: Buffer.concat([EVERY_BYTE, Buffer.from(EVERY_BYTE).reverse()]), lblb: Buffer.alloc(100_000, 0xab),
     j: '{"name": "Zoë 😀", "nested": {"list": [1, 2.5, -3e10, null, true, "𠜎"], "empty": {}}, "esc": "quote\\" back\\\\"}',
     e: "x-large", s: "a,b,c,d", bit1: Buffer.from([1]), bit64: Buffer.alloc(8, 0xff), bit10: Buffer.from([0x03, 0xff]),
     u: "ffffffff-ffff-ffff-ffff-ffffffffffff", ip4: "255.255.255.255", ip6: "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", req: "max",
@@ -81,7 +61,7 @@ describe("a MariaDB torture table, read, encoded, sent through Kafka and decoded
     database = await createDatabase("mariadb");
     conn = await mysqlConnection(harness(), database, { ...MYSQL_READ_OPTIONS });
     await conn.query(MYSQL_SESSION_SQL);
-    await conn.query(TORTURE);
+    await conn.query(TORTURE_DDL);
     const columns = Object.keys(ROWS[0]!);
     for (const row of ROWS) await conn.query(`INSERT INTO torture (${columns.join(",")}) VALUES (?)`, [columns.map((c) => (row as Record<string, unknown>)[c])]);
     await conn.query("INSERT INTO torture (id) VALUES (?)", [NULL_ROW_ID]);

@@ -89,8 +89,9 @@ async function prepareDataDir(dataDir: string, version: string): Promise<void> {
   await publishTemplate(dataDir, template);
 }
 
-async function answers(connection: MariaDBConnection): Promise<boolean> {
-  const conn = await mysql.createConnection({ ...connection, connectTimeout: 2000 });
+/** Whether the server takes a connection and answers SELECT 1 now. */
+export async function mariadbAnswers(connection: MariaDBConnection, timeoutMs = 2000): Promise<boolean> {
+  const conn = await mysql.createConnection({ ...connection, connectTimeout: timeoutMs });
   try {
     await conn.query("SELECT 1");
     return true;
@@ -142,7 +143,7 @@ async function startOnce(options: MariaDBOptions): Promise<MariaDBServer> {
     });
     const connection: MariaDBConnection = { host: "127.0.0.1", port, user: "root", password: "" };
     try {
-      await waitUntilReady(server, () => answers(connection), { timeoutMs: options.readyTimeoutMs ?? 60_000, intervalMs: 50 });
+      await waitUntilReady(server, () => mariadbAnswers(connection), { timeoutMs: options.readyTimeoutMs ?? 60_000, intervalMs: 50 });
     } catch (error) {
       await server.stop();
       throw error;

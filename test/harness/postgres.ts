@@ -95,8 +95,9 @@ async function prepareDataDir(dataDir: string, version: string, user: { uid: num
   await publishTemplate(dataDir, template);
 }
 
-async function answers(connection: PostgresConnection): Promise<boolean> {
-  const client = new pg.Client({ ...connection, connectionTimeoutMillis: 2000 });
+/** Whether the server takes a connection and answers SELECT 1 now. */
+export async function postgresAnswers(connection: PostgresConnection, timeoutMs = 2000): Promise<boolean> {
+  const client = new pg.Client({ ...connection, connectionTimeoutMillis: timeoutMs });
   await client.connect();
   try {
     await client.query("SELECT 1");
@@ -141,7 +142,7 @@ async function startOnce(options: PostgresOptions): Promise<PostgresServer> {
     });
     const connection: PostgresConnection = { host: "127.0.0.1", port, user: "postgres", password: "", database: "postgres" };
     try {
-      await waitUntilReady(server, () => answers(connection), { timeoutMs: options.readyTimeoutMs ?? 60_000, intervalMs: 50 });
+      await waitUntilReady(server, () => postgresAnswers(connection), { timeoutMs: options.readyTimeoutMs ?? 60_000, intervalMs: 50 });
     } catch (error) {
       await server.stop();
       throw error;

@@ -2,11 +2,11 @@ import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import { Kafka } from "kafkajs";
-import mysql from "mysql2/promise";
-import pg from "pg";
 import { kafkaClientConfig } from "./kafka.js";
+import { mariadbAnswers } from "./mariadb.js";
 import { serversStateFile } from "./paths.js";
 import { groupAlive, stopGroup } from "./process.js";
+import { postgresAnswers } from "./postgres.js";
 import { parseRedisUrl, redisPing } from "./redis.js";
 import { ALL_SERVERS, type Harness, type HarnessInfo, type ServerKind } from "./start.js";
 
@@ -63,33 +63,12 @@ async function kafkaAnswers(info: HarnessInfo["kafka"]): Promise<boolean> {
   }
 }
 
-async function mariadbAnswers(info: HarnessInfo["mariadb"]): Promise<boolean> {
-  const conn = await mysql.createConnection({ ...info, connectTimeout: 1000 });
-  try {
-    await conn.query("SELECT 1");
-    return true;
-  } finally {
-    await conn.end();
-  }
-}
-
-async function postgresAnswers(info: HarnessInfo["postgres"]): Promise<boolean> {
-  const client = new pg.Client({ ...info, connectionTimeoutMillis: 1000 });
-  await client.connect();
-  try {
-    await client.query("SELECT 1");
-    return true;
-  } finally {
-    await client.end();
-  }
-}
-
 /** Whether each server of `info` answers a trivial request now. */
 export async function probeServers(info: HarnessInfo, timeoutMs = 3000): Promise<Record<ServerKind, boolean>> {
   const probes: Record<ServerKind, () => Promise<boolean>> = {
     kafka: () => kafkaAnswers(info.kafka),
-    mariadb: () => mariadbAnswers(info.mariadb),
-    postgres: () => postgresAnswers(info.postgres),
+    mariadb: () => mariadbAnswers(info.mariadb, 1000),
+    postgres: () => postgresAnswers(info.postgres, 1000),
     redis: () => {
       const { host, port } = parseRedisUrl(info.redis.url);
       return redisPing(host, port, timeoutMs);

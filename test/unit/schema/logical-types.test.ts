@@ -20,6 +20,13 @@ describe("avsc types for the canonical forms", () => {
     expect(() => type("long").toBuffer(2n ** 63n)).toThrow();
   });
 
+  it("keeps 8-byte varints exact around 2^52 and 2^53, where number arithmetic stops", () => {
+    const edges = [2n ** 48n, 2n ** 52n - 1n, 2n ** 52n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 55n, 2n ** 56n - 1n];
+    for (const v of edges.flatMap((e) => [e, -e, e + 1n, -e - 1n])) expect(roundTrip("long", v)).toBe(v);
+    const micros = { type: "long", logicalType: "timestamp-micros" };
+    for (const v of ["2024-03-01T12:00:00.123456Z", "9999-12-31T23:59:59.999999Z", "0001-01-01T00:00:00.000000Z"]) expect(roundTrip(micros, v)).toBe(v);
+  });
+
   it("encodes longs byte for byte as the Avro spec's zigzag varints", () => {
     const t = type("long");
     expect(t.toBuffer(-1n)).toEqual(Buffer.from([0x01]));

@@ -30,6 +30,7 @@ import type { BenchContext, BenchResult } from "./report.js";
 
 const ROWS = Number(process.env.BENCH_SINK_ROWS ?? 1_000_000);
 const TX = 10_000;
+const TICKS_PER_SECOND = 100;
 
 const COLUMNS: ColumnInfo[] = [
   { name: "id", dialect: "mysql", sqlType: "bigint(20)", nullable: false },
@@ -145,6 +146,11 @@ async function runSink(info: HarnessInfo, target: Target, connector: string, top
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   let peakKb = 0;
+  /** User + system CPU of the child so far, in clock ticks (fields 14 and 15 of /proc/pid/stat). */
+  const ticks = () => {
+    const stat = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return Number(stat[11]) + Number(stat[12]);
+  };
   const rss = () => {
     try {
       const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
@@ -153,9 +159,10 @@ async function runSink(info: HarnessInfo, target: Target, connector: string, top
       // the process has not started or has exited
     }
   };
-  let first: { at: number; offset: number } | undefined;
+  let first: { at: number; offset: number; ticks: number } | undefined;
   let stored = 0;
   let done: number;
+  let doneTicks: number;
   try {
     while (stored < end) {
       if (child.exitCode !== null) throw new Error(`liberator exited with ${child.exitCode}: ${stderr.slice(-2000)}`);
@@ -163,9 +170,10 @@ async function runSink(info: HarnessInfo, target: Target, connector: string, top
       await new Promise((r) => setTimeout(r, 20));
       stored = await target.stored();
       rss();
-      if (stored > 0 && !first) first = { at: Date.now(), offset: stored };
+      if (stored > 0 && !first) first = { at: Date.now(), offset: stored, ticks: ticks() };
     }
     done = Date.now();
+    doneTicks = ticks();
   } finally {
     child.kill("SIGTERM");
     await new Promise((r) => child.once("exit", r));
@@ -174,7 +182,8 @@ async function runSink(info: HarnessInfo, target: Target, connector: string, top
   const rows = (offset: number) => offset * (ROWS / end);
   const steady = ((ROWS - rows(first!.offset)) * 1000) / (done - first!.at);
   const total = (ROWS * 1000) / (done - started);
-  return { steady, total, rssMb: peakKb / 1024, seconds: (done - started) / 1000 };
+  const cpuMicrosPerRow = (((doneTicks - first!.ticks) / TICKS_PER_SECOND) * 1e6) / (ROWS - rows(first!.offset));
+  return { steady, total, cpuMicrosPerRow, rssMb: peakKb / 1024, seconds: (done - started) / 1000 };
 }
 
 export async function run(context: BenchContext): Promise<BenchResult> {
@@ -202,6 +211,8 @@ export async function run(context: BenchContext): Promise<BenchResult> {
       { name: "upsert into MariaDB, from Kafka (Avro, exactly-once)", value: myResult!.steady, unit: "rows/s", reference: { value: 2_300, label: "Debezium JDBC sink" } },
       { name: "PostgreSQL, including process start", value: pgResult!.total, unit: "rows/s" },
       { name: "MariaDB, including process start", value: myResult!.total, unit: "rows/s" },
+      { name: "liberator CPU per row, PostgreSQL (user + system)", value: pgResult!.cpuMicrosPerRow, unit: "µs" },
+      { name: "liberator CPU per row, MariaDB (user + system)", value: myResult!.cpuMicrosPerRow, unit: "µs" },
       { name: "peak RSS of liberator (PostgreSQL run)", value: pgResult!.rssMb, unit: "MB" },
       { name: "peak RSS of liberator (MariaDB run)", value: myResult!.rssMb, unit: "MB" },
     ],
@@ -210,7 +221,8 @@ export async function run(context: BenchContext): Promise<BenchResult> {
       `${ROWS.toLocaleString("en-US")} change events (op c) pre-filled in ${fillSeconds.toFixed(1)} s, one partition, Kafka transactions of ${TX.toLocaleString("en-US")}`,
       "rows/s from the sink's first stored offset to its last (read from liberator_offsets every 20 ms); the 'including process start' rows count from spawning `liberator run`",
       "default batch settings (batch.maxRecords 10,000); every batch is one target transaction with its offsets and the epoch check",
-      "the databases, the broker and liberator share the machine's 2 cores",
+      "the databases, the broker and liberator share the machine's 2 cores: CPU per row is the figure load moves least",
+      `load average after the runs: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`,
     ],
   };
 }

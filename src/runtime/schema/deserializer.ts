@@ -18,16 +18,27 @@ export class AvroDeserializer implements RecordDeserializer {
       schema = await this.catalog.schemaFor(id);
       this.schemas.set(id, schema);
     }
-    let decoded: { value: unknown; offset: number };
-    try {
-      decoded = schema.type.decode(data, HEADER_SIZE);
-    } catch (err) {
-      throw new DataError("WIRE_FORMAT_INVALID", `the payload does not decode with schema ${id}: ${(err as Error).message}`, { cause: err });
-    }
-    if (decoded.offset !== data.length) {
-      const problem = decoded.offset < 0 ? "is truncated" : `has ${data.length - decoded.offset} bytes after the record`;
-      throw new DataError("WIRE_FORMAT_INVALID", `a payload with schema ${id} ${problem}`);
-    }
-    return { value: decoded.value, schema: schema.schema, schemaId: id };
+    return decode(data, id, schema);
   }
+
+  deserializeKnown(data: Buffer | null): DecodedValue | null | undefined {
+    if (data === null) return null;
+    const id = readSchemaId(data);
+    const schema = this.schemas.get(id);
+    return schema && decode(data, id, schema);
+  }
+}
+
+function decode(data: Buffer, id: number, schema: ParsedSchema): DecodedValue {
+  let decoded: { value: unknown; offset: number };
+  try {
+    decoded = schema.type.decode(data, HEADER_SIZE);
+  } catch (err) {
+    throw new DataError("WIRE_FORMAT_INVALID", `the payload does not decode with schema ${id}: ${(err as Error).message}`, { cause: err });
+  }
+  if (decoded.offset !== data.length) {
+    const problem = decoded.offset < 0 ? "is truncated" : `has ${data.length - decoded.offset} bytes after the record`;
+    throw new DataError("WIRE_FORMAT_INVALID", `a payload with schema ${id} ${problem}`);
+  }
+  return { value: decoded.value, schema: schema.schema, schemaId: id };
 }

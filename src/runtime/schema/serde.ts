@@ -28,4 +28,9 @@ export interface DecodedValue {
 export interface RecordDeserializer {
   /** Null in, null out (tombstones and null keys). Throws DataError on a malformed payload. */
   deserialize(data: Buffer | null): Promise<DecodedValue | null>;
+  /**
+   * The same without a promise, for a payload whose schema was met before (nearly every record of
+   * a stream); undefined when its schema has to be fetched first, which `deserialize` does.
+   */
+  deserializeKnown(data: Buffer | null): DecodedValue | null | undefined;
 }

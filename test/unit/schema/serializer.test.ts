@@ -87,6 +87,16 @@ describe("the Avro serializer and deserializer", () => {
     expect(calls).toEqual([]);
   });
 
+  it("decodes without a promise once a schema id is known, and says when it is not", async () => {
+    const { serializer, deserializer } = await setup();
+    const [e] = await serializer.serialize([change(7n)]);
+    expect(deserializer.deserializeKnown(e!.value)).toBe(undefined);
+    const decoded = await deserializer.deserialize(e!.value);
+    expect(deserializer.deserializeKnown(e!.value)).toEqual(decoded);
+    expect(deserializer.deserializeKnown(null)).toBe(null);
+    expect(() => deserializer.deserializeKnown(e!.value!.subarray(0, e!.value!.length - 1))).toThrow(expect.objectContaining({ code: "WIRE_FORMAT_INVALID" }));
+  });
+
   it("registers the same schema under each topic's subject, with one id", async () => {
     const { serializer, registry } = await setup();
     const [a, b] = await serializer.serialize([change(1n, "a"), change(1n, "b")]);

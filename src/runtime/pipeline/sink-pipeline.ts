@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
+import type { Admin, Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import type { Headers, Sink, SinkRecord, TopicPartitionOffset } from "../connector.js";
 import type { ConnectorConfig } from "../config/load.js";
 import type { PipelineControl } from "../connector-runner.js";
@@ -50,6 +50,7 @@ export async function runSinkPipeline(connector: ConnectorConfig, control: Pipel
   const deadLetters = new DeadLetterProducer(kafka);
   const groupOffsets = new GroupOffsets(kafka, sinkGroupId(connector.name), log);
   let consumer: Consumer | undefined;
+  let writer: BatchWriter | undefined;
   try {
     const schemas = await worker.schemas();
     await sink.open();
@@ -64,7 +65,7 @@ export async function runSinkPipeline(connector: ConnectorConfig, control: Pipel
     });
     control.onOpened(positionOf(next), sink);
 
-    const writer = new BatchWriter(sink, connector, schemas.deserializer, deadLetters, log, control.signal);
+    writer = new BatchWriter(sink, connector, schemas.deserializer, deadLetters, log, control.signal);
     writer.onResolved = (topic, partition, offset) => groupOffsets.set(topic, partition, offset);
     const linger = connector.config.batch.lingerMs ?? 0;
     consumer = kafka.consumer({
@@ -83,7 +84,7 @@ export async function runSinkPipeline(connector: ConnectorConfig, control: Pipel
     const ended = new Promise<PipelineEnd>((resolve, reject) => {
       control.signal.addEventListener("abort", () => resolve("stopped"), { once: true });
       consumer!.on(consumer!.events.CRASH, ({ payload }) => reject(payload.error));
-      writer.onFailure = reject;
+      writer!.onFailure = reject;
     });
     writer.onWritten = (records) => control.onCommitted(positionOf(next), records);
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
@@ -102,18 +103,19 @@ export async function runSinkPipeline(connector: ConnectorConfig, control: Pipel
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async (payload) => {
-        if (writer.failed || control.signal.aborted) return;
+        if (writer!.failed || control.signal.aborted) return;
         if (control.paused()) {
           const resume = payload.pause();
           void control.whenResumed().then(resume);
           return;
         }
-        await writer.process(payload, next);
+        await writer!.accept(payload, next);
       },
     });
     return await ended;
   } finally {
     await consumer?.disconnect().catch(() => undefined);
+    await writer?.idle();
     await groupOffsets.close();
     await deadLetters.close();
     await sink.close().catch((err: unknown) => log.warn({ err }, "closing the sink failed"));
@@ -129,6 +131,8 @@ class BatchWriter {
   /** The next offset to read of a partition, once everything before it is done with. */
   onResolved: (topic: string, partition: number, offset: string) => void = () => undefined;
   private readonly maxRecords: number;
+  /** The batch being written while kafkajs fetches the next one. */
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly sink: Sink,
@@ -141,8 +145,26 @@ class BatchWriter {
     this.maxRecords = connector.config.batch.maxRecords;
   }
 
-  async process(payload: EachBatchPayload, next: Map<string, bigint>): Promise<void> {
-    const { batch } = payload;
+  /**
+   * Takes a fetched batch and returns once the batch before it is written, so that kafkajs fetches
+   * and decodes the next batch while this one is being written (it waited for each batch before).
+   * kafkajs fetches from the offsets resolved to it: the batch is resolved at once, as the consumer
+   * never commits them; what counts is the offsets in the target, which only a write moves, and a
+   * seek after a rebalance goes back to them (records written meanwhile are skipped by `process`).
+   */
+  async accept(payload: EachBatchPayload, next: Map<string, bigint>): Promise<void> {
+    await this.writing;
+    if (this.failed || this.signal.aborted) return;
+    payload.resolveOffset(payload.batch.lastOffset());
+    this.writing = this.process(payload.batch, () => payload.heartbeat(), next);
+  }
+
+  /** Resolves once no batch is being written (a failure went to onFailure). */
+  idle(): Promise<void> {
+    return this.writing;
+  }
+
+  private async process(batch: Batch, heartbeat: () => Promise<void>, next: Map<string, bigint>): Promise<void> {
     const key = tp(batch.topic, batch.partition);
     try {
       const stored = next.get(key);
@@ -160,14 +182,13 @@ class BatchWriter {
         await writing;
         const last = chunk[chunk.length - 1]!.offset;
         next.set(key, BigInt(last) + 1n);
-        payload.resolveOffset(last);
         this.onResolved(batch.topic, batch.partition, (BigInt(last) + 1n).toString());
         this.onWritten(chunk.length);
-        await payload.heartbeat();
+        // kafkajs meets a rebalance at its own heartbeat too, once eachBatch returns
+        await heartbeat().catch(() => undefined);
       }
       // past a trailing transaction marker too, so the group's committed offset (its lag) reaches the end
       if (!this.signal.aborted && batch.messages.length > 0) {
-        payload.resolveOffset(batch.lastOffset());
         this.onResolved(batch.topic, batch.partition, (BigInt(batch.lastOffset()) + 1n).toString());
       }
     } catch (err) {

@@ -25,6 +25,7 @@ import { freePort } from "../test/harness/ports.js";
 import { repoRoot } from "../test/harness/paths.js";
 import type { HarnessInfo } from "../test/harness/start.js";
 import { uniqueName } from "../test/harness/util.js";
+import { childNodeArgs } from "./node-args.js";
 import type { BenchContext, BenchResult } from "./report.js";
 
 const SNAPSHOT_ROWS = 400_000;
@@ -45,7 +46,7 @@ interface Daemon {
 }
 
 async function startLiberator(file: string, admin: string): Promise<Daemon> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "src/cli.ts"), "run", "-c", file], { cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, [...childNodeArgs(), "--import", "tsx", join(repoRoot, "src/cli.ts"), "run", "-c", file], { cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   let peak = 0;

@@ -24,6 +24,7 @@ import { freePort } from "../test/harness/ports.js";
 import type { HarnessInfo } from "../test/harness/start.js";
 import { uniqueName } from "../test/harness/util.js";
 import { ORDER_EVENT } from "../test/integration/outbox/order-event.js";
+import { childNodeArgs } from "./node-args.js";
 import type { BenchContext, BenchResult } from "./report.js";
 
 const PREFILL = 200_000;
@@ -97,7 +98,7 @@ async function daemon(info: HarnessInfo, db: Db, topicPrefix: string, schemaFile
   const admin = `http://127.0.0.1:${port}`;
   return {
     start() {
-      child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "src/cli.ts"), "run", "-c", file], { cwd: repoRoot, stdio: ["ignore", "ignore", "inherit"] });
+      child = spawn(process.execPath, [...childNodeArgs(), "--import", "tsx", join(repoRoot, "src/cli.ts"), "run", "-c", file], { cwd: repoRoot, stdio: ["ignore", "ignore", "inherit"] });
       sampler = setInterval(() => {
         try {
           const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child!.pid}/status`, "utf8"));

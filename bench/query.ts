@@ -23,6 +23,7 @@ import { stringify } from "yaml";
 import { freePort } from "../test/harness/ports.js";
 import { repoRoot } from "../test/harness/paths.js";
 import { uniqueName } from "../test/harness/util.js";
+import { childNodeArgs } from "./node-args.js";
 import type { BenchContext, BenchResult } from "./report.js";
 
 const ROWS = 1_000_000;
@@ -88,7 +89,7 @@ export async function run(context: BenchContext): Promise<BenchResult> {
       }),
     );
 
-    const child = spawn(process.execPath, [build(), "run", "-c", file], { cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(process.execPath, [...childNodeArgs(), build(), "run", "-c", file], { cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
     let running = 0;

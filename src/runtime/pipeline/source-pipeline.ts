@@ -1,4 +1,4 @@
-import type { ChangeRecord, ConnectorMetrics, Position, Source, SourceBatch } from "../connector.js";
+import type { ConnectorMetrics, Position, Source, SourceBatch } from "../connector.js";
 import type { LiveConnector } from "../connector-runner.js";
 import type { SourceGovernance } from "../governance/source-governance.js";
 import type { OutgoingMessage, TransactionalProducer } from "../kafka/producer.js";
@@ -92,25 +92,29 @@ async function commitBatch(parts: SourcePipelineParts, batch: SourceBatch, known
   }
   const encoded = await parts.serializer.serialize(records);
   const header = Buffer.from(parts.connector);
-  const messages: OutgoingMessage[] = new Array<OutgoingMessage>(records.length + 1);
+  // most records carry no headers of their own: they share one object instead of a copy each
+  const connectorOnly = { "liberator.connector": header };
+  const messages = new Array<OutgoingMessage>(records.length + 1);
   const perTopic = new Map<string, { n: number; bytes: number }>();
-  records.forEach((record: ChangeRecord, i) => {
+  let lastTopic: string | undefined;
+  let counts = { n: 0, bytes: 0 };
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!;
     const encodedRecord = encoded[i]!;
     const key = record.keySchema === null && Buffer.isBuffer(record.key) ? record.key : encodedRecord.key;
     const value = record.valueSchema === null && Buffer.isBuffer(record.value) ? record.value : encodedRecord.value;
-    const message: OutgoingMessage = {
-      topic: record.topic,
-      key,
-      value,
-      headers: { ...record.headers, "liberator.connector": header },
-    };
-    if (record.timestamp !== undefined) message.timestamp = record.timestamp;
-    messages[i] = message;
-    const t = perTopic.get(record.topic) ?? { n: 0, bytes: 0 };
-    t.n++;
-    t.bytes += (key?.length ?? 0) + (value?.length ?? 0);
-    perTopic.set(record.topic, t);
-  });
+    const headers = record.headers ? { ...record.headers, "liberator.connector": header } : connectorOnly;
+    messages[i] = record.timestamp === undefined ? { topic: record.topic, key, value, headers } : { topic: record.topic, key, value, headers, timestamp: record.timestamp };
+    if (record.topic !== lastTopic) {
+      lastTopic = record.topic;
+      counts = perTopic.get(lastTopic) ?? { n: 0, bytes: 0 };
+      perTopic.set(lastTopic, counts);
+    }
+    counts.n++;
+    counts.bytes += (key?.length ?? 0) + (value?.length ?? 0);
+  }
+  // last: the shared offsets topic joins the transaction only in its final request, so a process
+  // killed mid-transaction holds back other connectors' reads of their positions for less time
   messages[records.length] = parts.offsets.message(parts.connector, batch.position);
   const t1 = performance.now();
   await parts.producer.commit(messages);

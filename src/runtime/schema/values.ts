@@ -118,9 +118,33 @@ export function digitCount(unscaled: bigint): number {
   return (unscaled < 0n ? -unscaled : unscaled).toString().length;
 }
 
+/**
+ * True when `text` is already the canonical form of decimal(p,s), as drivers print DECIMAL(p,s):
+ * no sign but "-", no leading zero, exactly `scale` fraction digits, at most `precision` digits,
+ * never "-0". Checked char by char, so the common value needs no bigint and no new string.
+ */
+function isCanonicalDecimal(text: string, precision: number, scale: number): boolean {
+  const length = text.length;
+  const i = text.charCodeAt(0) === 45 /* - */ ? 1 : 0;
+  const point = scale > 0 ? length - scale - 1 : length;
+  if (point <= i || (scale > 0 && text.charCodeAt(point) !== 46) /* . */) return false;
+  let significant = 0;
+  for (let j = i; j < length; j++) {
+    if (j === point) continue;
+    const c = text.charCodeAt(j) - 48;
+    if (c < 0 || c > 9) return false;
+    if (significant > 0 || c !== 0) significant++;
+  }
+  // a leading zero only as the whole integer part ("0.50"); zero has no sign
+  if (text.charCodeAt(i) === 48 && point - i > 1) return false;
+  if (significant === 0) return i === 0;
+  return significant <= precision;
+}
+
 /** Any exact decimal input (text, bigint, safe integer) in the canonical form of decimal(p,s). */
 export function toDecimal(value: unknown, precision: number, scale: number): string {
   let unscaled: bigint;
+  if (typeof value === "string" && isCanonicalDecimal(value, precision, scale)) return value;
   if (typeof value === "string") unscaled = unscaledDecimal(value, scale);
   else if (typeof value === "bigint") unscaled = value * 10n ** BigInt(scale);
   else if (typeof value === "number" && Number.isSafeInteger(value)) unscaled = BigInt(value) * 10n ** BigInt(scale);
@@ -277,6 +301,8 @@ function checkCivil(p: DateParts, what: string, text: string): number {
 
 /** PostgreSQL writes BC years as "0044-03-15 12:00:00+00 BC"; astronomical year = 1 - that. */
 function fromBc(text: string): string {
+  // every temporal value passes here: the regex runs only on what can be a BC year
+  if (!text.endsWith(" BC")) return text;
   const m = /^(\d{4,})(-\d{2}-\d{2}.*) BC$/.exec(text);
   if (!m) return text;
   const year = 1 - Number(m[1]);
@@ -405,7 +431,33 @@ export function formatTime(micros: number): string {
 
 /** Canonical forms straight from any accepted spelling (driver text, "T" or space, fewer digits). */
 export const canonicalDate = (text: string): string => dateFromDays(daysOfDate(text));
-export const canonicalTimestamp = (text: string, zoned: boolean): string => formatTimestamp(parseTimestamp(text, zoned), zoned);
+export function canonicalTimestamp(text: string, zoned: boolean): string {
+  const micros = parseTimestamp(text, zoned);
+  return rearranged(text, zoned) ?? formatTimestamp(micros, zoned);
+}
+
+/**
+ * The canonical form of a valid timestamp written "YYYY-MM-DD HH:MM:SS[.f…]" (4-digit year, hour
+ * below 24, no offset) by moving its characters, not by formatting its microseconds again: the
+ * common driver text; undefined for any other spelling.
+ */
+function rearranged(text: string, zoned: boolean): string | undefined {
+  const length = text.length;
+  if (length < 19 || length > 26 || (length > 19 && length < 21) || text.charCodeAt(13) !== 58 /* : */ || text.charCodeAt(16) !== 58) return undefined;
+  const sep = text.charCodeAt(10);
+  if (sep !== 32 && sep !== 84 /* T */) return undefined;
+  if (length > 19 && text.charCodeAt(19) !== 46 /* . */) return undefined;
+  for (let i = 0; i < length; i++) {
+    if (i === 4 || i === 7 || i === 10 || i === 13 || i === 16 || i === 19) continue;
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return undefined;
+  }
+  if (text.charCodeAt(4) !== 45 /* - */ || text.charCodeAt(7) !== 45 || two(text, 11) > 23) return undefined;
+  const zone = zoned ? "Z" : "";
+  if (length === 26 && sep === 84) return `${text}${zone}`;
+  const fraction = length === 19 ? ".000000" : `${text.slice(19)}${"000000".slice(length - 20)}`;
+  return `${text.slice(0, 10)}T${text.slice(11, 19)}${fraction}${zone}`;
+}
 export const canonicalTime = (text: string): string => formatTime(parseTime(text));
 
 /** MySQL's zero date and dates with a zero month or day, which no calendar has. */

@@ -39,6 +39,19 @@ describe("canonical values", () => {
       expect(toDecimal("1.2300", 10, 2)).toBe("1.23");
     });
 
+    it("hands back driver text that is already canonical, and rewrites any other spelling", () => {
+      const text = "-12345678.90";
+      expect(toDecimal(text, 10, 2)).toBe(text);
+      expect(toDecimal("0.05", 3, 2)).toBe("0.05");
+      expect(toDecimal("-0.00", 10, 2)).toBe("0.00");
+      expect(toDecimal("00.50", 10, 2)).toBe("0.50");
+      expect(toDecimal("+1.50", 10, 2)).toBe("1.50");
+      expect(toDecimal(".50", 10, 2)).toBe("0.50");
+      expect(toDecimal("7", 10, 2)).toBe("7.00");
+      expect(() => toDecimal("100.00", 4, 2)).toThrow(/more than 4 digits/);
+      expect(() => toDecimal("1x.00", 10, 2)).toThrow(/not a valid decimal/);
+    });
+
     it("encodes two's complement in the fewest bytes, both ways", () => {
       for (const v of [0n, 1n, -1n, 127n, 128n, -128n, -129n, 255n, 2n ** 63n, -(2n ** 200n), 18446744073709551615n]) {
         const bytes = twosComplement(v);
@@ -55,6 +68,17 @@ describe("canonical values", () => {
       expect(canonicalTimestamp("1000-01-01 00:00:00.000000", false)).toBe("1000-01-01T00:00:00.000000");
       expect(canonicalTimestamp("9999-12-31 23:59:59.999999", false)).toBe("9999-12-31T23:59:59.999999");
       expect(canonicalTimestamp("2024-02-29 23:59:59.5", false)).toBe("2024-02-29T23:59:59.500000");
+    });
+
+    it("spells every fraction length and separator the same as the general formatter", () => {
+      expect(canonicalTimestamp("2024-02-29 23:59:59", true)).toBe("2024-02-29T23:59:59.000000Z");
+      expect(canonicalTimestamp("2024-02-29 23:59:59.1", false)).toBe("2024-02-29T23:59:59.100000");
+      expect(canonicalTimestamp("2024-02-29T23:59:59.123456", true)).toBe("2024-02-29T23:59:59.123456Z");
+      expect(canonicalTimestamp("0000-01-01 00:00:00.000001", false)).toBe("0000-01-01T00:00:00.000001");
+      // 24:00:00 is the next day's midnight, not a rearranged text
+      expect(canonicalTimestamp("2024-02-29 24:00:00", false)).toBe("2024-03-01T00:00:00.000000");
+      expect(() => canonicalTimestamp("2024-02-30 00:00:00.000000", false)).toThrow(/not a valid local timestamp/);
+      expect(() => canonicalTimestamp("2024-01-01 00:00:60", false)).toThrow(/not a valid local timestamp/);
     });
 
     it("counts microseconds past 2^53 exactly", () => {

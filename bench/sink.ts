@@ -26,6 +26,7 @@ import type { ColumnInfo } from "../src/runtime/schema/mapping.js";
 import { repoRoot } from "../test/harness/paths.js";
 import type { HarnessInfo } from "../test/harness/start.js";
 import { uniqueName } from "../test/harness/util.js";
+import { childNodeArgs } from "./node-args.js";
 import type { BenchContext, BenchResult } from "./report.js";
 
 const ROWS = Number(process.env.BENCH_SINK_ROWS ?? 1_000_000);
@@ -142,7 +143,7 @@ async function runSink(info: HarnessInfo, target: Target, connector: string, top
     }),
   );
   const started = Date.now();
-  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "src/cli.ts"), "run", "-c", file], { cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, [...childNodeArgs(), "--import", "tsx", join(repoRoot, "src/cli.ts"), "run", "-c", file], { cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   let peakKb = 0;

@@ -28,9 +28,6 @@ const positionOf = (next: Map<string, bigint>) => Object.fromEntries([...next].m
 /** A decoded record that keeps the Kafka message it came from, for dead letters. */
 type DecodedRecord = SinkRecord & { raw: KafkaMessage };
 
-/** A message decoded, or the DataError that makes it undecodable. */
-type Decoded = DecodedRecord | LiberatorError;
-
 /**
  * Kafka → sink, exactly once (DESIGN.md §5): the consumer reads read_committed; every batch of rows
  * and the next offsets go into the target in ONE transaction (the sink's `write`); on start and on
@@ -151,20 +148,16 @@ class BatchWriter {
 
   /**
    * Takes a fetched batch and returns once the batch before it is written, so that kafkajs fetches
-   * and decodes the next batch while this one is being written (it waited for each batch before),
-   * and this batch's first chunk decodes while the one before is in the target's hands.
+   * and decodes the next batch while this one is being written (it waited for each batch before).
    * kafkajs fetches from the offsets resolved to it: the batch is resolved at once, as the consumer
    * never commits them; what counts is the offsets in the target, which only a write moves, and a
    * seek after a rebalance goes back to them (records written meanwhile are skipped by `process`).
    */
   async accept(payload: EachBatchPayload, next: Map<string, bigint>): Promise<void> {
-    const { batch } = payload;
-    const first = this.decodeChunk(batch.topic, batch.partition, batch.messages.slice(0, this.maxRecords));
-    first.catch(() => undefined); // a failure surfaces where it is awaited
     await this.writing;
     if (this.failed || this.signal.aborted) return;
-    payload.resolveOffset(batch.lastOffset());
-    this.writing = this.process(batch, first, () => payload.heartbeat(), next);
+    payload.resolveOffset(payload.batch.lastOffset());
+    this.writing = this.process(payload.batch, () => payload.heartbeat(), next);
   }
 
   /** Resolves once no batch is being written (a failure went to onFailure). */
@@ -172,34 +165,32 @@ class BatchWriter {
     return this.writing;
   }
 
-  /** Writes the batch chunk by chunk, `first` being its first chunk decoded. */
-  private async process(batch: Batch, first: Promise<Decoded[]>, heartbeat: () => Promise<void>, next: Map<string, bigint>): Promise<void> {
-    const { topic, partition, messages } = batch;
-    const key = tp(topic, partition);
+  private async process(batch: Batch, heartbeat: () => Promise<void>, next: Map<string, bigint>): Promise<void> {
+    const key = tp(batch.topic, batch.partition);
     try {
       const stored = next.get(key);
       // records below the stored offset are already in the target (a replay after a crash)
-      const fresh = stored === undefined ? 0 : firstAtOrAfter(messages, stored);
-      let decoding: Promise<Decoded[]> | undefined = first;
-      for (let at = 0; at < messages.length && !this.signal.aborted; at += this.maxRecords) {
-        const end = Math.min(at + this.maxRecords, messages.length);
-        const decoded = await decoding!;
+      const fresh = stored === undefined ? batch.messages : batch.messages.slice(firstAtOrAfter(batch.messages, stored));
+      const chunks: KafkaMessage[][] = [];
+      for (let i = 0; i < fresh.length; i += this.maxRecords) chunks.push(fresh.slice(i, i + this.maxRecords));
+      let decoding = chunks[0] && this.decodeChunk(batch.topic, batch.partition, chunks[0]);
+      for (let c = 0; c < chunks.length && !this.signal.aborted; c++) {
+        const chunk = chunks[c]!;
+        const writing = this.writeChunk(batch.topic, batch.partition, chunk, await decoding!);
         // the next chunk decodes while this one is in the target's hands: Node and the database work at once
-        decoding = end < messages.length ? this.decodeChunk(topic, partition, messages.slice(end, end + this.maxRecords)) : undefined;
-        decoding?.catch(() => undefined);
-        if (fresh >= end) continue;
-        const from = Math.max(fresh, at);
-        await this.writeChunk(topic, partition, messages.slice(from, end), decoded.slice(from - at));
-        const last = messages[end - 1]!.offset;
+        decoding = chunks[c + 1] && this.decodeChunk(batch.topic, batch.partition, chunks[c + 1]!);
+        decoding?.catch(() => undefined); // a failure surfaces where it is awaited
+        await writing;
+        const last = chunk[chunk.length - 1]!.offset;
         next.set(key, BigInt(last) + 1n);
-        this.onResolved(topic, partition, (BigInt(last) + 1n).toString());
-        this.onWritten(end - from);
+        this.onResolved(batch.topic, batch.partition, (BigInt(last) + 1n).toString());
+        this.onWritten(chunk.length);
         // kafkajs meets a rebalance at its own heartbeat too, once eachBatch returns
         await heartbeat().catch(() => undefined);
       }
       // past a trailing transaction marker too, so the group's committed offset (its lag) reaches the end
-      if (!this.signal.aborted && messages.length > 0) {
-        this.onResolved(topic, partition, (BigInt(batch.lastOffset()) + 1n).toString());
+      if (!this.signal.aborted && batch.messages.length > 0) {
+        this.onResolved(batch.topic, batch.partition, (BigInt(batch.lastOffset()) + 1n).toString());
       }
     } catch (err) {
       this.failed = true;
@@ -207,14 +198,9 @@ class BatchWriter {
     }
   }
 
-  /**
-   * Each message decoded, or the DataError that makes it undecodable. Decoding is synchronous while
-   * the schemas are known, so it waits for the next turn of the event loop first: by then a write
-   * begun before has sent its statements, and the database works while this decodes.
-   */
-  private async decodeChunk(topic: string, partition: number, messages: KafkaMessage[]): Promise<Decoded[]> {
-    await new Promise((resolve) => setImmediate(resolve));
-    const out: Decoded[] = [];
+  /** Each message decoded, or the DataError that makes it undecodable. */
+  private async decodeChunk(topic: string, partition: number, messages: KafkaMessage[]): Promise<(DecodedRecord | LiberatorError)[]> {
+    const out: (DecodedRecord | LiberatorError)[] = [];
     for (const m of messages) {
       try {
         out.push(this.decodeKnown(topic, partition, m) ?? (await this.decode(topic, partition, m)));
@@ -228,7 +214,7 @@ class BatchWriter {
     return out;
   }
 
-  private async writeChunk(topic: string, partition: number, messages: KafkaMessage[], decoded: Decoded[]): Promise<void> {
+  private async writeChunk(topic: string, partition: number, messages: KafkaMessage[], decoded: (DecodedRecord | LiberatorError)[]): Promise<void> {
     let pending: DecodedRecord[] = [];
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;

@@ -78,9 +78,13 @@ class TopicShapes {
     return decorated;
   }
 
+  seen(key: AvroSchema | null, value: AvroSchema, subject: string): boolean {
+    return this.observed.some((o) => o.key === key && o.value === value && o.subject === subject);
+  }
+
   /** True the first time this key/value schema pair and subject are seen. */
   firstSight(key: AvroSchema | null, value: AvroSchema, subject: string): boolean {
-    if (this.observed.some((o) => o.key === key && o.value === value && o.subject === subject)) return false;
+    if (this.seen(key, value, subject)) return false;
     this.observed.push({ key, value, subject });
     return true;
   }
@@ -114,6 +118,26 @@ export class SourceGovernance {
     const gate: SchemaGate = { check: (subject, schema) => inner.check(subject, this.forSubject(subject, schema)) };
     if (inner.registered) gate.registered = inner.registered.bind(inner);
     return gate;
+  }
+
+  /**
+   * The records of a prepared batch that show a stream new to this process (or a new schema), one
+   * per stream and schema: all `committed()` needs once the batch commits, so the batch itself need
+   * not be kept until then.
+   */
+  sightings(records: readonly ChangeRecord[]): ChangeRecord[] {
+    const out: ChangeRecord[] = [];
+    let last: ChangeRecord | undefined;
+    for (const r of records) {
+      if (r.valueSchema === null || r.value === null || r.value === undefined) continue;
+      // a batch is mostly one stream: the same as the record before needs no lookup
+      if (last && r.topic === last.topic && r.keySchema === last.keySchema && r.valueSchema === last.valueSchema && r.valueSubject === last.valueSubject) continue;
+      last = r;
+      const subject = r.valueSubject ?? `${r.topic}-value`;
+      const same = (o: ChangeRecord) => o.topic === r.topic && o.keySchema === r.keySchema && o.valueSchema === r.valueSchema && (o.valueSubject ?? `${o.topic}-value`) === subject;
+      if (!this.shapes(r.topic).seen(r.keySchema, r.valueSchema, subject) && !out.some(same)) out.push(r);
+    }
+    return out;
   }
 
   /** Reports the streams of a committed batch that are new to this process, or changed schema. */

@@ -1,4 +1,4 @@
-import type { ConnectorMetrics, Position, Source, SourceBatch } from "../connector.js";
+import type { ChangeRecord, ConnectorMetrics, Position, Source, SourceBatch } from "../connector.js";
 import type { LiveConnector } from "../connector-runner.js";
 import type { SourceGovernance } from "../governance/source-governance.js";
 import type { OutgoingMessage, TransactionalProducer } from "../kafka/producer.js";
@@ -28,14 +28,28 @@ export interface SourcePipelineParts {
 
 export type PipelineEnd = "stopped" | "finished";
 
+/** A batch serialized ahead of its commit: its records are no longer needed, only their bytes. */
+interface PreparedBatch {
+  position: Position;
+  records: number;
+  messages: OutgoingMessage[];
+  /** The position's record, sent after the messages (see TransactionalProducer.commit). */
+  positionMessage: OutgoingMessage;
+  perTopic: Map<string, { n: number; bytes: number }>;
+  /** Records that show the governance catalog a stream (or schema) it has not seen yet. */
+  sightings: readonly ChangeRecord[];
+  prepareSeconds: number;
+}
+
 /**
  * Source → Kafka, exactly once (DESIGN.md §5):
  *   1. the transactional producer starts, fencing older instances and aborting their open transaction;
  *   2. the last committed position is read (read_committed) and handed to the source;
  *   3. each batch of records and the position after it are sent in ONE transaction; only then is
  *      the source told (ack), e.g. so the outbox may delete what it published.
- * One batch is read ahead while the previous one commits, so the source and Kafka work in parallel;
- * memory stays bounded by two batches.
+ * One batch is read and serialized ahead while the previous one commits, so the source and Kafka
+ * work in parallel; memory stays bounded by two batches. Serializing it at once lets its records
+ * die young: only its encoded bytes wait for the commit before it.
  */
 export async function runSourcePipeline(parts: SourcePipelineParts): Promise<PipelineEnd> {
   const { source, producer, offsets, connector, signal } = parts;
@@ -48,41 +62,40 @@ export async function runSourcePipeline(parts: SourcePipelineParts): Promise<Pip
 
   let lastPosition = JSON.stringify(start);
   const knownTopics = new Set<string>();
-  const read = (): Promise<SourceBatch | null> => {
+  const readAhead = (): Promise<PreparedBatch | null> => {
     const t0 = performance.now();
-    return source.read().then((batch) => {
+    const prepared = source.read().then((batch) => {
+      if (!batch) return null;
       // an idle source waits inside read(): timing its empty batches would measure the idleness
-      if (batch && batch.records.length > 0) parts.metrics.observe("poll", (performance.now() - t0) / 1000);
-      return batch;
+      if (batch.records.length > 0) parts.metrics.observe("poll", (performance.now() - t0) / 1000);
+      return prepareBatch(parts, batch, knownTopics);
     });
+    // it may fail while the batch before it commits: handled when awaited, never unhandled
+    prepared.catch(() => undefined);
+    return prepared;
   };
-  let next: Promise<SourceBatch | null> | undefined = read();
-  try {
-    while (next) {
-      const batch = await next;
-      next = undefined;
-      if (batch === null) return "finished";
-      const stopping = signal.aborted;
-      if (!stopping) {
-        await parts.whenResumed();
-        if (!signal.aborted) next = read();
-      }
-      const position = JSON.stringify(batch.position);
-      if (batch.records.length > 0 || position !== lastPosition) {
-        await commitBatch(parts, batch, knownTopics);
-        lastPosition = position;
-        parts.onCommitted(batch.position, batch.records.length);
-      }
-      await source.ack(batch.position);
+  let next: Promise<PreparedBatch | null> | undefined = readAhead();
+  while (next) {
+    const batch = await next;
+    next = undefined;
+    if (batch === null) return "finished";
+    const stopping = signal.aborted;
+    if (!stopping) {
+      await parts.whenResumed();
+      if (!signal.aborted) next = readAhead();
     }
-    return "stopped";
-  } finally {
-    // a read started ahead must not surface as an unhandled rejection once we are leaving
-    next?.catch(() => undefined);
+    const position = JSON.stringify(batch.position);
+    if (batch.records > 0 || position !== lastPosition) {
+      await commitBatch(parts, batch);
+      lastPosition = position;
+      parts.onCommitted(batch.position, batch.records);
+    }
+    await source.ack(batch.position);
   }
+  return "stopped";
 }
 
-async function commitBatch(parts: SourcePipelineParts, batch: SourceBatch, knownTopics: Set<string>): Promise<void> {
+async function prepareBatch(parts: SourcePipelineParts, batch: SourceBatch, knownTopics: Set<string>): Promise<PreparedBatch> {
   const t0 = performance.now();
   const records = parts.governance ? parts.governance.prepare(batch.records) : batch.records;
   const newTopics = [...new Set(records.map((r) => r.topic))].filter((t) => !knownTopics.has(t));
@@ -94,7 +107,7 @@ async function commitBatch(parts: SourcePipelineParts, batch: SourceBatch, known
   const header = Buffer.from(parts.connector);
   // most records carry no headers of their own: they share one object instead of a copy each
   const connectorOnly = { "liberator.connector": header };
-  const messages = new Array<OutgoingMessage>(records.length + 1);
+  const messages = new Array<OutgoingMessage>(records.length);
   const perTopic = new Map<string, { n: number; bytes: number }>();
   let lastTopic: string | undefined;
   let counts = { n: 0, bytes: 0 };
@@ -113,14 +126,23 @@ async function commitBatch(parts: SourcePipelineParts, batch: SourceBatch, known
     counts.n++;
     counts.bytes += (key?.length ?? 0) + (value?.length ?? 0);
   }
-  // last: the shared offsets topic joins the transaction only in its final request, so a process
-  // killed mid-transaction holds back other connectors' reads of their positions for less time
-  messages[records.length] = parts.offsets.message(parts.connector, batch.position);
-  const t1 = performance.now();
-  await parts.producer.commit(messages);
-  const t2 = performance.now();
-  parts.metrics.observe("commit", (t2 - t1) / 1000);
-  parts.metrics.observe("batch", (t2 - t0) / 1000);
-  for (const [topic, t] of perTopic) parts.metrics.recordsOut(topic, t.n, t.bytes);
-  await parts.governance?.committed(records);
+  return {
+    position: batch.position,
+    records: records.length,
+    messages,
+    positionMessage: parts.offsets.message(parts.connector, batch.position),
+    perTopic,
+    sightings: parts.governance ? parts.governance.sightings(records) : [],
+    prepareSeconds: (performance.now() - t0) / 1000,
+  };
+}
+
+async function commitBatch(parts: SourcePipelineParts, batch: PreparedBatch): Promise<void> {
+  const t0 = performance.now();
+  await parts.producer.commit(batch.messages, batch.positionMessage);
+  const seconds = (performance.now() - t0) / 1000;
+  parts.metrics.observe("commit", seconds);
+  parts.metrics.observe("batch", batch.prepareSeconds + seconds);
+  for (const [topic, t] of batch.perTopic) parts.metrics.recordsOut(topic, t.n, t.bytes);
+  await parts.governance?.committed(batch.sightings);
 }

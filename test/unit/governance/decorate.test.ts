@@ -148,6 +148,17 @@ describe("stream governance on a source's records", () => {
     expect(checked[2]).toBe(stream.valueSchema);
   });
 
+  it("keeps of a batch only the records that show the catalog something new, one per stream", async () => {
+    const observed: StreamObservation[] = [];
+    const g = governance(CUSTOMERS, observed);
+    const batch = g.prepare([change(null, row), change(row, row), { ...change(row, null), value: null }]);
+    const sightings = g.sightings(batch);
+    expect(sightings).toEqual([batch[0]]);
+    await g.committed(sightings);
+    expect(observed).toHaveLength(1);
+    expect(g.sightings(g.prepare([change(null, row)]))).toEqual([]);
+  });
+
   it("reports each stream to the catalog once per schema, after commit", async () => {
     const observed: StreamObservation[] = [];
     const g = governance(CUSTOMERS, observed);

@@ -132,6 +132,8 @@ async function latency(info: HarnessInfo, conn: Connection, topic: string, regis
     await ensureTopics(kafka, [{ topic, partitions: 1, replicationFactor: 1 }]);
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
+    // run() returns before the group is joined: rows written meanwhile would time the join, not liberator
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
     await consumer.run({
       eachBatch: async ({ batch }) => {
         const now = Date.now();
@@ -141,6 +143,7 @@ async function latency(info: HarnessInfo, conn: Connection, topic: string, regis
         }
       },
     });
+    await joined;
     await conn.query("SET time_zone = '+00:00'");
     const perTick = LATENCY_RATE / 200;
     const t0 = Date.now();

@@ -35,6 +35,22 @@ function verifyCli(configFile: string, source: string, sink: string): Promise<{ 
   });
 }
 
+/**
+ * The writers share one key space on purpose, so InnoDB sometimes picks one of them as a deadlock
+ * victim (errno 1213) and rolls its transaction back; a real application retries it, and so do we.
+ */
+async function retryDeadlock(conn: Awaited<ReturnType<typeof mysqlConnection>>, run: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await run();
+      return;
+    } catch (err) {
+      await conn.query("ROLLBACK");
+      if ((err as { errno?: number }).errno !== 1213 || attempt === 5) throw err;
+    }
+  }
+}
+
 describe("binlog → Kafka → sql sinks", () => {
   const cleanup: (() => Promise<unknown>)[] = [];
   afterAll(async () => {
@@ -74,21 +90,23 @@ describe("binlog → Kafka → sql sinks", () => {
           const id = 1 + Math.floor(Math.random() * 150);
           const pick = Math.random();
           const values = [id, `w${w}-${n} é😀`, n, `${w}${n}.${String(n * 37).padStart(4, "0").slice(-4)}`, `2024-0${1 + (n % 9)}-1${w} 12:34:56.${String(100_000 + n).slice(-6)}`];
-          if (pick < 0.5) {
-            await conn.query(
-              "INSERT INTO orders (id, name, qty, price, created, updated, note, data) VALUES (?, ?, ?, ?, ?, NOW(6), ?, ?) ON DUPLICATE KEY UPDATE name = VALUES(name), qty = qty + 1, updated = NOW(6)",
-              [...values, n % 3 === 0 ? null : `note ${n}`, n % 4 === 0 ? null : Buffer.from([w, n, 0, 255])],
-            );
-          } else if (pick < 0.75) {
-            await conn.query("UPDATE orders SET qty = qty + 1, note = ? WHERE id = ?", [`updated by ${w}`, id]);
-          } else if (pick < 0.9) {
-            await conn.query("DELETE FROM orders WHERE id = ?", [id]);
-          } else {
-            await conn.query("START TRANSACTION");
-            await conn.query("INSERT IGNORE INTO orders (id, name, qty, price, created) VALUES (?, ?, ?, ?, ?)", values);
-            await conn.query("UPDATE orders SET price = price + 1 WHERE id = ?", [id]);
-            await conn.query("COMMIT");
-          }
+          await retryDeadlock(conn, async () => {
+            if (pick < 0.5) {
+              await conn.query(
+                "INSERT INTO orders (id, name, qty, price, created, updated, note, data) VALUES (?, ?, ?, ?, ?, NOW(6), ?, ?) ON DUPLICATE KEY UPDATE name = VALUES(name), qty = qty + 1, updated = NOW(6)",
+                [...values, n % 3 === 0 ? null : `note ${n}`, n % 4 === 0 ? null : Buffer.from([w, n, 0, 255])],
+              );
+            } else if (pick < 0.75) {
+              await conn.query("UPDATE orders SET qty = qty + 1, note = ? WHERE id = ?", [`updated by ${w}`, id]);
+            } else if (pick < 0.9) {
+              await conn.query("DELETE FROM orders WHERE id = ?", [id]);
+            } else {
+              await conn.query("START TRANSACTION");
+              await conn.query("INSERT IGNORE INTO orders (id, name, qty, price, created) VALUES (?, ?, ?, ?, ?)", values);
+              await conn.query("UPDATE orders SET price = price + 1 WHERE id = ?", [id]);
+              await conn.query("COMMIT");
+            }
+          });
           await new Promise((r) => setTimeout(r, Math.random() * 40));
         }
       } finally {

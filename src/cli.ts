@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// first, so that the heap grows the way the daemon needs from its first collection on
+import "./runtime/heap.js";
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import "./connectors.js";

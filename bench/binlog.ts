@@ -7,7 +7,9 @@
  *   daemon is stopped; the daemon then resumes from its committed position before them, and the
  *   clock runs from its start of streaming to the last row committed in Kafka;
  * - latency: a writer inserts 10,000 rows/s stamped with NOW(6); a read_committed consumer takes
- *   now − stamp for each row;
+ *   now − stamp for each row; the first seconds after the daemon's start (a cold process: code not
+ *   yet optimized, the table's schema registered with its first rows) are reported apart, as the
+ *   outbox benchmark does, since a daemon runs for days;
  * - peak RSS (VmHWM) of the liberator process across all of it.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -33,6 +35,7 @@ const STREAM_ROWS = 400_000;
 const SINGLE_ROW_TXS = 120_000;
 const LATENCY_RATE = 10_000;
 const LATENCY_SECONDS = 10;
+const LATENCY_WARMUP_SECONDS = 2;
 
 const TABLE = `(id INT PRIMARY KEY, name VARCHAR(64) NOT NULL, qty INT NOT NULL, price DECIMAL(10,2) NOT NULL, created DATETIME(6) NOT NULL, active TINYINT NOT NULL)`;
 
@@ -121,13 +124,15 @@ async function fill(conn: Connection, table: string, from: number, rows: number,
   }
 }
 
-/** Latency at a steady rate: rows stamped with NOW(6) in UTC, read back read_committed. */
-async function latency(info: HarnessInfo, conn: Connection, topic: string, registryTopic: string): Promise<number[]> {
+/** Latency at a steady rate: rows stamped with NOW(6) in UTC, read back read_committed; each list sorted. */
+async function latency(info: HarnessInfo, conn: Connection, topic: string, registryTopic: string): Promise<{ warmup: number[]; samples: number[] }> {
   const kafka = new Kafka({ clientId: "bench-binlog", brokers: info.kafka.brokers, logLevel: logLevel.NOTHING });
   const schemas = await createSchemaService(parseSchemaRegistryConfig({ topic: registryTopic }), { kafka, log: pino({ level: "silent" }) });
   const consumer = kafka.consumer({ groupId: uniqueName("bench_binlog"), readUncommitted: false, maxWaitTimeInMs: 5 });
+  const warmup: number[] = [];
   const samples: number[] = [];
-  const total = LATENCY_RATE * LATENCY_SECONDS;
+  const warmupRows = LATENCY_RATE * LATENCY_WARMUP_SECONDS;
+  const total = warmupRows + LATENCY_RATE * LATENCY_SECONDS;
   try {
     await ensureTopics(kafka, [{ topic, partitions: 1, replicationFactor: 1 }]);
     await consumer.connect();
@@ -138,8 +143,8 @@ async function latency(info: HarnessInfo, conn: Connection, topic: string, regis
       eachBatch: async ({ batch }) => {
         const now = Date.now();
         for (const m of batch.messages) {
-          const decoded = (await schemas.deserializer.deserialize(m.value))?.value as { after: { created: string } } | undefined;
-          if (decoded?.after) samples.push(now - Number(parseTimestamp(decoded.after.created, false)) / 1000);
+          const decoded = (await schemas.deserializer.deserialize(m.value))?.value as { after: { id: number; created: string } } | undefined;
+          if (decoded?.after) (decoded.after.id <= warmupRows ? warmup : samples).push(now - Number(parseTimestamp(decoded.after.created, false)) / 1000);
         }
       },
     });
@@ -154,12 +159,12 @@ async function latency(info: HarnessInfo, conn: Connection, topic: string, regis
       await conn.query(`INSERT INTO lat VALUES ${values}`);
     }
     const deadline = Date.now() + 30_000;
-    while (samples.length < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (warmup.length + samples.length < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   } finally {
     await consumer.disconnect();
     await schemas.close();
   }
-  return samples.sort((a, b) => a - b);
+  return { warmup: warmup.sort((a, b) => a - b), samples: samples.sort((a, b) => a - b) };
 }
 
 export async function run(context: BenchContext): Promise<BenchResult> {
@@ -211,13 +216,13 @@ export async function run(context: BenchContext): Promise<BenchResult> {
     const stream100 = await phase("100-row transactions", async (d) => rate("100-row transactions", STREAM_ROWS, await timeUntil(d, name, (s) => s.records >= STREAM_ROWS)));
     await fill(conn, "stream1", 1, SINGLE_ROW_TXS, 1);
     const stream1 = await phase("1-row transactions", async (d) => rate("1-row transactions", SINGLE_ROW_TXS, await timeUntil(d, name, (s) => s.records >= SINGLE_ROW_TXS)));
-    const samples = await phase("latency", async (d) => {
+    const { warmup, samples } = await phase("latency", async (d) => {
       await timeUntil(d, name, (s) => s.details?.phase === "stream");
       return latency(info, conn, `${name}.${database}.lat`, registryTopic);
     });
-    const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? NaN;
-    const p50 = at(0.5);
-    const p99 = at(0.99);
+    const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+    const p50 = quantile(samples, 0.5);
+    const p99 = quantile(samples, 0.99);
     const rssMb = Math.max(...Object.values(peaks));
     return {
       figures: [
@@ -242,7 +247,8 @@ export async function run(context: BenchContext): Promise<BenchResult> {
         `peak RSS per phase (MB): ${Object.entries(peaks).map(([k, v]) => `${k} ${v}`).join(", ")}`,
         `liberator CPU per row (µs, user + system): ${Object.entries(cpuPerRow).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")}`,
         `load average after the run: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")} (the servers and other work share these 2 cores)`,
-        `latency: ${samples.length} rows at ${LATENCY_RATE} rows/s (50 rows every 5 ms) from NOW(6) at insert to a read_committed consumer`,
+        `latency: ${samples.length} rows at ${LATENCY_RATE} rows/s (50 rows every 5 ms) from NOW(6) at insert to a read_committed consumer, after ${LATENCY_WARMUP_SECONDS} s of the same from the daemon's start`,
+        `latency in those first ${LATENCY_WARMUP_SECONDS} s (${warmup.length} rows, not in p50/p99): p50 ${quantile(warmup, 0.5).toFixed(1)} ms, p99 ${quantile(warmup, 0.99).toFixed(0)} ms, max ${(warmup.at(-1) ?? NaN).toFixed(0)} ms`,
       ],
     };
   } finally {

@@ -232,7 +232,7 @@ export class ClusterMember {
       this.log.warn({ connector: name, by: job.data.by }, "the cluster runs a connector this worker's config does not have; leaving it to the others (give every worker the same connectors.yaml)");
       return this.pass(job, token, this.config.lockDurationMs);
     }
-    if ((this.handedBack.get(name) ?? 0) > Date.now() || (await this.shouldPass(name))) return this.pass(job, token, 100 + Math.round(Math.random() * 200));
+    if (await this.shouldPass(name)) return this.pass(job, token, 100 + Math.round(Math.random() * 200));
     this.handedBack.delete(name);
     if (job.data.hash && job.data.hash !== configHash(connector)) {
       this.log.warn({ connector: name, by: job.data.by }, "this worker's config of the connector differs from the one the cluster was last given; give every worker the same connectors.yaml and reload them");
@@ -298,10 +298,17 @@ export class ClusterMember {
     throw new DelayedError();
   }
 
+  /**
+   * Whether to leave a connector just fetched to the others: one of them with room runs fewer, or
+   * this worker handed it over for balance a moment ago and another worker still has room for it.
+   * Without that last condition the worker it went to could shut down and leave it with nobody
+   * taking it until the moment passed (3 lock durations).
+   */
   private async shouldPass(name: string): Promise<boolean> {
-    const members = await this.client.membership.live();
+    const others = loads(await this.client.membership.live(), this.id);
+    if ((this.handedBack.get(name) ?? 0) > Date.now() && others.some((m) => m.running < m.capacity)) return true;
     const me: MemberLoad = { id: this.id, running: this.held.size, capacity: this.config.capacity };
-    if (!shouldPass(me, [me, ...loads(members, this.id)])) {
+    if (!shouldPass(me, [me, ...others])) {
       this.passes.delete(name);
       return false;
     }

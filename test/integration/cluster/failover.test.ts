@@ -75,3 +75,36 @@ describe("cluster mode: three workers sharing six connectors", () => {
     await expectExactlyOnce(...names);
   });
 });
+
+describe("cluster mode: a connector handed over for balance", () => {
+  let cluster: TestCluster;
+  afterAll(() => cluster?.close());
+
+  it("comes straight back when the worker it went to shuts down, though it was handed over a moment ago", async () => {
+    const prefix = `hb${Date.now().toString(36)}`;
+    const names = [`${prefix}_a`, `${prefix}_b`];
+    cluster = await startCluster({ workers: 1, connectors: names.map((n) => generator(n)) });
+    const [first] = cluster.workers;
+    await waitRunning(first!, names);
+    // a second worker joins: the first runs more than its share and hands one connector over
+    const second = await cluster.add();
+    const on = await waitFor(
+      async () => {
+        const running = await runningOn(first!);
+        return running.size === 2 && spread(running).get(cluster.ids[1]!) === 1 ? running : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 50, message: "one connector on each worker" },
+    );
+    const moved = [...on].find(([, w]) => w === cluster.ids[1])![0];
+    const signalledAt = Date.now();
+    const stopped = second.stop("SIGTERM");
+    // the first worker would leave it to others for 3 lock durations (6 s here); there are none left
+    await waitFor(
+      () => logLines(first!).some((l) => l.msg === "running the connector on this worker" && l.connector === moved && Date.parse(l.time) >= signalledAt),
+      { timeoutMs: 3_000, intervalMs: 10, message: `${moved} running on the first worker again` },
+    );
+    expect((await stopped).code).toBe(0);
+    await cluster.close();
+    await expectExactlyOnce(...names);
+  });
+});

@@ -18,7 +18,7 @@ const config = (extra: Record<string, unknown> = {}) =>
       ],
       ...extra,
     }),
-    "/tmp/connectors.yaml",
+    "connectors.yaml",
   );
 
 const rules = (all: AclRule[], resource: string, name: string) =>
@@ -54,11 +54,11 @@ describe("ACLs the config implies", () => {
   });
 
   it("needs a principal when Kafka has no SASL user, and takes extra topics from governance.acls", () => {
-    const noSasl = parseConfig(stringify({ kafka: { brokers: "k:9092" }, connectors: [] }), "/tmp/c.yaml");
+    const noSasl = parseConfig(stringify({ kafka: { brokers: "k:9092" }, connectors: [] }), "c.yaml");
     expect(() => planAcls(noSasl)).toThrow(expect.objectContaining({ code: "CONFIG_INVALID" }));
     const mtls = parseConfig(
       stringify({ kafka: { brokers: "k:9092" }, governance: { acls: { principal: "User:CN=liberator", topics: { gen: ["extra.*", "one.more"] } } }, connectors: [{ name: "gen", type: "generator", topic: "t" }] }),
-      "/tmp/c.yaml",
+      "c.yaml",
     );
     const p = planAcls(mtls);
     expect(p.principal).toBe("User:CN=liberator");

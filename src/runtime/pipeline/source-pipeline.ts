@@ -32,9 +32,8 @@ export type PipelineEnd = "stopped" | "finished";
 interface PreparedBatch {
   position: Position;
   records: number;
+  /** The records' messages, then the position's. */
   messages: OutgoingMessage[];
-  /** The position's record, sent after the messages (see TransactionalProducer.commit). */
-  positionMessage: OutgoingMessage;
   perTopic: Map<string, { n: number; bytes: number }>;
   /** Records that show the governance catalog a stream (or schema) it has not seen yet. */
   sightings: readonly ChangeRecord[];
@@ -107,7 +106,7 @@ async function prepareBatch(parts: SourcePipelineParts, batch: SourceBatch, know
   const header = Buffer.from(parts.connector);
   // most records carry no headers of their own: they share one object instead of a copy each
   const connectorOnly = { "liberator.connector": header };
-  const messages = new Array<OutgoingMessage>(records.length);
+  const messages = new Array<OutgoingMessage>(records.length + 1);
   const perTopic = new Map<string, { n: number; bytes: number }>();
   let lastTopic: string | undefined;
   let counts = { n: 0, bytes: 0 };
@@ -126,11 +125,17 @@ async function prepareBatch(parts: SourcePipelineParts, batch: SourceBatch, know
     counts.n++;
     counts.bytes += (key?.length ?? 0) + (value?.length ?? 0);
   }
+  // Last, so it rides in the last produce request: the shared offsets topic then holds an open
+  // transaction only from that request to the commit's markers, and a process killed meanwhile
+  // holds back other connectors' reads of their positions (read_committed, until the transaction
+  // times out) only if it dies in that moment. A request of its own for it opens no shorter a
+  // window and costs two round trips more per transaction (AddPartitionsToTxn and Produce: a p50
+  // of 5-13 ms instead of 2.5 ms measured here).
+  messages[records.length] = parts.offsets.message(parts.connector, batch.position);
   return {
     position: batch.position,
     records: records.length,
     messages,
-    positionMessage: parts.offsets.message(parts.connector, batch.position),
     perTopic,
     sightings: parts.governance ? parts.governance.sightings(records) : [],
     prepareSeconds: (performance.now() - t0) / 1000,
@@ -139,7 +144,7 @@ async function prepareBatch(parts: SourcePipelineParts, batch: SourceBatch, know
 
 async function commitBatch(parts: SourcePipelineParts, batch: PreparedBatch): Promise<void> {
   const t0 = performance.now();
-  await parts.producer.commit(batch.messages, batch.positionMessage);
+  await parts.producer.commit(batch.messages);
   const seconds = (performance.now() - t0) / 1000;
   parts.metrics.observe("commit", seconds);
   parts.metrics.observe("batch", batch.prepareSeconds + seconds);

@@ -7,9 +7,9 @@
 import { Kafka, logLevel } from "kafkajs";
 import pino from "pino";
 import type { AvroSchema, ChangeRecord } from "../src/runtime/connector.js";
-import { tableStream } from "../src/runtime/schema/envelope.js";
-import { createSchemaService, parseSchemaRegistryConfig } from "../src/runtime/schema/index.js";
-import type { ColumnInfo } from "../src/runtime/schema/mapping.js";
+import { tableStream } from "../src/runtime/sql-types/envelope.js";
+import { createSchemaService, parseSchemaRegistryConfig } from "../src/runtime/schema-registry/index.js";
+import type { ColumnInfo } from "../src/runtime/sql-types/mapping.js";
 import { uniqueName } from "../test/harness/util.js";
 import type { BenchContext, BenchResult } from "./report.js";
 

@@ -1,4 +1,4 @@
-import { mappingMarkdown } from "../src/runtime/schema/mapping.js";
+import { mappingMarkdown } from "../src/runtime/sql-types/mapping.js";
 
 /** Generated README sections, by marker name. */
 export function generatedSections(): Record<string, string> {

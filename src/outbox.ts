@@ -17,7 +17,7 @@ import { join, resolve } from "node:path";
 import type { Type } from "avsc";
 import type { AvroSchema } from "./runtime/connector.js";
 import { DataError } from "./runtime/errors.js";
-import { avroType } from "./runtime/schema/logical-types.js";
+import { avroType } from "./runtime/avro/logical-types.js";
 import { fromJson, PayloadError, toJson } from "./sources/outbox/payload.js";
 
 export { PayloadError } from "./sources/outbox/payload.js";

@@ -8,7 +8,7 @@ import { LiberatorError, toLiberatorError } from "../runtime/errors.js";
 import type { errorBody } from "../runtime/http/connector-routes.js";
 import { createLogger, type Logger } from "../runtime/log.js";
 import { offsetChangeSchema, type OffsetChange, type OffsetsView } from "../runtime/offsets/connector-offsets.js";
-import { schemaServiceFactory } from "../runtime/schema/index.js";
+import { schemaServiceFactory } from "../runtime/schema-registry/index.js";
 import { Worker } from "../runtime/worker.js";
 import { EXIT, loadOrExit } from "./load.js";
 

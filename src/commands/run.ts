@@ -15,7 +15,7 @@ import { streamRoutes } from "../runtime/http/stream-routes.js";
 import { createKafka } from "../runtime/kafka/client.js";
 import { createLogger, type Logger } from "../runtime/log.js";
 import { isEmptyDiff, type ConfigDiff } from "../runtime/reload.js";
-import { schemaServiceFactory, schemaRoutes } from "../runtime/schema/index.js";
+import { schemaServiceFactory, schemaRoutes } from "../runtime/schema-registry/index.js";
 import { Worker } from "../runtime/worker.js";
 import { EXIT, loadOrExit } from "./load.js";
 

@@ -1,8 +1,8 @@
 import { createKafka } from "../runtime/kafka/client.js";
 import { createLogger } from "../runtime/log.js";
 import type { StreamDescription } from "../runtime/registry.js";
-import { checkSchemas, formatSchemaCheck } from "../runtime/schema/check.js";
-import { schemaServiceFactory } from "../runtime/schema/index.js";
+import { checkSchemas, formatSchemaCheck } from "../runtime/schema-registry/check.js";
+import { schemaServiceFactory } from "../runtime/schema-registry/index.js";
 import { toLiberatorError } from "../runtime/errors.js";
 import { EXIT, loadOrExit } from "./load.js";
 

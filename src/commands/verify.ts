@@ -1,7 +1,7 @@
 /**
  * `liberator verify --source A --sink B`: does the sink's table hold what the source's table
  * holds? Both are read in key order, chunk by chunk over the source's primary-key ranges, every
- * value in its canonical form (the schema layer's mapping of each side's own column types), so a
+ * value in its canonical form (the SQL type mapping of each side's own column types), so a
  * MariaDB DATETIME(6) and a PostgreSQL timestamp, or DECIMAL and numeric, compare equal when they
  * hold the same value. Prints row counts and the key ranges that differ; exit 1 on a difference.
  */
@@ -9,8 +9,8 @@ import { createHash } from "node:crypto";
 import type { DatabaseConnection } from "../runtime/config/fields.js";
 import type { ConnectorConfig } from "../runtime/config/load.js";
 import { ConfigError, toLiberatorError } from "../runtime/errors.js";
-import { mapColumn, type Dialect, type MappedColumn } from "../runtime/schema/mapping.js";
-import { fieldType, toSqlParam } from "../runtime/schema/to-sql.js";
+import { mapColumn, type Dialect, type MappedColumn } from "../runtime/sql-types/mapping.js";
+import { fieldType, toSqlParam } from "../runtime/sql-types/to-sql.js";
 import type { SqlSinkConfig } from "../sinks/sql/config.js";
 import { createTarget } from "../sinks/sql/sql-sink.js";
 import { parseTableName, resolveTable } from "../sinks/sql/table-name.js";

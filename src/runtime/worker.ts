@@ -18,11 +18,11 @@ import { applyOffsetChange, readSinkOffsets, readSourceOffsets, type OffsetChang
 import { SourceOffsetStore } from "./offsets/source-offsets.js";
 import { runSinkPipeline, sinkGroupId } from "./pipeline/sink-pipeline.js";
 import { runSourcePipeline, type PipelineEnd } from "./pipeline/source-pipeline.js";
-import type { SchemaRegistry } from "./schema/registry-api.js";
+import type { SchemaRegistry } from "./schema-registry/registry-api.js";
 import { diffConfigs, type ConfigDiff } from "./reload.js";
-import type { RecordDeserializer, RecordSerializer } from "./schema/serde.js";
+import type { RecordDeserializer, RecordSerializer } from "./schema-registry/serde.js";
 
-/** The schema layer as the worker sees it (built by src/runtime/schema). */
+/** The schema layer as the worker sees it (built by src/runtime/schema-registry). */
 export interface SchemaService {
   serializer: RecordSerializer;
   deserializer: RecordDeserializer;

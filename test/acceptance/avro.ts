@@ -1,6 +1,6 @@
 import { expect } from "vitest";
 import type { ChangeRecord } from "../../src/runtime/connector.js";
-import { avroType } from "../../src/runtime/schema/logical-types.js";
+import { avroType } from "../../src/runtime/avro/logical-types.js";
 
 /** The record's key and value are valid for their schemas and come back equal from Avro. */
 export async function assertEncodable(record: ChangeRecord): Promise<void> {

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { clusterConfigSchema } from "../cluster/config.js";
 import { governanceConfigSchema, streamsConfigSchema } from "../governance/config.js";
 import { kafkaConfigSchema } from "../kafka/config.js";
-import { schemaRegistryConfig } from "../schema/config.js";
+import { schemaRegistryConfig } from "../schema-registry/config.js";
 import { bool, duration, int, port } from "./fields.js";
 
 /** Fields every connector has, whatever its type; the type's own fields are merged in by the loader. */

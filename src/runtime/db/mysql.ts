@@ -1,8 +1,25 @@
 import mysql, { type Connection, type ConnectionOptions, type Pool, type PoolOptions } from "mysql2/promise";
 import type { DatabaseConnection } from "../config/fields.js";
 import type { PreflightCheck } from "../registry.js";
-import { MYSQL_READ_OPTIONS, MYSQL_SESSION_SQL } from "../schema/values.js";
 import { describeConnectError } from "./connect-errors.js";
+
+/**
+ * mysql2 connection options for reading: DECIMAL and BIGINT as strings (never `decimalNumbers`),
+ * dates and times as the server's text, JSON as its stored text, 4-byte UTF-8 on the wire.
+ * FLOAT is the one type the text protocol rounds (6 significant digits): select it through
+ * `MappedColumn.select` (a CAST to DOUBLE, which is exact) or use the binary protocol (`execute`).
+ */
+export const MYSQL_READ_OPTIONS = {
+  dateStrings: true,
+  supportBigNumbers: true,
+  bigNumberStrings: true,
+  decimalNumbers: false,
+  jsonStrings: true,
+  charset: "UTF8MB4_BIN",
+} as const;
+
+/** Run on every MySQL/MariaDB connection before reading: TIMESTAMP columns are then printed in UTC. */
+export const MYSQL_SESSION_SQL = "SET time_zone = '+00:00'";
 
 export function mysqlOptions(conn: DatabaseConnection, extra: Partial<ConnectionOptions> = {}): ConnectionOptions {
   const options: ConnectionOptions = {
@@ -11,7 +28,7 @@ export function mysqlOptions(conn: DatabaseConnection, extra: Partial<Connection
     user: conn.user,
     password: conn.password,
     connectTimeout: conn.connectTimeoutMs,
-    // exact values: decimals, big integers and dates stay strings; the schema layer converts them
+    // exact values: decimals, big integers and dates stay strings; the SQL type mapping (sql-types/mapping.ts) converts them
     ...MYSQL_READ_OPTIONS,
     timezone: "Z",
     ...extra,

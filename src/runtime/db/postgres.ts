@@ -3,6 +3,19 @@ import type { DatabaseConnection } from "../config/fields.js";
 import type { PreflightCheck } from "../registry.js";
 import { describeConnectError } from "./connect-errors.js";
 
+/** Hands every PostgreSQL value over as the server's text; the mapping converts it exactly. */
+const rawText = (value: string) => value;
+
+/**
+ * pg client options for reading: every type as text (no parse of int8, numeric, timestamps into
+ * JS numbers or Dates), in the session settings whose output the mapping expects: UTC, ISO dates,
+ * ISO 8601 intervals, hex bytea, and shortest-exact floats (3 also covers servers before 12).
+ */
+export const PG_READ_OPTIONS: Pick<pg.ClientConfig, "options" | "types"> = {
+  options: "-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c extra_float_digits=3 -c bytea_output=hex",
+  types: { getTypeParser: () => rawText },
+};
+
 export function pgOptions(conn: DatabaseConnection, extra: pg.ClientConfig = {}): pg.ClientConfig {
   const options: pg.ClientConfig = {
     host: conn.host,

@@ -1,7 +1,7 @@
 /**
  * The root config's `streams:` block (what each stream is: owner, PII, deprecation) and its
  * `governance:` block (where the catalog and notices live, ACLs, quotas). Their own file, like
- * schema/config.ts, so the loader checks them without loading the governance code.
+ * schema-registry/config.ts, so the loader checks them without loading the governance code.
  */
 import { z } from "zod";
 import { bool, stringList } from "../config/fields.js";

@@ -8,9 +8,9 @@
  */
 import type { AvroSchema } from "../connector.js";
 import { ConfigError, PreconditionError } from "../errors.js";
-import { COLUMN_ATTRIBUTE } from "../schema/canonical.js";
-import { PII_ATTRIBUTE, replacedField, replacedValue, type PiiReplacement } from "../schema/column-policy.js";
-import type { AvroField } from "../schema/mapping.js";
+import { COLUMN_ATTRIBUTE } from "../avro/canonical.js";
+import { PII_ATTRIBUTE, replacedField, replacedValue, type PiiReplacement } from "../sql-types/column-policy.js";
+import type { AvroField } from "../sql-types/mapping.js";
 import type { PiiHandling } from "./config.js";
 import type { StreamMetadata } from "./metadata.js";
 import { isRecordSchema, rowOf, type RecordSchema } from "./record-shape.js";

@@ -2,7 +2,7 @@
  * Where a stream's columns are in its value schema: the row record of a Debezium envelope (the
  * record inside `before`), or the record itself for a plain event (an outbox payload).
  */
-import type { AvroField } from "../schema/mapping.js";
+import type { AvroField } from "../sql-types/mapping.js";
 
 export type RecordSchema = { type: "record"; name: string; namespace?: string; fields: AvroField[]; doc?: string; [property: string]: unknown };
 

@@ -22,9 +22,10 @@ import { FencedError } from "../errors.js";
 import { CompactedTopicLog } from "../kafka/compacted-log.js";
 import { TransactionalProducer } from "../kafka/producer.js";
 import type { Logger } from "../log.js";
-import { parseSchema } from "../schema/canonical.js";
-import type { SubjectSchemaEvent } from "../schema/catalog.js";
-import type { CompatibilityLevel, SchemaRegistry } from "../schema/registry-api.js";
+import { parseSchema } from "../avro/canonical.js";
+import type { SubjectSchemaEvent } from "../schema-registry/catalog.js";
+import type { SchemaRegistry } from "../schema-registry/registry-api.js";
+import type { CompatibilityLevel } from "../avro/compatibility.js";
 import { describeDiff, diffSchemas, type ChangedField, type FieldChange } from "./schema-diff.js";
 
 export interface SchemaChangeNotice {

@@ -3,8 +3,8 @@
  * the columns of the row (an envelope's `before`/`after` record), or the fields of the record.
  */
 import type { AvroSchema } from "../connector.js";
-import { canonicalForm } from "../schema/canonical.js";
-import type { AvroField } from "../schema/mapping.js";
+import { canonicalForm } from "../avro/canonical.js";
+import type { AvroField } from "../sql-types/mapping.js";
 import { isRecordSchema, rowOf, type RecordSchema } from "./record-shape.js";
 
 export interface FieldChange {

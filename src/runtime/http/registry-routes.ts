@@ -6,18 +6,9 @@
  */
 import type { FastifyError, FastifyPluginAsync, FastifyReply } from "fastify";
 import { LiberatorError } from "../errors.js";
-import { REGISTRY_CONTENT_TYPE } from "../schema/registry-client.js";
-import {
-  REGISTRY_ERRORS,
-  invalidCompatibility,
-  isCompatibilityLevel,
-  parseVersion,
-  schemaNotFound,
-  subjectNotFound,
-  type CompatibilityLevel,
-  type RegistryErrorCode,
-  type SchemaRegistry,
-} from "../schema/registry-api.js";
+import { REGISTRY_CONTENT_TYPE } from "../schema-registry/registry-client.js";
+import { REGISTRY_ERRORS, invalidCompatibility, parseVersion, schemaNotFound, subjectNotFound, type RegistryErrorCode, type SchemaRegistry } from "../schema-registry/registry-api.js";
+import { isCompatibilityLevel, type CompatibilityLevel } from "../avro/compatibility.js";
 
 interface SchemaBody {
   schema?: unknown;

@@ -8,7 +8,7 @@ import { withAdmin } from "../kafka/admin.js";
 import { DeadLetterProducer, deadLetterMessage, deadLetterTopic } from "../kafka/dead-letter.js";
 import type { Logger } from "../log.js";
 import { retry } from "../retry.js";
-import type { DecodedValue, RecordDeserializer } from "../schema/serde.js";
+import type { DecodedValue, RecordDeserializer } from "../schema-registry/serde.js";
 import type { WorkerServices } from "../worker.js";
 import type { PipelineEnd } from "./source-pipeline.js";
 

@@ -4,7 +4,7 @@ import type { SourceGovernance } from "../governance/source-governance.js";
 import type { OutgoingMessage, TransactionalProducer } from "../kafka/producer.js";
 import type { Logger } from "../log.js";
 import type { SourceOffsetStore } from "../offsets/source-offsets.js";
-import type { RecordSerializer } from "../schema/serde.js";
+import type { RecordSerializer } from "../schema-registry/serde.js";
 
 export interface SourcePipelineParts {
   connector: string;

@@ -5,8 +5,8 @@
  */
 import type { AvroSchema, SinkRecord } from "../../runtime/connector.js";
 import { DataError } from "../../runtime/errors.js";
-import { COLUMN_ATTRIBUTE } from "../../runtime/schema/canonical.js";
-import type { AvroField } from "../../runtime/schema/mapping.js";
+import { COLUMN_ATTRIBUTE } from "../../runtime/avro/canonical.js";
+import type { AvroField } from "../../runtime/sql-types/mapping.js";
 
 /** The fields of a row record, with the SQL column each stands for. */
 export interface RowSchema {

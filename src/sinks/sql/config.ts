@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { bool, databaseConnection, int, port, stringList } from "../../runtime/config/fields.js";
 import { connectorSchema } from "../../runtime/config/load.js";
-import type { Dialect } from "../../runtime/schema/mapping.js";
+import type { Dialect } from "../../runtime/sql-types/mapping.js";
 
 const DEFAULT_PORT: Record<Dialect, number> = { postgres: 5432, mysql: 3306 };
 

@@ -5,8 +5,8 @@
  * sink with the statement a person can review and run.
  */
 import { PreconditionError } from "../../runtime/errors.js";
-import { parseSqlType, SQL_DIALECT_PARAMETER, type AvroField, type Dialect } from "../../runtime/schema/mapping.js";
-import { fieldType } from "../../runtime/schema/to-sql.js";
+import { parseSqlType, SQL_DIALECT_PARAMETER, type AvroField, type Dialect } from "../../runtime/sql-types/mapping.js";
+import { fieldType } from "../../runtime/sql-types/to-sql.js";
 import type { RowSchema } from "./changes.js";
 import type { SqlTarget, TableRef, TargetTable } from "./target.js";
 

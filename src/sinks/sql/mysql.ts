@@ -8,9 +8,9 @@ import type { Connection } from "mysql2/promise";
 import type { DatabaseConnection } from "../../runtime/config/fields.js";
 import { mysqlConnect } from "../../runtime/db/mysql.js";
 import { ConnectionError, DataError, LiberatorError, PreconditionError, toLiberatorError } from "../../runtime/errors.js";
-import { describeMysqlTable } from "../../runtime/schema/introspect.js";
-import type { AvroField } from "../../runtime/schema/mapping.js";
-import { avroToSqlType } from "../../runtime/schema/to-sql.js";
+import { describeMysqlTable } from "../../runtime/db/introspect.js";
+import type { AvroField } from "../../runtime/sql-types/mapping.js";
+import { avroToSqlType } from "../../runtime/sql-types/to-sql.js";
 import { rowRanges } from "./chunks.js";
 import { inTransaction, type KeySet, type Row, type RowSet, type SqlTarget, type TableRef, type TargetTable } from "./target.js";
 

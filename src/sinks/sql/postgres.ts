@@ -9,10 +9,11 @@ import type pg from "pg";
 import type { DatabaseConnection } from "../../runtime/config/fields.js";
 import { pgConnect } from "../../runtime/db/postgres.js";
 import { ConnectionError, DataError, LiberatorError, PreconditionError, toLiberatorError } from "../../runtime/errors.js";
-import { describePgTable } from "../../runtime/schema/introspect.js";
-import { avroToSqlType } from "../../runtime/schema/to-sql.js";
-import { parsePgArray, PG_READ_OPTIONS } from "../../runtime/schema/values.js";
-import type { AvroField } from "../../runtime/schema/mapping.js";
+import { describePgTable } from "../../runtime/db/introspect.js";
+import { avroToSqlType } from "../../runtime/sql-types/to-sql.js";
+import { parsePgArray } from "../../runtime/sql-types/driver-values.js";
+import { PG_READ_OPTIONS } from "../../runtime/db/postgres.js";
+import type { AvroField } from "../../runtime/sql-types/mapping.js";
 import { rowRanges } from "./chunks.js";
 import { inTransaction, type KeySet, type Row, type RowSet, type SqlTarget, type TableRef, type TargetTable } from "./target.js";
 

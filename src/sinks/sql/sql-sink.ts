@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import type { DatabaseConnection } from "../../runtime/config/fields.js";
 import type { ConnectorStatus, Sink, SinkBatch, SinkContext, TopicPartitionOffset } from "../../runtime/connector.js";
-import type { Dialect } from "../../runtime/schema/mapping.js";
+import type { Dialect } from "../../runtime/sql-types/mapping.js";
 import type { SqlSinkConfig } from "./config.js";
 import { MysqlTarget } from "./mysql.js";
 import { OffsetsTable } from "./offsets-table.js";

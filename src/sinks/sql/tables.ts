@@ -5,8 +5,8 @@
  */
 import { PreconditionError } from "../../runtime/errors.js";
 import type { Logger } from "../../runtime/log.js";
-import type { AvroField } from "../../runtime/schema/mapping.js";
-import { fieldType, toSqlParam } from "../../runtime/schema/to-sql.js";
+import type { AvroField } from "../../runtime/sql-types/mapping.js";
+import { fieldType, toSqlParam } from "../../runtime/sql-types/to-sql.js";
 import type { RowSchema } from "./changes.js";
 import type { SqlSinkConfig } from "./config.js";
 import { addColumnsSql, createTableSql, hasUniqueKey, wideningsSql } from "./ddl.js";

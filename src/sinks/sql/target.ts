@@ -4,7 +4,7 @@
  * errors; everything else (records, folding, DDL decisions, offsets, fencing) is shared.
  */
 import type { LiberatorError } from "../../runtime/errors.js";
-import type { AvroField, ColumnInfo, Dialect } from "../../runtime/schema/mapping.js";
+import type { AvroField, ColumnInfo, Dialect } from "../../runtime/sql-types/mapping.js";
 
 /** A table; `schema` is the PostgreSQL schema or the MySQL database, the connection's own when absent. */
 export interface TableRef {
@@ -57,7 +57,7 @@ export interface SqlTarget {
   quoteTable(ref: TableRef): string;
   /** A `?`-style placeholder list turned into this dialect's own ($1, $2… for PostgreSQL). */
   placeholders(sql: string): string;
-  /** The column type to create for a field (the schema layer's avroToSqlType, fit for a key where needed). */
+  /** The column type to create for a field (sql-types' avroToSqlType, fit for a key where needed). */
   columnType(field: AvroField, isKey: boolean): string;
   createTableSql(ref: TableRef, columns: { name: string; type: string }[], key: readonly string[]): string;
   addColumnSql(ref: TableRef, column: string, type: string): string;

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { bool, databaseConnection, duration, int, stringList } from "../../runtime/config/fields.js";
 import { connectorSchema } from "../../runtime/config/load.js";
-import { columnPolicySchema } from "../../runtime/schema/column-policy.js";
+import { columnPolicySchema } from "../../runtime/sql-types/column-policy.js";
 
 /** Per-table settings, keyed by "database.table". */
 const tableSettings = z.strictObject({

@@ -1,5 +1,5 @@
 import { mysqlConnect } from "../../runtime/db/mysql.js";
-import { describeMysqlTable } from "../../runtime/schema/introspect.js";
+import { describeMysqlTable } from "../../runtime/db/introspect.js";
 import type { SourceSpec, StreamDescription } from "../../runtime/registry.js";
 import { BinlogSource } from "./binlog-source.js";
 import { binlogConfig, type BinlogConfig } from "./config.js";

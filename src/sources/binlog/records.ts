@@ -4,7 +4,7 @@
  * create of the new one, as Debezium does, so compacted topics forget the old key.
  */
 import type { ChangeRecord, Op } from "../../runtime/connector.js";
-import { envelope, type SourceInfo, type TransactionInfo } from "../../runtime/schema/envelope.js";
+import { envelope, type SourceInfo, type TransactionInfo } from "../../runtime/sql-types/envelope.js";
 import type { CapturedTable } from "./schema-history.js";
 
 type Row = Record<string, unknown>;

@@ -10,8 +10,8 @@
  */
 import type { Connection } from "mysql2/promise";
 import type { SourceContext } from "../../runtime/connector.js";
-import { describeMysqlTable } from "../../runtime/schema/introspect.js";
-import { tableStream, type TableStream } from "../../runtime/schema/envelope.js";
+import { describeMysqlTable } from "../../runtime/db/introspect.js";
+import { tableStream, type TableStream } from "../../runtime/sql-types/envelope.js";
 import type { BinlogConfig } from "./config.js";
 import type { ColumnOverride, SchemaOverrides } from "./position.js";
 import { columnsOf, layoutFromInfoSchema, layoutSignature, liveOverrides, type TableLayout } from "./table-map.js";

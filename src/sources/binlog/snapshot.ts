@@ -9,7 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Connection } from "mysql2/promise";
 import type { ChangeRecord, SourceContext } from "../../runtime/connector.js";
 import { mysqlConnect } from "../../runtime/db/mysql.js";
-import type { SourceInfo } from "../../runtime/schema/envelope.js";
+import type { SourceInfo } from "../../runtime/sql-types/envelope.js";
 import { estimateRows, readChunk } from "./chunks.js";
 import type { BinlogConfig } from "./config.js";
 import { splitTableName } from "./filters.js";

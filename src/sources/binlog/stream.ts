@@ -8,7 +8,7 @@ import { MariadbGtidPosition, GtidSet, type AnyBinlogEvent, type MariadbGtidEven
 import type { Connection } from "mysql2/promise";
 import type { ChangeRecord, SourceContext } from "../../runtime/connector.js";
 import { DataError, PreconditionError } from "../../runtime/errors.js";
-import type { SourceInfo, TransactionInfo } from "../../runtime/schema/envelope.js";
+import type { SourceInfo, TransactionInfo } from "../../runtime/sql-types/envelope.js";
 import { BinlogReader, type QueuedTableMap } from "./binlog-reader.js";
 import { serverIdOf, type BinlogConfig } from "./config.js";
 import { ddlEffect, type QualifiedName } from "./ddl.js";

@@ -11,8 +11,8 @@
  * the binlog has none, and MySQL 8 dropped them too.
  */
 import type { TableMapEvent } from "@vlasky/zongji";
-import type { TableDescription } from "../../runtime/schema/introspect.js";
-import { parseSqlType, type ColumnInfo } from "../../runtime/schema/mapping.js";
+import type { TableDescription } from "../../runtime/db/introspect.js";
+import { parseSqlType, type ColumnInfo } from "../../runtime/sql-types/mapping.js";
 import type { ColumnOverride } from "./position.js";
 
 export interface LayoutColumn {
@@ -88,7 +88,7 @@ function overrideOf(column: ColumnInfo, spelled: string): ColumnOverride | undef
   return { for: spelled, ...(type ? { type } : {}), ...(def !== undefined ? { default: def } : {}) };
 }
 
-/** The columns of a layout as the schema layer takes them, with the overrides that still apply. */
+/** The columns of a layout as the SQL type mapping takes them, with the overrides that still apply. */
 export function columnsOf(layout: TableLayout, overrides: Record<string, ColumnOverride> | undefined): ColumnInfo[] {
   return layout.columns.map((c) => {
     const o = overrides?.[c.name];

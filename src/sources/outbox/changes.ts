@@ -1,8 +1,8 @@
 import type { ChangeRecord } from "../../runtime/connector.js";
 import { DataError } from "../../runtime/errors.js";
-import { envelope, tableStream, type TableStream } from "../../runtime/schema/envelope.js";
-import type { TableDescription } from "../../runtime/schema/introspect.js";
-import type { ColumnInfo } from "../../runtime/schema/mapping.js";
+import { envelope, tableStream, type TableStream } from "../../runtime/sql-types/envelope.js";
+import type { TableDescription } from "../../runtime/db/introspect.js";
+import type { ColumnInfo } from "../../runtime/sql-types/mapping.js";
 import type { OutboxConfig } from "./config.js";
 import { eventTime } from "./routing.js";
 import type { OutboxRow, OutboxTable } from "./table.js";

@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import type { Type } from "avsc";
 import type { AvroSchema, SchemaGate } from "../../runtime/connector.js";
 import { ConfigError, DataError, LiberatorError, PreconditionError } from "../../runtime/errors.js";
-import { avroType } from "../../runtime/schema/logical-types.js";
+import { avroType } from "../../runtime/avro/logical-types.js";
 import type { EventTypeConfig, OutboxConfig } from "./config.js";
 
 /** An event type's schema, compiled, and where its values are registered. */

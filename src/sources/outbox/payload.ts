@@ -1,5 +1,5 @@
 /**
- * Application JSON ⇄ the canonical values of src/runtime/schema/values.ts, walking the event's
+ * Application JSON ⇄ the canonical values of src/runtime/avro/values.ts, walking the event's
  * Avro type. The relay uses `fromJson` on every payload before it leaves; the application helper
  * (src/outbox.ts) uses both, so an event it accepts is stored in the form the relay reads.
  *
@@ -17,7 +17,7 @@
  */
 import avsc, { type Type } from "avsc";
 import { DataError, LiberatorError } from "../../runtime/errors.js";
-import { DecimalType, describeType } from "../../runtime/schema/logical-types.js";
+import { DecimalType, describeType } from "../../runtime/avro/logical-types.js";
 import {
   canonicalDate,
   canonicalTime,
@@ -31,7 +31,7 @@ import {
   toDecimal,
   toLong,
   toUuid,
-} from "../../runtime/schema/values.js";
+} from "../../runtime/avro/values.js";
 
 const { types } = avsc;
 

@@ -1,6 +1,6 @@
 import type { Headers } from "../../runtime/connector.js";
 import { ConfigError, DataError } from "../../runtime/errors.js";
-import { parseTimestamp } from "../../runtime/schema/values.js";
+import { parseTimestamp } from "../../runtime/avro/values.js";
 import type { OutboxConfig } from "./config.js";
 import type { OutboxRow } from "./table.js";
 

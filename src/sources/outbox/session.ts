@@ -1,6 +1,6 @@
 import { mysqlConnect } from "../../runtime/db/mysql.js";
 import { pgConnect } from "../../runtime/db/postgres.js";
-import { describeMysqlTable, describePgTable, type TableDescription } from "../../runtime/schema/introspect.js";
+import { describeMysqlTable, describePgTable, type TableDescription } from "../../runtime/db/introspect.js";
 import type { OutboxConfig } from "./config.js";
 
 /** One plain connection for set-up work (`outbox init`, `outbox triggers`, preflight), either dialect. */

@@ -1,7 +1,7 @@
 import type { Connection } from "mysql2/promise";
 import type { DatabaseConnection } from "../../runtime/config/fields.js";
 import { mysqlConnect } from "../../runtime/db/mysql.js";
-import { describeMysqlTable, type TableDescription } from "../../runtime/schema/introspect.js";
+import { describeMysqlTable, type TableDescription } from "../../runtime/db/introspect.js";
 import { classifyDbError, outboxStatements, toRow, type OutboxRow, type OutboxTable, type TableOptions } from "./table.js";
 
 /** Ids per statement: about 120 KB of SQL, far below max_allowed_packet. */

@@ -1,8 +1,8 @@
 import type pg from "pg";
 import type { DatabaseConnection } from "../../runtime/config/fields.js";
 import { pgConnect } from "../../runtime/db/postgres.js";
-import { describePgTable, type TableDescription } from "../../runtime/schema/introspect.js";
-import { PG_READ_OPTIONS } from "../../runtime/schema/values.js";
+import { describePgTable, type TableDescription } from "../../runtime/db/introspect.js";
+import { PG_READ_OPTIONS } from "../../runtime/db/postgres.js";
 import { classifyDbError, outboxStatements, toRow, type OutboxRow, type OutboxTable, type TableOptions } from "./table.js";
 
 /**

@@ -1,5 +1,5 @@
 import { ConnectionError, DataError, LiberatorError, PreconditionError, toLiberatorError } from "../../runtime/errors.js";
-import type { TableDescription } from "../../runtime/schema/introspect.js";
+import type { TableDescription } from "../../runtime/db/introspect.js";
 import type { Dialect, OutboxColumns } from "./config.js";
 import { qualified, quote, type TableName } from "./sql.js";
 

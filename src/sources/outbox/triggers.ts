@@ -5,7 +5,7 @@
  * transaction as the change. The relay turns those rows into the envelope of DESIGN.md §3.
  *
  * Images hold every value as text, the same text the relay's own reads get (PG_READ_OPTIONS,
- * MYSQL_READ_OPTIONS), so the schema layer converts it exactly as it converts a SELECTed row:
+ * MYSQL_READ_OPTIONS), so the SQL type mapping converts it exactly as it converts a SELECTed row:
  * - PostgreSQL: `col::text` inside a function whose SET clauses fix DateStyle, TimeZone,
  *   extra_float_digits, IntervalStyle and bytea_output, whatever the application's session uses;
  * - MySQL/MariaDB: CAST(… AS CHAR CHARACTER SET utf8mb4) (FLOAT through DOUBLE, as the mapping
@@ -14,10 +14,10 @@
  * An UPDATE that changes none of the captured columns writes nothing.
  */
 import { ConfigError } from "../../runtime/errors.js";
-import type { ColumnInfo } from "../../runtime/schema/mapping.js";
-import { mapColumn, parseSqlType } from "../../runtime/schema/mapping.js";
-import type { TableDescription } from "../../runtime/schema/introspect.js";
-import { formatTimestamp } from "../../runtime/schema/values.js";
+import type { ColumnInfo } from "../../runtime/sql-types/mapping.js";
+import { mapColumn, parseSqlType } from "../../runtime/sql-types/mapping.js";
+import type { TableDescription } from "../../runtime/db/introspect.js";
+import { formatTimestamp } from "../../runtime/avro/values.js";
 import type { Dialect, OutboxColumns } from "./config.js";
 import { literal, objectName, qualified, quote, type TableName } from "./sql.js";
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { databaseConnection, duration, int, port, stringList, type DatabaseConnection } from "../../runtime/config/fields.js";
 import { connectorSchema } from "../../runtime/config/load.js";
-import type { Dialect } from "../../runtime/schema/mapping.js";
+import type { Dialect } from "../../runtime/sql-types/mapping.js";
 
 export const MODES = ["bulk", "incrementing", "timestamp", "timestamp+incrementing"] as const;
 export type Mode = (typeof MODES)[number];

@@ -1,7 +1,7 @@
 import type { DatabaseConnection } from "../../runtime/config/fields.js";
 import { ConnectionError } from "../../runtime/errors.js";
-import type { TableDescription } from "../../runtime/schema/introspect.js";
-import type { ColumnInfo, Dialect } from "../../runtime/schema/mapping.js";
+import type { TableDescription } from "../../runtime/db/introspect.js";
+import type { ColumnInfo, Dialect } from "../../runtime/sql-types/mapping.js";
 import type { Probe } from "./horizon.js";
 import { MysqlDatabase } from "./mysql-database.js";
 import { PostgresDatabase } from "./postgres-database.js";

@@ -4,7 +4,7 @@
  * decimals spelled the way information_schema's COLUMN_TYPE would spell them.
  */
 import type { FieldPacket } from "mysql2/promise";
-import type { ColumnInfo } from "../../runtime/schema/mapping.js";
+import type { ColumnInfo } from "../../runtime/sql-types/mapping.js";
 
 const NOT_NULL = 1;
 const UNSIGNED = 32;

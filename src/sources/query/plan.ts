@@ -4,8 +4,8 @@
  * Used at start (a problem stops the connector with the table and column named), after a DDL, and
  * by `liberator validate`.
  */
-import type { TableDescription } from "../../runtime/schema/introspect.js";
-import type { ColumnInfo } from "../../runtime/schema/mapping.js";
+import type { TableDescription } from "../../runtime/db/introspect.js";
+import type { ColumnInfo } from "../../runtime/sql-types/mapping.js";
 import type { StreamConfig } from "./config.js";
 import { isDateTime, isInteger } from "./sql.js";
 

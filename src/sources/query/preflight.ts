@@ -6,7 +6,7 @@
 import { checkMysqlReachable } from "../../runtime/db/mysql.js";
 import { checkPostgresReachable } from "../../runtime/db/postgres.js";
 import type { PreflightCheck } from "../../runtime/registry.js";
-import type { ColumnInfo } from "../../runtime/schema/mapping.js";
+import type { ColumnInfo } from "../../runtime/sql-types/mapping.js";
 import type { QueryConfig, StreamConfig } from "./config.js";
 import { openDatabase, type SourceDatabase } from "./database.js";
 import { planStream, streamLabel, type StreamPlan } from "./plan.js";

@@ -11,7 +11,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ChangeRecord, ConnectorStatus, Json, Position, Source, SourceBatch, SourceContext } from "../../runtime/connector.js";
 import { PreconditionError } from "../../runtime/errors.js";
-import type { Envelope } from "../../runtime/schema/envelope.js";
+import type { Envelope } from "../../runtime/sql-types/envelope.js";
 import type { QueryConfig } from "./config.js";
 import { openDatabase, type SourceDatabase } from "./database.js";
 import { EmittedKeys, keyIdentity, type KeyId } from "./deletes.js";

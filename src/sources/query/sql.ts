@@ -3,7 +3,7 @@
  * BIGINT past 2^53, a DECIMAL or a DATETIME(6) compares exactly, never as a double), keyset
  * predicates and the safe-horizon instant in a column's own time domain.
  */
-import { parseSqlType, type ColumnInfo, type Dialect } from "../../runtime/schema/mapping.js";
+import { parseSqlType, type ColumnInfo, type Dialect } from "../../runtime/sql-types/mapping.js";
 
 /** Parameters in the order the SQL text uses them. */
 export type Params = unknown[];

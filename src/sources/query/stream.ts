@@ -6,10 +6,10 @@
 import type { AvroSchema, ChangeRecord, Json, SchemaGate } from "../../runtime/connector.js";
 import type { Logger } from "../../runtime/log.js";
 import { LiberatorError, PreconditionError } from "../../runtime/errors.js";
-import { envelope, tableStream, type SourceInfo, type TableStream } from "../../runtime/schema/envelope.js";
-import type { TableDescription } from "../../runtime/schema/introspect.js";
-import type { MapOptions } from "../../runtime/schema/mapping.js";
-import { formatTimestamp, parseTimestamp } from "../../runtime/schema/values.js";
+import { envelope, tableStream, type SourceInfo, type TableStream } from "../../runtime/sql-types/envelope.js";
+import type { TableDescription } from "../../runtime/db/introspect.js";
+import type { MapOptions } from "../../runtime/sql-types/mapping.js";
+import { formatTimestamp, parseTimestamp } from "../../runtime/avro/values.js";
 import type { StreamConfig } from "./config.js";
 import type { DriverRow, SourceDatabase } from "./database.js";
 import { planStream, streamLabel, type StreamPlan } from "./plan.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { avroType } from "../../../src/runtime/schema/logical-types.js";
+import { avroType } from "../../../src/runtime/avro/logical-types.js";
 import { readTopic, uniqueName, waitFor } from "../../harness/index.js";
 import { harness } from "../../harness/env.js";
 import { startDaemon } from "../../support/daemon.js";

@@ -5,7 +5,7 @@
 import { Job, Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { expect } from "vitest";
-import { avroType } from "../../../src/runtime/schema/logical-types.js";
+import { avroType } from "../../../src/runtime/avro/logical-types.js";
 import { generatedRecord } from "../../../src/sources/generator/records.js";
 import { readTopic, uniqueName, waitFor } from "../../harness/index.js";
 import { harness } from "../../harness/env.js";

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AvroSchema } from "../../../src/runtime/connector.js";
 import { SchemaChangeNotifier, type SchemaChangeNotice } from "../../../src/runtime/governance/schema-changes.js";
-import { parseSchema } from "../../../src/runtime/schema/canonical.js";
-import { createSchemaService, parseSchemaRegistryConfig, type SchemaService } from "../../../src/runtime/schema/index.js";
+import { parseSchema } from "../../../src/runtime/avro/canonical.js";
+import { createSchemaService, parseSchemaRegistryConfig, type SchemaService } from "../../../src/runtime/schema-registry/index.js";
 import { harness, readTopic, uniqueName } from "../../harness/index.js";
 import { silentLog, testKafka } from "../../support/kafka.js";
 

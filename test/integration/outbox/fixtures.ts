@@ -11,7 +11,7 @@ import type mysql from "mysql2/promise";
 import type pg from "pg";
 import { writeOutboxEvent, type OutboxEvent } from "../../../src/outbox.js";
 import type { AvroSchema } from "../../../src/runtime/connector.js";
-import { avroType } from "../../../src/runtime/schema/logical-types.js";
+import { avroType } from "../../../src/runtime/avro/logical-types.js";
 import { outboxConfig, type OutboxConfig } from "../../../src/sources/outbox/config.js";
 import { initDdl } from "../../../src/sources/outbox/ddl.js";
 import { outboxTableName } from "../../../src/sources/outbox/sql.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Envelope } from "../../../src/runtime/schema/envelope.js";
+import type { Envelope } from "../../../src/runtime/sql-types/envelope.js";
 import { assertEncodable } from "../../acceptance/avro.js";
 import { after, expectOps, openSource, queryConfig, readFor, readUntil, databaseFor, type Kind } from "./fixtures.js";
 

@@ -1,5 +1,5 @@
 import { uniqueName } from "../../harness/index.js";
-import type { Dialect } from "../../../src/runtime/schema/mapping.js";
+import type { Dialect } from "../../../src/runtime/sql-types/mapping.js";
 import { sqlSinkSpec } from "../../../src/sinks/sql/index.js";
 import type { SinkHarness } from "../../acceptance/sink-suite.js";
 import { asSinkRecords, changeEvent, orderRow, ordersStream, targetDatabase } from "./support.js";

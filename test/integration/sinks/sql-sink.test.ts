@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChangeRecord, Sink } from "../../../src/runtime/connector.js";
 import { ConnectionError, DataError, PreconditionError } from "../../../src/runtime/errors.js";
-import { describeMysqlTable, describePgTable } from "../../../src/runtime/schema/introspect.js";
-import { mapColumn, type ColumnInfo, type Dialect } from "../../../src/runtime/schema/mapping.js";
+import { describeMysqlTable, describePgTable } from "../../../src/runtime/db/introspect.js";
+import { mapColumn, type ColumnInfo, type Dialect } from "../../../src/runtime/sql-types/mapping.js";
 import { sqlSinkSpec } from "../../../src/sinks/sql/index.js";
 import { uniqueName } from "../../harness/index.js";
 import {

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { verifyTables, type SourceSide } from "../../../src/commands/verify.js";
 import type { Sink } from "../../../src/runtime/connector.js";
-import { envelope, tableStream } from "../../../src/runtime/schema/envelope.js";
-import { describePgTable } from "../../../src/runtime/schema/introspect.js";
+import { envelope, tableStream } from "../../../src/runtime/sql-types/envelope.js";
+import { describePgTable } from "../../../src/runtime/db/introspect.js";
 import { sqlSinkSpec } from "../../../src/sinks/sql/index.js";
 import { uniqueName } from "../../harness/index.js";
 import { asSinkRecords, sinkContext, targetDatabase, type TargetDatabase } from "./support.js";

@@ -4,10 +4,10 @@ import type { AvroSchema, ChangeRecord } from "../../../src/runtime/connector.js
 import { streamsConfigSchema } from "../../../src/runtime/governance/config.js";
 import { StreamDeclarations } from "../../../src/runtime/governance/metadata.js";
 import { SourceGovernance, type StreamObservation } from "../../../src/runtime/governance/source-governance.js";
-import { parseSchema } from "../../../src/runtime/schema/canonical.js";
-import { envelope, tableStream } from "../../../src/runtime/schema/envelope.js";
-import type { ColumnInfo } from "../../../src/runtime/schema/mapping.js";
-import { avroType } from "../../../src/runtime/schema/logical-types.js";
+import { parseSchema } from "../../../src/runtime/avro/canonical.js";
+import { envelope, tableStream } from "../../../src/runtime/sql-types/envelope.js";
+import type { ColumnInfo } from "../../../src/runtime/sql-types/mapping.js";
+import { avroType } from "../../../src/runtime/avro/logical-types.js";
 import pino from "pino";
 
 const HASH_KEY = "unit-test-hash-key-0123";

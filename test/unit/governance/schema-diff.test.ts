@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { describeDiff, diffSchemas } from "../../../src/runtime/governance/schema-diff.js";
-import { tableStream } from "../../../src/runtime/schema/envelope.js";
-import type { ColumnInfo } from "../../../src/runtime/schema/mapping.js";
+import { tableStream } from "../../../src/runtime/sql-types/envelope.js";
+import type { ColumnInfo } from "../../../src/runtime/sql-types/mapping.js";
 
 const column = (name: string, sqlType: string, nullable = false): ColumnInfo => ({ name, dialect: "mysql", sqlType, nullable });
 const envelopeOf = (columns: ColumnInfo[]) => tableStream({ columns, primaryKey: ["id"] }, { topic: "demo.shop.orders" }).valueSchema;

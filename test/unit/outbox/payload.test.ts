@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { avroType } from "../../../src/runtime/schema/logical-types.js";
+import { avroType } from "../../../src/runtime/avro/logical-types.js";
 import { fromJson, toJson } from "../../../src/sources/outbox/payload.js";
 
 const type = avroType({

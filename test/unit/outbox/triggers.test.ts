@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ColumnInfo } from "../../../src/runtime/schema/mapping.js";
+import type { ColumnInfo } from "../../../src/runtime/sql-types/mapping.js";
 import { objectName } from "../../../src/sources/outbox/sql.js";
 import { capturedColumns, decodeImageValue } from "../../../src/sources/outbox/triggers.js";
 

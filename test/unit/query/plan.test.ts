@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { TableDescription } from "../../../src/runtime/schema/introspect.js";
-import type { ColumnInfo } from "../../../src/runtime/schema/mapping.js";
+import type { TableDescription } from "../../../src/runtime/db/introspect.js";
+import type { ColumnInfo } from "../../../src/runtime/sql-types/mapping.js";
 import type { StreamConfig } from "../../../src/sources/query/config.js";
 import { planStream } from "../../../src/sources/query/plan.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ColumnInfo } from "../../../src/runtime/schema/mapping.js";
+import type { ColumnInfo } from "../../../src/runtime/sql-types/mapping.js";
 import { fractionDigits, isDateTime, isInteger, isZoned, sqlDialect, type Params } from "../../../src/sources/query/sql.js";
 import { utcText } from "../../../src/sources/query/stream.js";
 

@@ -14,6 +14,8 @@ export interface PipelineControl {
   whenResumed(): Promise<void>;
   /** `live` is the opened source or sink: its status and operator commands reach the admin API. */
   onOpened(position: Position | null, live?: LiveConnector): void;
+  /** Open, but with nothing to read yet (a sink whose topics do not exist): no failure, no retry. */
+  onWaiting(): void;
   onCommitted(position: Position, records: number): void;
 }
 
@@ -177,6 +179,7 @@ export class ConnectorRunner {
             this.live = live;
             this.setState(this.paused ? "paused" : "running");
           },
+          onWaiting: () => this.setState("waiting"),
           onCommitted: (position, records) => {
             this.position = position;
             this.committedAt = new Date().toISOString();

@@ -75,6 +75,12 @@ export interface Source {
   ack(position: Position): Promise<void>;
   /** Release everything. Safe to call twice and after a failed open. */
   close(): Promise<void>;
+  /**
+   * The topics of every stream it captures, asked once after open(): they are created then, so a
+   * sink over a table that has not changed yet finds its topic. Sources whose topics follow their
+   * data (the outbox routes by a column) leave it out; their topics appear with their first record.
+   */
+  topics?(): Promise<string[]>;
   status?(): ConnectorStatus;
   /** Operator commands that are the source's business (e.g. `snapshot` of one table). */
   command?(name: string, args: Record<string, Json>): Promise<Json>;

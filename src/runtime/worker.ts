@@ -59,7 +59,10 @@ export interface WorkerOptions {
 export type ConnectorStateListener = (connector: string, state: ConnectorState, error?: LiberatorError) => void;
 
 /** States in which a connector's pipeline holds its producer or sink open. */
-const LIVE_STATES: ReadonlySet<ConnectorState> = new Set(["starting", "running", "paused", "retrying", "stopping"]);
+const LIVE_STATES: ReadonlySet<ConnectorState> = new Set(["starting", "waiting", "running", "paused", "retrying", "stopping"]);
+
+/** States of a healthy connector: a sink waiting for its topics to appear is where a new deployment starts. */
+const READY_STATES: ReadonlySet<ConnectorState> = new Set(["waiting", "running", "paused", "finished"]);
 
 const defaultWorkerId = (): string => `${hostname()}-${process.pid}`;
 
@@ -289,9 +292,9 @@ export class Worker implements WorkerServices, ConnectorControl {
     throw new LiberatorError("COMMAND_UNAVAILABLE", `cannot ${what}: it does not run (it is disabled or was removed)`, { connector: name });
   }
 
-  /** Ready once every connector it runs is running (or has finished its work). */
+  /** Ready once every connector it runs is running (or waits for its topics, or has finished its work). */
   ready(): boolean {
-    return [...this.runners.values()].every((r) => r.state === "running" || r.state === "finished" || r.state === "paused");
+    return [...this.runners.values()].every((r) => READY_STATES.has(r.state));
   }
 
   /**

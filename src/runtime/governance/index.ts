@@ -9,6 +9,7 @@ import type { ConnectorConfig, LoadedConfig } from "../config/load.js";
 import type { ConnectorState } from "../http/metrics.js";
 import { lazy } from "../lazy.js";
 import type { Logger } from "../log.js";
+import { isTopicPattern, topicMatcher } from "../kafka/topics.js";
 import type { SchemaCatalog, SubjectSchemaEvent } from "../schema-registry/catalog.js";
 import type { SchemaRegistry } from "../schema-registry/registry-api.js";
 import { isRecordSchema } from "./record-shape.js";
@@ -151,7 +152,8 @@ export class Governance {
         this.log.warn({ err }, "cannot read the stream catalog: deprecation of the sink's inputs is checked against the config only");
         return [] as StreamEntry[];
       });
-    for (const topic of topics) {
+    const read = topicMatcher(topics);
+    for (const topic of new Set([...topics.filter((t) => !isTopicPattern(t)), ...entries.map((e) => e.topic).filter(read)])) {
       const d = this.declarations.resolve(topic).deprecated ?? entries.find((e) => e.topic === topic)?.deprecated ?? undefined;
       if (d) this.log.warn({ connector, topic, deprecated: d }, `connector "${connector}" reads stream "${topic}", which is deprecated: ${describeDeprecation(d)}`);
     }

@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 import type { ConnectorMetrics } from "../connector.js";
 import type { ConnectorView } from "../control.js";
 
-export const CONNECTOR_STATES = ["starting", "running", "paused", "retrying", "stopping", "stopped", "failed", "finished"] as const;
+export const CONNECTOR_STATES = ["starting", "waiting", "running", "paused", "retrying", "stopping", "stopped", "failed", "finished"] as const;
 export type ConnectorState = (typeof CONNECTOR_STATES)[number];
 
 /** Every Prometheus series Liberator exports, defined once. */

@@ -32,7 +32,8 @@ export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[]): P
   });
 }
 
-export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
+/** An admin client, connected; the caller disconnects it. */
+export async function connectedAdmin(kafka: Kafka): Promise<Admin> {
   const admin = kafka.admin();
   try {
     await admin.connect();
@@ -42,6 +43,11 @@ export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T
       fix: "check kafka.brokers and that the brokers are up",
     });
   }
+  return admin;
+}
+
+export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = await connectedAdmin(kafka);
   try {
     return await fn(admin);
   } finally {

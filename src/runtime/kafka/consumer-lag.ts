@@ -1,12 +1,14 @@
 import type { Admin, Kafka } from "kafkajs";
 import type { Metrics } from "../http/metrics.js";
 import type { Logger } from "../log.js";
+import { resolveTopics } from "./topics.js";
 
 /**
  * A sink's consumer lag per partition: the partition's end (last stable offset) minus the offset its
  * consumer group last committed. That is what kafka-consumer-groups.sh, Burrow and KEDA's Kafka
  * scaler read, and it is read here on a timer rather than per batch so that it keeps rising while a
- * sink is paused or stuck, when no batch comes to report it.
+ * sink is paused or stuck, when no batch comes to report it. A sink's topic entries are resolved
+ * every round: a topic that does not exist yet has no lag, a new match of a pattern gets one.
  */
 export class ConsumerLagMonitor {
   private readonly watched = new Map<string, { groupId: string; topics: string[] }>();
@@ -51,7 +53,11 @@ export class ConsumerLagMonitor {
         await admin.connect();
         this.admin = admin;
       }
-      for (const [connector, { groupId, topics }] of this.watched) await this.measure(this.admin, connector, groupId, topics);
+      const existing = await this.admin.listTopics();
+      for (const [connector, { groupId, topics }] of this.watched) {
+        const resolved = resolveTopics(topics, existing).topics;
+        if (resolved.length > 0) await this.measure(this.admin, connector, groupId, resolved);
+      }
       if (this.failing) this.log.info("reading sink consumer lag works again");
       this.failing = false;
     } catch (err) {

@@ -11,6 +11,7 @@ import type { ConnectorConfig } from "../config/load.js";
 import { int } from "../config/fields.js";
 import { LiberatorError } from "../errors.js";
 import { withAdmin } from "../kafka/admin.js";
+import { listResolvedTopics } from "../kafka/topics.js";
 import { TransactionalProducer } from "../kafka/producer.js";
 import type { Logger } from "../log.js";
 import { SOURCE_OFFSETS_TOPIC } from "./source-offsets.js";
@@ -77,10 +78,12 @@ export async function readSourceOffsets(services: OffsetServices, connector: Con
  * it the sink is opened to read them (which claims a new epoch: only when it is not running).
  */
 export async function readSinkOffsets(services: OffsetServices, connector: ConnectorConfig, stored?: TopicPartitionOffset[]): Promise<OffsetsView> {
-  const topics = sinkTopics(connector);
+  const [topics, ends] = await withAdmin(services.kafkaFor(connector.name), async (admin) => {
+    const topics = await sinkTopics(admin, connector);
+    return [topics, await topicOffsets(admin, topics)] as const;
+  });
   const offsets = stored ?? (await withSink(services, connector, (sink) => sink.offsets(topics)));
   const byPartition = new Map(offsets.map((o) => [`${o.topic}:${o.partition}`, o.offset]));
-  const ends = await withAdmin(services.kafkaFor(connector.name), (admin) => topicOffsets(admin, topics));
   const partitions = ends.map(({ topic, partition, low, high }) => {
     const offset = byPartition.get(`${topic}:${partition}`) ?? null;
     return { topic, partition, offset, end: high, lag: Number(BigInt(high) - BigInt(offset ?? low)) };
@@ -124,7 +127,7 @@ async function writeSourcePosition(services: OffsetServices, connector: Connecto
 }
 
 async function sinkTargets(admin: Admin, connector: ConnectorConfig, change: Exclude<OffsetChange, { position: Json }>): Promise<TopicPartitionOffset[]> {
-  const topics = sinkTopics(connector);
+  const topics = await sinkTopics(admin, connector);
   if ("offsets" in change) {
     const known = await topicOffsets(admin, topics);
     return change.offsets.map(({ topic, partition, offset }) => {
@@ -154,9 +157,10 @@ async function topicOffsets(admin: Admin, topics: readonly string[]) {
   return perTopic.flat().sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
 }
 
-function sinkTopics(connector: ConnectorConfig): string[] {
+/** The topics of a sink's config that exist now (patterns matched). */
+async function sinkTopics(admin: Admin, connector: ConnectorConfig): Promise<string[]> {
   if (connector.spec.kind !== "sink") throw new Error(`${connector.name} is not a sink`);
-  return connector.spec.topics(connector.config);
+  return (await listResolvedTopics(admin, connector.spec.topics(connector.config))).topics;
 }
 
 /** A sink of the connector's own, opened for offsets only, and closed again. */

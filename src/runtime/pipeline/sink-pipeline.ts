@@ -1,10 +1,12 @@
 import { randomUUID } from "node:crypto";
-import type { Admin, Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Admin, Batch, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import type { Headers, Sink, SinkRecord, TopicPartitionOffset } from "../connector.js";
 import type { ConnectorConfig } from "../config/load.js";
 import type { PipelineControl } from "../connector-runner.js";
 import { DataError, LiberatorError, toLiberatorError } from "../errors.js";
-import { withAdmin } from "../kafka/admin.js";
+import { connectedAdmin } from "../kafka/admin.js";
+import { listResolvedTopics } from "../kafka/topics.js";
 import { DeadLetterProducer, deadLetterMessage, deadLetterTopic } from "../kafka/dead-letter.js";
 import type { Logger } from "../log.js";
 import { retry } from "../retry.js";
@@ -28,6 +30,12 @@ const positionOf = (next: Map<string, bigint>) => Object.fromEntries([...next].m
 /** A decoded record that keeps the Kafka message it came from, for dead letters. */
 type DecodedRecord = SinkRecord & { raw: KafkaMessage };
 
+/** How often a sink looks for topics it has still to read: the topics it waits for, new matches of a pattern. */
+const TOPIC_POLL_MS = 2_000;
+
+/** How a run of the consumer over one set of topics ended: the pipeline stops, or reads a larger set. */
+type ConsumerEnd = PipelineEnd | { topics: string[] };
+
 /**
  * Kafka → sink, exactly once (DESIGN.md §5): the consumer reads read_committed; every batch of rows
  * and the next offsets go into the target in ONE transaction (the sink's `write`); on start and on
@@ -38,6 +46,11 @@ type DecodedRecord = SinkRecord & { raw: KafkaMessage };
  * than the connector's lasting group: after a crash, a new process would otherwise wait for the
  * dead member's session to expire (30 s) before it got a partition. The written offsets are
  * committed to the lasting group from outside (as an admin does), where lag tools read them.
+ *
+ * Topics that do not exist yet are waited for, not failed on: a new deployment starts its sinks
+ * before its sources have written anything. With none of its topics there the sink is `waiting`;
+ * a topic that appears later (a listed one, or a new match of a pattern such as `shop.*`) is read
+ * from its start by a new consumer over the larger set, the batch in flight written first.
  */
 export async function runSinkPipeline(connector: ConnectorConfig, control: PipelineControl, worker: WorkerServices): Promise<PipelineEnd> {
   const spec = connector.spec;
@@ -45,47 +58,108 @@ export async function runSinkPipeline(connector: ConnectorConfig, control: Pipel
   const log = worker.log.child({ connector: connector.name, type: connector.type });
   const metrics = worker.metrics.forConnector(connector.name);
   const sink = spec.create(connector.config, { connector: connector.name, log, signal: control.signal, metrics });
-  const topics = spec.topics(connector.config);
   const kafka = worker.kafkaFor(connector.name);
   const deadLetters = new DeadLetterProducer(kafka);
   const groupOffsets = new GroupOffsets(kafka, sinkGroupId(connector.name), log);
-  let consumer: Consumer | undefined;
-  let writer: BatchWriter | undefined;
+  let admin: Admin | undefined;
   try {
     const schemas = await worker.schemas();
     await sink.open();
+    admin = await connectedAdmin(kafka);
+    const entries = spec.topics(connector.config);
+    let topics = await firstTopics(admin, entries, control, log);
     const next = new Map<string, bigint>();
-    for (const o of await sink.offsets(topics)) next.set(tp(o.topic, o.partition), BigInt(o.offset));
-    // a partition the target has no offset for starts at its beginning, never at the group's
-    // committed offset: that one only tracks lag, and a target emptied to be rebuilt must get it all
-    const earliest = await withAdmin(kafka, async (admin) => {
-      const out = new Map<string, string>();
-      for (const topic of topics) for (const p of await admin.fetchTopicOffsets(topic)) out.set(tp(topic, p.partition), p.low);
-      return out;
-    });
-    control.onOpened(positionOf(next), sink);
+    const reading = { kafka, admin, sink, deserializer: schemas.deserializer, deadLetters, groupOffsets, next, log };
+    while (topics && !control.signal.aborted) {
+      const end = await consume(connector, control, reading, topics, async () => {
+        const now = await listResolvedTopics(admin!, entries);
+        return now.topics.some((t) => !topics!.includes(t)) ? now.topics : undefined;
+      });
+      if (typeof end === "string") return end;
+      log.info({ topics: end.topics.filter((t) => !topics!.includes(t)) }, "new topics to read: reading them from their start");
+      topics = end.topics;
+    }
+    return "stopped";
+  } finally {
+    await admin?.disconnect().catch(() => undefined);
+    await groupOffsets.close();
+    await deadLetters.close();
+    await sink.close().catch((err: unknown) => log.warn({ err }, "closing the sink failed"));
+  }
+}
 
-    writer = new BatchWriter(sink, connector, schemas.deserializer, deadLetters, log, control.signal);
-    writer.onResolved = (topic, partition, offset) => groupOffsets.set(topic, partition, offset);
-    const linger = connector.config.batch.lingerMs ?? 0;
-    consumer = kafka.consumer({
-      groupId: `${sinkGroupId(connector.name)}.run-${randomUUID().slice(0, 8)}`,
-      readUncommitted: false,
-      // linger: the broker holds a fetch until it has a fetch's worth of records or lingerMs passed
-      maxWaitTimeInMs: linger > 0 ? linger : 200,
-      minBytes: linger > 0 ? FETCH_BYTES : 1,
-      // the next fetch is decoded while one is written (BatchWriter.accept), so a fetch need not
-      // span several chunks: 4 MB fetches kept four times the records alive, which cost 20% more
-      // CPU per row (the collector copies what lives) and 80-140 MB more peak memory
-      maxBytesPerPartition: FETCH_BYTES,
-      allowAutoTopicCreation: false,
-      // failures go to the runner, which restarts from the offsets in the target with backoff
-      retry: { retries: 3, restartOnFailure: async () => false },
-    });
-    const ended = new Promise<PipelineEnd>((resolve, reject) => {
+/**
+ * The topics to start with: those of `entries` that exist. While none does, the sink is waiting
+ * (one log line, polled quietly); undefined when it is stopped meanwhile. Listed topics that are
+ * still missing once others exist are named once, and read when they appear.
+ */
+async function firstTopics(admin: Admin, entries: readonly string[], control: PipelineControl, log: Logger): Promise<string[] | undefined> {
+  let resolved = await listResolvedTopics(admin, entries);
+  if (resolved.topics.length === 0) {
+    control.onWaiting();
+    log.info({ topics: entries }, `waiting for topics to exist: ${entries.join(", ")} (a source creates them when it starts)`);
+    while (resolved.topics.length === 0) {
+      await sleep(TOPIC_POLL_MS, undefined, { signal: control.signal }).catch(() => undefined);
+      if (control.signal.aborted) return undefined;
+      resolved = await listResolvedTopics(admin, entries);
+    }
+  }
+  if (resolved.missing.length > 0) log.info({ missing: resolved.missing }, `reading ${resolved.topics.length} topic(s); waiting for ${resolved.missing.join(", ")} to exist`);
+  return resolved.topics;
+}
+
+interface Reading {
+  kafka: Kafka;
+  admin: Admin;
+  sink: Sink;
+  deserializer: RecordDeserializer;
+  deadLetters: DeadLetterProducer;
+  groupOffsets: GroupOffsets;
+  /** The next offset to read per partition, as the target holds it. */
+  next: Map<string, bigint>;
+  log: Logger;
+}
+
+/** One consumer over `topics` until the pipeline stops, fails, or `grown()` finds more topics to read. */
+async function consume(connector: ConnectorConfig, control: PipelineControl, r: Reading, topics: string[], grown: () => Promise<string[] | undefined>): Promise<ConsumerEnd> {
+  const { kafka, sink, next, log } = r;
+  for (const o of await sink.offsets(topics)) next.set(tp(o.topic, o.partition), BigInt(o.offset));
+  // a partition the target has no offset for starts at its beginning, never at the group's
+  // committed offset: that one only tracks lag, and a target emptied to be rebuilt must get it all
+  const earliest = new Map<string, string>();
+  for (const topic of topics) for (const p of await r.admin.fetchTopicOffsets(topic)) earliest.set(tp(topic, p.partition), p.low);
+  control.onOpened(positionOf(next), sink);
+
+  const writer = new BatchWriter(sink, connector, r.deserializer, r.deadLetters, log, control.signal);
+  writer.onResolved = (topic, partition, offset) => r.groupOffsets.set(topic, partition, offset);
+  const linger = connector.config.batch.lingerMs ?? 0;
+  const consumer = kafka.consumer({
+    groupId: `${sinkGroupId(connector.name)}.run-${randomUUID().slice(0, 8)}`,
+    readUncommitted: false,
+    // linger: the broker holds a fetch until it has a fetch's worth of records or lingerMs passed
+    maxWaitTimeInMs: linger > 0 ? linger : 200,
+    minBytes: linger > 0 ? FETCH_BYTES : 1,
+    // the next fetch is decoded while one is written (BatchWriter.accept), so a fetch need not
+    // span several chunks: 4 MB fetches kept four times the records alive, which cost 20% more
+    // CPU per row (the collector copies what lives) and 80-140 MB more peak memory
+    maxBytesPerPartition: FETCH_BYTES,
+    allowAutoTopicCreation: false,
+    // failures go to the runner, which restarts from the offsets in the target with backoff
+    retry: { retries: 3, restartOnFailure: async () => false },
+  });
+  let watch: NodeJS.Timeout | undefined;
+  try {
+    const ended = new Promise<ConsumerEnd>((resolve, reject) => {
       control.signal.addEventListener("abort", () => resolve("stopped"), { once: true });
-      consumer!.on(consumer!.events.CRASH, ({ payload }) => reject(payload.error));
-      writer!.onFailure = reject;
+      consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error));
+      writer.onFailure = reject;
+      watch = setInterval(() => {
+        grown().then(
+          (more) => more && resolve({ topics: more }),
+          // the consumer's own connection reports a Kafka that is gone; the next round asks again
+          (err: unknown) => log.debug({ err }, "cannot list topics"),
+        );
+      }, TOPIC_POLL_MS);
     });
     writer.onWritten = (records) => control.onCommitted(positionOf(next), records);
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
@@ -93,7 +167,7 @@ export async function runSinkPipeline(connector: ConnectorConfig, control: Pipel
       for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
         for (const partition of partitions) {
           const offset = next.get(tp(topic, partition))?.toString() ?? earliest.get(tp(topic, partition));
-          if (offset !== undefined) consumer!.seek({ topic, partition, offset });
+          if (offset !== undefined) consumer.seek({ topic, partition, offset });
         }
       }
       log.info({ assignment: payload.memberAssignment }, "partitions assigned; reading from the offsets stored in the target");
@@ -104,22 +178,20 @@ export async function runSinkPipeline(connector: ConnectorConfig, control: Pipel
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async (payload) => {
-        if (writer!.failed || control.signal.aborted) return;
+        if (writer.failed || control.signal.aborted) return;
         if (control.paused()) {
           const resume = payload.pause();
           void control.whenResumed().then(resume);
           return;
         }
-        await writer!.accept(payload, next);
+        await writer.accept(payload, next);
       },
     });
     return await ended;
   } finally {
-    await consumer?.disconnect().catch(() => undefined);
-    await writer?.idle();
-    await groupOffsets.close();
-    await deadLetters.close();
-    await sink.close().catch((err: unknown) => log.warn({ err }, "closing the sink failed"));
+    clearInterval(watch);
+    await consumer.disconnect().catch(() => undefined);
+    await writer.idle();
   }
 }
 

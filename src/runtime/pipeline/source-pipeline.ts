@@ -14,7 +14,7 @@ export interface SourcePipelineParts {
   serializer: RecordSerializer;
   /** Stream metadata and PII handling applied to every record before serialization; the catalog told of new streams. */
   governance?: SourceGovernance;
-  /** Creates output topics the first time a batch writes to them. */
+  /** Creates output topics: the source's own at start, any other the first time a batch writes to it. */
   ensureTopics(topics: string[]): Promise<void>;
   log: Logger;
   metrics: ConnectorMetrics;
@@ -57,10 +57,11 @@ export async function runSourcePipeline(parts: SourcePipelineParts): Promise<Pip
   const start = stored?.position ?? null;
   parts.log.info({ position: start, committedAt: stored?.committedAt }, stored ? "resuming from the committed position" : "no committed position: starting fresh");
   await source.open(start);
+  const knownTopics = new Set(await source.topics?.());
+  if (knownTopics.size > 0) await parts.ensureTopics([...knownTopics]);
   parts.onOpened(start, source);
 
   let lastPosition = JSON.stringify(start);
-  const knownTopics = new Set<string>();
   const readAhead = (): Promise<PreparedBatch | null> => {
     const t0 = performance.now();
     const prepared = source.read().then((batch) => {

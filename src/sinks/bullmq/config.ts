@@ -8,7 +8,7 @@ const keep = () => z.union([bool(), int(0), z.strictObject({ age: int(0), count:
 export const bullmqSinkConfig = connectorSchema({
   /** redis:// or rediss:// URL; a password goes in as ${file:…}. Redis must run with maxmemory-policy noeviction. */
   redis: z.string().regex(/^rediss?:\/\/\S+$/, "must be a redis:// or rediss:// URL, e.g. redis://redis:6379/0"),
-  /** The topics the sink reads. */
+  /** The topics the sink reads; an entry with `*` is a pattern (runtime/kafka/topics.ts), followed as topics appear. */
   topics: stringList().pipe(z.array(z.string().min(1)).min(1, "needs at least one topic")),
   /** The queue each record's job goes to, a pattern: {topic} and {table} (the envelope's source.table, else the topic's last segment). */
   queue: z.string().min(1),

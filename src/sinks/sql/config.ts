@@ -10,7 +10,7 @@ export const sqlSinkConfig = connectorSchema({
   dialect: z.enum(["postgres", "mysql", "mariadb"]),
   /** The default port follows the dialect (5432 or 3306). MySQL/MariaDB needs `database`. */
   connection: databaseConnection(0).extend({ port: port().optional() }),
-  /** The topics the sink reads. */
+  /** The topics the sink reads; an entry with `*` is a pattern (runtime/kafka/topics.ts), followed as topics appear. */
   topics: stringList().pipe(z.array(z.string().min(1)).min(1, "needs at least one topic")),
   /**
    * The target table of a record, as a pattern: {table} is the source table (the envelope's

@@ -17,7 +17,7 @@ import { splitTableName, tableFilter, type TableFilter } from "./filters.js";
 import { IncrementalSnapshot } from "./incremental-snapshot.js";
 import { compareCoordinates, describeCoordinates, parsePosition, type BinlogPosition, type IncrementalProgress, type SnapshotProgress } from "./position.js";
 import { failedCheck, preflightChecks } from "./preflight.js";
-import { SchemaHistory } from "./schema-history.js";
+import { SchemaHistory, topicOf } from "./schema-history.js";
 import { capturedTables, checkStartPoint, gtidAt, logEnd, serverInfo, type ConsistentRead, type ServerInfo } from "./server.js";
 import { InitialSnapshot } from "./snapshot.js";
 import { StreamReader, type StreamStart } from "./stream.js";
@@ -87,6 +87,12 @@ export class BinlogSource implements Source {
   }
 
   async ack(): Promise<void> {}
+
+  /** Every table the filter captures now; tables created later get their topic with their first change. */
+  async topics(): Promise<string[]> {
+    const tables = await capturedTables(this.conn!, (db, t) => this.filter.captures(db, t));
+    return tables.map((name) => topicOf(this.config, ...splitTableName(name)));
+  }
 
   async command(name: string, args: Record<string, Json>): Promise<Json> {
     if (name !== "snapshot") throw new PreconditionError("COMMAND_UNKNOWN", `the binlog source has no command "${name}"`, { fix: "use snapshot" });

@@ -40,6 +40,10 @@ export class GeneratorSource implements Source {
 
   async close(): Promise<void> {}
 
+  async topics(): Promise<string[]> {
+    return [this.config.topic];
+  }
+
   status() {
     return { seq: this.seq };
   }

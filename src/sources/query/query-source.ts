@@ -121,6 +121,10 @@ export class QuerySource implements Source {
     );
   }
 
+  async topics(): Promise<string[]> {
+    return this.states.map((s) => s.reader.topic);
+  }
+
   async read(): Promise<SourceBatch | null> {
     const signal = this.ctx.signal;
     const deadline = Date.now() + IDLE_RETURN_MS;

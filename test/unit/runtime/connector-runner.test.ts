@@ -47,6 +47,23 @@ describe("connector runner", () => {
     expect(states).toEqual(["starting", "retrying", "starting", "retrying", "starting", "running", "stopped"]);
   });
 
+  it("shows a pipeline waiting for its input as waiting, with no error and no restart, then running", async () => {
+    let appear!: () => void;
+    const { r, states } = runner("early", async (_c, control) => {
+      control.onWaiting();
+      await new Promise<void>((resolve) => (appear = resolve));
+      control.onOpened(null);
+      return untilStopped(control.signal);
+    });
+    r.start();
+    await expect.poll(() => r.state).toBe("waiting");
+    expect(r.status()).toMatchObject({ lastError: null, restarts: 0 });
+    appear();
+    await expect.poll(() => r.state).toBe("running");
+    await r.stop();
+    expect(states).toEqual(["starting", "waiting", "running", "stopped"]);
+  });
+
   it("stops for good on a non-retriable error and keeps it for the status", async () => {
     const { r } = runner("fenced", async () => {
       throw new FencedError("another instance took over");

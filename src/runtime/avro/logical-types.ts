@@ -9,16 +9,20 @@
 import avsc, { type Schema, type Type } from "avsc";
 import type { AvroSchema } from "../connector.js";
 import {
-  dateFromDays,
   daysOfDate,
   digitCount,
+  formatDate,
   formatDecimal,
   formatTime,
   formatTimestamp,
   fromTwosComplement,
   inInt64,
   invalidValue,
+  isPortableDay,
+  isPortableMicros,
+  isTemporalText,
   isUuid,
+  MICROS_PER_DAY,
   parseTime,
   parseTimestamp,
   twosComplement,
@@ -210,7 +214,7 @@ abstract class ExactLogicalType extends types.LogicalType {
  * resolves underlying types only); the compatibility check refuses that. A uuid is its text either way.
  */
 export function losesMeaningUnannotated(type: Type): boolean {
-  return type instanceof ExactLogicalType && !(type instanceof UuidType);
+  return type instanceof ExactLogicalType && !(type instanceof UuidType) && !(type instanceof MicroTimeType) && !(type instanceof TemporalTextType);
 }
 
 /** Long-based types own their varints, so a timestamp never goes through a bigint when it needs not. */
@@ -229,7 +233,9 @@ class TimestampType extends ExactLongType {
 
   protected override _toValue(value: unknown): Exact {
     if (typeof value !== "string") invalid(this, value);
-    return parseTimestamp(value, this.zoned);
+    const micros = parseTimestamp(value, this.zoned);
+    if (!isPortableMicros(micros)) throw invalidValue(describeType(this), value, "outside years 0001-9999, which decoders hold");
+    return micros;
   }
 
   protected override _fromValue(micros: Exact): string {
@@ -241,10 +247,13 @@ class LocalTimestampType extends TimestampType {
   protected override readonly zoned = false;
 }
 
+/** The Avro spec's time-micros: microseconds after midnight, a time of day. */
 class TimeMicrosType extends ExactLongType {
   protected override _toValue(value: unknown): number {
     if (typeof value !== "string") invalid(this, value);
-    return parseTime(value);
+    const micros = parseTime(value);
+    if (micros < 0 || micros >= MICROS_PER_DAY) throw invalidValue(describeType(this), value, "not a time of day");
+    return micros;
   }
 
   protected override _fromValue(micros: Exact): string {
@@ -255,11 +264,68 @@ class TimeMicrosType extends ExactLongType {
 class DateType extends ExactLogicalType {
   protected override _toValue(value: unknown): number {
     if (typeof value !== "string") invalid(this, value);
-    return daysOfDate(value);
+    const days = daysOfDate(value);
+    if (!isPortableDay(days)) throw invalidValue(describeType(this), value, "outside years 0001-9999, which decoders hold");
+    return days;
   }
 
   protected override _fromValue(days: number): string {
-    return dateFromDays(days);
+    return formatDate(days);
+  }
+}
+
+// Kafka Connect names (`connect.name`) that give a type its meaning without an Avro logical type,
+// for values no logical type of the spec describes. Decoders that do not know the name still read
+// the plain type; ours turn it into the canonical form.
+
+/** A duration in microseconds, signed, any length (MySQL's TIME), as Debezium writes it. */
+export const MICRO_TIME_NAME = "io.debezium.time.MicroTime";
+/** The branch beside a date, timestamp or time-micros for what they cannot hold (values.ts isTemporalText). */
+export const TEMPORAL_TEXT_NAME = "io.liberator.time.Text";
+
+
+/**
+ * The schema a named type hands avsc's LogicalType: the same, with its connect.name as the logical
+ * type avsc names it by ("logical:io.debezium.time.MicroTime"). Only avsc sees that; the schema
+ * written to the registry has no logicalType.
+ */
+function asLogical(schema: Schema, name: string): Schema {
+  return { ...(schema as object), logicalType: name } as Schema;
+}
+
+/** io.debezium.time.MicroTime: "[-]HH:MM:SS.ffffff", hours past 23. Reads time-micros too: a time of day is a duration. */
+class MicroTimeType extends ExactLongType {
+  constructor(schema: Schema, opts?: unknown) {
+    super(asLogical(schema, MICRO_TIME_NAME), opts);
+  }
+
+  protected override _toValue(value: unknown): number {
+    if (typeof value !== "string") invalid(this, value);
+    return parseTime(value);
+  }
+
+  protected override _fromValue(micros: Exact): string {
+    return formatTime(Number(micros));
+  }
+
+  protected override _resolve(writer: Type): ((value: unknown) => unknown) | undefined {
+    return writer instanceof MicroTimeType || writer instanceof TimeMicrosType ? (value) => value : undefined;
+  }
+}
+
+/** io.liberator.time.Text: the text of a temporal value its sibling branch cannot hold; nothing else. */
+class TemporalTextType extends ExactLogicalType {
+  constructor(schema: Schema, opts?: unknown) {
+    super(asLogical(schema, TEMPORAL_TEXT_NAME), opts);
+  }
+
+  protected override _toValue(value: unknown): string {
+    if (typeof value !== "string" || !isTemporalText(value)) invalid(this, value);
+    return value;
+  }
+
+  protected override _fromValue(value: string): string {
+    return value;
   }
 }
 
@@ -450,13 +516,17 @@ const LOGICAL_TYPES = {
   uuid: UuidType,
 };
 
-/** Every plain long (and longs under logical types we do not know) becomes the exact bigint long. */
-function typeHook(schema: Schema): Type | undefined {
+/**
+ * Our Kafka Connect named types (without a logical type of their own), and every plain long (and
+ * longs under logical types we do not know) as the exact bigint long.
+ */
+function typeHook(schema: Schema, opts: unknown): Type | undefined {
   if (schema === "long") return BIG_LONG;
-  if (typeof schema === "object" && schema !== null && !Array.isArray(schema) && (schema as { type?: unknown }).type === "long") {
-    const logical = (schema as { logicalType?: unknown }).logicalType;
-    if (typeof logical !== "string" || !(logical in LOGICAL_TYPES)) return BIG_LONG;
-  }
+  if (typeof schema !== "object" || schema === null || Array.isArray(schema)) return undefined;
+  const s = schema as { type?: unknown; logicalType?: unknown; "connect.name"?: unknown };
+  if (s.logicalType === undefined && s.type === "long" && s["connect.name"] === MICRO_TIME_NAME) return new MicroTimeType(schema, opts);
+  if (s.logicalType === undefined && s.type === "string" && s["connect.name"] === TEMPORAL_TEXT_NAME) return new TemporalTextType(schema, opts);
+  if (s.type === "long" && (typeof s.logicalType !== "string" || !(s.logicalType in LOGICAL_TYPES))) return BIG_LONG;
   return undefined;
 }
 

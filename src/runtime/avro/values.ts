@@ -14,18 +14,23 @@
  * | string                  | string (any Unicode, 4-byte characters included)                  | "😀"                             |
  * | bytes                   | Buffer                                                            | <Buffer 00 ff>                   |
  * | bytes, decimal(p,s)     | string, plain notation, exactly s fraction digits, no "-0"        | "-12.340", "18446744073709551615"|
- * | int, date               | "YYYY-MM-DD"; "infinity" / "-infinity" (PostgreSQL)               | "9999-12-31"                     |
- * | long, time-micros       | "[-]HH:MM:SS.ffffff"; hours may pass 23 (MySQL TIME)              | "-838:59:59.000000"              |
- * | long, timestamp-micros  | "YYYY-MM-DDTHH:MM:SS.ffffffZ" (UTC); "infinity" / "-infinity"     | "2038-01-19T03:14:07.999999Z"    |
- * | long, local-timestamp-micros | "YYYY-MM-DDTHH:MM:SS.ffffff" (no zone); "infinity" / "-infinity" | "1000-01-01T00:00:00.000000" |
+ * | int, date               | "YYYY-MM-DD", years 0001–9999                                     | "9999-12-31"                     |
+ * | long, time-micros       | "HH:MM:SS.ffffff", a time of day (00:00:00 up to 24 h, excluded)  | "23:59:59.999999"                |
+ * | long, MicroTime         | "[-]HH:MM:SS.ffffff", a duration; hours may pass 23 (MySQL TIME)  | "-838:59:59.000000"              |
+ * | long, timestamp-micros  | "YYYY-MM-DDTHH:MM:SS.ffffffZ" (UTC), years 0001–9999              | "2038-01-19T03:14:07.999999Z"    |
+ * | long, local-timestamp-micros | "YYYY-MM-DDTHH:MM:SS.ffffff" (no zone), years 0001–9999      | "1000-01-01T00:00:00.000000"     |
+ * | string, time Text       | what the types above cannot hold: "infinity", "-infinity", the    | "-004712-01-01", "24:00:00.000000" |
+ * |                         | forms above outside years 0001–9999, "24:00:00.000000"            |                                  |
  * | string, uuid            | lowercase 8-4-4-4-12                                              | "123e4567-e89b-12d3-a456-426614174000" |
  * | array                   | array of the item form                                            | ["a", "c"]                       |
  * | union with null         | null or the branch's form (never wrapped)                         | null                             |
  *
  * Years outside 0000–9999 use ISO 8601's expanded form with a sign and six digits ("-004712-01-01"),
- * astronomical numbering (year 0 is 1 BC), as `Date.prototype.toISOString` does. "infinity" maps to
- * the largest long (or int, for dates), "-infinity" to the smallest; a real value that would land
- * exactly there is refused rather than confused with infinity.
+ * astronomical numbering (year 0 is 1 BC), as `Date.prototype.toISOString` does. The date and
+ * timestamp logical types hold years 0001–9999 only, and time-micros a time of day only: that is
+ * what every common decoder turns into its date and time types without an error (Python's
+ * datetime stops at year 1 and 9999, Java's LocalTime at 24 h). The rest travels as text
+ * (sql-types/mapping.ts says where).
  *
  * Below: the exact converters these forms need. The driver options that read every type without
  * loss are in runtime/db; the drivers' own text forms (inet, bytea, arrays) in sql-types/driver-values.ts.
@@ -202,7 +207,7 @@ function daysInMonth(year: number, month: number): number {
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
-const MICROS_PER_DAY = 86_400_000_000;
+export const MICROS_PER_DAY = 86_400_000_000;
 /** |days| below this keeps days × MICROS_PER_DAY under 2^53, so number arithmetic stays exact. */
 const SAFE_DAYS = 104_000_000;
 
@@ -308,26 +313,40 @@ function fromBc(text: string): string {
   return `${year === 0 ? "0000" : `-${`${-year}`.padStart(6, "0")}`}${m[2]}`;
 }
 
-export function parseDate(text: string): number | "infinity" | "-infinity" {
-  if (text === "infinity" || text === "-infinity") return text;
+/** Days since 1970-01-01 of any calendar date, BC and expanded years included. */
+export function daysOfDate(text: string): number {
   const s = fromBc(text);
   const p = readDate(s);
   if (!p || p.end !== s.length) throw invalidValue("date", text);
-  const days = checkCivil(p, "date", text);
-  if (days <= INT32_MIN || days >= INT32_MAX) throw invalidValue("date", text, "outside Avro's date range");
-  return days;
+  return checkCivil(p, "date", text);
 }
 
-/** Days (or the infinity sentinels) as the canonical date. */
-export function dateFromDays(days: number): string {
-  if (days === INT32_MAX) return "infinity";
-  if (days === INT32_MIN) return "-infinity";
-  return formatDate(days);
+/** PostgreSQL's infinities: no calendar value, kept as their text. */
+const isInfinity = (text: string) => text === "infinity" || text === "-infinity";
+
+/** 0001-01-01 and 9999-12-31: the dates every common decoder holds (Python's date stops there). */
+const FIRST_DAY = daysFromCivil(1, 1, 1);
+const LAST_DAY = daysFromCivil(9999, 12, 31);
+
+export function isPortableDay(days: number): boolean {
+  return days >= FIRST_DAY && days <= LAST_DAY;
 }
 
-export function daysOfDate(text: string): number {
-  const d = parseDate(text);
-  return d === "infinity" ? INT32_MAX : d === "-infinity" ? INT32_MIN : d;
+export function isPortableMicros(micros: Exact): boolean {
+  if (typeof micros === "bigint") return micros >= BigInt(FIRST_DAY) * BigInt(MICROS_PER_DAY) && micros < BigInt(LAST_DAY + 1) * BigInt(MICROS_PER_DAY);
+  return micros >= FIRST_DAY * MICROS_PER_DAY && micros < (LAST_DAY + 1) * MICROS_PER_DAY;
+}
+
+/**
+ * A canonical date, timestamp or time of day that the logical types cannot hold, so that it
+ * travels as text: the infinities, a year outside 0001–9999 (canonical forms spell those
+ * "0000-" or with a sign), and the end of the day.
+ */
+export function isTemporalText(text: string): boolean {
+  if (isInfinity(text)) return true;
+  const c = text.charCodeAt(0);
+  if (c === 43 /* + */ || c === 45 /* - */) return /^[+-]\d{6,}-\d\d-\d\d/.test(text);
+  return text.startsWith("0000-") ? /^0000-\d\d-\d\d/.test(text) : text === "24:00:00.000000";
 }
 
 /** Reads "HH:MM:SS[.ffffff]" at `i`; returns microseconds of the day and the index after it. */
@@ -367,23 +386,12 @@ function readOffset(s: string, i: number): number | undefined {
   return m[1] === "-" ? -seconds : seconds;
 }
 
-function infinityMicros(text: string): bigint | undefined {
-  return text === "infinity" ? INT64_MAX : text === "-infinity" ? INT64_MIN : undefined;
-}
-
-function checkMicros(v: Exact, what: string, text: string): Exact {
-  if (typeof v === "bigint" && (v >= INT64_MAX || v <= INT64_MIN)) throw invalidValue(what, text, "outside Avro's long range");
-  return v;
-}
-
 /**
  * Microseconds since 1970 of a wall-clock date and time ("YYYY-MM-DD HH:MM:SS.ffffff", "T" also
  * accepted, any number of fraction digits up to 6). `zoned` also takes a UTC offset suffix and
  * applies it; without one the time is taken as UTC.
  */
 export function parseTimestamp(text: string, zoned: boolean): Exact {
-  const infinity = infinityMicros(text);
-  if (infinity !== undefined) return infinity;
   const what = zoned ? "timestamp" : "local timestamp";
   const s = fromBc(text);
   const p = readDate(s);
@@ -401,18 +409,16 @@ export function parseTimestamp(text: string, zoned: boolean): Exact {
       micros = Number.isSafeInteger(shifted) ? shifted : BigInt(micros) - BigInt(offset) * 1_000_000n;
     }
   }
-  return checkMicros(micros, what, text);
+  return micros;
 }
 
 export function formatTimestamp(micros: Exact, zoned: boolean): string {
-  if (micros === INT64_MAX) return "infinity";
-  if (micros === INT64_MIN) return "-infinity";
   return formatDateTime(micros, zoned ? "Z" : "");
 }
 
 /** A time of day or a MySQL TIME duration: "[-]H+:MM:SS[.ffffff]", hours beyond 23 allowed. */
 export function parseTime(text: string): number {
-  const m = /^(-?)(\d{1,3}):(\d{2}):(\d{2})(?:\.(\d{1,6})0*)?$/.exec(text);
+  const m = /^(-?)(\d+):(\d{2}):(\d{2})(?:\.(\d{1,6})0*)?$/.exec(text);
   if (!m) throw invalidValue("time", text);
   const minutes = Number(m[3]);
   const seconds = Number(m[4]);
@@ -429,8 +435,9 @@ export function formatTime(micros: number): string {
 }
 
 /** Canonical forms straight from any accepted spelling (driver text, "T" or space, fewer digits). */
-export const canonicalDate = (text: string): string => dateFromDays(daysOfDate(text));
+export const canonicalDate = (text: string): string => (isInfinity(text) ? text : formatDate(daysOfDate(text)));
 export function canonicalTimestamp(text: string, zoned: boolean): string {
+  if (isInfinity(text)) return text;
   const micros = parseTimestamp(text, zoned);
   return rearranged(text, zoned) ?? formatTimestamp(micros, zoned);
 }
@@ -459,10 +466,16 @@ function rearranged(text: string, zoned: boolean): string | undefined {
 }
 export const canonicalTime = (text: string): string => formatTime(parseTime(text));
 
-/** MySQL's zero date and dates with a zero month or day, which no calendar has. */
-export function isMysqlZeroDate(text: string): boolean {
+/**
+ * MySQL's dates that no calendar has: "zero" for the zero date itself (every part 0, time and
+ * fraction included: "0000-00-00", "0000-00-00 00:00:00.000"), "partial" for a zero month, day or
+ * year beside other parts ("2020-00-15", "2020-01-00 10:00:00.5", "0000-01-01"); undefined for
+ * a calendar date.
+ */
+export function mysqlZeroDate(text: string): "zero" | "partial" | undefined {
   const p = readDate(text);
-  return p !== undefined && isZeroDate(p);
+  if (p === undefined || (p.year !== 0 && !isZeroDate(p))) return undefined;
+  return p.year === 0 && p.month === 0 && p.day === 0 && !/[1-9]/.test(text.slice(p.end)) ? "zero" : "partial";
 }
 
 // ---------------------------------------------------------------------------------------------

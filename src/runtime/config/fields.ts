@@ -65,3 +65,9 @@ export const databaseConnection = (defaultPort: number) =>
   });
 
 export type DatabaseConnection = z.infer<ReturnType<typeof databaseConnection>>;
+
+/**
+ * What to do with MySQL's dates that no calendar has: "null" or "error". YAML's unquoted `null`
+ * (a real null, not the word) means "null" too: that is how people write it.
+ */
+export const zeroDatePolicy = () => z.preprocess((v) => (v === null ? "null" : v), z.enum(["null", "error"])).default("error");

@@ -82,6 +82,8 @@ export function envelope<Row>(op: Op, before: Row | null, after: Row | null, sou
 
 export interface TableStreamOptions {
   topic: string;
+  /** The table the stream reads, to name it in errors (callers that label errors themselves leave it out). */
+  table?: string;
   /** Namespace of the Key, Value and Envelope records; the topic by default (Debezium's naming). */
   namespace?: string;
   /** Key columns for a table without a primary key; none (and no primary key) means a null key. */
@@ -123,6 +125,11 @@ export function tableStream(table: { columns: readonly ColumnInfo[]; primaryKey:
   const key = keyNames.map((name) => {
     const column = columns.find((c) => c.column === name);
     if (!column) throw new PreconditionError("SCHEMA_KEY_COLUMN_MISSING", `key column "${name}" is not a column of the table`);
+    if (column.zeroDatesAsNull) {
+      throw new PreconditionError("SCHEMA_ZERO_DATE_KEY", `${options.table ? `${options.table}: ` : ""}key column "${name}" is a date that zeroDates or partialZeroDates: null would read as null, and a key cannot be null`, {
+        fix: 'set zeroDates and partialZeroDates to "error" for this connector (a zero date in the key then stops it, naming the row), or key the table by columns without dates (keyColumns)',
+      });
+    }
     return column;
   });
   const rowSchema = { type: "record", name: "Value", namespace, fields: columns.map((c) => c.field) };

@@ -11,7 +11,8 @@
  */
 import { PreconditionError, DataError, LiberatorError } from "../errors.js";
 import { COLUMN_ATTRIBUTE } from "../avro/canonical.js";
-import { canonicalDate, canonicalTime, canonicalTimestamp, daysOfDate, invalidValue, isMysqlZeroDate, parseTime, parseTimestamp, toDecimal, toInt, toLong, toUuid, twosComplement, unscaledDecimal } from "../avro/values.js";
+import { avroType, MICRO_TIME_NAME, TEMPORAL_TEXT_NAME } from "../avro/logical-types.js";
+import { canonicalDate, canonicalTime, canonicalTimestamp, daysOfDate, invalidValue, mysqlZeroDate, parseTime, parseTimestamp, toDecimal, toInt, toLong, toUuid, twosComplement, unscaledDecimal } from "../avro/values.js";
 import { parsePgArray, toBytes, toInet4, toInet6 } from "./driver-values.js";
 
 export type Dialect = "mysql" | "postgres";
@@ -34,12 +35,20 @@ export interface ColumnInfo {
   enumValues?: readonly string[] | undefined;
 }
 
+export type ZeroDatePolicy = "null" | "error";
+
 export interface MapOptions {
   /**
-   * MySQL dates with a zero part ("0000-00-00", "2024-00-10"): "null" makes every MySQL date and
-   * time field nullable and reads them as null; "error" (default) stops at the first one.
+   * MySQL's zero date ("0000-00-00", "0000-00-00 00:00:00"): "null" makes every MySQL date and
+   * time field nullable and reads it as null; "error" (default) stops at the first one.
    */
-  zeroDates?: "null" | "error";
+  zeroDates?: ZeroDatePolicy;
+  /**
+   * MySQL dates with a zero month, day or year beside other parts ("2020-00-15", "2020-01-00
+   * 10:00:00.5", "0000-01-01"), which are no calendar date either: their own choice, so that
+   * reading the zero date as null never turns a partly known date into null unasked.
+   */
+  partialZeroDates?: ZeroDatePolicy;
 }
 
 /** An Avro type as JSON, as this table builds them. */
@@ -65,6 +74,8 @@ export interface MappedColumn {
   /** The SELECT-list expression that reads the column exactly, given its quoted name. */
   select(quoted: string): string;
   rule: MappingRule;
+  /** Set when a zero-date policy reads some values of the column as null (a key must not become null). */
+  zeroDatesAsNull: boolean;
 }
 
 /** A column type, parsed: base name, arguments, flags. */
@@ -169,21 +180,28 @@ function toNumericText(v: unknown): string {
 function mysqlTemporal(underlying: string, logicalType: string, convert: (text: string) => string): MappingRule["build"] {
   return (_t, column, options) => ({
     type: logical(underlying, logicalType),
-    nullable: options.zeroDates === "null",
+    nullable: options.zeroDates === "null" || options.partialZeroDates === "null",
     fromDriver: (v: unknown): string | null => {
       if (typeof v !== "string") {
         throw invalidValue(column.sqlType, v, "read MySQL dates as text: mysql2 and zongji need dateStrings: true (MYSQL_READ_OPTIONS)");
       }
-      if (isMysqlZeroDate(v)) {
-        if (options.zeroDates === "null") return null;
-        throw new DataError("SCHEMA_ZERO_DATE", `${JSON.stringify(v)} is a zero date, which no calendar has`, {
-          fix: 'set zeroDates: "null" to read zero dates as null, or fix the rows',
-        });
-      }
-      return convert(v);
+      const zero = mysqlZeroDate(v);
+      if (zero === undefined) return convert(v);
+      const [setting, what] = zero === "zero" ? (["zeroDates", "the zero date"] as const) : (["partialZeroDates", "a date with a zero month, day or year"] as const);
+      if (options[setting] === "null") return null;
+      throw new DataError("SCHEMA_ZERO_DATE", `${JSON.stringify(v)} is ${what}, which no calendar has`, {
+        fix: `set ${setting}: null to read such values as null, or fix the rows`,
+      });
     },
   });
 }
+
+/**
+ * A PostgreSQL date, timestamp or time: the logical type for what decoders hold, and a text
+ * branch for the rest (infinities, years outside 0001-9999, 24:00:00), so that no value is
+ * refused, none is changed, and no consumer's decoder fails on one (values.ts isTemporalText).
+ */
+const orText = (type: AvroTypeSchema): AvroTypeSchema => [type, named("string", TEMPORAL_TEXT_NAME)];
 
 // ---------------------------------------------------------------------------------------------
 // The table
@@ -303,7 +321,8 @@ export const MAPPING: readonly MappingRule[] = [
     sql: ["date"],
     avro: "int, date",
     js: '"YYYY-MM-DD"',
-    notes: "Zero dates follow zeroDates (null or error).",
+    notes:
+      'The zero date 0000-00-00 follows zeroDates; dates with a zero month, day or year (2020-00-15, 0000-01-01) follow partialZeroDates (each "error", the default, or null): no calendar has them, and a year 0 is outside what decoders hold. Neither may be null in a key column: refused at start.',
     build: mysqlTemporal("int", "date", canonicalDate),
   },
   {
@@ -311,7 +330,7 @@ export const MAPPING: readonly MappingRule[] = [
     sql: ["datetime"],
     avro: "long, local-timestamp-micros",
     js: '"YYYY-MM-DDTHH:MM:SS.ffffff"',
-    notes: "Wall-clock time, no zone shift; 1000-01-01 to 9999-12-31.999999 exact.",
+    notes: "Wall-clock time, no zone shift; 0001-01-01 to 9999-12-31 23:59:59.999999 exact. Zero dates as for DATE.",
     build: mysqlTemporal("long", "local-timestamp-micros", (s) => canonicalTimestamp(s, false)),
   },
   {
@@ -319,16 +338,17 @@ export const MAPPING: readonly MappingRule[] = [
     sql: ["timestamp"],
     avro: "long, timestamp-micros",
     js: '"YYYY-MM-DDTHH:MM:SS.ffffffZ"',
-    notes: "Read in a UTC session (MYSQL_SESSION_SQL).",
+    notes: "Read in a UTC session (MYSQL_SESSION_SQL). The zero TIMESTAMP follows zeroDates.",
     build: mysqlTemporal("long", "timestamp-micros", (s) => canonicalTimestamp(s, true)),
   },
   {
     dialect: "mysql",
     sql: ["time"],
-    avro: "long, time-micros",
+    avro: `long, connect.name ${MICRO_TIME_NAME} (duration, microseconds)`,
     js: '"-838:59:59.000000"',
-    notes: "A duration in MySQL: negative values and hours past 23 are kept.",
-    build: () => ({ type: logical("long", "time-micros"), fromDriver: (v) => canonicalTime(toText(v)) }),
+    notes:
+      "A duration in MySQL (-838:59:59 to 838:59:59), not a time of day: Avro's time-micros would make standard decoders fail on negative values and hours past 23. A plain long of microseconds, named as Debezium names it, which every decoder reads.",
+    build: () => ({ type: named("long", MICRO_TIME_NAME), fromDriver: (v) => canonicalTime(toText(v)) }),
   },
   {
     dialect: "mysql",
@@ -403,32 +423,36 @@ export const MAPPING: readonly MappingRule[] = [
   {
     dialect: "postgres",
     sql: ["date"],
-    avro: "int, date",
-    js: '"YYYY-MM-DD", "-004712-01-01" (BC), "infinity"',
-    build: () => ({ type: logical("int", "date"), fromDriver: (v) => canonicalDate(toText(v)) }),
+    avro: `union [int date, string ${TEMPORAL_TEXT_NAME}]`,
+    js: '"YYYY-MM-DD"; "infinity", "-004712-01-01" (BC), "+010000-01-01" as text',
+    notes:
+      "Dates in years 0001-9999 are Avro dates. Infinities and years outside that range travel in the text branch, as their ISO 8601 text: Python's date cannot hold them (a date would raise OverflowError there), and a sentinel date would read as a real one in Java.",
+    build: () => ({ type: orText(logical("int", "date")), fromDriver: (v) => canonicalDate(toText(v)) }),
   },
   {
     dialect: "postgres",
     sql: ["timestamp without time zone", "timestamp"],
-    avro: "long, local-timestamp-micros",
-    js: '"YYYY-MM-DDTHH:MM:SS.ffffff", "infinity"',
-    notes: "Years past 294246 exceed a long of microseconds since 1970: refused.",
-    build: () => ({ type: logical("long", "local-timestamp-micros"), fromDriver: (v) => canonicalTimestamp(toText(v), false) }),
+    avro: `union [long local-timestamp-micros, string ${TEMPORAL_TEXT_NAME}]`,
+    js: '"YYYY-MM-DDTHH:MM:SS.ffffff"; "infinity", BC and years past 9999 as text',
+    notes: "As for date: years 0001-9999 as the logical type, infinities and other years (up to PostgreSQL's 294276) as text.",
+    build: () => ({ type: orText(logical("long", "local-timestamp-micros")), fromDriver: (v) => canonicalTimestamp(toText(v), false) }),
   },
   {
     dialect: "postgres",
     sql: ["timestamp with time zone"],
-    avro: "long, timestamp-micros",
-    js: '"YYYY-MM-DDTHH:MM:SS.ffffffZ", "infinity"',
-    notes: "Years past 294246 exceed a long of microseconds since 1970: refused.",
-    build: () => ({ type: logical("long", "timestamp-micros"), fromDriver: (v) => canonicalTimestamp(toText(v), true) }),
+    avro: `union [long timestamp-micros, string ${TEMPORAL_TEXT_NAME}]`,
+    js: '"YYYY-MM-DDTHH:MM:SS.ffffffZ"; "infinity", BC and years past 9999 as text',
+    notes: "As for date: instants in years 0001-9999 (UTC) as the logical type, infinities and other years as text.",
+    build: () => ({ type: orText(logical("long", "timestamp-micros")), fromDriver: (v) => canonicalTimestamp(toText(v), true) }),
   },
   {
     dialect: "postgres",
     sql: ["time without time zone", "time"],
-    avro: "long, time-micros",
-    js: '"HH:MM:SS.ffffff" (24:00:00 kept)',
-    build: () => ({ type: logical("long", "time-micros"), fromDriver: (v) => canonicalTime(toText(v)) }),
+    avro: `union [long time-micros, string ${TEMPORAL_TEXT_NAME}]`,
+    js: '"HH:MM:SS.ffffff"; "24:00:00.000000" as text',
+    notes:
+      "A time of day. PostgreSQL's 24:00:00 (the end of the day, after 23:59:59.999999, not equal to 00:00:00) is no time of day to Avro: time-micros 86,400,000,000 makes Java's and Python's decoders fail, and 00:00:00 or 23:59:59.999999 would be another value. It travels as its text.",
+    build: () => ({ type: orText(logical("long", "time-micros")), fromDriver: (v) => canonicalTime(toText(v)) }),
   },
   {
     dialect: "postgres",
@@ -498,7 +522,7 @@ export const MAPPING: readonly MappingRule[] = [
     build: (t, c, o) => {
       const element = buildType({ ...t, array: false }, c, o);
       return {
-        type: { type: "array", items: ["null", element.type] },
+        type: { type: "array", items: ["null", ...branchesOf(element.type)] },
         fromDriver: (v) => {
           const items = typeof v === "string" ? parsePgArray(v) : Array.isArray(v) ? (v as unknown[]) : undefined;
           if (!items) throw invalidValue("array", v);
@@ -568,8 +592,11 @@ export function avroName(name: string): string {
 }
 
 /** The field, the converter and the exact SELECT expression of one column. */
+/** A type's union branches, or the type as its one branch. */
+const branchesOf = (type: AvroTypeSchema): AvroTypeSchema[] => (Array.isArray(type) ? type : [type]);
+
 export function mapColumn(column: ColumnInfo, options: MapOptions = {}): MappedColumn {
-  const opts: Required<MapOptions> = { zeroDates: options.zeroDates ?? "error" };
+  const opts: Required<MapOptions> = { zeroDates: options.zeroDates ?? "error", partialZeroDates: options.partialZeroDates ?? "error" };
   const t = parseSqlType(column.sqlType, column.dialect);
   const rule = ruleFor(t, column);
   const built = rule.build(t, column, opts);
@@ -590,17 +617,18 @@ export function mapColumn(column: ColumnInfo, options: MapOptions = {}): MappedC
     }
   };
   if (column.nullable || built.nullable) {
-    field.type = ["null", type];
+    field.type = ["null", ...branchesOf(type)];
     field.default = null;
   } else if (column.defaultValue !== undefined) {
-    const value = defaultOf(fromDriver, column.defaultValue, type);
+    const value = defaultOf(fromDriver, column.defaultValue, branchesOf(type)[0]!);
     if (value !== undefined) field.default = value;
   }
-  return { column: column.name, field, fromDriver, select: built.select ?? ((q) => q), rule };
+  return { column: column.name, field, fromDriver, select: built.select ?? ((q) => q), rule, zeroDatesAsNull: !column.nullable && built.nullable === true };
 }
 
-/** Fields that carry their source column type: how sinks recreate the column on the same dialect. */
+/** Fields that carry their source column type: how sinks recreate the column on the same dialect (a union's first branch carries it). */
 function withSourceType(type: AvroTypeSchema, column: ColumnInfo): AvroTypeSchema {
+  if (Array.isArray(type)) return [withSourceType(type[0]!, column), ...type.slice(1)];
   const object: Record<string, unknown> = typeof type === "string" ? { type } : { ...(type as Record<string, unknown>) };
   const parameters = (object["connect.parameters"] as Record<string, string> | undefined) ?? {};
   object["connect.parameters"] = { ...parameters, [SQL_DIALECT_PARAMETER]: column.dialect, [SQL_TYPE_PARAMETER]: column.sqlType };
@@ -610,7 +638,8 @@ function withSourceType(type: AvroTypeSchema, column: ColumnInfo): AvroTypeSchem
 /**
  * A column default as Avro's JSON default for the field (the encoding of the underlying type:
  * days for a date, microseconds for a timestamp, ISO-8859-1 code points for bytes). Undefined
- * when Avro JSON cannot hold it exactly (a long past 2^53, NaN) or the literal is no valid value.
+ * when Avro JSON cannot hold it exactly (a long past 2^53, NaN), the literal is no valid value,
+ * or it is no value of `type`, the union's first branch, which a default must be (infinity).
  */
 function defaultOf(fromDriver: (v: unknown) => unknown, literal: string, type: AvroTypeSchema): unknown {
   let value: unknown;
@@ -619,9 +648,10 @@ function defaultOf(fromDriver: (v: unknown) => unknown, literal: string, type: A
   } catch {
     return undefined;
   }
-  if (value === null) return undefined;
-  const t = type as { type: unknown; logicalType?: unknown; scale?: unknown };
+  if (value === null || !avroType(type as never).isValid(value)) return undefined;
+  const t = type as { type: unknown; logicalType?: unknown; scale?: unknown; "connect.name"?: unknown };
   const exact = (n: number | bigint) => (Number.isSafeInteger(Number(n)) ? Number(n) : undefined);
+  if (t["connect.name"] === MICRO_TIME_NAME) return parseTime(value as string);
   switch (t.logicalType) {
     case "decimal":
       return twosComplement(unscaledDecimal(value as string, Number(t.scale))).toString("latin1");

@@ -4,6 +4,7 @@
  * its recorded source type (`connect.parameters`, see mapping.ts) is used as is; otherwise the
  * column type is derived from the Avro type, choosing text over any type that would round.
  */
+import { MICRO_TIME_NAME, TEMPORAL_TEXT_NAME } from "../avro/logical-types.js";
 import { PreconditionError } from "../errors.js";
 import {
   MAPPING,
@@ -22,12 +23,18 @@ function objectOf(type: AvroTypeSchema): TypeObject {
   return typeof type === "string" ? { type } : Array.isArray(type) ? { type } : (type);
 }
 
-/** A field's type without its null branch. */
+const isTemporalText = (branch: AvroTypeSchema) => typeof branch === "object" && !Array.isArray(branch) && branch["connect.name"] === TEMPORAL_TEXT_NAME;
+
+/**
+ * A field's type without its null branch, and without the text branch beside a date or time
+ * (mapping.ts orText): the column holds the logical type's values and, where the dialect can,
+ * the text ones (PostgreSQL's infinity).
+ */
 export function fieldType(field: Pick<AvroField, "type">): { type: TypeObject; nullable: boolean } {
   const t = field.type;
   if (Array.isArray(t)) {
-    const rest = t.filter((b) => b !== "null");
-    return { type: objectOf(rest.length === 1 ? rest[0]! : rest), nullable: rest.length < t.length };
+    const rest = t.filter((b) => b !== "null" && !isTemporalText(b));
+    return { type: objectOf(rest.length === 1 ? rest[0]! : rest), nullable: t.includes("null") };
   }
   return { type: objectOf(t), nullable: false };
 }
@@ -65,6 +72,8 @@ const BY_CONNECT_NAME = new Map<string, [string, string]>([
   // MySQL has no exact type for a NUMERIC of any scale: its text is exact
   [NUMERIC_NAME, ["LONGTEXT", "numeric"]],
   ["io.debezium.time.Interval", ["VARCHAR(64)", "interval"]],
+  // a duration, up to MySQL's 838:59:59: PostgreSQL's time stops at 24:00:00
+  [MICRO_TIME_NAME, ["TIME(6)", "interval"]],
 ]);
 const BY_TYPE = new Map<string, [string, string]>([
   ["boolean", ["BOOLEAN", "boolean"]],

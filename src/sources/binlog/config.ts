@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { bool, databaseConnection, duration, int, stringList } from "../../runtime/config/fields.js";
+import { bool, databaseConnection, duration, int, stringList, zeroDatePolicy } from "../../runtime/config/fields.js";
 import { connectorSchema } from "../../runtime/config/load.js";
 import { columnPolicySchema } from "../../runtime/sql-types/column-policy.js";
 
@@ -63,8 +63,10 @@ export const binlogConfig = connectorSchema({
   maxTransactionRecords: int(1000).default(200_000),
   /** Change rows (and events) read ahead of Kafka before reading pauses (socket backpressure). */
   maxQueuedRows: int(100).default(20_000),
-  /** MySQL zero dates ("0000-00-00"): read as null, or stop with an error (default). */
-  zeroDates: z.enum(["null", "error"]).default("error"),
+  /** MySQL's zero date ("0000-00-00"): read as null, or stop with an error (default). */
+  zeroDates: zeroDatePolicy(),
+  /** Dates with a zero month, day or year ("2020-00-15", "0000-01-01"): read as null, or stop with an error (default). */
+  partialZeroDates: zeroDatePolicy(),
   /** TRUNCATE as an `op: "t"` record (with a null key, which a compacted topic refuses). */
   emitTruncate: bool().default(true),
 });

@@ -86,7 +86,7 @@ export class ChangeEvents {
     const chosen = new Set(columns);
     const imageColumns = description!.columns.filter((c) => chosen.has(c.name));
     const captured: Captured = {
-      stream: tableStream({ columns: imageColumns, primaryKey: description!.primaryKey }, { topic, mapping: { zeroDates: this.config.mapping.zeroDates } }),
+      stream: tableStream({ columns: imageColumns, primaryKey: description!.primaryKey }, { topic, table: row.aggregateType, mapping: this.config.mapping }),
       columns: imageColumns,
       schema,
       table,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { bool, databaseConnection, duration, int, port } from "../../runtime/config/fields.js";
+import { bool, databaseConnection, duration, int, port, zeroDatePolicy } from "../../runtime/config/fields.js";
 import { connectorSchema } from "../../runtime/config/load.js";
 
 /** The outbox table's columns, by role; each name is configurable. */
@@ -63,7 +63,7 @@ export const outboxConfig = connectorSchema({
   /** Subject of event values: `{topic}`, `{record}` (the schema's full name), `{type}`. TopicRecordNameStrategy by default. */
   subject: z.string().min(1).default("{topic}-{record}"),
   /** Rows written by `liberator outbox triggers`: MySQL zero dates read as null, or an error. */
-  mapping: z.strictObject({ zeroDates: z.enum(["null", "error"]).default("error") }).prefault({}),
+  mapping: z.strictObject({ zeroDates: zeroDatePolicy(), partialZeroDates: zeroDatePolicy() }).prefault({}),
 }).transform((c) => ({
   ...c,
   topicPrefix: c.topicPrefix ?? c.name,

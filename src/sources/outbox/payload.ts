@@ -17,12 +17,12 @@
  */
 import avsc, { type Type } from "avsc";
 import { DataError, LiberatorError } from "../../runtime/errors.js";
-import { DecimalType, describeType } from "../../runtime/avro/logical-types.js";
+import { DecimalType, describeType, MICRO_TIME_NAME, TEMPORAL_TEXT_NAME } from "../../runtime/avro/logical-types.js";
 import {
   canonicalDate,
   canonicalTime,
   canonicalTimestamp,
-  dateFromDays,
+  formatDate,
   formatTime,
   formatTimestamp,
   invalidValue,
@@ -182,12 +182,16 @@ function logical(type: avsc.types.LogicalType, v: unknown): string {
   const text = typeof v === "string" ? v : v instanceof Date ? v.toISOString() : undefined;
   switch (name) {
     case "date":
-      if (numeric) return dateFromDays(v);
+      if (numeric) return formatDate(v);
       if (text !== undefined) return canonicalDate(text);
       break;
     case "time-micros":
+    case MICRO_TIME_NAME:
       if (numeric) return formatTime(v);
       if (text !== undefined) return canonicalTime(text);
+      break;
+    case TEMPORAL_TEXT_NAME:
+      if (text !== undefined) return text;
       break;
     case "timestamp-micros":
     case "local-timestamp-micros": {

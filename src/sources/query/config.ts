@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { databaseConnection, duration, int, port, stringList, type DatabaseConnection } from "../../runtime/config/fields.js";
+import { databaseConnection, duration, int, port, stringList, zeroDatePolicy, type DatabaseConnection } from "../../runtime/config/fields.js";
 import { connectorSchema } from "../../runtime/config/load.js";
 import type { Dialect } from "../../runtime/sql-types/mapping.js";
 
@@ -82,7 +82,8 @@ const schema = connectorSchema({
       maxStateBytes: int(4096, 8 * 1024 * 1024).default(512 * 1024),
     })
     .prefault({}),
-  mapping: z.strictObject({ zeroDates: z.enum(["null", "error"]).default("error") }).prefault({}),
+  /** MySQL's zero date, and dates with a zero month, day or year: read as null, or stop with an error (default). */
+  mapping: z.strictObject({ zeroDates: zeroDatePolicy(), partialZeroDates: zeroDatePolicy() }).prefault({}),
   /** Rows per second across all tables; 0 is no limit. */
   maxRowsPerSecond: int(0).default(0),
   /** Pause reading while the database is busy (MySQL Threads_running, PostgreSQL active backends above the threshold; 0 is off). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canonicalDate, canonicalTime, canonicalTimestamp, fromTwosComplement, isMysqlZeroDate, parseTimestamp, toDecimal, toLong, toUuid, twosComplement, unscaledDecimal } from "../../../src/runtime/avro/values.js";
+import { canonicalDate, canonicalTime, canonicalTimestamp, fromTwosComplement, mysqlZeroDate, isTemporalText, parseTimestamp, toDecimal, toLong, toUuid, twosComplement, unscaledDecimal } from "../../../src/runtime/avro/values.js";
 import { parsePgArray, toInet6 } from "../../../src/runtime/sql-types/driver-values.js";
 
 describe("canonical values", () => {
@@ -84,9 +84,9 @@ describe("canonical values", () => {
       expect(canonicalDate("-infinity")).toBe("-infinity");
     });
 
-    it("refuses dates no calendar has, and timestamps a long of microseconds cannot hold", () => {
+    it("refuses dates no calendar has, and keeps PostgreSQL's last timestamp, past a long of microseconds, as text", () => {
       expect(() => canonicalDate("2023-02-29")).toThrow(/not a valid date/);
-      expect(() => canonicalTimestamp("294276-12-31 23:59:59.999999+00", true)).toThrow(/long range/);
+      expect(canonicalTimestamp("294276-12-31 23:59:59.999999+00", true)).toBe("+294276-12-31T23:59:59.999999Z");
       expect(() => canonicalTimestamp("2024-01-01 00:00:00.0000001", false)).toThrow(/microsecond/);
       expect(() => canonicalTimestamp("2024-01-01 00:00:00+01", false)).toThrow(/local timestamp/);
     });
@@ -98,11 +98,21 @@ describe("canonical values", () => {
       expect(canonicalTime("24:00:00")).toBe("24:00:00.000000");
     });
 
-    it("recognizes MySQL's zero dates", () => {
-      expect(isMysqlZeroDate("0000-00-00")).toBe(true);
-      expect(isMysqlZeroDate("0000-00-00 00:00:00.000000")).toBe(true);
-      expect(isMysqlZeroDate("2024-00-10")).toBe(true);
-      expect(isMysqlZeroDate("0000-01-01")).toBe(false);
+    it("tells MySQL's zero date from dates with a zero month, day or year", () => {
+      expect(mysqlZeroDate("0000-00-00")).toBe("zero");
+      expect(mysqlZeroDate("0000-00-00 00:00:00.000000")).toBe("zero");
+      expect(mysqlZeroDate("2024-00-10")).toBe("partial");
+      expect(mysqlZeroDate("2020-01-00 10:00:00.5")).toBe("partial");
+      expect(mysqlZeroDate("0000-00-00 10:00:00")).toBe("partial");
+      expect(mysqlZeroDate("0000-01-01")).toBe("partial");
+      expect(mysqlZeroDate("0001-01-01")).toBe(undefined);
+    });
+
+    it("knows which canonical values the logical types cannot hold and travel as text", () => {
+      for (const v of ["infinity", "-infinity", "0000-12-31", "-004712-01-01", "+010000-01-01", "+294276-12-31T23:59:59.999999Z", "0000-01-01T00:00:00.000000", "24:00:00.000000"]) {
+        expect(isTemporalText(v), v).toBe(true);
+      }
+      for (const v of ["0001-01-01", "9999-12-31T23:59:59.999999Z", "23:59:59.999999", "00:00:00.000000", "-838:59:59.000000", "hello", ""]) expect(isTemporalText(v), v).toBe(false);
     });
   });
 

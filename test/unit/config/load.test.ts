@@ -104,4 +104,29 @@ describe("config loading", () => {
       /^connectors\.yaml:3 shutdwn is not a known key \(did you mean "shutdown"\?\)/,
     );
   });
+
+  // issue 15, Found 5: `zeroDates: null`, unquoted as YAML users write it, was refused
+  it("takes YAML's unquoted null for the zero-date settings, as the docs write them", () => {
+    const cfg = parseConfig(
+      `${base}  - name: b
+    type: binlog
+    connection: { user: root }
+    zeroDates: null
+    partialZeroDates: null
+  - name: q
+    type: query
+    connection: { user: root }
+    dialect: mysql
+    mode: bulk
+    tables: [shop.orders]
+    mapping: { zeroDates: null, partialZeroDates: "null" }
+`,
+      "/x/connectors.yaml",
+      { env: {} },
+    );
+    expect(cfg.connectors[0]!.config).toMatchObject({ zeroDates: "null", partialZeroDates: "null" });
+    expect(cfg.connectors[1]!.config).toMatchObject({ mapping: { zeroDates: "null", partialZeroDates: "null" } });
+    const defaults = parseConfig(`${base}  - name: b\n    type: binlog\n    connection: { user: root }\n`, "/x/connectors.yaml", { env: {} });
+    expect(defaults.connectors[0]!.config).toMatchObject({ zeroDates: "error", partialZeroDates: "error" });
+  });
 });

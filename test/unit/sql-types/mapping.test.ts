@@ -7,7 +7,11 @@ import { avroToSqlType, toSqlParam } from "../../../src/runtime/sql-types/to-sql
 
 const column = (dialect: Dialect, sqlType: string, extra: Partial<ColumnInfo> = {}): ColumnInfo => ({ name: "c", dialect, sqlType, nullable: false, ...extra });
 
+/** The branch beside PostgreSQL's dates and times for what their logical types cannot hold. */
+const TEXT = { type: "string", "connect.name": "io.liberator.time.Text" };
+
 /** The field's Avro type without the source-type parameters every field carries. */
+
 function bare(type: unknown): unknown {
   if (Array.isArray(type)) return type.map(bare);
   if (typeof type !== "object" || type === null) return type;
@@ -43,7 +47,7 @@ describe("the SQL → Avro mapping table", () => {
     ["date", { type: "int", logicalType: "date" }, "1000-01-01", "1000-01-01"],
     ["datetime(6)", { type: "long", logicalType: "local-timestamp-micros" }, "9999-12-31 23:59:59.999999", "9999-12-31T23:59:59.999999"],
     ["timestamp(6)", { type: "long", logicalType: "timestamp-micros" }, "2038-01-19 03:14:07.999999", "2038-01-19T03:14:07.999999Z"],
-    ["time(6)", { type: "long", logicalType: "time-micros" }, "-838:59:59", "-838:59:59.000000"],
+    ["time(6)", { type: "long", "connect.name": "io.debezium.time.MicroTime" }, "-838:59:59", "-838:59:59.000000"],
     ["uuid", { type: "string", logicalType: "uuid" }, Buffer.from("123e4567e89b12d3a456426614174000", "hex"), "123e4567-e89b-12d3-a456-426614174000"],
     ["inet6", "string", Buffer.from("00000000000000000000ffff01020304", "hex"), "::ffff:1.2.3.4"],
     ["inet4", "string", Buffer.from([10, 0, 0, 1]), "10.0.0.1"],
@@ -66,10 +70,10 @@ describe("the SQL → Avro mapping table", () => {
     ["jsonb", { type: "string", "connect.name": "io.debezium.data.Json" }, '{"a": 1}', '{"a": 1}'],
     ["uuid", { type: "string", logicalType: "uuid" }, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"],
     ["inet", "string", "::ffff:1.2.3.4", "::ffff:1.2.3.4"],
-    ["date", { type: "int", logicalType: "date" }, "4713-01-01 BC", "-004712-01-01"],
-    ["timestamp(6) without time zone", { type: "long", logicalType: "local-timestamp-micros" }, "infinity", "infinity"],
-    ["timestamp with time zone", { type: "long", logicalType: "timestamp-micros" }, "1970-01-01 00:00:00.000001+00", "1970-01-01T00:00:00.000001Z"],
-    ["time without time zone", { type: "long", logicalType: "time-micros" }, "24:00:00", "24:00:00.000000"],
+    ["date", [{ type: "int", logicalType: "date" }, TEXT], "4713-01-01 BC", "-004712-01-01"],
+    ["timestamp(6) without time zone", [{ type: "long", logicalType: "local-timestamp-micros" }, TEXT], "infinity", "infinity"],
+    ["timestamp with time zone", [{ type: "long", logicalType: "timestamp-micros" }, TEXT], "1970-01-01 00:00:00.000001+00", "1970-01-01T00:00:00.000001Z"],
+    ["time without time zone", [{ type: "long", logicalType: "time-micros" }, TEXT], "24:00:00", "24:00:00.000000"],
     ["time with time zone", "string", "23:59:59.999999+14:59", "23:59:59.999999+14:59"],
     ["interval", { type: "string", "connect.name": "io.debezium.time.Interval" }, "P10M3DT-4H-5M-6.789012S", "P10M3DT-4H-5M-6.789012S"],
     ["bit(1)", "boolean", "1", true],
@@ -114,11 +118,35 @@ describe("the SQL → Avro mapping table", () => {
 
   it("refuses MySQL's zero dates unless zeroDates is null, which makes the field nullable", () => {
     const strict = mapColumn(column("mysql", "datetime"));
-    expect(() => strict.fromDriver("0000-00-00 00:00:00")).toThrow(/column "c" \(datetime\): "0000-00-00 00:00:00" is a zero date/);
+    expect(() => strict.fromDriver("0000-00-00 00:00:00")).toThrow(/column "c" \(datetime\): "0000-00-00 00:00:00" is the zero date/);
     const lenient = mapColumn(column("mysql", "date"), { zeroDates: "null" });
     expect(lenient.fromDriver("0000-00-00")).toBe(null);
-    expect(lenient.fromDriver("2024-00-10")).toBe(null);
     expect(bare(lenient.field.type)).toEqual(["null", { type: "int", logicalType: "date" }]);
+    expect(lenient.zeroDatesAsNull).toBe(true);
+  });
+
+  // issue 15, Found 5: zeroDates: "null" also turned 2020-00-15 into null
+  it("leaves dates with a zero month, day or year to partialZeroDates, so zeroDates: null never nulls them unasked", () => {
+    const zeroOnly = mapColumn(column("mysql", "datetime(1)"), { zeroDates: "null" });
+    expect(zeroOnly.fromDriver("0000-00-00 00:00:00.0")).toBe(null);
+    for (const partial of ["2020-00-15 00:00:00.0", "2020-01-00 10:00:00.5", "0000-01-01 00:00:00.0", "0000-00-00 10:00:00.0"]) {
+      expect(() => zeroOnly.fromDriver(partial), partial).toThrow(expect.objectContaining({ code: "SCHEMA_ZERO_DATE", fix: expect.stringContaining("partialZeroDates: null") }));
+    }
+    const both = mapColumn(column("mysql", "date"), { partialZeroDates: "null" });
+    expect(both.fromDriver("2020-00-15")).toBe(null);
+    expect(() => both.fromDriver("0000-00-00")).toThrow(expect.objectContaining({ fix: expect.stringContaining("zeroDates: null") }));
+  });
+
+  // issue 15, Found 5: a zero date in a primary-key column became a NULL key, which sinks refuse
+  it("refuses at start a key column that a zero-date policy would read as null, naming table, column and fix", () => {
+    const table = { columns: [column("mysql", "date", { name: "day" }), column("mysql", "int", { name: "n" })], primaryKey: ["day"] };
+    for (const mapping of [{ zeroDates: "null" as const }, { partialZeroDates: "null" as const }]) {
+      expect(() => tableStream(table, { topic: "t", table: "shop.days", mapping })).toThrow(
+        expect.objectContaining({ code: "SCHEMA_ZERO_DATE_KEY", message: expect.stringMatching(/^shop\.days: key column "day"/), fix: expect.stringContaining("keyColumns") }),
+      );
+    }
+    expect(tableStream(table, { topic: "t" }).keySchema).toBeTruthy();
+    expect(tableStream({ ...table, primaryKey: ["n"] }, { topic: "t", mapping: { zeroDates: "null" } }).keySchema).toBeTruthy();
   });
 
   it("refuses dates read as JS Dates, which lost the microseconds", () => {

@@ -265,7 +265,9 @@ export class StreamReader {
       const key = stream.keyOf(after);
       let rowSource = source;
       if (zonedTs !== undefined) {
-        const ms = Math.floor(Number(parseTimestamp(String(row[zonedTs]), true)) / 1000);
+        const stamp = String(row[zonedTs]);
+        // PostgreSQL's -infinity (infinity is never below the horizon) is no time: the row is seen now
+        const ms = stamp.endsWith("infinity") ? Date.now() : Math.floor(Number(parseTimestamp(stamp, true)) / 1000);
         rowSource = { ...source, ts_ms: ms };
         result.newestMs = ms;
       }

@@ -133,6 +133,8 @@ async function startOnce(options: MariaDBOptions): Promise<MariaDBServer> {
         "--innodb-doublewrite=0",
         "--sync-binlog=0",
         "--max-connections=500",
+        // the lock listing the query source's horizon reads (docs/query.md, the safe horizon)
+        "--plugin-load-add=metadata_lock_info",
         ...STORAGE_FLAGS,
         ...(options.extraArgs ?? []),
       ],
@@ -156,8 +158,9 @@ async function startOnce(options: MariaDBOptions): Promise<MariaDBServer> {
 }
 
 /**
- * Starts a private MariaDB with the binlog on (ROW, FULL image, FULL metadata), in a fresh
- * temporary folder on a free port; resolves when root can run a query over TCP.
+ * Starts a private MariaDB with the binlog on (ROW, FULL image, FULL metadata) and the
+ * METADATA_LOCK_INFO plugin loaded, in a fresh temporary folder on a free port; resolves when root
+ * can run a query over TCP.
  */
 export function startMariaDB(options: MariaDBOptions = {}): Promise<MariaDBServer> {
   return withPortRetry(() => startOnce(options));

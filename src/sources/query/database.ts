@@ -25,6 +25,8 @@ export interface SourceDatabase {
   readonly sql: SqlDialect;
   /** Whether other sessions' open transactions can be listed (MySQL PROCESS; PostgreSQL pg_read_all_stats). */
   readonly seesTransactions: boolean;
+  /** Set where a transaction holding an id it drew before its INSERT cannot be seen here although it could be: why, and what to do. */
+  readonly unseenIdDraws?: { message: string; fix: string };
   /** Rows of a page query, every value in the driver form the mapping expects. */
   select(sql: string, params: Params): Promise<Page>;
   /** A small query on the side connection (introspection, MAX, counts). */

@@ -13,7 +13,13 @@
  *      so a transaction that has neither written, locked, nor runs a statement other than a read
  *      cannot hold an uncommitted stamp or id (a backup's long consistent read does not stall us);
  *      PostgreSQL's now() is the transaction's start, so for timestamps every open transaction
- *      counts, and for ids those with an xid or a statement other than a read running.
+ *      counts, and for ids those with an xid or a statement other than a read running;
+ *   3. for ids, also the transactions that drew one before writing anything (BEGIN; nextval;
+ *      …; INSERT … VALUES ($id)), from when they drew it or earlier: PostgreSQL's nextval gives no
+ *      xid but locks the sequence until the transaction ends (pg_locks); MariaDB's NEXTVAL starts
+ *      no InnoDB transaction but holds a write metadata lock on the sequence until it ends
+ *      (METADATA_LOCK_INFO, with the lock's age). An id drawn in one transaction and inserted in
+ *      another shows nowhere.
  *
  * Timestamps. A transaction stamps rows with NOW() at or after its start (PostgreSQL's now() IS its
  * start; MySQL's is the start of the statement). So every row still uncommitted has a timestamp at
@@ -28,12 +34,14 @@
  * back. The horizon is the newest sample taken strictly before the oldest open transaction began,
  * and at least `delayMs` old (the same INNODB_TRX staleness). See idBound().
  *
- * Limits, in docs/query.md too: values the application computes itself (its own clock, ids from
- * a sequence with CACHE > 1 spread over sessions, explicit ids below the counter) can break the
- * ordering these rules rely on; delayMs buys margin for the first. A server clock stepped
+ * Limits, in docs/query.md too: values the application computes itself (its own clock, ids drawn
+ * in one transaction and inserted in another, as ORM block optimizers and PostgreSQL sequences
+ * with CACHE > 1 do, explicit ids below the counter) can break the ordering these rules rely on;
+ * delayMs buys margin for the first two. A server clock stepped
  * backwards, and on a replica every transaction of the primary, are invisible to these rules:
  * only delayMs protects there. Without the privilege to list other sessions' transactions the
- * horizon is delayMs alone, and the connector says so at start.
+ * horizon is delayMs alone, and without MariaDB's lock listing ids drawn before the INSERT are
+ * unseen; the connector says so at start.
  */
 import type { Json } from "../../runtime/connector.js";
 
@@ -47,6 +55,11 @@ export interface Probe {
   oldestWriter: number | null;
   /** Set while a transaction with an unknown start may still commit (a prepared two-phase transaction): nothing is safe. */
   frozenBy?: string;
+}
+
+/** The earlier of two instants, either of which may be unknown (null). */
+export function earliest(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.min(a, b);
 }
 
 interface Sample {

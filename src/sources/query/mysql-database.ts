@@ -5,10 +5,11 @@ import { PreconditionError } from "../../runtime/errors.js";
 import { describeMysqlTable, type TableDescription } from "../../runtime/db/introspect.js";
 import type { ColumnInfo } from "../../runtime/sql-types/mapping.js";
 import { ConnectionWatch, type DriverRow, type Page, type SourceDatabase } from "./database.js";
-import type { Probe } from "./horizon.js";
+import { earliest, type Probe } from "./horizon.js";
 import { resultColumnInfo, resultShape } from "./mysql-columns.js";
 import type { Params, SqlDialect } from "./sql.js";
 
+const ER_UNKNOWN_TABLE = 1109;
 const ER_SPECIFIC_ACCESS_DENIED = 1227;
 const ER_NEED_REPREPARE = 1615;
 
@@ -21,11 +22,30 @@ const OPEN_WRITERS = `trx_mysql_thread_id <> CONNECTION_ID() AND trx_autocommit_
   AND (trx_rows_modified > 0 OR trx_lock_structs > 0 OR trx_state <> 'RUNNING'
        OR (trx_query IS NOT NULL AND trx_query NOT RLIKE '^[[:space:]]*(SELECT|SHOW|DESC|DESCRIBE|EXPLAIN)[[:space:]]'))`;
 
+/**
+ * Other sessions holding a write metadata lock on a table or a sequence: taken by a transaction's
+ * first INSERT/UPDATE/DELETE or NEXTVAL on it and kept until it ends. A MariaDB NEXTVAL starts no
+ * InnoDB transaction, so `BEGIN; SELECT NEXTVAL(s); …; INSERT … (@id)` is absent from INNODB_TRX
+ * until its INSERT, yet holds an id; this lock shows it, and LOCK_TIME_MS says since when.
+ * (MariaDB's METADATA_LOCK_INFO plugin; MySQL has no sequences.)
+ */
+const WRITE_LOCKED = `THREAD_ID <> CONNECTION_ID() AND LOCK_TYPE = 'Table metadata lock' AND LOCK_MODE IN ('MDL_SHARED_WRITE', 'MDL_SHARED_NO_READ_WRITE')`;
+
 /** "1795698625.756982" (a DECIMAL from UNIX_TIMESTAMP) as microseconds, without a float's rounding. */
 function micros(value: unknown): number | null {
   if (typeof value !== "string" && typeof value !== "number") return null;
   const [whole, fraction = ""] = String(value).split(".");
   return Number(whole) * 1_000_000 + Number(fraction.padEnd(6, "0").slice(0, 6));
+}
+
+/**
+ * When the oldest write lock was taken, from its age (whole ms, rounded down: one more keeps the
+ * instant at or before the lock). A lock taken before the plugin was loaded has no age: its id may
+ * be of any time, so it holds every sample (0).
+ */
+function lockedSince(now: number, row: DriverRow): number | null {
+  if (Number(row.held_unknown ?? 0) > 0) return 0;
+  return row.held_ms === null || row.held_ms === undefined ? null : now - (Number(row.held_ms) + 1) * 1000;
 }
 
 /**
@@ -36,6 +56,9 @@ function micros(value: unknown): number | null {
  */
 export class MysqlDatabase implements SourceDatabase {
   seesTransactions = false;
+  unseenIdDraws: { message: string; fix: string } | undefined;
+  /** Whether METADATA_LOCK_INFO can be read: ids drawn with NEXTVAL before the INSERT are then seen. */
+  private seesWriteLocks = false;
   private readonly watch: ConnectionWatch;
 
   private constructor(
@@ -58,6 +81,7 @@ export class MysqlDatabase implements SourceDatabase {
       await meta.query("SET time_zone = 'SYSTEM'");
       const db = new MysqlDatabase(data, meta, sql, conn);
       db.seesTransactions = await db.canListTransactions();
+      if (db.seesTransactions) await db.checkWriteLocks();
       return db;
     } catch (err) {
       await Promise.all([data.end().catch(() => undefined), meta?.end().catch(() => undefined)]);
@@ -119,23 +143,46 @@ export class MysqlDatabase implements SourceDatabase {
       const [row] = await this.rows("SELECT UNIX_TIMESTAMP(NOW(6)) AS now");
       return { now: micros(row!.now)!, oldest: null, oldestWriter: null };
     }
-    // NOW() is the statement's start, fixed before INNODB_TRX is read
-    const [row] = await this.rows(`SELECT UNIX_TIMESTAMP(NOW(6)) AS now, UNIX_TIMESTAMP(MIN(trx_started)) AS oldest FROM information_schema.INNODB_TRX WHERE ${OPEN_WRITERS}`);
+    // NOW() is the statement's start, fixed before INNODB_TRX and the locks are read
+    const [row] = await this.rows(
+      this.seesWriteLocks
+        ? `SELECT UNIX_TIMESTAMP(NOW(6)) AS now, t.oldest, m.held_ms, m.held_unknown
+           FROM (SELECT UNIX_TIMESTAMP(MIN(trx_started)) AS oldest FROM information_schema.INNODB_TRX WHERE ${OPEN_WRITERS}) t
+           CROSS JOIN (SELECT MAX(LOCK_TIME_MS) AS held_ms, COUNT(*) - COUNT(LOCK_TIME_MS) AS held_unknown
+                       FROM information_schema.METADATA_LOCK_INFO WHERE ${WRITE_LOCKED}) m`
+        : `SELECT UNIX_TIMESTAMP(NOW(6)) AS now, UNIX_TIMESTAMP(MIN(trx_started)) AS oldest FROM information_schema.INNODB_TRX WHERE ${OPEN_WRITERS}`,
+    );
+    const now = micros(row!.now)!;
     const oldest = micros(row!.oldest);
-    return { now: micros(row!.now)!, oldest, oldestWriter: oldest };
+    return { now, oldest, oldestWriter: earliest(oldest, lockedSince(now, row!)) };
   }
 
   async oldestTransaction(): Promise<string | undefined> {
     if (!this.seesTransactions) return undefined;
-    const [row] = await this.rows(
-      `SELECT t.trx_mysql_thread_id AS thread, t.trx_started AS started, t.trx_state AS state, p.USER AS user, p.HOST AS host, LEFT(p.INFO, 200) AS info
+    const [trx] = await this.rows(
+      `SELECT t.trx_mysql_thread_id AS thread, t.trx_started AS started, UNIX_TIMESTAMP(t.trx_started) AS since, t.trx_state AS state,
+              p.USER AS user, p.HOST AS host, LEFT(p.INFO, 200) AS info
        FROM information_schema.INNODB_TRX t LEFT JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
        WHERE ${OPEN_WRITERS.replace(/trx_/g, "t.trx_")} ORDER BY t.trx_started LIMIT 1`,
     );
+    const [lock] = this.seesWriteLocks
+      ? await this.rows(
+          `SELECT THREAD_ID AS thread, LOCK_TIME_MS AS held_ms, UNIX_TIMESTAMP(NOW(6)) - (LOCK_TIME_MS + 1) / 1000 AS since,
+                  CONCAT(TABLE_SCHEMA, '.', TABLE_NAME) AS locked, p.USER AS user, p.HOST AS host, LEFT(p.INFO, 200) AS info
+           FROM information_schema.METADATA_LOCK_INFO LEFT JOIN information_schema.PROCESSLIST p ON p.ID = THREAD_ID
+           WHERE ${WRITE_LOCKED} ORDER BY LOCK_TIME_MS IS NULL DESC, LOCK_TIME_MS DESC LIMIT 1`,
+        )
+      : [];
+    // a lock without an age was taken before the plugin was loaded: older than anything listed
+    const row = trx && (!lock || (lock.since !== null && Number(trx.since) <= Number(lock.since))) ? trx : lock;
     if (!row) return undefined;
     const who = row.user ? ` (${row.user as string}@${row.host as string})` : "";
     const doing = row.info ? `, running: ${row.info as string}` : ", idle in its transaction";
-    return `thread ${String(row.thread)}${who}, ${String(row.state)} since ${String(row.started)} server time${doing}`;
+    const what =
+      row === trx
+        ? `${String(row.state)} since ${String(row.started)} server time`
+        : `holding a write lock on ${row.locked as string} for ${row.held_ms === null ? "longer than the lock listing knows" : `${Number(row.held_ms)} ms`}`;
+    return `thread ${String(row.thread)}${who}, ${what}${doing}`;
   }
 
   async busyness(): Promise<number> {
@@ -159,6 +206,21 @@ export class MysqlDatabase implements SourceDatabase {
 
   async close(): Promise<void> {
     await Promise.all([this.data.end().catch(() => undefined), this.meta.end().catch(() => undefined)]);
+  }
+
+  private async checkWriteLocks(): Promise<void> {
+    try {
+      await this.rows("SELECT 1 FROM information_schema.METADATA_LOCK_INFO LIMIT 0");
+      this.seesWriteLocks = true;
+    } catch (err) {
+      if ((err as { errno?: number }).errno !== ER_UNKNOWN_TABLE) throw err;
+      const [row] = await this.rows("SELECT VERSION() AS version");
+      if (!/mariadb/i.test(String(row?.version))) return;
+      this.unseenIdDraws = {
+        message: "MariaDB's METADATA_LOCK_INFO is not installed: a transaction that took its id with NEXTVAL and has not inserted it yet is invisible, and an incrementing stream may skip its row",
+        fix: "INSTALL SONAME 'metadata_lock_info'  (once, as an administrator; it stays installed across restarts)",
+      };
+    }
   }
 
   private async canListTransactions(): Promise<boolean> {

@@ -19,8 +19,17 @@ const OPEN_TRANSACTIONS = `FROM pg_stat_activity
   WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL
     AND backend_type NOT IN ('autovacuum worker', 'walsender')`;
 
-/** Sessions that may hold sequence values they have not committed: they wrote (have an xid) or run a statement other than a read. */
-const MAY_HOLD_IDS = `(backend_xid IS NOT NULL OR (state = 'active' AND query !~* '^\\s*(select|show|explain)\\s' AND query !~* '^\\s*copy\\s.*\\sto\\s+stdout'))`;
+/**
+ * Sessions that may hold sequence values they have not committed: they wrote (have an xid), run a
+ * statement other than a read, or drew from a sequence. nextval() gets no xid (it writes WAL once
+ * per 32 values) but locks the sequence RowExclusive until the transaction ends: that lock is how
+ * `BEGIN; SELECT nextval(…); …; INSERT … ($id)` shows before its INSERT.
+ */
+const MAY_HOLD_IDS = `(backend_xid IS NOT NULL
+    OR (state = 'active' AND query !~* '^\\s*(select|show|explain)\\s' AND query !~* '^\\s*copy\\s.*\\sto\\s+stdout')
+    OR pid IN (SELECT l.pid FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+               WHERE l.locktype = 'relation' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                 AND c.relkind = 'S' AND l.mode <> 'AccessShareLock'))`;
 
 const micros = (text: unknown): number | null => (text === null || text === undefined ? null : Number(parseTimestamp(text as string, true)));
 

@@ -1,7 +1,8 @@
 /**
  * `liberator validate` for a query source: the database is reachable, every table and column the
  * config names exists with a type that suits its mode, the keyset columns are indexed, and the
- * user may list other sessions' transactions (the safe horizon needs it).
+ * user may list other sessions' transactions and, on MariaDB, their locks (the safe horizon needs
+ * them).
  */
 import { checkMysqlReachable } from "../../runtime/db/mysql.js";
 import { checkPostgresReachable } from "../../runtime/db/postgres.js";
@@ -20,6 +21,9 @@ export async function queryPreflight(config: QueryConfig, connector: string): Pr
   const db = await openDatabase(config.dialect, config.connection, connector);
   try {
     checks.push(transactionsCheck(config, db));
+    if (db.unseenIdDraws && config.streams.some((c) => c.mode === "incrementing")) {
+      checks.push({ check: "horizon", ok: false, severity: "warning", ...db.unseenIdDraws });
+    }
     let wallClock = false;
     for (const stream of config.streams) {
       const plan = await streamChecks(config, db, stream, checks);

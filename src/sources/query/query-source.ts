@@ -15,7 +15,7 @@ import type { Envelope } from "../../runtime/sql-types/envelope.js";
 import type { QueryConfig } from "./config.js";
 import { openDatabase, type SourceDatabase } from "./database.js";
 import { EmittedKeys, keyIdentity, type KeyId } from "./deletes.js";
-import { SafeHorizon, type Probe } from "./horizon.js";
+import { earliest, SafeHorizon, type Probe } from "./horizon.js";
 import { parsePosition, type QueryPosition, type StreamPosition } from "./position.js";
 import { isZoned } from "./sql.js";
 import { StreamReader, timeBound, type Bound, type PageResult, type StreamOptions } from "./stream.js";
@@ -26,6 +26,9 @@ const IDLE_RETURN_MS = 1000;
 /** How long a transaction may hold the horizon back before the log names it. */
 const HELD_WARNING_MS = 30_000;
 const PROGRESS_LOG_MS = 10_000;
+
+/** A server instant (µs) for status and logs; null stays null. */
+const isoOrNull = (micros: number | null | undefined): string | null => (micros === null || micros === undefined ? null : new Date(micros / 1000).toISOString());
 
 interface InitialLoad {
   estimated: number;
@@ -85,6 +88,9 @@ export class QuerySource implements Source {
         { delayMs: this.config.delayMs },
         `cannot list other sessions' open transactions: rows are read once they are delayMs (${this.config.delayMs} ms) old, and a transaction open longer than that may commit rows this source skips`,
       );
+    }
+    if (db.unseenIdDraws && this.config.streams.some((c) => c.mode === "incrementing")) {
+      this.ctx.log.warn({ fix: db.unseenIdDraws.fix }, db.unseenIdDraws.message);
     }
     if (this.config.busy.maxThreadsRunning > 0) {
       this.busy = new BusyGuard(this.config.busy.maxThreadsRunning, this.config.busy.pauseMs, () => db.busyness(), this.ctx.log);
@@ -169,7 +175,7 @@ export class QuerySource implements Source {
         seesTransactions: this.db?.seesTransactions ?? false,
         delayMs: this.config.delayMs,
         serverNow: probe ? new Date(probe.now / 1000).toISOString() : null,
-        oldestOpenTransaction: probe?.oldest ? new Date(probe.oldest / 1000).toISOString() : null,
+        oldestOpenTransaction: isoOrNull(probe && this.heldSince(probe)),
         frozenBy: probe?.frozenBy ?? null,
       },
       busy: this.busy?.status().busy ?? false,
@@ -311,9 +317,15 @@ export class QuerySource implements Source {
     await this.watchHeld(probe);
   }
 
+  /** The start of the oldest open transaction that holds some stream back: one that may hold ids counts only where a stream reads by id. */
+  private heldSince(probe: Probe): number | null {
+    return this.states.some((s) => s.reader.config.mode === "incrementing") ? earliest(probe.oldest, probe.oldestWriter) : probe.oldest;
+  }
+
   /** One log line when an open transaction (or a prepared one) starts holding rows back, one when it stops. */
   private async watchHeld(probe: Probe): Promise<void> {
-    const held = probe.frozenBy !== undefined || (probe.oldest !== null && probe.now - probe.oldest > HELD_WARNING_MS * 1000);
+    const since = this.heldSince(probe);
+    const held = probe.frozenBy !== undefined || (since !== null && probe.now - since > HELD_WARNING_MS * 1000);
     if (held === this.heldWarned) return;
     this.heldWarned = held;
     if (!held) {
@@ -322,8 +334,8 @@ export class QuerySource implements Source {
     }
     const by = probe.frozenBy ?? (await this.db!.oldestTransaction()) ?? "an open transaction";
     this.ctx.log.warn(
-      { oldest: probe.oldest ? new Date(probe.oldest / 1000).toISOString() : null },
-      `rows written after ${probe.oldest ? new Date(probe.oldest / 1000).toISOString() : "now"} wait: ${by} may still commit older rows (commit or end it to let them through)`,
+      { oldest: isoOrNull(since) },
+      `rows written after ${isoOrNull(since) ?? "now"} wait: ${by} may still commit older rows (commit or end it to let them through)`,
     );
   }
 

@@ -3,9 +3,14 @@
  * harness MariaDB or PostgreSQL, a config as the loader would parse it, and a source read
  * directly (the runtime's Kafka part is covered by the daemon tests).
  */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Connection } from "mysql2/promise";
 import type pg from "pg";
 import { afterAll, beforeAll, expect } from "vitest";
+import { stringify } from "yaml";
 import type { Type } from "avsc";
 import type { AvroSchema, ChangeRecord, Position, Source } from "../../../src/runtime/connector.js";
 import type { Envelope } from "../../../src/runtime/sql-types/envelope.js";
@@ -14,6 +19,7 @@ import { querySpec } from "../../../src/sources/query/index.js";
 import type { QueryConfig } from "../../../src/sources/query/config.js";
 import { testContext } from "../../acceptance/source-suite.js";
 import { createDatabase, dropDatabase, harness, mysqlConnection, pgClient, readTopic, uniqueName } from "../../harness/index.js";
+import { repoRoot } from "../../harness/paths.js";
 
 export type Kind = "mariadb" | "postgres";
 
@@ -160,6 +166,15 @@ export function after(record: ChangeRecord): Record<string, unknown> {
 
 export function expectOps(records: ChangeRecord[], expected: string[], keyField = "id"): void {
   expect(records.map((r) => describe(r, keyField))).toEqual(expected);
+}
+
+/** `liberator validate` on a config of these connectors, as a user runs it. */
+export function validate(connectors: unknown[]): { code: number | null; out: string } {
+  const dir = mkdtempSync(join(tmpdir(), "liberator-validate-"));
+  const file = join(dir, "connectors.yaml");
+  writeFileSync(file, stringify({ kafka: { brokers: harness().kafka.brokers }, connectors }));
+  const res = spawnSync(process.execPath, ["--import", "tsx", join(repoRoot, "src/cli.ts"), "validate", "-c", file], { cwd: repoRoot, encoding: "utf8", timeout: 60_000 });
+  return { code: res.status, out: `${res.stdout}${res.stderr}` };
 }
 
 /** A query connector entry of connectors.yaml over `db`, fast polling. */

@@ -2,25 +2,11 @@
  * Mistakes are reported before anything is read: by `liberator validate`, and at start, each
  * naming the table and the column.
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
 import { LiberatorError } from "../../../src/runtime/errors.js";
-import { freePort, harness, uniqueName, waitFor } from "../../harness/index.js";
-import { repoRoot } from "../../harness/paths.js";
+import { freePort, uniqueName, waitFor } from "../../harness/index.js";
 import { startDaemon } from "../../support/daemon.js";
-import { connectorEntry, databaseFor, openSource, queryConfig, type TestDatabase } from "./fixtures.js";
-
-function validate(connectors: unknown[]): { code: number | null; out: string } {
-  const dir = mkdtempSync(join(tmpdir(), "liberator-validate-"));
-  const file = join(dir, "connectors.yaml");
-  writeFileSync(file, stringify({ kafka: { brokers: harness().kafka.brokers }, connectors }));
-  const res = spawnSync(process.execPath, ["--import", "tsx", join(repoRoot, "src/cli.ts"), "validate", "-c", file], { cwd: repoRoot, encoding: "utf8", timeout: 60_000 });
-  return { code: res.status, out: `${res.stdout}${res.stderr}` };
-}
+import { connectorEntry, databaseFor, openSource, queryConfig, validate, type TestDatabase } from "./fixtures.js";
 
 async function openError(db: TestDatabase, fields: Record<string, unknown>): Promise<LiberatorError> {
   const source = openSource(queryConfig(db, fields));

@@ -1,113 +1,62 @@
 /**
  * The binlog source as users run it: `liberator run` in a child process, Avro through the embedded
- * registry, exactly-once Kafka transactions, on the harness MariaDB and Kafka (same 2 cores).
+ * registry, exactly-once Kafka transactions, on the harness MariaDB and Kafka (same 2 cores), each
+ * figure beside its ceiling measured in the same run:
  *
  * - snapshot: a pre-filled 6-column table, from the connector's start to its last chunk committed;
+ *   ceiling: the plain chunked SELECT of the same table (same driver, chunks of 10,000);
  * - streaming: rows pre-written in 100-row transactions, then in 1-row transactions, while the
- *   daemon is stopped; the daemon then resumes from its committed position before them, and the
- *   clock runs from its start of streaming to the last row committed in Kafka;
- * - latency: a writer inserts 10,000 rows/s stamped with NOW(6); a read_committed consumer takes
- *   now − stamp for each row; the first seconds after the daemon's start (a cold process: code not
- *   yet optimized, the table's schema registered with its first rows) are reported apart, as the
- *   outbox benchmark does, since a daemon runs for days;
- * - peak RSS (VmHWM) of the liberator process across all of it.
+ *   daemon is stopped; it then resumes from its committed position before them, and the clock runs
+ *   from its start of streaming to the last row committed in Kafka; ceiling: zongji alone decoding
+ *   the same events from the same position (no Avro, no Kafka);
+ * - every phase also beside the bare transactional producer sending as many records of the same
+ *   sizes, and every phase's topic read back: each row must arrive exactly once;
+ * - live: writers insert flat out (100-row transactions, two connections) while the daemon streams;
+ *   the lag of every row, from its writer's commit to a read_committed consumer;
+ * - latency: a writer commits 10,000 rows/s; the lag of every row, beside the bare produce →
+ *   consume latency at the same rate; the first seconds after the daemon's start (a cold process:
+ *   code not yet optimized, the table's schema registered with its first rows) are reported apart,
+ *   as the outbox benchmark does, since a daemon runs for days;
+ * - CPU of the liberator process per row and its peak RSS (VmHWM), per phase, with the load average.
+ *
+ * Scale: BENCH_SCALE multiplies the row counts (default 1: 400,000 snapshot rows, 400,000 rows in
+ * 100-row transactions, 120,000 1-row transactions); BENCH_LIVE_SECONDS (10) and
+ * BENCH_LATENCY_RATE (10,000) set the live phases.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Kafka, logLevel } from "kafkajs";
+import ZongJi, { type AnyBinlogEvent } from "@vlasky/zongji";
+import { Kafka, logLevel, type KafkaMessage } from "kafkajs";
 import mysql, { type Connection } from "mysql2/promise";
 import { pino } from "pino";
 import { stringify } from "yaml";
 import { ensureTopics } from "../src/runtime/kafka/admin.js";
-import { createSchemaService, parseSchemaRegistryConfig } from "../src/runtime/schema-registry/index.js";
-import { parseTimestamp } from "../src/runtime/avro/values.js";
+import { createSchemaService, parseSchemaRegistryConfig, type SchemaService } from "../src/runtime/schema/index.js";
+import { MYSQL_READ_OPTIONS } from "../src/runtime/schema/values.js";
+import { EVENTS } from "../src/sources/binlog/binlog-reader.js";
 import { freePort } from "../test/harness/ports.js";
-import { repoRoot } from "../test/harness/paths.js";
 import type { HarnessInfo } from "../test/harness/start.js";
 import { uniqueName } from "../test/harness/util.js";
-import { childNodeArgs } from "./node-args.js";
-import type { BenchContext, BenchResult } from "./report.js";
+import { summary, watchArrivals, type Arrivals } from "./arrivals.js";
+import { bareLatency, bareProducer, plainMysqlRead, timed, type Ceiling } from "./ceilings.js";
+import { loadAverage, round, scaled, sleep, startLiberator, timeUntil, type Daemon, type Status } from "./daemon.js";
+import type { BenchContext, BenchResult, Figure } from "./report.js";
 
-const SNAPSHOT_ROWS = 400_000;
-const STREAM_ROWS = 400_000;
-const SINGLE_ROW_TXS = 120_000;
-const LATENCY_RATE = 10_000;
-const LATENCY_SECONDS = 10;
+const CHUNK = 10_000;
+const BATCH = 10_000;
 const LATENCY_WARMUP_SECONDS = 2;
+const LIVE_WRITERS = 2;
 
-const TABLE = `(id INT PRIMARY KEY, name VARCHAR(64) NOT NULL, qty INT NOT NULL, price DECIMAL(10,2) NOT NULL, created DATETIME(6) NOT NULL, active TINYINT NOT NULL)`;
+export const TABLE = `(id INT PRIMARY KEY, name VARCHAR(64) NOT NULL, qty INT NOT NULL, price DECIMAL(10,2) NOT NULL, created DATETIME(6) NOT NULL, active TINYINT NOT NULL)`;
 
-interface Daemon {
-  child: ChildProcess;
-  admin: string;
-  peakKb(): number;
-  /** User + system CPU the process has used so far, in seconds (/proc/<pid>/stat). */
-  cpuSeconds(): number;
-  stop(): Promise<void>;
+/** The row counts of the three backlog phases, scaled by BENCH_SCALE. */
+export function volumes() {
+  return { snapshot: scaled(400_000, 1000), stream100: scaled(400_000, 1000), stream1: scaled(120_000, 1000) };
 }
 
-async function startLiberator(file: string, admin: string): Promise<Daemon> {
-  const child = spawn(process.execPath, [...childNodeArgs(), "--import", "tsx", join(repoRoot, "src/cli.ts"), "run", "-c", file], { cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  child.stderr.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  let peak = 0;
-  const sample = setInterval(() => {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
-    if (m) peak = Math.max(peak, Number(m[1]));
-  }, 200);
-  child.once("exit", () => clearInterval(sample));
-  child.once("exit", (code) => {
-    if (code !== 0 && code !== null) process.stderr.write(`liberator exited with ${code}: ${stderr}\n`);
-  });
-  return {
-    child,
-    admin,
-    peakKb: () => peak,
-    cpuSeconds: () => {
-      // utime and stime, fields 14 and 15, in clock ticks of 1/100 s
-      const fields = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-      return (Number(fields[11]) + Number(fields[12])) / 100;
-    },
-    stop: async () => {
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      await exited;
-    },
-  };
-}
-
-interface Status {
-  state: string;
-  records: number;
-  details?: { phase?: string };
-}
-
-async function status(d: Daemon, name: string): Promise<Status | undefined> {
-  const res = await fetch(`${d.admin}/connectors/${name}`).catch(() => undefined);
-  return res?.ok ? ((await res.json()) as Status) : undefined;
-}
-
-/** Polls until `done`; returns when the connector was first seen running and when `done` held, and the CPU spent between. */
-async function timeUntil(d: Daemon, name: string, done: (s: Status) => boolean, timeoutMs = 600_000): Promise<{ started: number; ended: number; cpu: number }> {
-  let started = 0;
-  let cpu = 0;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (d.child.exitCode !== null) throw new Error("liberator exited");
-    const s = await status(d, name);
-    if (s && !started && s.state === "running") {
-      started = Date.now();
-      cpu = d.cpuSeconds();
-    }
-    if (s && started && done(s)) return { started, ended: Date.now(), cpu: d.cpuSeconds() - cpu };
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${name}: ${JSON.stringify(s)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function fill(conn: Connection, table: string, from: number, rows: number, perTransaction: number): Promise<void> {
+/** Rows id `from`..`from + rows - 1`, in transactions of `perTransaction` rows (1: one autocommitted INSERT per row). */
+export async function fill(conn: Connection, table: string, from: number, rows: number, perTransaction: number): Promise<void> {
   if (perTransaction > 1) {
     for (let start = from; start < from + rows; start += perTransaction) {
       await conn.query(
@@ -124,135 +73,315 @@ async function fill(conn: Connection, table: string, from: number, rows: number,
   }
 }
 
-/** Latency at a steady rate: rows stamped with NOW(6) in UTC, read back read_committed; each list sorted. */
-async function latency(info: HarnessInfo, conn: Connection, topic: string, registryTopic: string): Promise<{ warmup: number[]; samples: number[] }> {
-  const kafka = new Kafka({ clientId: "bench-binlog", brokers: info.kafka.brokers, logLevel: logLevel.NOTHING });
-  const schemas = await createSchemaService(parseSchemaRegistryConfig({ topic: registryTopic }), { kafka, log: pino({ level: "silent" }) });
-  const consumer = kafka.consumer({ groupId: uniqueName("bench_binlog"), readUncommitted: false, maxWaitTimeInMs: 5 });
-  const warmup: number[] = [];
-  const samples: number[] = [];
-  const warmupRows = LATENCY_RATE * LATENCY_WARMUP_SECONDS;
-  const total = warmupRows + LATENCY_RATE * LATENCY_SECONDS;
-  try {
-    await ensureTopics(kafka, [{ topic, partitions: 1, replicationFactor: 1 }]);
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    // run() returns before the group is joined: rows written meanwhile would time the join, not liberator
-    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-    await consumer.run({
-      eachBatch: async ({ batch }) => {
-        const now = Date.now();
-        for (const m of batch.messages) {
-          const decoded = (await schemas.deserializer.deserialize(m.value))?.value as { after: { id: number; created: string } } | undefined;
-          if (decoded?.after) (decoded.after.id <= warmupRows ? warmup : samples).push(now - Number(parseTimestamp(decoded.after.created, false)) / 1000);
-        }
-      },
-    });
-    await joined;
-    await conn.query("SET time_zone = '+00:00'");
-    const perTick = LATENCY_RATE / 200;
-    const t0 = Date.now();
-    for (let i = 0; i < total / perTick; i++) {
-      const due = t0 + i * 5 - Date.now();
-      if (due > 0) await new Promise((r) => setTimeout(r, due));
-      const values = Array.from({ length: perTick }, (_, j) => `(${i * perTick + j + 1}, 'n', ${j}, 1.00, NOW(6), 1)`).join(",");
-      await conn.query(`INSERT INTO lat VALUES ${values}`);
-    }
-    const deadline = Date.now() + 30_000;
-    while (warmup.length + samples.length < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  } finally {
-    await consumer.disconnect();
-    await schemas.close();
-  }
-  return { warmup: warmup.sort((a, b) => a - b), samples: samples.sort((a, b) => a - b) };
+/** The binlog file and position now: where the next transaction's events will start. */
+async function binlogEnd(conn: Connection): Promise<{ file: string; pos: number }> {
+  const [rows] = await conn.query("SHOW MASTER STATUS");
+  const row = (rows as { File: string; Position: number }[])[0]!;
+  return { file: row.File, pos: Number(row.Position) };
 }
+
+/**
+ * zongji alone, as the source sets it up (same options and events, FULL metadata), decoding the
+ * events from `start` until `rows` rows of `table` have been seen: the decoding ceiling.
+ */
+async function zongjiAlone(info: HarnessInfo, start: { file: string; pos: number }, database: string, table: string, rows: number): Promise<Ceiling> {
+  const zongji = new ZongJi({ ...info.mariadb, ...MYSQL_READ_OPTIONS, timezone: "Z" });
+  let seen = 0;
+  try {
+    return await timed(rows, async () => {
+      await new Promise<void>((resolve, reject) => {
+        zongji.on("error", reject);
+        zongji.on("binlog", (event: AnyBinlogEvent) => {
+          if (event.getTypeName() === "WriteRows" && "tableMap" in event) {
+            const e = event as AnyBinlogEvent & { tableId: number; tableMap: Record<number, { tableName: string }>; rows: unknown[] };
+            if (e.tableMap[e.tableId]?.tableName === table) seen += e.rows.length;
+            if (seen >= rows) resolve();
+          }
+        });
+        zongji.start({ serverId: 6_000_000 + Math.floor(Math.random() * 1_000_000), filename: start.file, position: start.pos, includeEvents: EVENTS, includeSchema: { [database]: true } });
+      });
+    });
+  } finally {
+    zongji.stop();
+  }
+}
+
+export interface PhaseResult {
+  rowsPerS: number;
+  cpuUsPerRow: number;
+  rssMb: number;
+  load: string;
+  /** Average key and value sizes of the phase's records in Kafka. */
+  keyBytes: number;
+  valueBytes: number;
+}
+
+/**
+ * One MariaDB database with the benchmark's tables and one binlog connector on it; each phase
+ * starts a fresh `liberator run` and stops it after. The connector snapshots once (the first phase)
+ * and streams from its committed position on every later start.
+ */
+export class BinlogBench {
+  readonly database = uniqueName("bench_binlog");
+  readonly name = uniqueName("bench_binlog");
+  private readonly registryTopic = uniqueName("bench_binlog_schemas");
+  readonly kafka: Kafka;
+  private file = "";
+  private port = 0;
+  private schemas!: SchemaService;
+
+  private constructor(
+    readonly info: HarnessInfo,
+    readonly conn: Connection,
+  ) {
+    this.kafka = new Kafka({ clientId: "bench-binlog", brokers: info.kafka.brokers, logLevel: logLevel.NOTHING });
+  }
+
+  static async open(info: HarnessInfo, snapshotRows: number): Promise<BinlogBench> {
+    const conn = await mysql.createConnection({ ...info.mariadb, multipleStatements: true });
+    const b = new BinlogBench(info, conn);
+    await conn.query(`CREATE DATABASE ${b.database}`);
+    await conn.query(`USE ${b.database}`);
+    await conn.query(["snap", "stream100", "stream1", "live", "lat"].map((t) => `CREATE TABLE ${t} ${TABLE}`).join(";"));
+    await fill(conn, "snap", 1, snapshotRows, 10_000);
+    b.file = join(mkdtempSync(join(tmpdir(), "liberator-bench-binlog-")), "connectors.yaml");
+    b.port = await freePort();
+    writeFileSync(
+      b.file,
+      stringify({
+        kafka: { brokers: info.kafka.brokers, topics: { replicationFactor: 1 } },
+        schemaRegistry: { topic: b.registryTopic },
+        admin: { host: "127.0.0.1", port: b.port },
+        log: { level: "warn" },
+        connectors: [{ name: b.name, type: "binlog", connection: { ...info.mariadb }, include: [`${b.database}.*`], snapshot: { chunkSize: CHUNK } }],
+      }),
+    );
+    b.schemas = await createSchemaService(parseSchemaRegistryConfig({ topic: b.registryTopic }), { kafka: b.kafka, log: pino({ level: "silent" }) });
+    return b;
+  }
+
+  topic(table: string): string {
+    return `${this.name}.${this.database}.${table}`;
+  }
+
+  /** A fresh daemon for `work`; its peak RSS is the phase's. */
+  async daemon<T>(work: (d: Daemon) => Promise<T>): Promise<{ result: T; rssMb: number }> {
+    const d = startLiberator(this.file, this.port);
+    try {
+      const result = await work(d);
+      return { result, rssMb: d.peakMb() };
+    } finally {
+      await d.stop();
+    }
+  }
+
+  /** The row id a record's Avro key holds. */
+  private idOf = async (m: KafkaMessage): Promise<number | undefined> => ((await this.schemas.deserializer.deserialize(m.key))?.value as { id: number } | undefined)?.id;
+
+  async watch(table: string, capacity: number, committedAt?: Float64Array): Promise<Arrivals> {
+    await ensureTopics(this.kafka, [{ topic: this.topic(table), partitions: 1, replicationFactor: 1 }]);
+    return watchArrivals(this.kafka, this.topic(table), capacity, this.idOf, committedAt);
+  }
+
+  /** Reads the phase's topic back: every row exactly once, and the records' sizes. */
+  private async readBack(table: string, rows: number): Promise<{ keyBytes: number; valueBytes: number }> {
+    const arrivals = await this.watch(table, rows);
+    try {
+      await arrivals.complete(rows);
+      return { keyBytes: arrivals.keyBytes(), valueBytes: arrivals.valueBytes() };
+    } finally {
+      await arrivals.stop();
+    }
+  }
+
+  private async backlog(table: string, rows: number, until: (s: Status) => boolean): Promise<PhaseResult> {
+    const { result: t, rssMb } = await this.daemon((d) => timeUntil(d, this.name, until));
+    const sizes = await this.readBack(table, rows);
+    return { rowsPerS: (rows * 1000) / (t.ended - t.started), cpuUsPerRow: (t.cpu * 1e6) / rows, rssMb, load: t.load, ...sizes };
+  }
+
+  snapshot(rows: number): Promise<PhaseResult> {
+    return this.backlog("snap", rows, (s) => s.details?.phase === "stream" && s.records >= rows);
+  }
+
+  /** Rows pre-written in transactions of `perTransaction` while no daemon runs, then streamed; also returns where they start in the binlog. */
+  async stream(table: string, rows: number, perTransaction: number): Promise<PhaseResult & { start: { file: string; pos: number } }> {
+    const start = await binlogEnd(this.conn);
+    await fill(this.conn, table, 1, rows, perTransaction);
+    // the admin API counts the records of this daemon's life only, so `rows` is the goal
+    return { start, ...(await this.backlog(table, rows, (s) => s.records >= rows)) };
+  }
+
+  async close(): Promise<void> {
+    await this.schemas.close();
+    await this.conn.query(`DROP DATABASE ${this.database}`).catch(() => undefined);
+    await this.conn.end();
+  }
+}
+
+/** Writers flat out for `seconds` (100-row transactions on LIVE_WRITERS connections) while a daemon streams; every row's lag. */
+async function live(b: BinlogBench, seconds: number) {
+  const capacity = scaled(3_000_000, 1000);
+  const committedAt = new Float64Array(capacity + 1);
+  const writers = await Promise.all(Array.from({ length: LIVE_WRITERS }, () => mysql.createConnection({ ...b.info.mariadb, database: b.database })));
+  const { result, rssMb } = await b.daemon(async (d) => {
+    await timeUntil(d, b.name, (s) => s.details?.phase === "stream");
+    const arrivals = await b.watch("live", capacity, committedAt);
+    try {
+      let next = 1;
+      const cpu0 = d.cpuSeconds();
+      const t0 = performance.now();
+      await Promise.all(
+        writers.map(async (w) => {
+          while (performance.now() - t0 < seconds * 1000 && next + 99 <= capacity) {
+            const from = next;
+            next += 100;
+            await w.query(`INSERT INTO live SELECT seq, CONCAT('name ', seq), seq % 1000, seq / 100, NOW(6), seq % 2 FROM seq_${from}_to_${from + 99}`);
+            committedAt.fill(performance.now(), from, from + 100);
+          }
+        }),
+      );
+      const written = next - 1;
+      const writeSeconds = (performance.now() - t0) / 1000;
+      await arrivals.complete(written);
+      const cpu = d.cpuSeconds() - cpu0;
+      return {
+        written,
+        offered: written / writeSeconds,
+        rowsPerS: (written * 1000) / (arrivals.lastArrival() - t0),
+        cpuUsPerRow: (cpu * 1e6) / written,
+        lag: summary(arrivals.latencies(1, written)),
+        load: loadAverage(),
+      };
+    } finally {
+      await arrivals.stop();
+    }
+  });
+  await Promise.all(writers.map((w) => w.end()));
+  return { ...result, rssMb };
+}
+
+/** A writer committing `rate` rows/s (rate/200 rows every 5 ms) while a daemon streams; every row's lag. */
+async function latency(b: BinlogBench, rate: number, seconds: number) {
+  const warmRows = rate * LATENCY_WARMUP_SECONDS;
+  const total = warmRows + rate * seconds;
+  const committedAt = new Float64Array(total + 1);
+  const { result, rssMb } = await b.daemon(async (d) => {
+    await timeUntil(d, b.name, (s) => s.details?.phase === "stream");
+    const arrivals = await b.watch("lat", total, committedAt);
+    try {
+      const perTick = Math.max(1, Math.round(rate / 200));
+      const t0 = performance.now();
+      let cpu0 = 0;
+      for (let from = 1, tick = 0; from <= total; from += perTick, tick++) {
+        const due = t0 + tick * 5 - performance.now();
+        if (due > 0) await sleep(due);
+        if (from === warmRows + 1) cpu0 = d.cpuSeconds();
+        const to = Math.min(total, from + perTick - 1);
+        await b.conn.query(`INSERT INTO lat SELECT seq, 'n', seq % 1000, 1.00, NOW(6), 1 FROM seq_${from}_to_${to}`);
+        committedAt.fill(performance.now(), from, to + 1);
+      }
+      await arrivals.complete(total, 30_000);
+      return {
+        warm: summary(arrivals.latencies(1, warmRows)),
+        measured: summary(arrivals.latencies(warmRows + 1, total)),
+        all: summary(arrivals.latencies(1, total)),
+        cpuUsPerRow: ((d.cpuSeconds() - cpu0) * 1e6) / (total - warmRows),
+        keyBytes: arrivals.keyBytes(),
+        valueBytes: arrivals.valueBytes(),
+        load: loadAverage(),
+      };
+    } finally {
+      await arrivals.stop();
+    }
+  });
+  return { ...result, rssMb };
+}
+
+const ms = (n: number) => `${n.toFixed(n < 10 ? 1 : 0)} ms`;
 
 export async function run(context: BenchContext): Promise<BenchResult> {
   const info = await context.servers();
-  const database = uniqueName("bench_binlog");
-  const name = uniqueName("bench_binlog");
-  const registryTopic = uniqueName("bench_binlog_schemas");
-  const conn = await mysql.createConnection({ ...info.mariadb, multipleStatements: true });
-  await conn.query(`CREATE DATABASE ${database}`);
-  await conn.query(`USE ${database}`);
-  await conn.query(`CREATE TABLE snap ${TABLE}; CREATE TABLE stream100 ${TABLE}; CREATE TABLE stream1 ${TABLE}; CREATE TABLE lat ${TABLE}`);
-  await fill(conn, "snap", 1, SNAPSHOT_ROWS, 10_000);
-
-  const dir = mkdtempSync(join(tmpdir(), "liberator-bench-binlog-"));
-  const file = join(dir, "connectors.yaml");
-  const port = await freePort();
-  writeFileSync(
-    file,
-    stringify({
-      kafka: { brokers: info.kafka.brokers, topics: { replicationFactor: 1 } },
-      schemaRegistry: { topic: registryTopic },
-      admin: { host: "127.0.0.1", port },
-      log: { level: "warn" },
-      connectors: [
-        { name, type: "binlog", connection: { ...info.mariadb }, include: [`${database}.*`], snapshot: { chunkSize: 10_000 } },
-      ],
-    }),
-  );
-  const admin = `http://127.0.0.1:${port}`;
-  const peaks: Record<string, number> = {};
-  const phase = async <T>(label: string, work: (d: Daemon) => Promise<T>): Promise<T> => {
-    const d = await startLiberator(file, admin);
-    try {
-      return await work(d);
-    } finally {
-      await d.stop();
-      peaks[label] = Math.round(d.peakKb() / 1024);
-    }
-  };
-
+  const rows = volumes();
+  const liveSeconds = Number(process.env.BENCH_LIVE_SECONDS ?? 10);
+  const rate = Number(process.env.BENCH_LATENCY_RATE ?? 10_000);
+  const b = await BinlogBench.open(info, rows.snapshot);
+  const brokers = info.kafka.brokers;
+  const bare = (n: number, p: PhaseResult) => bareProducer(brokers, { records: n, keyBytes: p.keyBytes, valueBytes: p.valueBytes, perTransaction: BATCH });
   try {
-    const cpuPerRow: Record<string, number> = {};
-    const rate = (label: string, rows: number, t: { started: number; ended: number; cpu: number }) => {
-      cpuPerRow[label] = (t.cpu * 1e6) / rows;
-      return (rows * 1000) / (t.ended - t.started);
-    };
-    const snapshot = await phase("snapshot", async (d) => rate("snapshot", SNAPSHOT_ROWS, await timeUntil(d, name, (s) => s.details?.phase === "stream" && s.records >= SNAPSHOT_ROWS)));
-    await fill(conn, "stream100", 1, STREAM_ROWS, 100);
-    const stream100 = await phase("100-row transactions", async (d) => rate("100-row transactions", STREAM_ROWS, await timeUntil(d, name, (s) => s.records >= STREAM_ROWS)));
-    await fill(conn, "stream1", 1, SINGLE_ROW_TXS, 1);
-    const stream1 = await phase("1-row transactions", async (d) => rate("1-row transactions", SINGLE_ROW_TXS, await timeUntil(d, name, (s) => s.records >= SINGLE_ROW_TXS)));
-    const { warmup, samples } = await phase("latency", async (d) => {
-      await timeUntil(d, name, (s) => s.details?.phase === "stream");
-      return latency(info, conn, `${name}.${database}.lat`, registryTopic);
-    });
-    const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-    const p50 = quantile(samples, 0.5);
-    const p99 = quantile(samples, 0.99);
-    const rssMb = Math.max(...Object.values(peaks));
+    const snapshot = await b.snapshot(rows.snapshot);
+    const select = await plainMysqlRead(b.conn, "snap", CHUNK, "query");
+    if (select.rows !== rows.snapshot) throw new Error(`the plain SELECT read ${select.rows} rows, not ${rows.snapshot}`);
+    const snapshotBare = await bare(rows.snapshot, snapshot);
+
+    const stream100 = await b.stream("stream100", rows.stream100, 100);
+    const zongji100 = await zongjiAlone(info, stream100.start, b.database, "stream100", rows.stream100);
+    const stream100Bare = await bare(rows.stream100, stream100);
+
+    const stream1 = await b.stream("stream1", rows.stream1, 1);
+    const zongji1 = await zongjiAlone(info, stream1.start, b.database, "stream1", rows.stream1);
+    const stream1Bare = await bare(rows.stream1, stream1);
+
+    const flat = await live(b, liveSeconds);
+    const lat = await latency(b, rate, 10);
+    const bareLat = await bareLatency(brokers, { rate, seconds: 10, warmupS: LATENCY_WARMUP_SECONDS, keyBytes: lat.keyBytes, valueBytes: lat.valueBytes });
+
+    const phases = { snapshot, stream100, stream1 };
+    const rssMb = Math.max(snapshot.rssMb, stream100.rssMb, stream1.rssMb, flat.rssMb, lat.rssMb);
+    const cpu = { snapshot: snapshot.cpuUsPerRow, stream100: stream100.cpuUsPerRow, stream1: stream1.cpuUsPerRow, live: flat.cpuUsPerRow, latency: lat.cpuUsPerRow };
+    const perSecond = "rows/s";
+    const figures: Figure[] = [
+      { name: "streaming, 100-row transactions", value: stream100.rowsPerS, unit: perSecond, reference: { value: zongji100.rowsPerS, label: "zongji alone, same events" } },
+      { name: "streaming, 100-row transactions", value: stream100.rowsPerS, unit: perSecond, reference: { value: stream100Bare.rowsPerS, label: "bare transactional producer" } },
+      { name: "streaming, 1-row transactions", value: stream1.rowsPerS, unit: perSecond, reference: { value: zongji1.rowsPerS, label: "zongji alone, same events" } },
+      { name: "streaming, 1-row transactions", value: stream1.rowsPerS, unit: perSecond, reference: { value: stream1Bare.rowsPerS, label: "bare transactional producer" } },
+      { name: "snapshot", value: snapshot.rowsPerS, unit: perSecond, reference: { value: select.rowsPerS, label: "plain chunked SELECT" } },
+      { name: "snapshot", value: snapshot.rowsPerS, unit: perSecond, reference: { value: snapshotBare.rowsPerS, label: "bare transactional producer" } },
+      { name: `live, writers flat out (${Math.round(flat.offered).toLocaleString("en-US")} rows/s written)`, value: flat.rowsPerS, unit: perSecond, reference: { value: flat.offered, label: "rate written" } },
+      { name: `latency p50 at ${rate.toLocaleString("en-US")} rows/s`, value: lat.measured.p50, unit: "ms", reference: { value: bareLat.p50, label: "bare produce → consume" } },
+      { name: `latency p99 at ${rate.toLocaleString("en-US")} rows/s`, value: lat.measured.p99, unit: "ms", reference: { value: bareLat.p99, label: "bare produce → consume" } },
+      { name: "peak RSS of liberator", value: rssMb, unit: "MB", reference: { value: 256, label: "goal: below" } },
+    ];
+    const phaseLine = (label: string, p: { rowsPerS: number; cpuUsPerRow: number; rssMb: number; load: string }, c?: Ceiling, cLabel?: string) =>
+      `${label}: ${Math.round(p.rowsPerS).toLocaleString("en-US")} rows/s, liberator ${p.cpuUsPerRow.toFixed(1)} µs CPU/row, peak RSS ${Math.round(p.rssMb)} MB, load ${p.load}` +
+      (c ? `; ${cLabel} ${c.cpuUsPerRow.toFixed(1)} µs CPU/row` : "");
     return {
-      figures: [
-        { name: "streaming, 100-row transactions", value: stream100, unit: "rows/s", reference: { value: 63_400, label: "Conduit, 2 vCPU" } },
-        { name: "streaming, 1-row transactions", value: stream1, unit: "rows/s", reference: { value: 85_600, label: "zongji decoding alone, here" } },
-        { name: "snapshot", value: snapshot, unit: "rows/s", reference: { value: 135_700, label: "Debezium, 4 vCPU" } },
-        { name: `latency p50 at ${LATENCY_RATE} rows/s`, value: p50, unit: "ms" },
-        { name: `latency p99 at ${LATENCY_RATE} rows/s`, value: p99, unit: "ms", reference: { value: 253, label: "Sequin p99 at 50,000 ops/s" } },
-        { name: "peak RSS of liberator", value: rssMb, unit: "MB", reference: { value: 2200, label: "Debezium" } },
-      ],
+      figures,
       fields: {
-        stream_rows_per_s: Math.round(stream100),
-        stream_single_row_tx_per_s: Math.round(stream1),
-        snapshot_rows_per_s: Math.round(snapshot),
-        p50_ms: Math.round(p50 * 10) / 10,
-        p99_ms: Math.round(p99 * 10) / 10,
+        stream_rows_per_s: Math.round(stream100.rowsPerS),
+        stream_single_row_tx_per_s: Math.round(stream1.rowsPerS),
+        snapshot_rows_per_s: Math.round(snapshot.rowsPerS),
+        live_rows_per_s: Math.round(flat.rowsPerS),
+        p50_ms: round(lat.measured.p50),
+        p99_ms: round(lat.measured.p99),
         rss_mb: Math.round(rssMb),
+        cpu_us_per_row: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round(v)])),
+        decode_ceiling_ratio: ratio(stream100.rowsPerS, zongji100.rowsPerS),
+        single_row_ceiling_ratio: ratio(stream1.rowsPerS, zongji1.rowsPerS),
+        snapshot_ceiling_ratio: ratio(snapshot.rowsPerS, select.rowsPerS),
+        latency_ratio: ratio(lat.measured.p99, bareLat.p99),
+        producer_ceiling_ratio: Object.fromEntries(
+          Object.entries({ snapshot: snapshotBare, stream100: stream100Bare, stream1: stream1Bare }).map(([k, c]) => [k, ratio(phases[k as keyof typeof phases].rowsPerS, c.rowsPerS)]),
+        ),
       },
       notes: [
-        `liberator run (one binlog connector, Avro, exactly-once transactions, batch.maxRecords 10,000) on the harness MariaDB and Kafka, all on this machine's cores`,
-        `snapshot: ${SNAPSHOT_ROWS.toLocaleString("en-US")} rows of a 6-column table, chunks of 10,000; streaming: ${STREAM_ROWS.toLocaleString("en-US")} rows in 100-row and ${SINGLE_ROW_TXS.toLocaleString("en-US")} in 1-row transactions, pre-written, timed from the connector running to the last row committed`,
-        `peak RSS per phase (MB): ${Object.entries(peaks).map(([k, v]) => `${k} ${v}`).join(", ")}`,
-        `liberator CPU per row (µs, user + system): ${Object.entries(cpuPerRow).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")}`,
-        `load average after the run: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")} (the servers and other work share these 2 cores)`,
-        `latency: ${samples.length} rows at ${LATENCY_RATE} rows/s (50 rows every 5 ms) from NOW(6) at insert to a read_committed consumer, after ${LATENCY_WARMUP_SECONDS} s of the same from the daemon's start`,
-        `latency in those first ${LATENCY_WARMUP_SECONDS} s (${warmup.length} rows, not in p50/p99): p50 ${quantile(warmup, 0.5).toFixed(1)} ms, p99 ${quantile(warmup, 0.99).toFixed(0)} ms, max ${(warmup.at(-1) ?? NaN).toFixed(0)} ms`,
+        `liberator run (one binlog connector, Avro, exactly-once transactions, batch.maxRecords ${BATCH.toLocaleString("en-US")}) on the harness MariaDB and Kafka, all on this machine's cores; every phase's topic read back: each row arrived exactly once`,
+        `snapshot: ${rows.snapshot.toLocaleString("en-US")} rows of a 6-column table, chunks of ${CHUNK.toLocaleString("en-US")}; streaming: ${rows.stream100.toLocaleString("en-US")} rows in 100-row and ${rows.stream1.toLocaleString("en-US")} in 1-row transactions, pre-written, timed from the connector running to the last row committed`,
+        phaseLine("snapshot", snapshot, select, "plain SELECT"),
+        phaseLine("100-row transactions", stream100, zongji100, "zongji alone"),
+        phaseLine("1-row transactions", stream1, zongji1, "zongji alone"),
+        `bare producer (kafkajs, transactions of ${BATCH.toLocaleString("en-US")}, ${Math.round(snapshot.keyBytes)}-byte keys, ${Math.round(snapshot.valueBytes)}-byte values): ${[snapshotBare, stream100Bare, stream1Bare].map((c) => `${Math.round(c.rowsPerS).toLocaleString("en-US")} rows/s at ${c.cpuUsPerRow.toFixed(1)} µs CPU/row`).join(", ")}`,
+        `${phaseLine(`live, ${LIVE_WRITERS} writers flat out for ${liveSeconds} s`, flat)}; ${flat.written.toLocaleString("en-US")} rows, lag from commit p50 ${ms(flat.lag.p50)}, p99 ${ms(flat.lag.p99)}, max ${ms(flat.lag.max)}`,
+        `${phaseLine(`latency at ${rate.toLocaleString("en-US")} rows/s`, { ...lat, rowsPerS: rate })}; ${lat.measured.n.toLocaleString("en-US")} rows after ${LATENCY_WARMUP_SECONDS} s of the same from the daemon's start, from each INSERT's commit to a read_committed consumer`,
+        `latency in those first ${LATENCY_WARMUP_SECONDS} s (${lat.warm.n} rows): p50 ${ms(lat.warm.p50)}, p99 ${ms(lat.warm.p99)}, max ${ms(lat.warm.max)}; over every row: p99 ${ms(lat.all.p99)}, max ${ms(lat.all.max)}`,
+        `bare produce → read_committed consume at ${rate.toLocaleString("en-US")} records/s (one transaction at a time, same sizes, same broker): p50 ${ms(bareLat.p50)}, p99 ${ms(bareLat.p99)}, max ${ms(bareLat.max)}`,
       ],
     };
   } finally {
-    await conn.query(`DROP DATABASE ${database}`).catch(() => undefined);
-    await conn.end();
+    await b.close();
   }
+}
+
+export function ratio(ours: number, ceiling: number): number {
+  return Math.round((ours / ceiling) * 1000) / 1000;
 }

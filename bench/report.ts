@@ -17,9 +17,12 @@ export interface Figure {
   reference?: { value: number; label: string };
 }
 
+/** A field of the JSON line: a figure, or an object of figures (per phase, per target). */
+export type Field = number | { [key: string]: Field };
+
 export interface BenchResult {
   figures: Figure[];
-  fields: Record<string, number>;
+  fields: Record<string, Field>;
   notes?: string[];
 }
 

@@ -13,7 +13,7 @@ import type { Logger } from "../../runtime/log.js";
 import { describeCoordinates, type Coordinates } from "./position.js";
 
 /** Events the source acts on; the rest are never decoded. */
-const EVENTS = [
+export const EVENTS = [
   "rotate",
   "format",
   "mariadbgtid",

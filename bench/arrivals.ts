@@ -1,0 +1,110 @@
+/**
+ * Reading back what a benchmark sent, read_committed, so no row is dropped from a count: every id
+ * written must arrive exactly once, or the run fails naming how many were lost or doubled. Ids are
+ * small consecutive integers (1..n), so arrivals and commit times live in flat typed arrays.
+ */
+import type { Consumer, Kafka, KafkaMessage } from "kafkajs";
+import { uniqueName } from "../test/harness/util.js";
+import { quantile, sleep } from "./daemon.js";
+
+export interface Arrivals {
+  /** Ids seen at least once. */
+  readonly distinct: number;
+  readonly duplicates: number;
+  /** Average key and value sizes of the messages seen, bytes (what the bare producer sends). */
+  keyBytes(): number;
+  valueBytes(): number;
+  /** Resolves when every id of 1..expected has arrived; throws after `idleMs` with nothing new. */
+  complete(expected: number, idleMs?: number): Promise<void>;
+  /** Arrival − commit (ms) of each id in [from, to] whose commit was noted, ascending. */
+  latencies(from: number, to: number): Float64Array;
+  /** When the last of the ids arrived (performance.now()). */
+  lastArrival(): number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Consumes `topic` from its start in a group of its own; `idOf` reads a message's id (undefined:
+ * not one of ours, e.g. a tombstone). `committedAt[id]` (performance.now() when the writer's commit
+ * returned), when given, turns arrivals into latencies.
+ */
+export async function watchArrivals(
+  kafka: Kafka,
+  topic: string,
+  capacity: number,
+  idOf: (m: KafkaMessage) => number | undefined | Promise<number | undefined>,
+  committedAt?: Float64Array,
+): Promise<Arrivals & { consumer: Consumer }> {
+  const arrivedAt = new Float64Array(capacity + 1);
+  let distinct = 0;
+  let duplicates = 0;
+  let keyBytes = 0;
+  let valueBytes = 0;
+  let messages = 0;
+  let last = 0;
+  let lastNews = performance.now();
+  const consumer = kafka.consumer({ groupId: uniqueName("bench_read"), readUncommitted: false, maxWaitTimeInMs: 5, maxBytesPerPartition: 4 << 20 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      const now = performance.now();
+      for (const m of batch.messages) {
+        const id = await idOf(m);
+        if (id === undefined) continue;
+        messages++;
+        keyBytes += m.key?.length ?? 0;
+        valueBytes += m.value?.length ?? 0;
+        if (id < 1 || id > capacity) throw new Error(`id ${id} is outside 1..${capacity}`);
+        if (arrivedAt[id] !== 0) duplicates++;
+        else {
+          arrivedAt[id] = now;
+          distinct++;
+          last = now;
+        }
+      }
+      if (batch.messages.length > 0) lastNews = now;
+    },
+  });
+  // run() returns before the group is joined: rows written meanwhile would time the join
+  await joined;
+  return {
+    consumer,
+    get distinct() {
+      return distinct;
+    },
+    get duplicates() {
+      return duplicates;
+    },
+    keyBytes: () => (messages ? keyBytes / messages : 0),
+    valueBytes: () => (messages ? valueBytes / messages : 0),
+    async complete(expected, idleMs = 60_000) {
+      while (distinct < expected) {
+        if (performance.now() - lastNews > idleMs) {
+          throw new Error(`${topic}: ${expected - distinct} of ${expected} rows never arrived (nothing new for ${idleMs / 1000} s): a lost row fails the run`);
+        }
+        await sleep(20);
+      }
+      if (duplicates > 0) throw new Error(`${topic}: ${duplicates} rows arrived twice: exactly-once failed`);
+    },
+    latencies(from, to) {
+      const out = new Float64Array(to - from + 1);
+      let n = 0;
+      for (let id = from; id <= to; id++) {
+        const at = committedAt?.[id] ?? 0;
+        if (at === 0) throw new Error(`no commit time was noted for id ${id}`);
+        if (arrivedAt[id] === 0) throw new Error(`${topic}: id ${id} never arrived`);
+        out[n++] = arrivedAt[id]! - at;
+      }
+      return out.sort();
+    },
+    lastArrival: () => last,
+    stop: () => consumer.disconnect(),
+  };
+}
+
+/** p50, p99 and max of ascending latencies, ms. */
+export function summary(sorted: Float64Array): { p50: number; p99: number; max: number; n: number } {
+  return { p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), max: sorted.at(-1) ?? NaN, n: sorted.length };
+}

@@ -1,0 +1,164 @@
+/**
+ * What every benchmark needs of the process it measures: `liberator run` (or any child) spawned,
+ * its CPU (user + system) and peak RSS read from /proc, the connector's status from the admin API,
+ * the load average, and the scale factor for quick runs on a busy machine.
+ */
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { copyFileSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { repoRoot } from "../test/harness/paths.js";
+import { childNodeArgs } from "./node-args.js";
+
+/**
+ * BENCH_SCALE (default 1) multiplies every row count of a benchmark, so it can be built and
+ * checked at a tenth of its size while other work loads the machine: `BENCH_SCALE=0.1`.
+ */
+export function scaled(n: number, multipleOf = 1): number {
+  const factor = Number(process.env.BENCH_SCALE ?? 1);
+  if (!(factor > 0)) throw new Error(`BENCH_SCALE must be a positive number, not ${process.env.BENCH_SCALE}`);
+  return Math.max(multipleOf, Math.round((n * factor) / multipleOf) * multipleOf);
+}
+
+/** The 1, 5 and 15-minute load averages, as /proc/loadavg gives them. */
+export function loadAverage(): string {
+  return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+}
+
+const TICKS_PER_SECOND = 100;
+
+/** User + system CPU a process has used so far, in seconds (fields 14 and 15 of /proc/pid/stat). */
+export function cpuSecondsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+/** VmRSS and VmHWM (peak) of a process, kB; zeros once it is gone. */
+export function memoryOf(pid: number): { rssKb: number; peakKb: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    return { rssKb: Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0), peakKb: Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) };
+  } catch {
+    return { rssKb: 0, peakKb: 0 };
+  }
+}
+
+/** A measured child process: its peak RSS is sampled while it lives (VmHWM vanishes with it). */
+export interface Measured {
+  child: ChildProcess;
+  peakMb(): number;
+  cpuSeconds(): number;
+  /** Ends with a stderr tail when the process exits with an error. */
+  stderr(): string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export function measure(child: ChildProcess): Measured {
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  let peakKb = 0;
+  let cpu = 0;
+  const sample = () => {
+    peakKb = Math.max(peakKb, memoryOf(child.pid!).peakKb);
+    try {
+      cpu = cpuSecondsOf(child.pid!);
+    } catch {
+      // gone: the last sample stands
+    }
+  };
+  const timer = setInterval(sample, 200);
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      clearInterval(timer);
+      resolve();
+    }),
+  );
+  return {
+    child,
+    peakMb: () => (sample(), peakKb / 1024),
+    cpuSeconds: () => (sample(), cpu),
+    stderr: () => stderr,
+    stop: async (signal = "SIGTERM") => {
+      sample();
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+/** Compiles src/ the way the Dockerfile does, into a folder of its own under .cache (git-ignored); returns dist/cli.js. */
+export function buildLiberator(): string {
+  const out = join(repoRoot, ".cache", "bench-build");
+  execFileSync(process.execPath, [join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", join(out, "dist")], { cwd: repoRoot, stdio: "inherit" });
+  // cli.js reads ../package.json, and Node takes "type": "module" from it
+  copyFileSync(join(repoRoot, "package.json"), join(out, "package.json"));
+  return join(out, "dist", "cli.js");
+}
+
+export interface Daemon extends Measured {
+  admin: string;
+}
+
+/**
+ * `liberator run -c file` with the Node flags users get (plus LIBERATOR_BENCH_NODE_ARGS); through
+ * tsx unless `cli` names a compiled dist/cli.js.
+ */
+export function startLiberator(file: string, adminPort: number, cli?: string): Daemon {
+  const entry = cli ? [cli] : ["--import", "tsx", join(repoRoot, "src/cli.ts")];
+  const child = spawn(process.execPath, [...childNodeArgs(), ...entry, "run", "-c", file], { cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"] });
+  const measured = measure(child);
+  child.once("exit", (code) => {
+    if (code !== 0 && code !== null) process.stderr.write(`liberator exited with ${code}: ${measured.stderr()}\n`);
+  });
+  return { ...measured, admin: `http://127.0.0.1:${adminPort}` };
+}
+
+export interface Status {
+  state: string;
+  records: number;
+  details?: { phase?: string };
+}
+
+export async function connectorStatus(d: Daemon, name: string): Promise<Status | undefined> {
+  const res = await fetch(`${d.admin}/connectors/${name}`).catch(() => undefined);
+  return res?.ok ? ((await res.json()) as Status) : undefined;
+}
+
+export interface Timed {
+  /** ms since the epoch: when the connector was first seen running, and when `done` held. */
+  started: number;
+  ended: number;
+  /** CPU seconds of the process between the two. */
+  cpu: number;
+  /** Load average when `done` held. */
+  load: string;
+}
+
+/** Polls the connector every 20 ms until `done`; the clock and the CPU count from its first "running". */
+export async function timeUntil(d: Daemon, name: string, done: (s: Status) => boolean, timeoutMs = 900_000): Promise<Timed> {
+  let started = 0;
+  let cpu = 0;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (d.child.exitCode !== null) throw new Error(`liberator exited: ${d.stderr()}`);
+    const s = await connectorStatus(d, name);
+    if (s && !started && s.state === "running") {
+      started = Date.now();
+      cpu = d.cpuSeconds();
+    }
+    if (s && started && done(s)) return { started, ended: Date.now(), cpu: d.cpuSeconds() - cpu, load: loadAverage() };
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${name}: ${JSON.stringify(s)}`);
+    await sleep(20);
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The q-quantile of an ascending list (nearest rank). */
+export function quantile(sorted: ArrayLike<number>, q: number): number {
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+/** Rounds for the JSON line: 1 decimal below 100, whole numbers above. */
+export function round(n: number): number {
+  return Math.abs(n) >= 100 ? Math.round(n) : Math.round(n * 10) / 10;
+}

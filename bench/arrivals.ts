@@ -4,6 +4,7 @@
  * small consecutive integers (1..n), so arrivals and commit times live in flat typed arrays.
  */
 import type { Consumer, Kafka, KafkaMessage } from "kafkajs";
+import type { SchemaService } from "../src/runtime/schema/index.js";
 import { uniqueName } from "../test/harness/util.js";
 import { quantile, sleep } from "./daemon.js";
 
@@ -107,4 +108,23 @@ export async function watchArrivals(
 /** p50, p99 and max of ascending latencies, ms. */
 export function summary(sorted: Float64Array): { p50: number; p99: number; max: number; n: number } {
   return { p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), max: sorted.at(-1) ?? NaN, n: sorted.length };
+}
+
+/** The `id` field of a record's Avro key (Confluent wire format), as a number. */
+export function avroKeyId(schemas: SchemaService): (m: KafkaMessage) => Promise<number | undefined> {
+  return async (m) => {
+    const id = ((await schemas.deserializer.deserialize(m.key))?.value as { id?: unknown } | undefined)?.id;
+    return id === undefined ? undefined : Number(id);
+  };
+}
+
+/** Reads a topic back: ids 1..rows each exactly once, or the run fails; the records' average sizes. */
+export async function readBack(kafka: Kafka, topic: string, rows: number, idOf: (m: KafkaMessage) => Promise<number | undefined>): Promise<{ keyBytes: number; valueBytes: number }> {
+  const arrivals = await watchArrivals(kafka, topic, rows, idOf);
+  try {
+    await arrivals.complete(rows);
+    return { keyBytes: arrivals.keyBytes(), valueBytes: arrivals.valueBytes() };
+  } finally {
+    await arrivals.stop();
+  }
 }

@@ -27,7 +27,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ZongJi, { type AnyBinlogEvent } from "@vlasky/zongji";
-import { Kafka, logLevel, type KafkaMessage } from "kafkajs";
+import { Kafka, logLevel } from "kafkajs";
 import mysql, { type Connection } from "mysql2/promise";
 import { pino } from "pino";
 import { stringify } from "yaml";
@@ -38,9 +38,9 @@ import { EVENTS } from "../src/sources/binlog/binlog-reader.js";
 import { freePort } from "../test/harness/ports.js";
 import type { HarnessInfo } from "../test/harness/start.js";
 import { uniqueName } from "../test/harness/util.js";
-import { summary, watchArrivals, type Arrivals } from "./arrivals.js";
-import { bareLatency, bareProducer, plainMysqlRead, timed, type Ceiling } from "./ceilings.js";
-import { loadAverage, round, scaled, sleep, startLiberator, timeUntil, type Daemon, type Status } from "./daemon.js";
+import { avroKeyId, readBack, summary, watchArrivals, type Arrivals } from "./arrivals.js";
+import { bareLatency, bareProducer, mysqlReader, plainMysqlRead, timed, type Ceiling } from "./ceilings.js";
+import { loadAverage, ratio, round, scaled, sleep, startLiberator, timeUntil, type Daemon, type Status } from "./daemon.js";
 import type { BenchContext, BenchResult, Figure } from "./report.js";
 
 const CHUNK = 10_000;
@@ -85,7 +85,8 @@ async function binlogEnd(conn: Connection): Promise<{ file: string; pos: number 
  * events from `start` until `rows` rows of `table` have been seen: the decoding ceiling.
  */
 async function zongjiAlone(info: HarnessInfo, start: { file: string; pos: number }, database: string, table: string, rows: number): Promise<Ceiling> {
-  const zongji = new ZongJi({ ...info.mariadb, ...MYSQL_READ_OPTIONS, timezone: "Z" });
+  // the source's options: mysqlOptions() (MYSQL_READ_OPTIONS, UTC) and date strings
+  const zongji = new ZongJi({ ...info.mariadb, ...MYSQL_READ_OPTIONS, timezone: "Z", dateStrings: true });
   let seen = 0;
   try {
     return await timed(rows, async () => {
@@ -175,28 +176,14 @@ export class BinlogBench {
     }
   }
 
-  /** The row id a record's Avro key holds. */
-  private idOf = async (m: KafkaMessage): Promise<number | undefined> => ((await this.schemas.deserializer.deserialize(m.key))?.value as { id: number } | undefined)?.id;
-
   async watch(table: string, capacity: number, committedAt?: Float64Array): Promise<Arrivals> {
     await ensureTopics(this.kafka, [{ topic: this.topic(table), partitions: 1, replicationFactor: 1 }]);
-    return watchArrivals(this.kafka, this.topic(table), capacity, this.idOf, committedAt);
-  }
-
-  /** Reads the phase's topic back: every row exactly once, and the records' sizes. */
-  private async readBack(table: string, rows: number): Promise<{ keyBytes: number; valueBytes: number }> {
-    const arrivals = await this.watch(table, rows);
-    try {
-      await arrivals.complete(rows);
-      return { keyBytes: arrivals.keyBytes(), valueBytes: arrivals.valueBytes() };
-    } finally {
-      await arrivals.stop();
-    }
+    return watchArrivals(this.kafka, this.topic(table), capacity, avroKeyId(this.schemas), committedAt);
   }
 
   private async backlog(table: string, rows: number, until: (s: Status) => boolean): Promise<PhaseResult> {
     const { result: t, rssMb } = await this.daemon((d) => timeUntil(d, this.name, until));
-    const sizes = await this.readBack(table, rows);
+    const sizes = await readBack(this.kafka, this.topic(table), rows, avroKeyId(this.schemas));
     return { rowsPerS: (rows * 1000) / (t.ended - t.started), cpuUsPerRow: (t.cpu * 1e6) / rows, rssMb, load: t.load, ...sizes };
   }
 
@@ -310,7 +297,8 @@ export async function run(context: BenchContext): Promise<BenchResult> {
   const bare = (n: number, p: PhaseResult) => bareProducer(brokers, { records: n, keyBytes: p.keyBytes, valueBytes: p.valueBytes, perTransaction: BATCH });
   try {
     const snapshot = await b.snapshot(rows.snapshot);
-    const select = await plainMysqlRead(b.conn, "snap", CHUNK, "query");
+    const reader = await mysqlReader(info.mariadb, b.database);
+    const select = await plainMysqlRead(reader, "snap", CHUNK, "query").finally(() => reader.end());
     if (select.rows !== rows.snapshot) throw new Error(`the plain SELECT read ${select.rows} rows, not ${rows.snapshot}`);
     const snapshotBare = await bare(rows.snapshot, snapshot);
 
@@ -380,8 +368,4 @@ export async function run(context: BenchContext): Promise<BenchResult> {
   } finally {
     await b.close();
   }
-}
-
-export function ratio(ours: number, ceiling: number): number {
-  return Math.round((ours / ceiling) * 1000) / 1000;
 }

@@ -11,9 +11,11 @@
  * Each runs in this process; its CPU is this process's (user + system) over the measurement.
  */
 import { Kafka, logLevel, Partitioners, type Message } from "kafkajs";
-import type { Connection } from "mysql2/promise";
+import mysql, { type Connection } from "mysql2/promise";
 import type pg from "pg";
 import { ensureTopics } from "../src/runtime/kafka/admin.js";
+import { MYSQL_READ_OPTIONS } from "../src/runtime/schema/values.js";
+import type { HarnessInfo } from "../test/harness/start.js";
 import { uniqueName } from "../test/harness/util.js";
 import { watchArrivals, summary } from "./arrivals.js";
 import { sleep } from "./daemon.js";
@@ -140,6 +142,11 @@ export async function bareLatency(
     await producer.disconnect();
     await arrivals.stop();
   }
+}
+
+/** A connection that reads values as the sources do (exact decimals and dates as text, UTC). */
+export function mysqlReader(server: HarnessInfo["mariadb"], database: string): Promise<Connection> {
+  return mysql.createConnection({ ...server, database, ...MYSQL_READ_OPTIONS, timezone: "Z" });
 }
 
 /** The plain chunked read of a MySQL/MariaDB table by its integer key `id`, with the source's protocol. */

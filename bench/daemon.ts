@@ -162,3 +162,8 @@ export function quantile(sorted: ArrayLike<number>, q: number): number {
 export function round(n: number): number {
   return Math.abs(n) >= 100 ? Math.round(n) : Math.round(n * 10) / 10;
 }
+
+/** ours / reference, to three decimals, for the JSON line. */
+export function ratio(ours: number, reference: number): number {
+  return Math.round((ours / reference) * 1000) / 1000;
+}

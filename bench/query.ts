@@ -3,65 +3,42 @@
  * Dockerfile runs it) in a child process, a 1,000,000-row 6-column MariaDB table (int pk,
  * varchar(64), int, decimal(10,2), datetime(6), tinyint), Avro through the embedded registry,
  * exactly-once Kafka transactions, default settings (batches of 10,000 rows, delayMs 1000), on the
- * harness MariaDB and Kafka (same 2 cores).
+ * harness MariaDB and Kafka (same 2 cores), beside its ceilings measured in the same run:
  *
  * - rows/s: from the first batch committed to the last (the load itself);
- * - end to end: from the connector running (it first waits delayMs for the safe horizon) to the last;
- * - CPU of the liberator process per row over the load (user + system): what the machine's other
- *   work cannot blur;
- * - RSS of the liberator process once the connector runs, before the load, and its peak (VmHWM).
- * Reference: Confluent's JDBC source polls a single task through Kafka Connect; no figure of it was
- * measured on this machine, so none is printed beside ours.
+ * - the plain read: the same rows in the same pages (`WHERE id > ? ORDER BY id LIMIT 10,000`),
+ *   prepared as the source reads them, with the same driver options, nothing done with them;
+ * - the bare producer: as many records of the same sizes in transactions of 10,000;
+ * - the topic read back: every row exactly once, or the run fails;
+ * - CPU of the liberator process per row over the load (user + system), RSS before the load and
+ *   its peak (VmHWM), the load average.
+ *
+ * Scale: BENCH_SCALE multiplies the row count.
  */
-import { execFileSync, spawn } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import mysql from "mysql2/promise";
+import { pino } from "pino";
 import { stringify } from "yaml";
+import { createSchemaService, parseSchemaRegistryConfig } from "../src/runtime/schema/index.js";
 import { freePort } from "../test/harness/ports.js";
-import { repoRoot } from "../test/harness/paths.js";
 import { uniqueName } from "../test/harness/util.js";
-import { childNodeArgs } from "./node-args.js";
+import { avroKeyId, readBack } from "./arrivals.js";
+import { bareProducer, mysqlReader, plainMysqlRead } from "./ceilings.js";
+import { buildLiberator, connectorStatus, loadAverage, memoryOf, ratio, round, scaled, sleep, startLiberator } from "./daemon.js";
 import type { BenchContext, BenchResult } from "./report.js";
 
-const ROWS = 1_000_000;
-const GOAL_ROWS_PER_S = 100_000;
+const BATCH = 10_000;
 const GOAL_RSS_MB = 256;
 
-/** Compiles src/ the way the Dockerfile does, into a folder of its own under .cache (git-ignored). */
-function build(): string {
-  const out = join(repoRoot, ".cache", "bench-query");
-  execFileSync(process.execPath, [join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", join(out, "dist")], { cwd: repoRoot, stdio: "inherit" });
-  // cli.js reads ../package.json, and Node takes "type": "module" from it
-  copyFileSync(join(repoRoot, "package.json"), join(out, "package.json"));
-  return join(out, "dist", "cli.js");
-}
-
-/** VmRSS or VmHWM (kB), and user + system CPU (clock ticks) of a process. */
-function usage(pid: number): { rssKb: number; peakKb: number; ticks: number } {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return {
-    rssKb: Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0),
-    peakKb: Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0),
-    // fields 14 and 15 of /proc/pid/stat, counted after the command name
-    ticks: Number(stat[11]) + Number(stat[12]),
-  };
-}
-
-const TICKS_PER_SECOND = 100;
-
-interface Status {
-  state: string;
-  records: number;
-}
-
 export async function run(context: BenchContext): Promise<BenchResult> {
+  const rows = scaled(1_000_000, BATCH);
   const info = await context.servers();
   const database = uniqueName("bench_query");
   const name = uniqueName("bench_query");
+  const registryTopic = uniqueName("bench_query_schemas");
   const conn = await mysql.createConnection({ ...info.mariadb });
   await conn.query(`CREATE DATABASE ${database}`);
   await conn.query(`USE ${database}`);
@@ -69,93 +46,97 @@ export async function run(context: BenchContext): Promise<BenchResult> {
     await conn.query(
       `CREATE TABLE ${database}.orders (id INT PRIMARY KEY, name VARCHAR(64) NOT NULL, qty INT NOT NULL, price DECIMAL(10,2) NOT NULL, created DATETIME(6) NOT NULL, active TINYINT NOT NULL)`,
     );
-    for (let start = 1; start <= ROWS; start += 100_000) {
+    for (let start = 1; start <= rows; start += 100_000) {
       await conn.query(
-        `INSERT INTO ${database}.orders SELECT seq, CONCAT('name ', seq), seq % 1000, seq / 100, NOW(6), seq % 2 FROM seq_${start}_to_${start + 99_999}`,
+        `INSERT INTO ${database}.orders SELECT seq, CONCAT('name ', seq), seq % 1000, seq / 100, NOW(6), seq % 2 FROM seq_${start}_to_${Math.min(rows, start + 99_999)}`,
       );
     }
 
-    const dir = mkdtempSync(join(tmpdir(), "liberator-bench-query-"));
-    const file = join(dir, "connectors.yaml");
+    const file = join(mkdtempSync(join(tmpdir(), "liberator-bench-query-")), "connectors.yaml");
     const port = await freePort();
     writeFileSync(
       file,
       stringify({
         kafka: { brokers: info.kafka.brokers, topics: { replicationFactor: 1 } },
-        schemaRegistry: { topic: uniqueName("bench_query_schemas") },
+        schemaRegistry: { topic: registryTopic },
         admin: { host: "127.0.0.1", port },
         log: { level: "warn" },
         connectors: [{ name, type: "query", dialect: "mariadb", connection: { ...info.mariadb }, tables: [`${database}.orders`], mode: "incrementing" }],
       }),
     );
 
-    const child = spawn(process.execPath, [...childNodeArgs(), build(), "run", "-c", file], { cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    const d = startLiberator(file, port, buildLiberator());
     let running = 0;
     let first = 0;
     let last = 0;
-    let before = { rssKb: 0, peakKb: 0, ticks: 0 };
-    let atFirst = before;
-    let atLast = before;
+    let rssBeforeKb = 0;
+    let cpuAtFirst = 0;
+    let cpuAtLast = 0;
+    let load = "";
     try {
-      const deadline = Date.now() + 600_000;
+      const deadline = Date.now() + 900_000;
       for (;;) {
-        if (child.exitCode !== null) throw new Error(`liberator exited with ${child.exitCode}: ${stderr}`);
-        if (Date.now() > deadline) throw new Error("the initial load did not finish in 10 minutes");
-        const res = await fetch(`http://127.0.0.1:${port}/connectors/${name}`).catch(() => undefined);
-        const s = res?.ok ? ((await res.json()) as Status) : undefined;
+        if (d.child.exitCode !== null) throw new Error(`liberator exited with ${d.child.exitCode}: ${d.stderr()}`);
+        if (Date.now() > deadline) throw new Error("the initial load did not finish in 15 minutes");
+        const s = await connectorStatus(d, name);
         const now = Date.now();
         if (s?.state === "running" && !running) {
           running = now;
-          before = usage(child.pid!);
+          rssBeforeKb = memoryOf(d.child.pid!).rssKb;
         }
         if (s && s.records > 0 && !first) {
           first = now;
-          atFirst = usage(child.pid!);
+          cpuAtFirst = d.cpuSeconds();
         }
-        if (s && s.records >= ROWS) {
+        if (s && s.records >= rows) {
           last = now;
-          atLast = usage(child.pid!);
+          cpuAtLast = d.cpuSeconds();
+          load = loadAverage();
           break;
         }
-        await new Promise((r) => setTimeout(r, 10));
+        await sleep(10);
       }
     } finally {
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      await exited;
+      await d.stop();
     }
+    const rssMb = d.peakMb();
 
-    const topic = `${name}.${database}.orders`;
     const kafka = new Kafka({ clientId: "bench-query", brokers: info.kafka.brokers, logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    await admin.connect();
-    // the committed offsets include one transaction marker per batch
-    const endOffset = (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
-    await admin.disconnect();
-    if (endOffset < ROWS) throw new Error(`the topic holds ${endOffset} offsets, fewer than ${ROWS} rows`);
+    const schemas = await createSchemaService(parseSchemaRegistryConfig({ topic: registryTopic }), { kafka, log: pino({ level: "silent" }) });
+    const sizes = await readBack(kafka, `${name}.${database}.orders`, rows, avroKeyId(schemas)).finally(() => schemas.close());
+
+    const reader = await mysqlReader(info.mariadb, database);
+    const plain = await plainMysqlRead(reader, "orders", BATCH, "execute").finally(() => reader.end());
+    if (plain.rows !== rows) throw new Error(`the plain read got ${plain.rows} rows, not ${rows}`);
+    const bare = await bareProducer(info.kafka.brokers, { records: rows, ...sizes, perTransaction: BATCH });
 
     // the load's rate: the first batch's rows count from when it was committed, so count the rest
-    const batch = 10_000;
-    const rowsPerS = ((ROWS - batch) * 1000) / (last - first);
-    const endToEnd = (ROWS * 1000) / (last - running);
-    const cpuMicrosPerRow = (((atLast.ticks - atFirst.ticks) / TICKS_PER_SECOND) * 1e6) / (ROWS - batch);
-    const rssMb = atLast.peakKb / 1024;
+    const rowsPerS = ((rows - BATCH) * 1000) / (last - first);
+    const endToEnd = (rows * 1000) / (last - running);
+    const cpuUsPerRow = ((cpuAtLast - cpuAtFirst) * 1e6) / (rows - BATCH);
     return {
       figures: [
-        { name: "initial load, first batch to last", value: rowsPerS, unit: "rows/s", reference: { value: GOAL_ROWS_PER_S, label: "goal" } },
+        { name: "initial load, first batch to last", value: rowsPerS, unit: "rows/s", reference: { value: plain.rowsPerS, label: "plain read of the same rows" } },
+        { name: "initial load, first batch to last", value: rowsPerS, unit: "rows/s", reference: { value: bare.rowsPerS, label: "bare transactional producer" } },
         { name: "initial load, connector start to last", value: endToEnd, unit: "rows/s" },
-        { name: "liberator CPU per row (user + system)", value: cpuMicrosPerRow, unit: "µs" },
-        { name: "RSS of liberator before the load", value: before.rssKb / 1024, unit: "MB" },
+        { name: "liberator CPU per row (user + system)", value: cpuUsPerRow, unit: "µs", reference: { value: plain.cpuUsPerRow + bare.cpuUsPerRow, label: "plain read + bare producer" } },
+        { name: "RSS of liberator before the load", value: rssBeforeKb / 1024, unit: "MB" },
         { name: "peak RSS of liberator", value: rssMb, unit: "MB", reference: { value: GOAL_RSS_MB, label: "goal: below" } },
       ],
-      fields: { rows_per_s: Math.round(rowsPerS), rss_mb: Math.round(rssMb) },
+      fields: {
+        rows_per_s: Math.round(rowsPerS),
+        rss_mb: Math.round(rssMb),
+        cpu_us_per_row: round(cpuUsPerRow),
+        read_ceiling_ratio: ratio(rowsPerS, plain.rowsPerS),
+        producer_ceiling_ratio: ratio(rowsPerS, bare.rowsPerS),
+      },
       notes: [
-        `${ROWS.toLocaleString("en-US")} rows of (int pk, varchar(64), int, decimal(10,2), datetime(6), tinyint) from MariaDB, mode incrementing, default batchSize and delayMs`,
+        `${rows.toLocaleString("en-US")} rows of (int pk, varchar(64), int, decimal(10,2), datetime(6), tinyint) from MariaDB, mode incrementing, default batchSize and delayMs; the topic read back: each row arrived exactly once`,
         "liberator run (compiled, node dist/cli.js) in a child process: Avro with the embedded registry, one Kafka transaction per 10,000-row batch, all on these 2 cores",
-        `load took ${((last - first) / 1000).toFixed(1)} s after the first batch; ${((first - running) / 1000).toFixed(1)} s from the connector running to its first batch (delayMs, first page)`,
-        `one free core at ${cpuMicrosPerRow.toFixed(1)} µs/row would give ${Math.round(1e6 / cpuMicrosPerRow).toLocaleString("en-US")} rows/s; load average while measuring: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`,
+        `load took ${((last - first) / 1000).toFixed(1)} s after the first batch; ${((first - running) / 1000).toFixed(1)} s from the connector running to its first batch (delayMs, first page); load average at its end: ${load}`,
+        `plain read (mysql2 execute, pages of ${BATCH.toLocaleString("en-US")}, in this process): ${Math.round(plain.rowsPerS).toLocaleString("en-US")} rows/s at ${plain.cpuUsPerRow.toFixed(1)} µs CPU/row`,
+        `bare producer (kafkajs, transactions of ${BATCH.toLocaleString("en-US")}, ${Math.round(sizes.keyBytes)}-byte keys, ${Math.round(sizes.valueBytes)}-byte values): ${Math.round(bare.rowsPerS).toLocaleString("en-US")} rows/s at ${bare.cpuUsPerRow.toFixed(1)} µs CPU/row`,
+        `one free core at ${cpuUsPerRow.toFixed(1)} µs/row would give ${Math.round(1e6 / cpuUsPerRow).toLocaleString("en-US")} rows/s`,
       ],
     };
   } finally {

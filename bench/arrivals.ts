@@ -15,10 +15,15 @@ export interface Arrivals {
   /** Average key and value sizes of the messages seen, bytes (what the bare producer sends). */
   keyBytes(): number;
   valueBytes(): number;
-  /** Resolves when every id of 1..expected has arrived; throws after `idleMs` with nothing new. */
-  complete(expected: number, idleMs?: number): Promise<void>;
-  /** Arrival − commit (ms) of each id in [from, to] whose commit was noted, ascending. */
+  /**
+   * Resolves when every id of 1..expected (or of the list) has arrived, once; throws after
+   * `idleMs` with nothing new, or when an id arrived twice.
+   */
+  complete(expected: number | readonly number[], idleMs?: number): Promise<void>;
+  /** Arrival − commit (ms) of each id in [from, to], ascending; every one must have arrived. */
   latencies(from: number, to: number): Float64Array;
+  /** The same for a list of ids. */
+  latenciesOf(ids: readonly number[]): Float64Array;
   /** When the last of the ids arrived (performance.now()). */
   lastArrival(): number;
   stop(): Promise<void>;
@@ -81,28 +86,33 @@ export async function watchArrivals(
     keyBytes: () => (messages ? keyBytes / messages : 0),
     valueBytes: () => (messages ? valueBytes / messages : 0),
     async complete(expected, idleMs = 60_000) {
-      while (distinct < expected) {
+      const missing = () => (typeof expected === "number" ? expected - distinct : expected.filter((id) => arrivedAt[id] === 0).length);
+      for (let left = missing(); left > 0; left = missing()) {
         if (performance.now() - lastNews > idleMs) {
-          throw new Error(`${topic}: ${expected - distinct} of ${expected} rows never arrived (nothing new for ${idleMs / 1000} s): a lost row fails the run`);
+          const total = typeof expected === "number" ? expected : expected.length;
+          throw new Error(`${topic}: ${left} of ${total} rows never arrived (nothing new for ${idleMs / 1000} s): a lost row fails the run`);
         }
-        await sleep(20);
+        await sleep(typeof expected === "number" ? 20 : 200);
       }
       if (duplicates > 0) throw new Error(`${topic}: ${duplicates} rows arrived twice: exactly-once failed`);
     },
-    latencies(from, to) {
-      const out = new Float64Array(to - from + 1);
-      let n = 0;
-      for (let id = from; id <= to; id++) {
-        const at = committedAt?.[id] ?? 0;
-        if (at === 0) throw new Error(`no commit time was noted for id ${id}`);
-        if (arrivedAt[id] === 0) throw new Error(`${topic}: id ${id} never arrived`);
-        out[n++] = arrivedAt[id]! - at;
-      }
-      return out.sort();
-    },
+    latencies: (from, to) => latenciesOf(Array.from({ length: to - from + 1 }, (_, i) => from + i)),
+    latenciesOf,
     lastArrival: () => last,
     stop: () => consumer.disconnect(),
   };
+
+  function latenciesOf(ids: readonly number[]): Float64Array {
+    const out = new Float64Array(ids.length);
+    let n = 0;
+    for (const id of ids) {
+      const at = committedAt?.[id] ?? 0;
+      if (at === 0) throw new Error(`no commit time was noted for id ${id}`);
+      if (arrivedAt[id] === 0) throw new Error(`${topic}: id ${id} never arrived`);
+      out[n++] = arrivedAt[id]! - at;
+    }
+    return out.sort();
+  }
 }
 
 /** p50, p99 and max of ascending latencies, ms. */

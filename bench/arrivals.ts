@@ -4,7 +4,7 @@
  * small consecutive integers (1..n), so arrivals and commit times live in flat typed arrays.
  */
 import type { Consumer, Kafka, KafkaMessage } from "kafkajs";
-import type { SchemaService } from "../src/runtime/schema/index.js";
+import type { SchemaService } from "../src/runtime/schema-registry/index.js";
 import { uniqueName } from "../test/harness/util.js";
 import { quantile, sleep } from "./daemon.js";
 

@@ -14,7 +14,7 @@ import { Kafka, logLevel, Partitioners, type Message } from "kafkajs";
 import mysql, { type Connection } from "mysql2/promise";
 import type pg from "pg";
 import { ensureTopics } from "../src/runtime/kafka/admin.js";
-import { MYSQL_READ_OPTIONS } from "../src/runtime/schema/values.js";
+import { MYSQL_READ_OPTIONS } from "../src/runtime/db/mysql.js";
 import type { HarnessInfo } from "../test/harness/start.js";
 import { uniqueName } from "../test/harness/util.js";
 import { watchArrivals, summary } from "./arrivals.js";

@@ -22,7 +22,7 @@ import { Kafka, logLevel } from "kafkajs";
 import mysql from "mysql2/promise";
 import { pino } from "pino";
 import { stringify } from "yaml";
-import { createSchemaService, parseSchemaRegistryConfig } from "../src/runtime/schema/index.js";
+import { createSchemaService, parseSchemaRegistryConfig } from "../src/runtime/schema-registry/index.js";
 import { freePort } from "../test/harness/ports.js";
 import { uniqueName } from "../test/harness/util.js";
 import { avroKeyId, readBack } from "./arrivals.js";

@@ -31,10 +31,10 @@ import { ensureTopics } from "../src/runtime/kafka/admin.js";
 import { createKafka } from "../src/runtime/kafka/client.js";
 import { kafkaConfigSchema } from "../src/runtime/kafka/config.js";
 import { TransactionalProducer } from "../src/runtime/kafka/producer.js";
-import { envelope, tableStream } from "../src/runtime/schema/envelope.js";
-import { schemaRegistryConfig } from "../src/runtime/schema/config.js";
-import { createSchemaService, type SchemaService } from "../src/runtime/schema/index.js";
-import type { ColumnInfo } from "../src/runtime/schema/mapping.js";
+import { envelope, tableStream } from "../src/runtime/sql-types/envelope.js";
+import { schemaRegistryConfig } from "../src/runtime/schema-registry/config.js";
+import { createSchemaService, type SchemaService } from "../src/runtime/schema-registry/index.js";
+import type { ColumnInfo } from "../src/runtime/sql-types/mapping.js";
 import { sqlSinkConfig } from "../src/sinks/sql/config.js";
 import { SqlSink } from "../src/sinks/sql/sql-sink.js";
 import type { HarnessInfo } from "../test/harness/start.js";
@@ -226,7 +226,9 @@ async function runSinks(info: HarnessInfo, target: Target, topics: { topic: stri
       if (d.child.exitCode !== null) throw new Error(`liberator exited with ${d.child.exitCode}: ${d.stderr()}`);
       if (Date.now() - started > Number(process.env.BENCH_SINK_TIMEOUT_S ?? 900) * 1000) throw new Error(`the sinks did not store their last offsets in 15 minutes: ${d.stderr()}`);
       await sleep(20);
-      const stored = await Promise.all(connectors.map((c, i) => target.stored(c.name, c.topic, i)));
+      const stored: number[] = [];
+      // one at a time: the target's client is a single connection
+      for (const [i, c] of connectors.entries()) stored.push(await target.stored(c.name, c.topic, i));
       const rows = stored.reduce((n, s, i) => n + rowsAt(s, connectors[i]!.end), 0);
       if (rows > 0 && !first) first = { at: Date.now(), rows, cpu: d.cpuSeconds() };
       if (stored.every((s, i) => s >= connectors[i]!.end)) break;

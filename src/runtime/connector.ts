@@ -112,6 +112,12 @@ export interface SinkBatch {
   offsets: TopicPartitionOffset[];
 }
 
+/** A topic a sink reads, with the latest schema registered for its values (TopicNameStrategy). */
+export interface TopicSchema {
+  topic: string;
+  valueSchema: AvroSchema;
+}
+
 /**
  * A sink: open() → offsets() → write(batch)… → close(). `write` is all or nothing: rows and offsets in
  * one target transaction, or neither. A write from a fenced (older) instance must fail with FencedError.
@@ -120,6 +126,12 @@ export interface Sink {
   open(): Promise<void>;
   /** The next offsets stored in the target; the consumer seeks there on start and on every assignment. */
   offsets(topics: readonly string[]): Promise<TopicPartitionOffset[]>;
+  /**
+   * Before reading (at start, and when topics are added): the schema each topic's records have now,
+   * so that a target that cannot take them is named before the first write rather than at the first
+   * record that does not fit. Records of a newer schema version are the sink's to check when they come.
+   */
+  check?(topics: readonly TopicSchema[]): Promise<void>;
   write(batch: SinkBatch): Promise<void>;
   close(): Promise<void>;
   status?(): ConnectorStatus;

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Admin, Batch, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
-import type { Headers, Sink, SinkRecord, TopicPartitionOffset } from "../connector.js";
+import type { AvroSchema, Headers, Sink, SinkRecord, TopicPartitionOffset, TopicSchema } from "../connector.js";
 import type { ConnectorConfig } from "../config/load.js";
 import type { PipelineControl } from "../connector-runner.js";
 import { DataError, LiberatorError, toLiberatorError } from "../errors.js";
@@ -10,6 +10,7 @@ import { listResolvedTopics } from "../kafka/topics.js";
 import { DeadLetterProducer, deadLetterMessage, deadLetterTopic } from "../kafka/dead-letter.js";
 import type { Logger } from "../log.js";
 import { retry } from "../retry.js";
+import type { SchemaRegistry } from "../schema-registry/registry-api.js";
 import type { DecodedValue, RecordDeserializer } from "../schema-registry/serde.js";
 import type { WorkerServices } from "../worker.js";
 import type { PipelineEnd } from "./source-pipeline.js";
@@ -69,7 +70,7 @@ export async function runSinkPipeline(connector: ConnectorConfig, control: Pipel
     const entries = spec.topics(connector.config);
     let topics = await firstTopics(admin, entries, control, log);
     const next = new Map<string, bigint>();
-    const reading = { kafka, admin, sink, deserializer: schemas.deserializer, deadLetters, groupOffsets, next, log };
+    const reading = { kafka, admin, sink, deserializer: schemas.deserializer, registry: schemas.registry, deadLetters, groupOffsets, next, log };
     while (topics && !control.signal.aborted) {
       const end = await consume(connector, control, reading, topics, async () => {
         const now = await listResolvedTopics(admin!, entries);
@@ -113,6 +114,7 @@ interface Reading {
   admin: Admin;
   sink: Sink;
   deserializer: RecordDeserializer;
+  registry: SchemaRegistry;
   deadLetters: DeadLetterProducer;
   groupOffsets: GroupOffsets;
   /** The next offset to read per partition, as the target holds it. */
@@ -123,6 +125,7 @@ interface Reading {
 /** One consumer over `topics` until the pipeline stops, fails, or `grown()` finds more topics to read. */
 async function consume(connector: ConnectorConfig, control: PipelineControl, r: Reading, topics: string[], grown: () => Promise<string[] | undefined>): Promise<ConsumerEnd> {
   const { kafka, sink, next, log } = r;
+  if (sink.check) await sink.check(await latestSchemas(r.registry, topics));
   for (const o of await sink.offsets(topics)) next.set(tp(o.topic, o.partition), BigInt(o.offset));
   // a partition the target has no offset for starts at its beginning, never at the group's
   // committed offset: that one only tracks lag, and a target emptied to be rebuilt must get it all
@@ -193,6 +196,19 @@ async function consume(connector: ConnectorConfig, control: PipelineControl, r: 
     await consumer.disconnect().catch(() => undefined);
     await writer.idle();
   }
+}
+
+/** The latest value schema of each topic that has one registered (a topic a foreign producer writes may not). */
+async function latestSchemas(registry: SchemaRegistry, topics: readonly string[]): Promise<TopicSchema[]> {
+  const out: TopicSchema[] = [];
+  for (const topic of topics) {
+    const latest = await registry.version(`${topic}-value`, "latest").catch((err: unknown) => {
+      if (err instanceof LiberatorError && err.code === "SCHEMA_SUBJECT_NOT_FOUND") return undefined;
+      throw err;
+    });
+    if (latest) out.push({ topic, valueSchema: JSON.parse(latest.schema) as AvroSchema });
+  }
+  return out;
 }
 
 /** Decodes, writes with the offsets, and isolates bad records (dead letter or stop, per config). */

@@ -114,11 +114,11 @@ export interface MappingRule {
 // ---------------------------------------------------------------------------------------------
 // Avro building blocks
 
-const JSON_NAME = "io.debezium.data.Json";
+export const JSON_NAME = "io.debezium.data.Json";
 const ENUM_NAME = "io.debezium.data.Enum";
 /** Unconstrained PostgreSQL NUMERIC: exact text (see its row). */
 export const NUMERIC_NAME = "io.liberator.data.Numeric";
-const INTERVAL_NAME = "io.debezium.time.Interval";
+export const INTERVAL_NAME = "io.debezium.time.Interval";
 export const SQL_DIALECT_PARAMETER = "liberator.sql.dialect";
 export const SQL_TYPE_PARAMETER = "liberator.sql.type";
 

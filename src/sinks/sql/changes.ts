@@ -78,6 +78,11 @@ function valueInfo(schema: AvroSchema, topic: string): ValueSchemaInfo {
   return info;
 }
 
+/** The row schema of a topic's value schema: the envelope's row record, or the record itself. */
+export function rowSchemaOfValue(schema: AvroSchema, topic: string): RowSchema {
+  return valueInfo(schema, topic).row;
+}
+
 /** The key record's fields as a row schema, when the key is a record. */
 export function keySchemaOf(record: SinkRecord): RowSchema | undefined {
   const schema = record.keySchema;

@@ -1,13 +1,14 @@
 import { performance } from "node:perf_hooks";
 import type { DatabaseConnection } from "../../runtime/config/fields.js";
-import type { ConnectorStatus, Sink, SinkBatch, SinkContext, TopicPartitionOffset } from "../../runtime/connector.js";
+import type { ConnectorStatus, Sink, SinkBatch, SinkContext, TopicPartitionOffset, TopicSchema } from "../../runtime/connector.js";
+import { rowSchemaOfValue } from "./changes.js";
 import type { Dialect } from "../../runtime/sql-types/mapping.js";
 import type { SqlSinkConfig } from "./config.js";
 import { MysqlTarget } from "./mysql.js";
 import { OffsetsTable } from "./offsets-table.js";
 import { applyWrites, Planner } from "./plan.js";
 import { PostgresTarget } from "./postgres.js";
-import { parseTableName } from "./table-name.js";
+import { parseTableName, resolveTable } from "./table-name.js";
 import { Tables } from "./tables.js";
 import type { SqlTarget } from "./target.js";
 
@@ -48,6 +49,20 @@ export class SqlSink implements Sink {
 
   offsets(topics: readonly string[]): Promise<TopicPartitionOffset[]> {
     return this.offsetsTable.read(topics);
+  }
+
+  /** The tables that exist already, against the schemas their topics have now (tables.ts checkColumns). */
+  async check(topics: readonly TopicSchema[]): Promise<void> {
+    for (const { topic, valueSchema } of topics) {
+      let schema;
+      try {
+        schema = rowSchemaOfValue(valueSchema, topic);
+      } catch {
+        continue; // not rows: the first record says so, with its offset
+      }
+      const state = await this.tables.state(resolveTable(this.config.table, topic, undefined));
+      if (state.table) this.tables.checkColumns(state, schema, this.config.keyColumns ?? state.table.primaryKey);
+    }
   }
 
   async write(batch: SinkBatch): Promise<void> {

@@ -9,7 +9,7 @@ import type { AvroField } from "../../runtime/sql-types/mapping.js";
 import { fieldType, toSqlParam } from "../../runtime/sql-types/to-sql.js";
 import type { RowSchema } from "./changes.js";
 import type { SqlSinkConfig } from "./config.js";
-import { addColumnsSql, createTableSql, hasUniqueKey, wideningsSql } from "./ddl.js";
+import { addColumnsSql, columnGaps, createTableSql, describeGap, hasUniqueKey } from "./ddl.js";
 import type { SqlTarget, TableRef, TargetTable } from "./target.js";
 
 type Row = Record<string, unknown>;
@@ -38,6 +38,8 @@ export class TableState {
   keyColumns: string[] | undefined;
   readonly shapes = new WeakMap<object, Shape>();
   readonly keyReaders = new WeakMap<object, KeyReader | null>();
+  /** Columns whose exceptional values were named already (`column:type`). */
+  readonly warned = new Set<string>();
 
   constructor(
     readonly ref: TableRef,
@@ -134,11 +136,32 @@ export class Tables {
       }
       await this.ddl(state, additions, "added columns");
     }
-    const widenings = wideningsSql(this.target, state.table!, schema, key);
-    if (widenings.length > 0) {
-      throw new PreconditionError("SINK_TABLE_TOO_NARROW", `table ${state.label} has columns narrower than the stream's schema allows; changing a column's type rewrites the table, which the sink does not do on its own`, {
-        fix: `review and run: ${widenings.join("; ")}`,
-      });
+    this.checkColumns(state, schema, key);
+  }
+
+  /**
+   * Before the first write of a schema version (and at start, for the schemas registered then):
+   * columns that cannot hold values the stream carries in the normal course stop the sink, with the
+   * statements that fix them; exceptional values they cannot hold (NaN, infinities…) are named once.
+   */
+  checkColumns(state: TableState, schema: RowSchema, key: readonly string[]): void {
+    const found = columnGaps(this.target, state.table!, schema, key);
+    const narrow = found.filter((g) => g.ordinary.length > 0);
+    if (narrow.length > 0) {
+      throw new PreconditionError(
+        "SINK_TABLE_TOO_NARROW",
+        `table ${state.label} cannot hold values the stream carries: ${narrow.map((g) => describeGap(g, "ordinary")).join("; ")}. Changing a column's type rewrites the table, which the sink does not do on its own`,
+        { fix: `review and run: ${narrow.map((g) => g.alter).join("; ")}` },
+      );
+    }
+    for (const g of found.filter((x) => x.exceptional.length > 0)) {
+      const said = `${g.column}:${g.sqlType}`;
+      if (state.warned.has(said)) continue;
+      state.warned.add(said);
+      this.log.warn(
+        { table: state.label, column: g.column, type: g.sqlType },
+        `table ${state.label} cannot hold every value the stream may carry, ${describeGap(g, "exceptional")}: a record with one is refused when it comes (errors.tolerance decides: dead letter or stop)`,
+      );
     }
   }
 

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { rowRanges } from "../../../src/sinks/sql/chunks.js";
 import { sqlSinkConfig } from "../../../src/sinks/sql/config.js";
-import { tooNarrow } from "../../../src/sinks/sql/ddl.js";
 import { castType, pgArray, pgText } from "../../../src/sinks/sql/postgres.js";
 import { parseTableName, resolveTable } from "../../../src/sinks/sql/table-name.js";
 
@@ -27,27 +26,6 @@ describe("target table names", () => {
   it("reads an optional schema before the first dot", () => {
     expect(parseTableName("analytics.orders")).toEqual({ schema: "analytics", name: "orders" });
     expect(parseTableName("orders")).toEqual({ name: "orders" });
-  });
-});
-
-describe("columns too narrow for the stream", () => {
-  it("flags fewer decimal digits on either side of the point", () => {
-    expect(tooNarrow("decimal(10,2)", "decimal(12,2)", "mysql", true)).toBe(true);
-    expect(tooNarrow("numeric(12,2)", "numeric(12,4)", "postgres", false)).toBe(true);
-    expect(tooNarrow("numeric(14,4)", "numeric(12,4)", "postgres", false)).toBe(false);
-  });
-  it("compares integer ranges only for types recorded on the same dialect, unsigned included", () => {
-    expect(tooNarrow("int(11)", "bigint(20)", "mysql", true)).toBe(true);
-    expect(tooNarrow("int(11)", "int(10) unsigned", "mysql", true)).toBe(true);
-    expect(tooNarrow("bigint(20)", "int(10) unsigned", "mysql", true)).toBe(false);
-    expect(tooNarrow("smallint", "integer", "postgres", false)).toBe(false);
-  });
-  it("flags shorter strings, and an integer column for a decimal with a fraction", () => {
-    expect(tooNarrow("varchar(20)", "varchar(64)", "mysql", true)).toBe(true);
-    expect(tooNarrow("character varying(64)", "character varying(20)", "postgres", true)).toBe(false);
-    expect(tooNarrow("bigint", "numeric(10,2)", "postgres", false)).toBe(true);
-    expect(tooNarrow("bigint", "numeric(18,0)", "postgres", false)).toBe(false);
-    expect(tooNarrow("text", "jsonb", "postgres", false)).toBe(false);
   });
 });
 

@@ -1,4 +1,4 @@
-import { mappingMarkdown } from "../src/runtime/sql-types/mapping.js";
+import { mappingMarkdown } from "../src/runtime/sql-types/mapping-doc.js";
 
 /** Generated README sections, by marker name. */
 export function generatedSections(): Record<string, string> {

@@ -2,7 +2,7 @@
  * THE table where SQL types meet Avro: for each MySQL/MariaDB and PostgreSQL column type, the Avro
  * type of its field and the converter from what the drivers hand over (mysql2 with
  * MYSQL_READ_OPTIONS, pg with PG_READ_OPTIONS, zongji's binlog rows) to the canonical JS form of
- * values.ts. `MAPPING` is data: the README's table is `mappingMarkdown()`. The way back (Avro to
+ * values.ts. `MAPPING` is data: the README's table is `mappingMarkdown()` (mapping-doc.ts). The way back (Avro to
  * SQL types and parameters) is in to-sql.ts.
  *
  * Every field carries its source column type in `connect.parameters` (Kafka Connect's place for
@@ -107,6 +107,8 @@ export interface MappingRule {
   notes?: string;
   /** Matches whatever the type's name (arrays, enum types): `matches` alone decides. */
   anyName?: boolean;
+  /** A column of this row for the README's target columns, where `sql[0]` alone is none ("decimal(12,4)"). */
+  example?: Pick<ColumnInfo, "sqlType" | "enumValues">;
   matches?(t: SqlType, column: ColumnInfo): boolean;
   build(t: SqlType, column: ColumnInfo, options: Required<MapOptions>): Built;
 }
@@ -214,6 +216,7 @@ export const MAPPING: readonly MappingRule[] = [
     dialect: "mysql",
     sql: ["int", "integer"],
     when: "unsigned",
+    example: { sqlType: "int(10) unsigned" },
     avro: "long",
     js: "bigint",
     matches: (t) => t.unsigned,
@@ -223,6 +226,7 @@ export const MAPPING: readonly MappingRule[] = [
     dialect: "mysql",
     sql: ["tinyint", "smallint", "mediumint", "int", "integer"],
     when: "signed or unsigned",
+    example: { sqlType: "smallint(6)" },
     avro: "int",
     js: "number",
     notes: "TINYINT(1)/BOOLEAN stays an int: it holds -128..127, not only 0 and 1.",
@@ -232,6 +236,7 @@ export const MAPPING: readonly MappingRule[] = [
     dialect: "mysql",
     sql: ["bigint"],
     when: "unsigned",
+    example: { sqlType: "bigint(20) unsigned" },
     avro: "bytes, decimal(20,0)",
     js: 'string "18446744073709551615"',
     notes: "A long cannot hold 2^64-1; never a double.",
@@ -243,6 +248,7 @@ export const MAPPING: readonly MappingRule[] = [
     dialect: "mysql",
     sql: ["decimal", "numeric", "dec", "fixed"],
     when: "(p,s)",
+    example: { sqlType: "decimal(12,4)" },
     avro: "bytes, decimal(p,s)",
     js: 'string "-12.340" (exactly s fraction digits)',
     notes: "DECIMAL without arguments is DECIMAL(10,0).",
@@ -265,6 +271,7 @@ export const MAPPING: readonly MappingRule[] = [
     dialect: "mysql",
     sql: ["bit"],
     when: "(1)",
+    example: { sqlType: "bit(1)" },
     avro: "boolean",
     js: "boolean",
     matches: (t) => (t.args[0] ?? "1") === "1",
@@ -274,6 +281,7 @@ export const MAPPING: readonly MappingRule[] = [
     dialect: "mysql",
     sql: ["bit"],
     when: "(n), n > 1",
+    example: { sqlType: "bit(12)" },
     avro: "bytes",
     js: "Buffer, ceil(n/8) bytes, big-endian",
     build: (t) => ({ type: "bytes", fromDriver: (v) => toBits(v, int(t)) }),
@@ -281,6 +289,7 @@ export const MAPPING: readonly MappingRule[] = [
   {
     dialect: "mysql",
     sql: ["char", "varchar", "tinytext", "text", "mediumtext", "longtext"],
+    example: { sqlType: "varchar(64)" },
     avro: "string",
     js: "string (utf8mb4, exact)",
     build: () => ({ type: "string", fromDriver: toText }),
@@ -288,6 +297,7 @@ export const MAPPING: readonly MappingRule[] = [
   {
     dialect: "mysql",
     sql: ["binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"],
+    example: { sqlType: "varbinary(16)" },
     avro: "bytes",
     js: "Buffer",
     build: () => ({ type: "bytes", fromDriver: toBytes }),
@@ -303,6 +313,7 @@ export const MAPPING: readonly MappingRule[] = [
   {
     dialect: "mysql",
     sql: ["enum"],
+    example: { sqlType: "enum('a','b')" },
     avro: `string, connect.name ${ENUM_NAME}`,
     js: "string",
     notes: "Labels in connect.parameters.allowed; an Avro enum cannot hold every label MySQL allows.",
@@ -311,6 +322,7 @@ export const MAPPING: readonly MappingRule[] = [
   {
     dialect: "mysql",
     sql: ["set"],
+    example: { sqlType: "set('a','b')" },
     avro: "array<string>",
     js: 'string[] in definition order ("" is [])',
     build: () => ({ type: { type: "array", items: "string" }, fromDriver: toSet }),
@@ -328,6 +340,7 @@ export const MAPPING: readonly MappingRule[] = [
   {
     dialect: "mysql",
     sql: ["datetime"],
+    example: { sqlType: "datetime(6)" },
     avro: "long, local-timestamp-micros",
     js: '"YYYY-MM-DDTHH:MM:SS.ffffff"',
     notes: "Wall-clock time, no zone shift; 0001-01-01 to 9999-12-31 23:59:59.999999 exact. Zero dates as for DATE.",
@@ -336,6 +349,7 @@ export const MAPPING: readonly MappingRule[] = [
   {
     dialect: "mysql",
     sql: ["timestamp"],
+    example: { sqlType: "timestamp(6)" },
     avro: "long, timestamp-micros",
     js: '"YYYY-MM-DDTHH:MM:SS.ffffffZ"',
     notes: "Read in a UTC session (MYSQL_SESSION_SQL). The zero TIMESTAMP follows zeroDates.",
@@ -344,6 +358,7 @@ export const MAPPING: readonly MappingRule[] = [
   {
     dialect: "mysql",
     sql: ["time"],
+    example: { sqlType: "time(6)" },
     avro: `long, connect.name ${MICRO_TIME_NAME} (duration, microseconds)`,
     js: '"-838:59:59.000000"',
     notes:
@@ -374,6 +389,7 @@ export const MAPPING: readonly MappingRule[] = [
     dialect: "postgres",
     sql: ["numeric"],
     when: "(p,s)",
+    example: { sqlType: "numeric(12,4)" },
     avro: "bytes, decimal(p,s)",
     js: 'string "-12.340"',
     notes: "NaN has no decimal form: refused.",
@@ -481,6 +497,7 @@ export const MAPPING: readonly MappingRule[] = [
     dialect: "postgres",
     sql: ["bit"],
     when: "(1)",
+    example: { sqlType: "bit(1)" },
     avro: "boolean",
     js: "boolean",
     matches: (t) => (t.args[0] ?? "1") === "1",
@@ -490,6 +507,7 @@ export const MAPPING: readonly MappingRule[] = [
     dialect: "postgres",
     sql: ["bit", "bit varying"],
     when: "(n), varying",
+    example: { sqlType: "bit varying(12)" },
     avro: "string",
     js: 'string of 0 and 1 "10101"',
     notes: "A bit string's length need not be whole bytes.",
@@ -505,6 +523,7 @@ export const MAPPING: readonly MappingRule[] = [
   {
     dialect: "postgres",
     sql: ["enum type"],
+    example: { sqlType: "mood", enumValues: ["sad", "ok"] },
     avro: `string, connect.name ${ENUM_NAME}`,
     js: "string",
     anyName: true,
@@ -514,6 +533,7 @@ export const MAPPING: readonly MappingRule[] = [
   {
     dialect: "postgres",
     sql: ["T[]"],
+    example: { sqlType: "integer[]" },
     avro: "array<null | T>",
     js: "array, null elements kept",
     notes: "One dimension starting at 1; other arrays are refused rather than flattened.",
@@ -667,14 +687,4 @@ function defaultOf(fromDriver: (v: unknown) => unknown, literal: string, type: A
   if (Buffer.isBuffer(value)) return value.toString("latin1");
   if (typeof value === "number" && !Number.isFinite(value)) return undefined;
   return value;
-}
-
-/** The table as Markdown, for the README. */
-export function mappingMarkdown(): string {
-  const cell = (text: string) => text.replace(/\|/g, "\\|");
-  const rows = MAPPING.map((r) => {
-    const sql = r.sql.map((s) => s.toUpperCase()).join(", ") + (r.when ? ` ${r.when}` : "");
-    return `| ${r.dialect === "mysql" ? "MySQL/MariaDB" : "PostgreSQL"} | ${[sql, r.avro, r.js, r.notes ?? ""].map(cell).join(" | ")} |`;
-  });
-  return ["| Database | Column type | Avro | JS value | Notes |", "|---|---|---|---|---|", ...rows, "| both | any type, NULL allowed | union [null, T], default null | null or T's value | |"].join("\n");
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { columnDomain, fieldDomain, gaps } from "../../../src/runtime/sql-types/domains.js";
-import { mapColumn, type ColumnInfo, type Dialect } from "../../../src/runtime/sql-types/mapping.js";
+import { MAPPING, mapColumn, type ColumnInfo, type Dialect } from "../../../src/runtime/sql-types/mapping.js";
 import { avroToSqlType } from "../../../src/runtime/sql-types/to-sql.js";
 
 const MYSQL = [
@@ -30,6 +30,19 @@ describe("column domains", () => {
       expect(gaps(source!, holder!).filter((g) => !g.exceptional)).toEqual([]);
     },
   );
+
+  it("covers every row of the mapping table (its README example) on both targets", () => {
+    for (const rule of MAPPING) {
+      const example = column(rule.dialect, rule.example?.sqlType ?? rule.sql[0]!);
+      const { field } = mapColumn({ ...example, enumValues: rule.example?.enumValues });
+      for (const target of ["mysql", "postgres"] as const) {
+        const created = avroToSqlType(field, target).replace(/ NOT NULL$/, "");
+        const holder = columnDomain({ sqlType: created, dialect: target });
+        expect(holder, `${rule.dialect} ${example.sqlType} → ${target} ${created}`).toBeDefined();
+        expect(gaps(fieldDomain(field)!, holder!).filter((g) => !g.exceptional), `${rule.dialect} ${example.sqlType} → ${target} ${created}`).toEqual([]);
+      }
+    }
+  });
 
   it("names what a PostgreSQL time column cannot hold of a MariaDB TIME: negative durations and those past 24:00:00 (issue 15, Found 4)", () => {
     const { field } = mapColumn(column("mysql", "time(6)"));

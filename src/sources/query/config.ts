@@ -125,6 +125,9 @@ export type QueryConfig = Omit<RawConfig, "dialect" | "connection" | "tables" | 
   streams: StreamConfig[];
 };
 
+/** Whether some stream reads by id alone: only those need the id horizon's view of open transactions. */
+export const readsById = (config: QueryConfig): boolean => config.streams.some((s) => s.mode === "incrementing");
+
 export const queryConfig = schema
   .superRefine((c, ctx) => {
     if (c.tables.length === 0 && !c.query) ctx.addIssue({ code: "custom", path: ["tables"], message: "needs at least one table (or a `query`)", input: c.tables });

@@ -8,7 +8,7 @@ import { checkMysqlReachable } from "../../runtime/db/mysql.js";
 import { checkPostgresReachable } from "../../runtime/db/postgres.js";
 import type { PreflightCheck } from "../../runtime/registry.js";
 import type { ColumnInfo } from "../../runtime/sql-types/mapping.js";
-import type { QueryConfig, StreamConfig } from "./config.js";
+import { readsById, type QueryConfig, type StreamConfig } from "./config.js";
 import { openDatabase, type SourceDatabase } from "./database.js";
 import { planStream, streamLabel, type StreamPlan } from "./plan.js";
 import { isZoned } from "./sql.js";
@@ -21,7 +21,7 @@ export async function queryPreflight(config: QueryConfig, connector: string): Pr
   const db = await openDatabase(config.dialect, config.connection, connector);
   try {
     checks.push(transactionsCheck(config, db));
-    if (db.unseenIdDraws && config.streams.some((c) => c.mode === "incrementing")) {
+    if (db.unseenIdDraws && readsById(config)) {
       checks.push({ check: "horizon", ok: false, severity: "warning", ...db.unseenIdDraws });
     }
     let wallClock = false;

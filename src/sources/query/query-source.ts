@@ -12,7 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { ChangeRecord, ConnectorStatus, Json, Position, Source, SourceBatch, SourceContext } from "../../runtime/connector.js";
 import { PreconditionError } from "../../runtime/errors.js";
 import type { Envelope } from "../../runtime/sql-types/envelope.js";
-import type { QueryConfig } from "./config.js";
+import { readsById, type QueryConfig } from "./config.js";
 import { openDatabase, type SourceDatabase } from "./database.js";
 import { EmittedKeys, keyIdentity, type KeyId } from "./deletes.js";
 import { earliest, SafeHorizon, type Probe } from "./horizon.js";
@@ -89,7 +89,7 @@ export class QuerySource implements Source {
         `cannot list other sessions' open transactions: rows are read once they are delayMs (${this.config.delayMs} ms) old, and a transaction open longer than that may commit rows this source skips`,
       );
     }
-    if (db.unseenIdDraws && this.config.streams.some((c) => c.mode === "incrementing")) {
+    if (db.unseenIdDraws && readsById(this.config)) {
       this.ctx.log.warn({ fix: db.unseenIdDraws.fix }, db.unseenIdDraws.message);
     }
     if (this.config.busy.maxThreadsRunning > 0) {
@@ -319,7 +319,7 @@ export class QuerySource implements Source {
 
   /** The start of the oldest open transaction that holds some stream back: one that may hold ids counts only where a stream reads by id. */
   private heldSince(probe: Probe): number | null {
-    return this.states.some((s) => s.reader.config.mode === "incrementing") ? earliest(probe.oldest, probe.oldestWriter) : probe.oldest;
+    return readsById(this.config) ? earliest(probe.oldest, probe.oldestWriter) : probe.oldest;
   }
 
   /** One log line when an open transaction (or a prepared one) starts holding rows back, one when it stops. */

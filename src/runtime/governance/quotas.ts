@@ -5,13 +5,13 @@
  * kafkajs has no client-quota API, and the maintained clients that have one need Node 22. So the
  * two requests (KIP-546: AlterClientQuotas, key 49, and DescribeClientQuotas, key 48, version 0,
  * which every broker since 2.6 and Kafka 4 take) are encoded here and sent over a kafkajs broker
- * connection, which brings SASL and TLS as configured. kafkajs 2.2.4 is its last release, so the
- * internals used below do not move; `brokerConnection` checks them and says so if they did.
+ * connection (kafka/cluster.ts), which brings SASL and TLS as configured.
  */
 import { createRequire } from "node:module";
 import type { Kafka } from "kafkajs";
 import type { LoadedConfig } from "../config/load.js";
 import { ConnectionError, LiberatorError } from "../errors.js";
+import { connectCluster, type ProtocolBroker } from "../kafka/cluster.js";
 
 const require = createRequire(import.meta.url);
 
@@ -62,28 +62,16 @@ export function planQuotas(config: LoadedConfig): ClientQuota[] {
   }));
 }
 
-interface ProtocolBroker {
-  versions: Record<number, { minVersion: number; maxVersion: number } | undefined> | null;
-  connectionPool: { send(request: { request: unknown; response: unknown }): Promise<unknown> };
-}
-
-/** A connected broker of the client's cluster, through kafkajs's own cluster (SASL and TLS included). */
+/** A connected controller broker of the client's cluster. */
 async function brokerConnection(kafka: Kafka): Promise<{ broker: ProtocolBroker; close: () => Promise<void> }> {
-  const create = Object.getOwnPropertySymbols(kafka).find((s) => s.description === "private:Kafka:createCluster");
-  const factory = create === undefined ? undefined : (kafka as unknown as Record<symbol, unknown>)[create];
-  if (typeof factory !== "function") {
+  const cluster = await connectCluster(kafka);
+  if (!cluster) {
     throw new LiberatorError("QUOTAS_UNSUPPORTED", "this kafkajs version does not expose its cluster: client quotas cannot be sent", {
       fix: "keep kafkajs at 2.2.x, or set the quotas with kafka-configs.sh --alter --entity-type clients",
     });
   }
-  const cluster = (
-    factory as (o: object) => { connect(): Promise<void>; refreshMetadata(): Promise<void>; disconnect(): Promise<void>; findControllerBroker(): Promise<ProtocolBroker> }
-  )({});
   try {
-    await cluster.connect();
-    await cluster.refreshMetadata();
-    const broker = await cluster.findControllerBroker();
-    return { broker, close: async () => cluster.disconnect() };
+    return { broker: await cluster.findControllerBroker(), close: () => cluster.disconnect() };
   } catch (err) {
     await cluster.disconnect().catch(() => undefined);
     throw new ConnectionError(`cannot reach Kafka: ${(err as Error).message}`, { cause: err, fix: "check kafka.brokers and the credentials" });

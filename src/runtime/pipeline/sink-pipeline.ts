@@ -7,6 +7,7 @@ import type { PipelineControl } from "../connector-runner.js";
 import { DataError, LiberatorError, toLiberatorError } from "../errors.js";
 import { connectedAdmin } from "../kafka/admin.js";
 import { listResolvedTopics } from "../kafka/topics.js";
+import { GroupOffsets } from "../kafka/group-offsets.js";
 import { DeadLetterProducer, deadLetterMessage, deadLetterTopic } from "../kafka/dead-letter.js";
 import type { Logger } from "../log.js";
 import { retry } from "../retry.js";
@@ -61,7 +62,7 @@ export async function runSinkPipeline(connector: ConnectorConfig, control: Pipel
   const sink = spec.create(connector.config, { connector: connector.name, log, signal: control.signal, metrics });
   const kafka = worker.kafkaFor(connector.name);
   const deadLetters = new DeadLetterProducer(kafka);
-  const groupOffsets = new GroupOffsets(kafka, sinkGroupId(connector.name), log);
+  const groupOffsets = new GroupOffsets(kafka, sinkGroupId(connector.name), log, GROUP_COMMIT_INTERVAL_MS);
   let admin: Admin | undefined;
   try {
     const schemas = await worker.schemas();
@@ -387,65 +388,6 @@ function decodedRecord(topic: string, partition: number, m: KafkaMessage, key: D
     timestamp: Number(m.timestamp),
     raw: m,
   };
-}
-
-/**
- * Commits a sink's written offsets to its lasting consumer group every few seconds and on close,
- * through the admin API (the group has no members: see runSinkPipeline). Only lag tools read them.
- */
-class GroupOffsets {
-  private readonly pending = new Map<string, { topic: string; partition: number; offset: string }>();
-  private readonly timer: NodeJS.Timeout;
-  private admin: Admin | undefined;
-  private flushing: Promise<void> | undefined;
-  private failing = false;
-
-  constructor(
-    private readonly kafka: Kafka,
-    private readonly groupId: string,
-    private readonly log: Logger,
-  ) {
-    this.timer = setInterval(() => void this.flush(), GROUP_COMMIT_INTERVAL_MS);
-    this.timer.unref();
-  }
-
-  set(topic: string, partition: number, offset: string): void {
-    this.pending.set(tp(topic, partition), { topic, partition, offset });
-  }
-
-  async close(): Promise<void> {
-    clearInterval(this.timer);
-    await this.flushing;
-    await this.flush();
-    await this.admin?.disconnect().catch(() => undefined);
-  }
-
-  private async flush(): Promise<void> {
-    if (this.flushing || this.pending.size === 0) return this.flushing;
-    const offsets = [...this.pending.values()];
-    this.pending.clear();
-    this.flushing = (async () => {
-      try {
-        if (!this.admin) {
-          this.admin = this.kafka.admin();
-          await this.admin.connect();
-        }
-        for (const topic of new Set(offsets.map((o) => o.topic))) {
-          const partitions = offsets.filter((o) => o.topic === topic).map(({ partition, offset }) => ({ partition, offset }));
-          await this.admin.setOffsets({ groupId: this.groupId, topic, partitions });
-        }
-        this.failing = false;
-      } catch (err) {
-        // lag reads stale until it works again; the data path does not depend on it
-        for (const o of offsets) if (!this.pending.has(tp(o.topic, o.partition))) this.pending.set(tp(o.topic, o.partition), o);
-        if (!this.failing) this.log.warn({ err, groupId: this.groupId }, "cannot commit the sink's offsets to its consumer group; lag tools see old offsets until it can");
-        this.failing = true;
-      } finally {
-        this.flushing = undefined;
-      }
-    })();
-    return this.flushing;
-  }
 }
 
 /** Where the records at or past `offset` begin: a batch's offsets ascend, so no BigInt per record. */

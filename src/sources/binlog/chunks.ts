@@ -2,10 +2,12 @@
  * Reading a table in primary-key order, one chunk at a time: `WHERE key > last ORDER BY key
  * LIMIT n`, so each chunk is an index range scan and a restart continues after the last key
  * committed. A table without a primary key is read with LIMIT/OFFSET inside one consistent
- * read (a restart then reads it again from its start).
+ * read (a restart then reads it again from its start). Rows are read through the binary protocol
+ * (selectExact), as the query source reads them: the text protocol changes some DOUBLEs.
  */
 import type { Connection } from "mysql2/promise";
 import type { Json } from "../../runtime/connector.js";
+import { selectExact } from "../../runtime/db/mysql.js";
 import { decodeKey, encodeKey } from "./position.js";
 import type { CapturedTable } from "./schema-history.js";
 
@@ -44,8 +46,7 @@ export async function readChunk(conn: Connection, t: CapturedTable, lastKey: Jso
     const offset = lastKey ? Number(lastKey[0]) : 0;
     sql = `SELECT ${select.join(", ")} FROM ${from} LIMIT ${size} OFFSET ${offset}`;
   }
-  const [result] = await conn.query(sql, params);
-  const rows = result as Record<string, unknown>[];
+  const { rows } = await selectExact(conn, sql, params);
   const lastRow = rows[rows.length - 1];
   let next: Json[] | null = lastKey;
   if (lastRow) {

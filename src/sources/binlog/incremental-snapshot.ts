@@ -9,7 +9,7 @@
  */
 import type { Connection } from "mysql2/promise";
 import type { ChangeRecord, SourceContext } from "../../runtime/connector.js";
-import { mysqlConnect } from "../../runtime/db/mysql.js";
+import { mysqlConnect, TABLE_AFTER_TABLE } from "../../runtime/db/mysql.js";
 import { PreconditionError } from "../../runtime/errors.js";
 import { readChunk } from "./chunks.js";
 import type { BinlogConfig } from "./config.js";
@@ -78,7 +78,7 @@ export class IncrementalSnapshot {
   async next(): Promise<PendingChunk | undefined> {
     if (this.pending || !this.progress || this.progress.tables.length === 0) return this.pending;
     const name = this.progress.tables[0]!;
-    const conn = (this.conn ??= await mysqlConnect(this.config.connection, this.ctx.connector));
+    const conn = (this.conn ??= await mysqlConnect(this.config.connection, this.ctx.connector, TABLE_AFTER_TABLE));
     await this.throttle.before(conn);
     const point = await startConsistentRead(conn, this.mariadb, this.config.snapshot.locking);
     try {

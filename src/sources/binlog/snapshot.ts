@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Connection } from "mysql2/promise";
 import type { ChangeRecord, SourceContext } from "../../runtime/connector.js";
-import { mysqlConnect } from "../../runtime/db/mysql.js";
+import { mysqlConnect, TABLE_AFTER_TABLE } from "../../runtime/db/mysql.js";
 import type { SourceInfo } from "../../runtime/sql-types/envelope.js";
 import { estimateRows, readChunk } from "./chunks.js";
 import type { BinlogConfig } from "./config.js";
@@ -79,7 +79,7 @@ export class InitialSnapshot {
 
   /** Opens the consistent read; its point is where the copied rows stand. */
   async open(): Promise<ConsistentRead> {
-    this.conn = await mysqlConnect(this.config.connection, this.ctx.connector);
+    this.conn = await mysqlConnect(this.config.connection, this.ctx.connector, TABLE_AFTER_TABLE);
     this.point = await startConsistentRead(this.conn, this.mariadb, this.config.snapshot.locking);
     return this.point;
   }

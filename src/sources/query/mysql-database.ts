@@ -1,6 +1,6 @@
-import type { Connection, ExecuteValues, FieldPacket } from "mysql2/promise";
+import type { Connection, FieldPacket } from "mysql2/promise";
 import type { DatabaseConnection } from "../../runtime/config/fields.js";
-import { mysqlConnect } from "../../runtime/db/mysql.js";
+import { mysqlConnect, selectExact } from "../../runtime/db/mysql.js";
 import { PreconditionError } from "../../runtime/errors.js";
 import { describeMysqlTable, type TableDescription } from "../../runtime/db/introspect.js";
 import type { ColumnInfo } from "../../runtime/sql-types/mapping.js";
@@ -11,7 +11,6 @@ import type { Params, SqlDialect } from "./sql.js";
 
 const ER_UNKNOWN_TABLE = 1109;
 const ER_SPECIFIC_ACCESS_DENIED = 1227;
-const ER_NEED_REPREPARE = 1615;
 
 /**
  * Other sessions' transactions that may hold an uncommitted id or NOW() stamp: those that modified
@@ -90,18 +89,8 @@ export class MysqlDatabase implements SourceDatabase {
   }
 
   async select(sql: string, params: Params): Promise<Page> {
-    const execute = async (): Promise<Page> => {
-      const [rows, fields] = await this.data.execute(sql, params as ExecuteValues[]);
-      return { rows: rows as DriverRow[], columns: fields.map((f) => f.name), shape: resultShape(fields) };
-    };
-    return this.watch.run(() =>
-      execute().catch((err: unknown) => {
-        // a DDL between two executions of the cached prepared statement: prepare it afresh once
-        if ((err as { errno?: number }).errno !== ER_NEED_REPREPARE) throw err;
-        this.data.unprepare(sql);
-        return execute();
-      }),
-    );
+    const { rows, fields } = await this.watch.run(() => selectExact(this.data, sql, params));
+    return { rows, columns: fields.map((f) => f.name), shape: resultShape(fields) };
   }
 
   async rows(sql: string, params: Params = []): Promise<DriverRow[]> {
@@ -110,8 +99,9 @@ export class MysqlDatabase implements SourceDatabase {
   }
 
   async lookup(sql: string, params: Params): Promise<DriverRow[]> {
-    const [rows] = await this.watch.run(() => this.data.query(sql, params));
-    return rows as DriverRow[];
+    // the keys read as the pages read them, so that a FLOAT or DOUBLE key is found again
+    const { rows } = await this.watch.run(() => selectExact(this.data, sql, params));
+    return rows;
   }
 
   async describeTable(schema: string, table: string): Promise<TableDescription | null> {

@@ -3,14 +3,14 @@
  * through the schema registry the daemon wrote to, and the table read the query way, to compare.
  */
 import { Kafka, logLevel } from "kafkajs";
-import type { Connection, RowDataPacket } from "mysql2/promise";
+import type { Connection } from "mysql2/promise";
 import pino from "pino";
 import { afterAll, beforeAll, expect } from "vitest";
 import type { Source } from "../../../src/runtime/connector.js";
 import { tableStream } from "../../../src/runtime/sql-types/envelope.js";
 import { createSchemaService, parseSchemaRegistryConfig, type SchemaService } from "../../../src/runtime/schema-registry/index.js";
 import { describeMysqlTable } from "../../../src/runtime/db/introspect.js";
-import { MYSQL_READ_OPTIONS, MYSQL_SESSION_SQL } from "../../../src/runtime/db/mysql.js";
+import { MYSQL_READ_OPTIONS, MYSQL_SESSION_SQL, selectExact } from "../../../src/runtime/db/mysql.js";
 import { binlogSpec } from "../../../src/sources/binlog/index.js";
 import { testContext } from "../../acceptance/source-suite.js";
 import { createDatabase, dropDatabase, harness, mysqlConnection, readTopic, uniqueName, waitFor, type TopicRecord } from "../../harness/index.js";
@@ -98,14 +98,14 @@ export function compact(changes: readonly Change[]): Map<string, Record<string, 
 
 export const keyString = (key: unknown) => JSON.stringify(key, (_k, v: unknown) => (typeof v === "bigint" ? `${v}n` : v));
 
-/** The table's rows now, the query source's way (information_schema, exact reads), by key. */
+/** The table's rows now, the query source's way (information_schema, the binary protocol's exact reads), by key. */
 export async function tableRows(database: string, table: string): Promise<Map<string, Record<string, unknown>>> {
   const conn: Connection = await mysqlConnection(harness(), database, { ...MYSQL_READ_OPTIONS });
   try {
     await conn.query(MYSQL_SESSION_SQL);
     const stream = tableStream(await describeMysqlTable(conn, database, table), { topic: "compare" });
     const select = stream.columns.map((c) => `${c.select(`\`${c.column}\``)} AS \`${c.column}\``).join(", ");
-    const [rows] = await conn.query<RowDataPacket[]>(`SELECT ${select} FROM \`${table}\``);
+    const { rows } = await selectExact(conn, `SELECT ${select} FROM \`${table}\``);
     return new Map(rows.map((r) => {
       const row = stream.row(r);
       return [keyString(stream.keyOf(row)), row];

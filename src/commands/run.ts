@@ -11,11 +11,12 @@ import { ConfigError } from "../runtime/errors.js";
 import { Governance } from "../runtime/governance/index.js";
 import { startAdminServer } from "../runtime/http/server.js";
 import { connectorRoutes } from "../runtime/http/connector-routes.js";
+import { registryRoutes } from "../runtime/http/registry-routes.js";
 import { streamRoutes } from "../runtime/http/stream-routes.js";
 import { createKafka } from "../runtime/kafka/client.js";
 import { createLogger, type Logger } from "../runtime/log.js";
 import { isEmptyDiff, type ConfigDiff } from "../runtime/reload.js";
-import { schemaServiceFactory, schemaRoutes } from "../runtime/schema-registry/index.js";
+import { schemaServiceFactory } from "../runtime/schema-registry/index.js";
 import { Worker } from "../runtime/worker.js";
 import { EXIT, loadOrExit } from "./load.js";
 
@@ -54,7 +55,7 @@ export async function runCommand(file: string): Promise<void> {
       metrics: worker.metrics,
       ready: () => member?.ready() ?? worker.ready(),
       readiness: () => Object.fromEntries(worker.running().map((name) => [name, worker.runner(name)?.state])),
-      plugins: [connectorRoutes(control), schemaRoutes(() => worker.schemas()), streamRoutes(governance)],
+      plugins: [connectorRoutes(control), registryRoutes(async () => (await worker.schemas()).registry), streamRoutes(governance)],
     });
   }
   // the signals are ours before anything runs: a SIGHUP would otherwise end the process

@@ -1,31 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { ConnectorStatus, Json, Position } from "./connector.js";
+import type { Json, Position } from "./connector.js";
 import type { ConnectorConfig } from "./config/load.js";
+import type { ConnectorState } from "./connector-state.js";
 import { LiberatorError, toLiberatorError } from "./errors.js";
-import type { ConnectorState } from "./http/metrics.js";
 import type { Logger } from "./log.js";
 import { backoffDelay } from "./retry.js";
-import type { PipelineEnd } from "./pipeline/source-pipeline.js";
-
-/** What a pipeline gets from the runner that drives it. */
-export interface PipelineControl {
-  signal: AbortSignal;
-  paused(): boolean;
-  whenResumed(): Promise<void>;
-  /** `live` is the opened source or sink: its status and operator commands reach the admin API. */
-  onOpened(position: Position | null, live?: LiveConnector): void;
-  /** Open, but with nothing to read yet (a sink whose topics do not exist): no failure, no retry. */
-  onWaiting(): void;
-  onCommitted(position: Position, records: number): void;
-}
-
-/** What a running source or sink exposes to operators. */
-export interface LiveConnector {
-  status?(): ConnectorStatus;
-  command?(name: string, args: Record<string, Json>): Promise<Json>;
-}
-
-export type PipelineLauncher = (connector: ConnectorConfig, control: PipelineControl) => Promise<PipelineEnd>;
+import type { LiveConnector, PipelineLauncher } from "./pipeline/services.js";
 
 export interface ConnectorStatusReport {
   name: string;

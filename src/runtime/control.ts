@@ -6,23 +6,14 @@
 import type { Json } from "./connector.js";
 import type { ConnectorStatusReport } from "./connector-runner.js";
 import { LiberatorError } from "./errors.js";
+import type { ConnectorProgress } from "./metrics.js";
 import type { OffsetChange, OffsetsView } from "./offsets/connector-offsets.js";
 
-export interface ConnectorLag {
-  /** Seconds behind the source (binlog event time, newest polled row), as the source reports it. */
-  seconds?: number;
-  /** A sink's records still to write, per partition. */
-  partitions?: { topic: string; partition: number; lag: number }[];
-}
-
-export interface ConnectorView extends Omit<ConnectorStatusReport, "state"> {
+export interface ConnectorView extends Omit<ConnectorStatusReport, "state">, ConnectorProgress {
   /** `unassigned`: in the cluster's config, but no worker runs it right now. */
   state: ConnectorStatusReport["state"] | "unassigned";
   /** The worker that runs it; null when none does. */
   worker: string | null;
-  lag: ConnectorLag | null;
-  /** Per table, while a snapshot runs or after it. */
-  snapshot: Record<string, { done: number; estimated: number }> | null;
 }
 
 export interface ConnectorControl {

@@ -1,50 +1,27 @@
 import { hostname } from "node:os";
 import type { Kafka } from "kafkajs";
-import type { Json, SchemaGate, SourceContext, TopicPartitionOffset } from "./connector.js";
+import type { Json, SourceContext, TopicPartitionOffset } from "./connector.js";
 import type { ConnectorConfig, LoadedConfig } from "./config/load.js";
 import type { RootConfig } from "./config/schema.js";
-import { ConnectorRunner, type PipelineControl } from "./connector-runner.js";
+import { ConnectorRunner } from "./connector-runner.js";
+import type { ConnectorState } from "./connector-state.js";
 import { unknownConnector, type ConnectorControl, type ConnectorView } from "./control.js";
 import { LiberatorError } from "./errors.js";
 import type { Governance } from "./governance/index.js";
-import { Metrics, type ConnectorState } from "./http/metrics.js";
 import { ensureTopics } from "./kafka/admin.js";
 import { createKafka } from "./kafka/client.js";
 import { ConsumerLagMonitor } from "./kafka/consumer-lag.js";
 import { TransactionalProducer } from "./kafka/producer.js";
 import { lazy } from "./lazy.js";
 import type { Logger } from "./log.js";
+import { Metrics } from "./metrics.js";
 import { applyOffsetChange, readSinkOffsets, readSourceOffsets, type OffsetChange, type OffsetsView } from "./offsets/connector-offsets.js";
 import { SourceOffsetStore } from "./offsets/source-offsets.js";
 import { runSinkPipeline, sinkGroupId } from "./pipeline/sink-pipeline.js";
-import { runSourcePipeline, type PipelineEnd } from "./pipeline/source-pipeline.js";
-import type { SchemaRegistry } from "./schema-registry/registry-api.js";
+import { runSourcePipeline } from "./pipeline/source-pipeline.js";
+import type { PipelineControl, PipelineEnd, SchemaServiceFactory, WorkerServices } from "./pipeline/services.js";
 import { diffConfigs, type ConfigDiff } from "./reload.js";
-import type { RecordDeserializer, RecordSerializer } from "./schema-registry/serde.js";
-
-/** The schema layer as the worker sees it (built by src/runtime/schema-registry). */
-export interface SchemaService {
-  serializer: RecordSerializer;
-  deserializer: RecordDeserializer;
-  gate: SchemaGate;
-  /** Served on the admin port (the Confluent REST API) and read by `schemas check`. */
-  registry: SchemaRegistry;
-  close(): Promise<void>;
-}
-
-export type SchemaServiceFactory = (root: RootConfig, deps: { kafka: Kafka; log: Logger }) => Promise<SchemaService>;
-
-/** What pipelines share inside one worker process. */
-export interface WorkerServices {
-  readonly root: RootConfig;
-  readonly log: Logger;
-  readonly metrics: Metrics;
-  /** A Kafka client of the connector's own, so its connections are not shared. */
-  kafkaFor(connector: string): Kafka;
-  schemas(): Promise<SchemaService>;
-  sourceOffsets(): Promise<SourceOffsetStore>;
-  ensureTopics(topics: string[]): Promise<void>;
-}
+import type { SchemaService } from "./schema-registry/index.js";
 
 export interface WorkerOptions {
   log: Logger;

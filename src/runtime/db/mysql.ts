@@ -1,4 +1,4 @@
-import mysql, { type Connection, type ConnectionOptions, type ExecuteValues, type FieldPacket, type Pool, type PoolOptions } from "mysql2/promise";
+import mysql, { type Connection, type ConnectionOptions, type ExecuteValues, type FieldPacket } from "mysql2/promise";
 import type { DatabaseConnection } from "../config/fields.js";
 import type { PreflightCheck } from "../registry.js";
 import { describeConnectError } from "./connect-errors.js";
@@ -76,15 +76,6 @@ export async function mysqlConnect(conn: DatabaseConnection, connector?: string,
   } catch (err) {
     throw describeConnectError(err, "MySQL/MariaDB", conn, connector);
   }
-}
-
-export function mysqlPool(conn: DatabaseConnection, extra: Partial<PoolOptions> = {}): Pool {
-  const pool = mysql.createPool({ ...mysqlOptions(conn), connectionLimit: 4, ...extra });
-  // queued before the pool hands the connection out, so every query sees UTC
-  pool.on("connection", (c) => {
-    void c.query(MYSQL_SESSION_SQL).catch(() => undefined);
-  });
-  return pool;
 }
 
 /** Reachability and credentials, as `liberator validate` reports them. */

@@ -102,8 +102,6 @@ const quota = z.strictObject({
   consumerByteRate: byteRate().optional(),
 });
 
-export type QuotaConfig = z.infer<typeof quota>;
-
 export const governanceConfigSchema = z.strictObject({
   /** The compacted topic of the stream catalog. */
   catalogTopic: z.string().min(1).default(CATALOG_TOPIC),
@@ -129,4 +127,3 @@ export const governanceConfigSchema = z.strictObject({
   quotas: z.record(z.string().min(1), quota).default({}),
 });
 
-export type GovernanceConfig = z.infer<typeof governanceConfigSchema>;

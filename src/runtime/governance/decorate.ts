@@ -15,7 +15,7 @@ import type { PiiHandling } from "./config.js";
 import type { StreamMetadata } from "./metadata.js";
 import { isRecordSchema, rowOf, type RecordSchema } from "./record-shape.js";
 
-export const FINANCIAL_ATTRIBUTE = "liberator.financial";
+const FINANCIAL_ATTRIBUTE = "liberator.financial";
 export const OWNER_ATTRIBUTE = "liberator.owner";
 export const NAMESPACE_ATTRIBUTE = "liberator.namespace";
 export const DESCRIPTION_ATTRIBUTE = "liberator.description";

@@ -6,7 +6,7 @@
 import type { Kafka } from "kafkajs";
 import type { AvroSchema } from "../connector.js";
 import type { ConnectorConfig, LoadedConfig } from "../config/load.js";
-import type { ConnectorState } from "../http/metrics.js";
+import type { ConnectorState } from "../connector-state.js";
 import { lazy } from "../lazy.js";
 import type { Logger } from "../log.js";
 import { isTopicPattern, topicMatcher } from "../kafka/topics.js";

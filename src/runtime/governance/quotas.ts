@@ -35,8 +35,8 @@ const DecoderClass = require("kafkajs/src/protocol/decoder.js") as new (buffer: 
 
 const ALTER_CLIENT_QUOTAS = 49;
 const DESCRIBE_CLIENT_QUOTAS = 48;
-export const PRODUCER_BYTE_RATE = "producer_byte_rate";
-export const CONSUMER_BYTE_RATE = "consumer_byte_rate";
+const PRODUCER_BYTE_RATE = "producer_byte_rate";
+const CONSUMER_BYTE_RATE = "consumer_byte_rate";
 const CLIENT_ID = "client-id";
 
 /** The quotas of one client id: a value to set, or null to remove it. */

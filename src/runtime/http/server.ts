@@ -1,7 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from "fastify";
 import type { Logger } from "../log.js";
-import type { Metrics } from "./metrics.js";
+import type { Metrics } from "../metrics.js";
 
 export interface AdminServerOptions {
   host: string;

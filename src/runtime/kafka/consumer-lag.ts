@@ -1,5 +1,5 @@
 import type { Admin, Kafka } from "kafkajs";
-import type { Metrics } from "../http/metrics.js";
+import type { Metrics } from "../metrics.js";
 import type { Logger } from "../log.js";
 import { resolveTopics } from "./topics.js";
 

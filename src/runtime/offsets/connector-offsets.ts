@@ -15,7 +15,7 @@ import { listResolvedTopics } from "../kafka/topics.js";
 import { TransactionalProducer } from "../kafka/producer.js";
 import type { Logger } from "../log.js";
 import { SOURCE_OFFSETS_TOPIC } from "./source-offsets.js";
-import type { WorkerServices } from "../worker.js";
+import type { WorkerServices } from "../pipeline/services.js";
 
 const json: z.ZodType<Json> = z.lazy(() =>
   z.union([z.null(), z.boolean(), z.number(), z.string(), z.array(json), z.record(z.string(), json)]),

@@ -3,7 +3,6 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Admin, Batch, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import type { AvroSchema, Headers, Sink, SinkRecord, TopicPartitionOffset, TopicSchema } from "../connector.js";
 import type { ConnectorConfig } from "../config/load.js";
-import type { PipelineControl } from "../connector-runner.js";
 import { DataError, LiberatorError, toLiberatorError } from "../errors.js";
 import { connectedAdmin } from "../kafka/admin.js";
 import { listResolvedTopics } from "../kafka/topics.js";
@@ -13,8 +12,7 @@ import type { Logger } from "../log.js";
 import { retry } from "../retry.js";
 import type { SchemaRegistry } from "../schema-registry/registry-api.js";
 import type { DecodedValue, RecordDeserializer } from "../schema-registry/serde.js";
-import type { WorkerServices } from "../worker.js";
-import type { PipelineEnd } from "./source-pipeline.js";
+import type { PipelineControl, PipelineEnd, WorkerServices } from "./services.js";
 
 const tp = (topic: string, partition: number) => `${topic}:${partition}`;
 

@@ -1,10 +1,10 @@
 import type { ChangeRecord, ConnectorMetrics, Position, Source, SourceBatch } from "../connector.js";
-import type { LiveConnector } from "../connector-runner.js";
 import type { SourceGovernance } from "../governance/source-governance.js";
 import type { OutgoingMessage, TransactionalProducer } from "../kafka/producer.js";
 import type { Logger } from "../log.js";
 import type { SourceOffsetStore } from "../offsets/source-offsets.js";
 import type { RecordSerializer } from "../schema-registry/serde.js";
+import type { LiveConnector, PipelineEnd } from "./services.js";
 
 export interface SourcePipelineParts {
   connector: string;
@@ -25,8 +25,6 @@ export interface SourcePipelineParts {
   onOpened(position: Position | null, live?: LiveConnector): void;
   onCommitted(position: Position, records: number): void;
 }
-
-export type PipelineEnd = "stopped" | "finished";
 
 /** A batch serialized ahead of its commit: its records are no longer needed, only their bytes. */
 interface PreparedBatch {

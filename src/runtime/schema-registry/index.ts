@@ -3,11 +3,9 @@
  * block, a serializer, a deserializer and a schema gate over one registry, remote when `url` is
  * set, embedded (in `_liberator_schemas`, served on the admin port) otherwise.
  */
-import type { FastifyPluginAsync } from "fastify";
 import type { Kafka } from "kafkajs";
 import type { RootConfig } from "../config/schema.js";
 import { ConfigError } from "../errors.js";
-import { registryRoutes } from "../http/registry-routes.js";
 import { CompactedTopicLog } from "../kafka/compacted-log.js";
 import type { Logger } from "../log.js";
 import { SchemaCatalog } from "./catalog.js";
@@ -21,12 +19,12 @@ import type { RecordDeserializer, RecordSerializer } from "./serde.js";
 import { AvroSerializer } from "./serializer.js";
 import type { SchemaGate } from "../connector.js";
 
-
-
+/** The schema layer as the worker and the commands use it. */
 export interface SchemaService {
   serializer: RecordSerializer;
   deserializer: RecordDeserializer;
   gate: SchemaGate;
+  /** Served on the admin port (the Confluent REST API) and read by `schemas check`. */
   registry: SchemaRegistry;
   /** Compiled schemas and the compatibility assessment (`schemas check` uses it). */
   catalog: SchemaCatalog;
@@ -79,8 +77,3 @@ export function parseSchemaRegistryConfig(block: unknown): SchemaRegistryConfig 
 /** What the worker calls to build its schema layer. */
 export const schemaServiceFactory = (root: RootConfig, deps: { kafka: Kafka; log: Logger }): Promise<SchemaService> =>
   createSchemaService(root.schemaRegistry, deps);
-
-/** The Confluent REST API on the admin port, answered by the worker's registry. */
-export function schemaRoutes(service: () => Promise<{ registry: SchemaRegistry }>): FastifyPluginAsync {
-  return registryRoutes(async () => (await service()).registry);
-}

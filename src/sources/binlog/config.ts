@@ -72,7 +72,6 @@ export const binlogConfig = connectorSchema({
 });
 
 export type BinlogConfig = z.infer<typeof binlogConfig>;
-export type TableSettings = z.infer<typeof tableSettings>;
 
 /** The configured server id, or a stable one derived from the connector name. */
 export function serverIdOf(config: Pick<BinlogConfig, "serverId" | "name">): number {

@@ -1,11 +1,8 @@
-import type { DatabaseConnection } from "../../runtime/config/fields.js";
 import { ConnectionError } from "../../runtime/errors.js";
 import type { TableDescription } from "../../runtime/db/introspect.js";
-import type { ColumnInfo, Dialect } from "../../runtime/sql-types/mapping.js";
+import type { ColumnInfo } from "../../runtime/sql-types/mapping.js";
 import type { Probe } from "./horizon.js";
-import { MysqlDatabase } from "./mysql-database.js";
-import { PostgresDatabase } from "./postgres-database.js";
-import { sqlDialect, type Params, type SqlDialect } from "./sql.js";
+import type { Params, SqlDialect } from "./sql.js";
 
 export type DriverRow = Record<string, unknown>;
 
@@ -47,10 +44,6 @@ export interface SourceDatabase {
   /** Fails with a clear error when `zone` cannot be used in SQL (MySQL without time zone tables). */
   checkTimeZone(zone: string): Promise<void>;
   close(): Promise<void>;
-}
-
-export async function openDatabase(dialect: Dialect, conn: DatabaseConnection, connector: string): Promise<SourceDatabase> {
-  return dialect === "mysql" ? MysqlDatabase.open(conn, connector, sqlDialect("mysql")) : PostgresDatabase.open(conn, connector, sqlDialect("postgres"));
 }
 
 /**

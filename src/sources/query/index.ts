@@ -1,7 +1,7 @@
 import type { StreamDescription } from "../../runtime/registry.js";
 import type { SourceSpec } from "../../runtime/registry.js";
 import { queryConfig, type QueryConfig } from "./config.js";
-import { openDatabase } from "./database.js";
+import { openDatabase } from "./open-database.js";
 import { queryPreflight } from "./preflight.js";
 import { QuerySource } from "./query-source.js";
 import { StreamReader } from "./stream.js";

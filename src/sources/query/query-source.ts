@@ -13,7 +13,8 @@ import type { ChangeRecord, ConnectorStatus, Json, Position, Source, SourceBatch
 import { PreconditionError } from "../../runtime/errors.js";
 import type { Envelope } from "../../runtime/sql-types/envelope.js";
 import { readsById, type QueryConfig } from "./config.js";
-import { openDatabase, type SourceDatabase } from "./database.js";
+import type { SourceDatabase } from "./database.js";
+import { openDatabase } from "./open-database.js";
 import { EmittedKeys, keyIdentity, type KeyId } from "./deletes.js";
 import { earliest, SafeHorizon, type Probe } from "./horizon.js";
 import { parsePosition, type QueryPosition, type StreamPosition } from "./position.js";

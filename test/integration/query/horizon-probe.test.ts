@@ -7,7 +7,7 @@
 import mysql, { type Connection } from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseConnection } from "../../../src/runtime/config/fields.js";
-import { openDatabase } from "../../../src/sources/query/database.js";
+import { openDatabase } from "../../../src/sources/query/open-database.js";
 import { startMariaDB, type MariaDBServer } from "../../harness/index.js";
 import { databaseFor, queryConfig, validate } from "./fixtures.js";
 

@@ -4,7 +4,7 @@ import { ConfigMap } from "kubernetes-models/v1";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { Metrics } from "../../../src/runtime/http/metrics.js";
+import { Metrics } from "../../../src/runtime/metrics.js";
 
 const dir = join(import.meta.dirname, "../../../deploy/k8s/autoscaling");
 const load = <T = Record<string, unknown>>(file: string) => parse(readFileSync(join(dir, file), "utf8")) as T;

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { pino } from "pino";
-import { ConnectorRunner, type PipelineLauncher } from "../../../src/runtime/connector-runner.js";
+import { ConnectorRunner } from "../../../src/runtime/connector-runner.js";
+import type { PipelineLauncher } from "../../../src/runtime/pipeline/services.js";
 import type { ConnectorConfig } from "../../../src/runtime/config/load.js";
 import { ConnectionError, FencedError } from "../../../src/runtime/errors.js";
-import type { ConnectorState } from "../../../src/runtime/http/metrics.js";
+import type { ConnectorState } from "../../../src/runtime/connector-state.js";
 
 const log = pino({ level: "silent" });
 

@@ -1,9 +1,20 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { ConnectorMetrics } from "../connector.js";
-import type { ConnectorView } from "../control.js";
+import type { ConnectorMetrics } from "./connector.js";
+import { CONNECTOR_STATES, type ConnectorState } from "./connector-state.js";
 
-export const CONNECTOR_STATES = ["starting", "waiting", "running", "paused", "retrying", "stopping", "stopped", "failed", "finished"] as const;
-export type ConnectorState = (typeof CONNECTOR_STATES)[number];
+export interface ConnectorLag {
+  /** Seconds behind the source (binlog event time, newest polled row), as the source reports it. */
+  seconds?: number;
+  /** A sink's records still to write, per partition. */
+  partitions?: { topic: string; partition: number; lag: number }[];
+}
+
+/** What a connector's status shows of its gauges. */
+export interface ConnectorProgress {
+  lag: ConnectorLag | null;
+  /** Per table, while a snapshot runs or after it. */
+  snapshot: Record<string, { done: number; estimated: number }> | null;
+}
 
 /** Every Prometheus series Liberator exports, defined once. */
 export class Metrics {
@@ -93,7 +104,7 @@ export class Metrics {
   }
 
   /** Lag and snapshot progress of a connector, as its status shows them. */
-  view(connector: string): Pick<ConnectorView, "lag" | "snapshot"> {
+  view(connector: string): ConnectorProgress {
     const l = this.latest.get(connector);
     if (!l) return { lag: null, snapshot: null };
     const lag = {

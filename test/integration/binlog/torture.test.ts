@@ -3,8 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChangeRecord, Source } from "../../../src/runtime/connector.js";
 import { assertEncodable } from "../../acceptance/avro.js";
 import { readRecords } from "../../acceptance/source-suite.js";
-import { createDatabase, dropDatabase, harness, mysqlConnection } from "../../harness/index.js";
+import { createDatabase, dropDatabase, harness, mysqlConnection, uniqueName } from "../../harness/index.js";
+import { judgeWithEmbeddedRegistry } from "../../support/java-avro.js";
 import { DEC_MAX, EVERY_BYTE, TORTURE_DDL } from "../../support/torture-mariadb.js";
+import { kafkaClient, produce, schemaService } from "../sql-types/round-trip.js";
 import { binlogSource, keyString, tableRows } from "./support.js";
 
 const MAX = {
@@ -43,6 +45,7 @@ describe("the torture table captured from the binlog", () => {
   let conn: Connection;
   let source: Source;
   let snapshot: ChangeRecord[];
+  let streamed: ChangeRecord[] = [];
 
   const insert = (id: number, row: Record<string, unknown>) =>
     conn.query(`INSERT INTO torture (id, ${COLUMNS.join(",")}) VALUES (?)`, [[id, ...COLUMNS.map((c) => row[c])]]);
@@ -89,6 +92,7 @@ describe("the torture table captured from the binlog", () => {
     await conn.query("DELETE FROM torture WHERE id IN (12, 14)");
 
     const { records } = await readRecords(source, 4 + 1 + 4);
+    streamed = records;
     const changes = records.filter((r) => r.value !== null).map((r) => r.value as { op: string; before: unknown; after: unknown });
     expect(changes.map((c) => c.op)).toEqual(["c", "c", "c", "c", "u", "d", "d"]);
     expect(changes.slice(0, 4).map((c) => c.after)).toEqual(inserted);
@@ -101,5 +105,21 @@ describe("the torture table captured from the binlog", () => {
       expect(r.valueSchema).toBe(snapshot[0]!.valueSchema);
       if (r.value !== null) await assertEncodable(r);
     }
+  });
+
+  it("is read alike by Apache Avro's Java library once in Kafka, snapshot and stream, every schema valid Avro 1.12", async () => {
+    const schemas = uniqueName("schemas");
+    const kafka = kafkaClient();
+    const service = await schemaService(kafka, schemas);
+    try {
+      await produce(kafka, service, [...snapshot, ...streamed]);
+    } finally {
+      await service.close();
+    }
+    const judged = await judgeWithEmbeddedRegistry(schemas, [snapshot[0]!.topic]);
+    expect(judged.errors).toEqual([]);
+    expect(judged.differences).toEqual([]);
+    expect(judged.records).toBe(snapshot.length + streamed.length);
+    expect(judged.schemas).toBe(2);
   });
 });

@@ -6,6 +6,7 @@ import { avroToSqlType, toSqlParam } from "../../../src/runtime/sql-types/to-sql
 import { MYSQL_READ_OPTIONS, MYSQL_SESSION_SQL } from "../../../src/runtime/db/mysql.js";
 import { createDatabase, dropDatabase, harness, mysqlConnection, uniqueName } from "../../harness/index.js";
 import { DEC_MAX, EVERY_BYTE, TORTURE_DDL } from "../../support/torture-mariadb.js";
+import { judgeWithEmbeddedRegistry } from "../../support/java-avro.js";
 import { throughKafka } from "./round-trip.js";
 
 const ROWS = [
@@ -56,6 +57,7 @@ describe("a MariaDB torture table, read, encoded, sent through Kafka and decoded
   let stream: TableStream;
   let canonical: Record<string, unknown>[];
   let decoded: Record<string, unknown>[];
+  const schemas = uniqueName("schemas");
 
   beforeAll(async () => {
     database = await createDatabase("mariadb");
@@ -71,7 +73,7 @@ describe("a MariaDB torture table, read, encoded, sent through Kafka and decoded
     const select = stream.columns.map((c) => `${c.select(`\`${c.column}\``)} AS \`${c.column}\``).join(", ");
     const [rows] = await conn.query<RowDataPacket[]>(`SELECT ${select} FROM torture ORDER BY id`);
     canonical = rows.map((r) => stream.row(r));
-    decoded = await throughKafka(stream, canonical);
+    decoded = await throughKafka(stream, canonical, schemas);
   });
 
   afterAll(async () => {
@@ -88,6 +90,13 @@ describe("a MariaDB torture table, read, encoded, sent through Kafka and decoded
   it("gives back every value exactly as it was read", () => {
     expect(decoded).toEqual(canonical);
     expect(decoded.length).toBe(ROWS.length + 1);
+  });
+
+  it("is read alike by Apache Avro's Java library, every schema valid Avro 1.12 and every logical value what the specification says", async () => {
+    const judged = await judgeWithEmbeddedRegistry(schemas, [stream.topic]);
+    expect(judged.errors).toEqual([]);
+    expect(judged.differences).toEqual([]);
+    expect(judged).toMatchObject({ records: ROWS.length + 1, schemas: 2 });
   });
 
   it("keeps the edge values the issue names, in their canonical form", () => {

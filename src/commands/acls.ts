@@ -1,7 +1,8 @@
 import { createKafka } from "../runtime/kafka/client.js";
 import { createLogger } from "../runtime/log.js";
 import { applyAcls, kafkaAclsCommands, planAcls, type AclPlan } from "../runtime/governance/acls.js";
-import { alterClientQuotas, describeClientQuotas, planQuotas, type ClientQuota } from "../runtime/governance/quotas.js";
+import { planQuotas, type ClientQuota } from "../runtime/governance/quotas.js";
+import { alterClientQuotas, describeClientQuotas } from "../runtime/kafka/client-quotas.js";
 import { ConfigError, toLiberatorError } from "../runtime/errors.js";
 import type { LoadedConfig } from "../runtime/config/load.js";
 import { EXIT, loadOrExit } from "./load.js";

@@ -18,7 +18,7 @@ import { createLogger, type Logger } from "../runtime/log.js";
 import { isEmptyDiff, type ConfigDiff } from "../runtime/reload.js";
 import { schemaServiceFactory } from "../runtime/schema-registry/index.js";
 import { Worker } from "../runtime/worker.js";
-import { EXIT, loadOrExit } from "./load.js";
+import { checkPatchesOrExit, EXIT, loadOrExit } from "./load.js";
 
 /**
  * `liberator run`: starts every connector (or, with `cluster:`, joins the cluster and runs its share)
@@ -29,6 +29,7 @@ import { EXIT, loadOrExit } from "./load.js";
  * records, so nothing is lost either way).
  */
 export async function runCommand(file: string): Promise<void> {
+  checkPatchesOrExit();
   const config = loadOrExit(file);
   const log = createLogger({ level: config.root.log.level });
   const cluster = config.root.cluster;

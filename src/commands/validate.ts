@@ -1,9 +1,10 @@
 import { createLogger } from "../runtime/log.js";
 import { formatPreflight, preflight } from "../runtime/preflight.js";
-import { EXIT, loadOrExit } from "./load.js";
+import { checkPatchesOrExit, EXIT, loadOrExit } from "./load.js";
 
 /** `liberator validate`: the config, then every server it names. */
 export async function validateCommand(file: string, options: { offline?: boolean }): Promise<number> {
+  checkPatchesOrExit();
   const config = loadOrExit(file);
   process.stdout.write(`ok   ${file}: ${config.connectors.length} connector(s): ${config.connectors.map((c) => `${c.name} (${c.type})`).join(", ")}\n`);
   if (options.offline) return EXIT.ok;

@@ -15,7 +15,8 @@ interface Def {
   options?: z.ZodType[];
 }
 
-const defOf = (s: z.ZodType): Def => (s as unknown as { _zod: { def: Def } })._zod.def;
+/** A schema's definition through zod's public `.def`, narrowed to the wrappers walked below. */
+const defOf = (s: z.ZodType): Def => s.def;
 
 /** The keys an object schema at `path` accepts, looking through optional/default/pipe/union wrappers. */
 export function keysAt(schema: z.ZodType, path: Path): string[] {

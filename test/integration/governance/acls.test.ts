@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { describeClientQuotas } from "../../../src/runtime/governance/quotas.js";
+import { describeClientQuotas } from "../../../src/runtime/kafka/client-quotas.js";
 import { createDatabase, dropDatabase, harness, kafkaClientConfig, mysqlConnection, pgClient, readTopic, startKafka, uniqueName, waitFor, type KafkaServer } from "../../harness/index.js";
 import { repoRoot } from "../../harness/paths.js";
 import { startDaemon, type Daemon } from "../../support/daemon.js";

@@ -1,5 +1,6 @@
+import type { TableMapEvent } from "@vlasky/zongji";
 import { describe, expect, it } from "vitest";
-import { binlogSpelling, columnsOf, layoutFromInfoSchema, liveOverrides } from "../../../src/sources/binlog/table-map.js";
+import { binlogSpelling, columnsOf, layoutFromInfoSchema, layoutFromTableMap, liveOverrides } from "../../../src/sources/binlog/table-map.js";
 
 describe("one spelling for the binlog's and information_schema's column types", () => {
   it.each([
@@ -59,5 +60,29 @@ describe("one spelling for the binlog's and information_schema's column types", 
     const retyped = { ...layout, columns: layout.columns.map((c) => (c.name === "u" ? { ...c, sqlType: "varbinary(16)" } : c)) };
     expect(Object.keys(liveOverrides(retyped, overrides))).toEqual(["j", "status"]);
     expect(columnsOf(retyped, overrides).find((c) => c.name === "u")?.sqlType).toBe("varbinary(16)");
+  });
+});
+
+const schemas = [
+  { COLUMN_NAME: "id", COLUMN_TYPE: "int(11)" },
+  { COLUMN_NAME: "note", COLUMN_TYPE: "varchar(20)" },
+];
+
+describe("the layout of a table map", () => {
+  it("takes each column's nullability from the table map", () => {
+    const layout = layoutFromTableMap({ columnNullability: [false, true], primaryKey: [0] } as unknown as TableMapEvent, schemas, false);
+    expect(layout).toEqual({
+      columns: [
+        { name: "id", sqlType: "int", nullable: false },
+        { name: "note", sqlType: "varchar(20)", nullable: true },
+      ],
+      primaryKey: ["id"],
+    });
+  });
+
+  it("stops with PATCH_MISSING, not every column nullable, when zongji is unpatched", () => {
+    expect(() => layoutFromTableMap({ primaryKey: [0] } as unknown as TableMapEvent, schemas, false)).toThrow(
+      expect.objectContaining({ code: "PATCH_MISSING", fix: expect.stringContaining("patch-package") }),
+    );
   });
 });

@@ -1,0 +1,44 @@
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { checkPatches } from "../../../src/runtime/patches.js";
+
+const repo = fileURLToPath(new URL("../../../", import.meta.url));
+const ZONGJI = "node_modules/@vlasky/zongji/lib/binlog_event.js";
+
+describe("checkPatches", () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+
+  /** A package root holding the real zongji patch and binlog_event.js as `content` has it. */
+  function root(content: string): string {
+    const dir = mkdtempSync(join(tmpdir(), "patches-"));
+    dirs.push(dir);
+    mkdirSync(join(dir, "patches"));
+    cpSync(join(repo, "patches/@vlasky+zongji+0.9.0.patch"), join(dir, "patches/@vlasky+zongji+0.9.0.patch"));
+    for (const file of ["index.d.ts", "lib/common.js"]) {
+      mkdirSync(join(dir, "node_modules/@vlasky/zongji/lib"), { recursive: true });
+      cpSync(join(repo, "node_modules/@vlasky/zongji", file), join(dir, "node_modules/@vlasky/zongji", file));
+    }
+    writeFileSync(join(dir, ZONGJI), content);
+    return dir;
+  }
+
+  it("passes on the installed dependencies, every patch applied", () => {
+    expect(() => checkPatches(repo)).not.toThrow();
+  });
+
+  it("names the unpatched file and the patch, and says to run patch-package", () => {
+    const patched = readFileSync(join(repo, ZONGJI), "utf8");
+    const unpatched = patched.replace(/this\.columnNullability = Array\.from[^\n]*\n[^\n]*\n/, "");
+    expect(unpatched).not.toBe(patched);
+    expect(() => checkPatches(root(unpatched))).toThrow(
+      expect.objectContaining({ code: "PATCH_MISSING", message: expect.stringContaining(`${ZONGJI} is not patched by patches/@vlasky+zongji+0.9.0.patch`), fix: expect.stringContaining("npx patch-package") }),
+    );
+    expect(() => checkPatches(root(patched))).not.toThrow();
+  });
+});

@@ -1,7 +1,9 @@
 /**
  * zongji, wrapped: a binlog dump from a point, into a bounded queue. When the queue holds
- * `maxQueuedRows` change rows and events, reading the socket pauses (zongji.connection.pause()), so the
- * server holds the backlog, not our memory; it resumes below half. The server is told to send a
+ * `maxQueuedRows` change rows and events, or `maxQueuedBytes` of them (as the binlog sized them: wide
+ * rows fill memory long before they fill the row count), reading the socket pauses
+ * (zongji.connection.pause()), so the server holds the backlog, not our memory; it resumes once
+ * both are below half. The server is told to send a
  * heartbeat when the log is idle, and a stream that stays silent past three heartbeats is taken
  * for dead (a retriable ConnectionError), whatever the TCP stack thinks.
  */
@@ -42,6 +44,7 @@ export interface ReaderOptions {
   databases: string[] | undefined;
   heartbeatMs: number;
   maxQueuedRows: number;
+  maxQueuedBytes: number;
   log: Logger;
 }
 
@@ -56,6 +59,7 @@ export class BinlogReader {
   private queue: AnyBinlogEvent[] = [];
   private head = 0;
   private queued = 0;
+  private queuedBytes = 0;
   private pausedAt: number | undefined;
   private failure: LiberatorError | undefined;
   private wake: (() => void) | undefined;
@@ -113,7 +117,8 @@ export class BinlogReader {
       this.head = 0;
     }
     this.queued -= weightOf(event);
-    if (this.pausedAt !== undefined && this.queued <= this.options.maxQueuedRows / 2) this.resume();
+    this.queuedBytes -= event.size;
+    if (this.pausedAt !== undefined && this.queued <= this.options.maxQueuedRows / 2 && this.queuedBytes <= this.options.maxQueuedBytes / 2) this.resume();
     return event;
   }
 
@@ -138,8 +143,8 @@ export class BinlogReader {
     });
   }
 
-  status(): { queued: number; paused: boolean; pausedMs: number } {
-    return { queued: this.queued, paused: this.pausedAt !== undefined, pausedMs: this.pausedMs + (this.pausedAt ? Date.now() - this.pausedAt : 0) };
+  status(): { queued: number; queuedBytes: number; paused: boolean; pausedMs: number } {
+    return { queued: this.queued, queuedBytes: this.queuedBytes, paused: this.pausedAt !== undefined, pausedMs: this.pausedMs + (this.pausedAt ? Date.now() - this.pausedAt : 0) };
   }
 
   async stop(): Promise<void> {
@@ -161,7 +166,8 @@ export class BinlogReader {
     }
     this.queue.push(event);
     this.queued += weightOf(event);
-    if (this.pausedAt === undefined && this.queued >= this.options.maxQueuedRows) this.pause();
+    this.queuedBytes += event.size;
+    if (this.pausedAt === undefined && (this.queued >= this.options.maxQueuedRows || this.queuedBytes >= this.options.maxQueuedBytes)) this.pause();
     this.wake?.();
   }
 

@@ -8,6 +8,7 @@
 import type { Connection } from "mysql2/promise";
 import type { Json } from "../../runtime/connector.js";
 import { selectExact } from "../../runtime/db/mysql.js";
+import { rowsWithin, sampleRowBytes } from "../../runtime/db/row-bytes.js";
 import { decodeKey, encodeKey } from "./position.js";
 import type { CapturedTable } from "./schema-history.js";
 
@@ -56,8 +57,40 @@ export async function readChunk(conn: Connection, t: CapturedTable, lastKey: Jso
   return { rows, lastKey: next, last: rows.length < size };
 }
 
-/** Rows information_schema estimates for a table (InnoDB's guess: progress, not correctness). */
-export async function estimateRows(conn: Connection, t: { database: string; table: string }): Promise<number> {
-  const [result] = await conn.query("SELECT TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?", [t.database, t.table]);
-  return Number((result as { n: unknown }[])[0]?.n ?? 0);
+/** Rows and their average length as information_schema estimates them (InnoDB's guess: progress and a first chunk's size, not correctness). */
+export async function estimateTable(conn: Connection, t: { database: string; table: string }): Promise<{ rows: number; rowBytes: number }> {
+  const [result] = await conn.query("SELECT TABLE_ROWS AS n, AVG_ROW_LENGTH AS len FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?", [t.database, t.table]);
+  const row = (result as { n: unknown; len: unknown }[])[0];
+  return { rows: Number(row?.n ?? 0), rowBytes: Number(row?.len ?? 0) };
+}
+
+/** A table's first chunk at most: its rows' width is known only from the server's estimate, which may be missing or stale. */
+const PROBE_ROWS = 100;
+
+/**
+ * Rows per chunk: `snapshot.chunkSize`, or fewer when the table's rows are wide, so that a chunk
+ * (one batch: the pipeline holds two, one read ahead while the other commits) stays near
+ * `batch.maxBytes` (10,000 rows of 4 KB would be 40 MB each; a power of two when the bytes decide,
+ * so the prepared statement of a chunk stays the same). A table's first chunk is a probe of
+ * at most PROBE_ROWS, fewer when the server's average row length says so; each later one goes by
+ * the rows of the chunk before it.
+ */
+export class ChunkSize {
+  private measured = false;
+
+  constructor(
+    private readonly chunkSize: number,
+    private readonly maxBytes: number,
+    private rowBytes: number,
+  ) {}
+
+  rows(): number {
+    return rowsWithin(Math.min(this.chunkSize, this.measured ? Infinity : PROBE_ROWS), this.maxBytes, this.rowBytes);
+  }
+
+  read(rows: readonly Record<string, unknown>[]): void {
+    if (rows.length === 0) return;
+    this.rowBytes = sampleRowBytes(rows);
+    this.measured = true;
+  }
 }

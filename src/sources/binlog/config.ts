@@ -63,6 +63,8 @@ export const binlogConfig = connectorSchema({
   maxTransactionRecords: int(1000).default(200_000),
   /** Change rows (and events) read ahead of Kafka before reading pauses (socket backpressure). */
   maxQueuedRows: int(100).default(20_000),
+  /** Binlog bytes of the events read ahead of Kafka before reading pauses: bounds memory when rows are wide. */
+  maxQueuedBytes: int(1024 * 1024).default(8 * 1024 * 1024),
   /** MySQL's zero date ("0000-00-00"): read as null, or stop with an error (default). */
   zeroDates: zeroDatePolicy(),
   /** Dates with a zero month, day or year ("2020-00-15", "0000-01-01"): read as null, or stop with an error (default). */

@@ -11,7 +11,7 @@ import type { Connection } from "mysql2/promise";
 import type { ChangeRecord, SourceContext } from "../../runtime/connector.js";
 import { mysqlConnect, TABLE_AFTER_TABLE } from "../../runtime/db/mysql.js";
 import { PreconditionError } from "../../runtime/errors.js";
-import { readChunk } from "./chunks.js";
+import { ChunkSize, estimateTable, readChunk } from "./chunks.js";
 import type { BinlogConfig } from "./config.js";
 import { splitTableName, type TableFilter } from "./filters.js";
 import type { Coordinates, IncrementalProgress } from "./position.js";
@@ -32,6 +32,8 @@ export class IncrementalSnapshot {
   private conn: Connection | undefined;
   private pending: PendingChunk | undefined;
   private readonly throttle: Throttle;
+  /** The rows per chunk of the table being copied. */
+  private sizing: { table: string; size: ChunkSize } | undefined;
 
   constructor(
     private readonly config: BinlogConfig,
@@ -84,7 +86,8 @@ export class IncrementalSnapshot {
     try {
       const [database, table] = splitTableName(name);
       const captured = await this.history.learn(conn, name, database, table);
-      const chunk = captured ? await readChunk(conn, captured, this.progress.lastKey, this.config.snapshot.chunkSize) : { rows: [], lastKey: null, last: true };
+      const chunk = captured ? await readChunk(conn, captured, this.progress.lastKey, (await this.chunkSize(conn, name, captured)).rows()) : { rows: [], lastKey: null, last: true };
+      this.sizing?.size.read(chunk.rows);
       const records: ChangeRecord[] = [];
       if (captured) {
         await this.history.check(captured);
@@ -101,6 +104,14 @@ export class IncrementalSnapshot {
     } finally {
       await conn.query("COMMIT");
     }
+  }
+
+  private async chunkSize(conn: Connection, name: string, t: { database: string; table: string }): Promise<ChunkSize> {
+    if (this.sizing?.table !== name) {
+      const { rowBytes } = await estimateTable(conn, t);
+      this.sizing = { table: name, size: new ChunkSize(this.config.snapshot.chunkSize, this.ctx.limits.maxBatchBytes, rowBytes) };
+    }
+    return this.sizing.size;
   }
 
   /** The pending chunk was produced (it is in the batch being committed). */

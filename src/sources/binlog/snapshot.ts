@@ -10,7 +10,7 @@ import type { Connection } from "mysql2/promise";
 import type { ChangeRecord, SourceContext } from "../../runtime/connector.js";
 import { mysqlConnect, TABLE_AFTER_TABLE } from "../../runtime/db/mysql.js";
 import type { SourceInfo } from "../../runtime/sql-types/envelope.js";
-import { estimateRows, readChunk } from "./chunks.js";
+import { ChunkSize, estimateTable, readChunk } from "./chunks.js";
 import type { BinlogConfig } from "./config.js";
 import { splitTableName } from "./filters.js";
 import type { SnapshotProgress } from "./position.js";
@@ -23,6 +23,7 @@ const PROGRESS_LOG_MS = 10_000;
 interface TableRun {
   captured: CapturedTable;
   estimated: number;
+  size: ChunkSize;
   startedAt: number;
   rows: number;
 }
@@ -101,7 +102,8 @@ export class InitialSnapshot {
         continue;
       }
       await this.throttle.before(conn);
-      const chunk = await readChunk(conn, run.captured, this.progress.lastKey, this.config.snapshot.chunkSize);
+      const chunk = await readChunk(conn, run.captured, this.progress.lastKey, run.size.rows());
+      run.size.read(chunk.rows);
       this.throttle.read(chunk.rows.length);
       const records: ChangeRecord[] = [];
       const source = this.source(run.captured);
@@ -135,9 +137,10 @@ export class InitialSnapshot {
       this.ctx.log.warn({ table: name }, "table without a primary key: copied again from its start after the restart");
       this.progress = { ...this.progress, lastKey: null };
     }
-    const estimated = await estimateRows(conn, captured);
-    this.ctx.log.info({ table: name, estimatedRows: estimated, topic: captured.stream.topic }, "snapshot of table started");
-    return { captured, estimated, startedAt: Date.now(), rows: 0 };
+    const estimated = await estimateTable(conn, captured);
+    this.ctx.log.info({ table: name, estimatedRows: estimated.rows, topic: captured.stream.topic }, "snapshot of table started");
+    const size = new ChunkSize(this.config.snapshot.chunkSize, this.ctx.limits.maxBatchBytes, estimated.rowBytes);
+    return { captured, estimated: estimated.rows, size, startedAt: Date.now(), rows: 0 };
   }
 
   private source(t: CapturedTable): SourceInfo {

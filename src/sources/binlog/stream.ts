@@ -90,6 +90,7 @@ export class StreamReader {
       databases: filter.databases(),
       heartbeatMs: config.heartbeat.intervalMs,
       maxQueuedRows: config.maxQueuedRows,
+      maxQueuedBytes: config.maxQueuedBytes,
       log: ctx.log,
     });
   }

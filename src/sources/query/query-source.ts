@@ -11,6 +11,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ChangeRecord, ConnectorStatus, Json, Position, Source, SourceBatch, SourceContext } from "../../runtime/connector.js";
 import { PreconditionError } from "../../runtime/errors.js";
+import { rowsWithin } from "../../runtime/db/row-bytes.js";
 import type { Envelope } from "../../runtime/sql-types/envelope.js";
 import { readsById, type QueryConfig } from "./config.js";
 import type { SourceDatabase } from "./database.js";
@@ -236,10 +237,7 @@ export class QuerySource implements Source {
     // a soft delete is two records: a page never makes more than the batch cap
     const byRecords = Math.floor(this.ctx.limits.maxBatchRecords / (s.reader.plan.softDelete ? 2 : 1));
     const limit = Math.min(this.config.batchSize, byRecords);
-    const byBytes = s.reader.rowBytes > 0 ? Math.floor(this.ctx.limits.maxBatchBytes / s.reader.rowBytes) : Infinity;
-    // a power of two when the bytes decide: the LIMIT is part of the SQL, and MySQL keeps each text prepared
-    const fit = byBytes < limit ? 2 ** Math.floor(Math.log2(Math.max(byBytes, 1))) : limit;
-    return this.rate.pageLimit(Math.max(1, fit));
+    return this.rate.pageLimit(Math.max(1, rowsWithin(limit, this.ctx.limits.maxBatchBytes, s.reader.rowBytes)));
   }
 
   private async poll(s: StreamState, now: number): Promise<ChangeRecord[]> {

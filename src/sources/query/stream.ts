@@ -8,6 +8,7 @@ import type { Logger } from "../../runtime/log.js";
 import { LiberatorError, PreconditionError } from "../../runtime/errors.js";
 import { envelope, tableStream, type SourceInfo, type TableStream } from "../../runtime/sql-types/envelope.js";
 import type { TableDescription } from "../../runtime/db/introspect.js";
+import { sampleRowBytes } from "../../runtime/db/row-bytes.js";
 import type { MapOptions } from "../../runtime/sql-types/mapping.js";
 import { formatTimestamp, parseTimestamp } from "../../runtime/avro/values.js";
 import type { StreamConfig } from "./config.js";
@@ -294,16 +295,6 @@ export class StreamReader {
 }
 
 /** Bytes per row, from the values of a few rows spread over the page: cheap, and close to their Avro size. */
-function sampleRowBytes(rows: DriverRow[]): number {
-  const step = Math.max(1, Math.floor(rows.length / 16));
-  let bytes = 0;
-  let sampled = 0;
-  for (let i = 0; i < rows.length; i += step, sampled++) {
-    for (const v of Object.values(rows[i]!)) bytes += typeof v === "string" ? v.length : Buffer.isBuffer(v) ? v.length : 8;
-  }
-  return Math.ceil(bytes / sampled);
-}
-
 /** The highest integer of `column` among `rows` and `current`, compared exactly. */
 function maxOf(current: Json, rows: DriverRow[], column: string): Json {
   let best = current === null ? null : BigInt(current as string);

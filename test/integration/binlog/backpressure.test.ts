@@ -8,17 +8,21 @@ describe("binlog stream flow control", () => {
   const db = scratchDatabase();
   const sources: Source[] = [];
 
-  const open = async (extra: Record<string, unknown>): Promise<Source> => {
-    const source = binlogSource(db.name, { include: [`${db.name}.captured`], snapshot: { mode: "never" }, ...extra });
+  const open = async (extra: Record<string, unknown>, table = "captured"): Promise<Source> => {
+    const source = binlogSource(db.name, { include: [`${db.name}.${table}`], snapshot: { mode: "never" }, ...extra });
     sources.push(source);
     await source.open(null);
     await source.read(); // starts the stream at the end of the log
     return source;
   };
-  const stream = (s: Source) => (s.status!() as { stream: { queued: number; paused: boolean } }).stream;
+  const stream = (s: Source) => (s.status!() as { stream: { queued: number; queuedBytes: number; paused: boolean } }).stream;
+  /** Rows of about 4 KB, each text its own. */
+  const wideRows = (table: string, from: number, to: number) => `INSERT INTO ${table} SELECT seq, REPEAT(MD5(seq), 128) FROM seq_${from}_to_${to}`;
 
   beforeAll(async () => {
-    await db.conn.query("CREATE TABLE captured (id INT PRIMARY KEY, payload VARCHAR(100) NOT NULL); CREATE TABLE other (id INT PRIMARY KEY)");
+    await db.conn.query(
+      "CREATE TABLE captured (id INT PRIMARY KEY, payload VARCHAR(100) NOT NULL); CREATE TABLE other (id INT PRIMARY KEY); CREATE TABLE wide (id INT PRIMARY KEY, body TEXT NOT NULL); CREATE TABLE copied (id INT PRIMARY KEY, body TEXT NOT NULL)",
+    );
   });
 
   afterAll(async () => {
@@ -35,6 +39,36 @@ describe("binlog stream flow control", () => {
     const { records } = await readRecords(source, 20_000);
     expect(new Set(records.map((r) => (r.key as { id: number }).id)).size).toBe(20_000);
     expect(stream(source).paused).toBe(false);
+  });
+
+  it("pauses on bytes when rows are wide, long before the row count is reached, and loses nothing when it resumes", async () => {
+    const source = await open({ maxQueuedBytes: 1024 * 1024 }, "wide");
+    for (let start = 1; start <= 3000; start += 100) await db.conn.query(wideRows("wide", start, start + 99));
+    await waitFor(() => stream(source).paused, { timeoutMs: 10_000, message: "reading to pause" });
+    await new Promise((r) => setTimeout(r, 500));
+    // at most one event past the bound (a rows event is cut at about 8 KB)
+    expect(stream(source).queuedBytes).toBeLessThanOrEqual(1024 * 1024 + 64 * 1024);
+    expect(stream(source).queued).toBeLessThan(1000);
+    const { records } = await readRecords(source, 3000);
+    expect(new Set(records.map((r) => (r.key as { id: number }).id)).size).toBe(3000);
+    expect(stream(source).paused).toBe(false);
+  });
+
+  it("copies wide rows in chunks of batch.maxBytes, not of chunkSize rows", async () => {
+    await db.conn.query(wideRows("copied", 1, 3000));
+    const source = binlogSource(db.name, { include: [`${db.name}.copied`], snapshot: { mode: "initial_only", chunkSize: 10_000 } }, { maxBatchRecords: 10_000, maxBatchBytes: 1024 * 1024 });
+    sources.push(source);
+    await source.open(null);
+    const sizes: number[] = [];
+    const ids = new Set<number>();
+    for (let batch = await source.read(); batch !== null; batch = await source.read()) {
+      if (batch.records.length > 0) sizes.push(batch.records.length);
+      for (const r of batch.records) ids.add((r.key as { id: number }).id);
+    }
+    expect(ids.size).toBe(3000);
+    // 1 MB of rows of about 4,140 bytes (id, a 4,096-character text): about 250 a chunk
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(300);
+    expect(sizes.length).toBeGreaterThanOrEqual(10);
   });
 
   it("moves its position on transactions of tables it does not capture, so an idle table pins no old binlog", async () => {

@@ -6,7 +6,7 @@ import { Kafka, logLevel } from "kafkajs";
 import type { Connection } from "mysql2/promise";
 import pino from "pino";
 import { afterAll, beforeAll, expect } from "vitest";
-import type { Source } from "../../../src/runtime/connector.js";
+import type { Source, SourceContext } from "../../../src/runtime/connector.js";
 import { tableStream } from "../../../src/runtime/sql-types/envelope.js";
 import { createSchemaService, parseSchemaRegistryConfig, type SchemaService } from "../../../src/runtime/schema-registry/index.js";
 import { describeMysqlTable } from "../../../src/runtime/db/introspect.js";
@@ -22,10 +22,11 @@ export function binlogConnector(name: string, database: string, extra: Record<st
 }
 
 /** The binlog source in this process, as the runtime would create it, without Kafka (tests drive read()). */
-export function binlogSource(database: string, extra: Record<string, unknown> = {}): Source {
+export function binlogSource(database: string, extra: Record<string, unknown> = {}, limits?: SourceContext["limits"]): Source {
   const config = binlogSpec.config.parse(binlogConnector(uniqueName("binlog"), database, extra));
   if (binlogSpec.kind !== "source") throw new Error("binlog is a source");
-  return binlogSpec.create(config, testContext(config.name));
+  const ctx = testContext(config.name);
+  return binlogSpec.create(config, limits ? { ...ctx, limits } : ctx);
 }
 
 /** A database of the file's own, with a connection to it, dropped (and the registry closed) after its tests. */

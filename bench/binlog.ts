@@ -1,7 +1,7 @@
 /**
- * The binlog source as users run it: `liberator run` in a child process, Avro through the embedded
- * registry, exactly-once Kafka transactions, on the harness MariaDB and Kafka (same 2 cores), each
- * figure beside its ceiling measured in the same run:
+ * The binlog source as users run it: `liberator run` compiled as the Dockerfile builds it, in a
+ * child process, Avro through the embedded registry, exactly-once Kafka transactions, on the
+ * harness MariaDB and Kafka (same 2 cores), each figure beside its ceiling measured in the same run:
  *
  * - snapshot: a pre-filled 6-column table, from the connector's start to its last chunk committed;
  *   ceiling: the plain chunked SELECT of the same table (same driver, chunks of 10,000);
@@ -40,7 +40,7 @@ import type { HarnessInfo } from "../test/harness/start.js";
 import { uniqueName } from "../test/harness/util.js";
 import { avroKeyId, readBack, summary, watchArrivals, type Arrivals } from "./arrivals.js";
 import { bareLatency, bareProducer, mysqlReader, plainMysqlRead, timed, type Ceiling } from "./ceilings.js";
-import { loadAverage, ratio, round, scaled, sleep, startLiberator, timeUntil, type Daemon, type Status } from "./daemon.js";
+import { buildLiberator, loadAverage, ratio, round, scaled, sleep, startLiberator, timeUntil, type Daemon, type Status } from "./daemon.js";
 import type { BenchContext, BenchResult, Figure } from "./report.js";
 
 const CHUNK = 10_000;
@@ -50,21 +50,39 @@ const LIVE_WRITERS = 2;
 
 export const TABLE = `(id INT PRIMARY KEY, name VARCHAR(64) NOT NULL, qty INT NOT NULL, price DECIMAL(10,2) NOT NULL, created DATETIME(6) NOT NULL, active TINYINT NOT NULL)`;
 
+/** A table's columns and the SELECT list (over MariaDB's seq_N_to_M `seq`) that fills a row of it. */
+export interface Shape {
+  table: string;
+  row: string;
+}
+
+const NARROW: Shape = { table: TABLE, row: "seq, CONCAT('name ', seq), seq % 1000, seq / 100, NOW(6), seq % 2" };
+
+/** Rows of about 4 KB: a 4,096-character text that differs per row (so no layer compresses it away). */
+const WIDE: Shape = {
+  table: "(id INT PRIMARY KEY, name VARCHAR(64) NOT NULL, body TEXT NOT NULL, created DATETIME(6) NOT NULL)",
+  row: "seq, CONCAT('name ', seq), REPEAT(MD5(seq), 128), NOW(6)",
+};
+
 /** The row counts of the three backlog phases, scaled by BENCH_SCALE. */
 export function volumes() {
   return { snapshot: scaled(400_000, 1000), stream100: scaled(400_000, 1000), stream1: scaled(120_000, 1000) };
 }
 
+/** The wide rows' phases (about 4 KB a row: 400 MB and 200 MB at full scale). */
+function wideVolumes() {
+  return { snapshot: scaled(100_000, 1000), stream100: scaled(50_000, 1000) };
+}
+
 /** Rows id `from`..`from + rows - 1`, in transactions of `perTransaction` rows (1: one autocommitted INSERT per row). */
-export async function fill(conn: Connection, table: string, from: number, rows: number, perTransaction: number): Promise<void> {
+export async function fill(conn: Connection, table: string, from: number, rows: number, perTransaction: number, shape = NARROW): Promise<void> {
   if (perTransaction > 1) {
     for (let start = from; start < from + rows; start += perTransaction) {
-      await conn.query(
-        `INSERT INTO ${table} SELECT seq, CONCAT('name ', seq), seq % 1000, seq / 100, NOW(6), seq % 2 FROM seq_${start}_to_${Math.min(start + perTransaction, from + rows) - 1}`,
-      );
+      await conn.query(`INSERT INTO ${table} SELECT ${shape.row} FROM seq_${start}_to_${Math.min(start + perTransaction, from + rows) - 1}`);
     }
     return;
   }
+  if (shape !== NARROW) throw new Error("1-row transactions are written for the narrow table only");
   // one autocommitted INSERT per row, 1000 statements per round trip
   for (let start = from; start < from + rows; start += 1000) {
     const statements: string[] = [];
@@ -107,6 +125,9 @@ async function zongjiAlone(info: HarnessInfo, start: { file: string; pos: number
   }
 }
 
+/** dist/cli.js, built once per run. */
+let compiled: string | undefined;
+
 export interface PhaseResult {
   rowsPerS: number;
   cpuUsPerRow: number;
@@ -134,17 +155,19 @@ export class BinlogBench {
   private constructor(
     readonly info: HarnessInfo,
     readonly conn: Connection,
+    private readonly shape: Shape,
   ) {
     this.kafka = new Kafka({ clientId: "bench-binlog", brokers: info.kafka.brokers, logLevel: logLevel.NOTHING });
   }
 
-  static async open(info: HarnessInfo, snapshotRows: number): Promise<BinlogBench> {
+  /** `shape`: the tables' columns; the wide rows' snapshot is filled in transactions of 1,000 rows (4 MB). */
+  static async open(info: HarnessInfo, snapshotRows: number, shape = NARROW): Promise<BinlogBench> {
     const conn = await mysql.createConnection({ ...info.mariadb, multipleStatements: true });
-    const b = new BinlogBench(info, conn);
+    const b = new BinlogBench(info, conn, shape);
     await conn.query(`CREATE DATABASE ${b.database}`);
     await conn.query(`USE ${b.database}`);
-    await conn.query(["snap", "stream100", "stream1", "live", "lat"].map((t) => `CREATE TABLE ${t} ${TABLE}`).join(";"));
-    await fill(conn, "snap", 1, snapshotRows, 10_000);
+    await conn.query(["snap", "stream100", "stream1", "live", "lat"].map((t) => `CREATE TABLE ${t} ${shape.table}`).join(";"));
+    await fill(conn, "snap", 1, snapshotRows, shape === NARROW ? 10_000 : 1000, shape);
     b.file = join(mkdtempSync(join(tmpdir(), "liberator-bench-binlog-")), "connectors.yaml");
     b.port = await freePort();
     writeFileSync(
@@ -165,9 +188,9 @@ export class BinlogBench {
     return `${this.name}.${this.database}.${table}`;
   }
 
-  /** A fresh daemon for `work`; its peak RSS is the phase's. */
+  /** A fresh daemon for `work`, compiled as users run it (as the Dockerfile builds it, no tsx); its peak RSS is the phase's. */
   async daemon<T>(work: (d: Daemon) => Promise<T>): Promise<{ result: T; rssMb: number }> {
-    const d = startLiberator(this.file, this.port);
+    const d = startLiberator(this.file, this.port, (compiled ??= buildLiberator()));
     try {
       const result = await work(d);
       return { result, rssMb: d.peakMb() };
@@ -194,7 +217,7 @@ export class BinlogBench {
   /** Rows pre-written in transactions of `perTransaction` while no daemon runs, then streamed; also returns where they start in the binlog. */
   async stream(table: string, rows: number, perTransaction: number): Promise<PhaseResult & { start: { file: string; pos: number } }> {
     const start = await binlogEnd(this.conn);
-    await fill(this.conn, table, 1, rows, perTransaction);
+    await fill(this.conn, table, 1, rows, perTransaction, this.shape);
     // the admin API counts the records of this daemon's life only, so `rows` is the goal
     return { start, ...(await this.backlog(table, rows, (s) => s.records >= rows)) };
   }
@@ -285,6 +308,30 @@ async function latency(b: BinlogBench, rate: number, seconds: number) {
   return { ...result, rssMb };
 }
 
+/**
+ * Rows of about 4 KB through a connector of its own: a snapshot beside the plain chunked SELECT of
+ * the same table, and 100-row transactions beside zongji alone. Its peak RSS shows the pipeline
+ * bounded by bytes, not only by rows (chunks of 10,000 such rows are 40 MB each).
+ */
+async function wide(info: HarnessInfo) {
+  const rows = wideVolumes();
+  const w = await BinlogBench.open(info, rows.snapshot, WIDE);
+  try {
+    const snapshot = await w.snapshot(rows.snapshot);
+    const reader = await mysqlReader(info.mariadb, w.database);
+    const select = await plainMysqlRead(reader, "snap", CHUNK, "query").finally(() => reader.end());
+    if (select.rows !== rows.snapshot) throw new Error(`the plain SELECT of the wide table read ${select.rows} rows, not ${rows.snapshot}`);
+    const stream = await w.stream("stream100", rows.stream100, 100);
+    const zongji = await zongjiAlone(info, stream.start, w.database, "stream100", rows.stream100);
+    return { rows, snapshot, select, stream, zongji };
+  } finally {
+    await w.close();
+  }
+}
+
+/** MB/s of records whose values average `valueBytes`. */
+const mbPerS = (rowsPerS: number, valueBytes: number) => (rowsPerS * valueBytes) / 1e6;
+
 const ms = (n: number) => `${n.toFixed(n < 10 ? 1 : 0)} ms`;
 
 export async function run(context: BenchContext): Promise<BenchResult> {
@@ -313,9 +360,17 @@ export async function run(context: BenchContext): Promise<BenchResult> {
     const flat = await live(b, liveSeconds);
     const lat = await latency(b, rate, 10);
     const bareLat = await bareLatency(brokers, { rate, seconds: 10, warmupS: LATENCY_WARMUP_SECONDS, keyBytes: lat.keyBytes, valueBytes: lat.valueBytes });
+    const wideRun = await wide(info);
+    const wideMb = {
+      snapshot: mbPerS(wideRun.snapshot.rowsPerS, wideRun.snapshot.valueBytes),
+      select: mbPerS(wideRun.select.rowsPerS, wideRun.snapshot.valueBytes),
+      stream: mbPerS(wideRun.stream.rowsPerS, wideRun.stream.valueBytes),
+      zongji: mbPerS(wideRun.zongji.rowsPerS, wideRun.stream.valueBytes),
+    };
 
     const phases = { snapshot, stream100, stream1 };
-    const rssMb = Math.max(snapshot.rssMb, stream100.rssMb, stream1.rssMb, flat.rssMb, lat.rssMb);
+    const wideRssMb = Math.max(wideRun.snapshot.rssMb, wideRun.stream.rssMb);
+    const rssMb = Math.max(snapshot.rssMb, stream100.rssMb, stream1.rssMb, flat.rssMb, lat.rssMb, wideRssMb);
     const cpu = { snapshot: snapshot.cpuUsPerRow, stream100: stream100.cpuUsPerRow, stream1: stream1.cpuUsPerRow, live: flat.cpuUsPerRow, latency: lat.cpuUsPerRow };
     const perSecond = "rows/s";
     const figures: Figure[] = [
@@ -328,6 +383,9 @@ export async function run(context: BenchContext): Promise<BenchResult> {
       { name: `live, writers flat out (${Math.round(flat.offered).toLocaleString("en-US")} rows/s written)`, value: flat.rowsPerS, unit: perSecond, reference: { value: flat.offered, label: "rate written" } },
       { name: `latency p50 at ${rate.toLocaleString("en-US")} rows/s`, value: lat.measured.p50, unit: "ms", reference: { value: bareLat.p50, label: "bare produce → consume" } },
       { name: `latency p99 at ${rate.toLocaleString("en-US")} rows/s`, value: lat.measured.p99, unit: "ms", reference: { value: bareLat.p99, label: "bare produce → consume" } },
+      { name: "wide rows (~4 KB), snapshot", value: wideMb.snapshot, unit: "MB/s", reference: { value: wideMb.select, label: "plain chunked SELECT" } },
+      { name: "wide rows (~4 KB), 100-row transactions", value: wideMb.stream, unit: "MB/s", reference: { value: wideMb.zongji, label: "zongji alone, same events" } },
+      { name: "peak RSS of liberator, wide rows", value: wideRssMb, unit: "MB", reference: { value: 256, label: "goal: below" } },
       { name: "peak RSS of liberator", value: rssMb, unit: "MB", reference: { value: 256, label: "goal: below" } },
     ];
     const phaseLine = (label: string, p: { rowsPerS: number; cpuUsPerRow: number; rssMb: number; load: string }, c?: Ceiling, cLabel?: string) =>
@@ -348,6 +406,16 @@ export async function run(context: BenchContext): Promise<BenchResult> {
         single_row_ceiling_ratio: ratio(stream1.rowsPerS, zongji1.rowsPerS),
         snapshot_ceiling_ratio: ratio(snapshot.rowsPerS, select.rowsPerS),
         latency_ratio: ratio(lat.measured.p99, bareLat.p99),
+        wide: {
+          snapshot_rows_per_s: Math.round(wideRun.snapshot.rowsPerS),
+          snapshot_mb_per_s: round(wideMb.snapshot),
+          stream_rows_per_s: Math.round(wideRun.stream.rowsPerS),
+          stream_mb_per_s: round(wideMb.stream),
+          rss_mb: Math.round(wideRssMb),
+          cpu_us_per_row: { snapshot: round(wideRun.snapshot.cpuUsPerRow), stream100: round(wideRun.stream.cpuUsPerRow) },
+          snapshot_ceiling_ratio: ratio(wideRun.snapshot.rowsPerS, wideRun.select.rowsPerS),
+          decode_ceiling_ratio: ratio(wideRun.stream.rowsPerS, wideRun.zongji.rowsPerS),
+        },
         producer_ceiling_ratio: Object.fromEntries(
           Object.entries({ snapshot: snapshotBare, stream100: stream100Bare, stream1: stream1Bare }).map(([k, c]) => [k, ratio(phases[k as keyof typeof phases].rowsPerS, c.rowsPerS)]),
         ),
@@ -362,6 +430,9 @@ export async function run(context: BenchContext): Promise<BenchResult> {
         `${phaseLine(`live, ${LIVE_WRITERS} writers flat out for ${liveSeconds} s`, flat)}; ${flat.written.toLocaleString("en-US")} rows, lag from commit p50 ${ms(flat.lag.p50)}, p99 ${ms(flat.lag.p99)}, max ${ms(flat.lag.max)}`,
         `${phaseLine(`latency at ${rate.toLocaleString("en-US")} rows/s`, { ...lat, rowsPerS: rate })}; ${lat.measured.n.toLocaleString("en-US")} rows after ${LATENCY_WARMUP_SECONDS} s of the same from the daemon's start, from each INSERT's commit to a read_committed consumer`,
         `latency in those first ${LATENCY_WARMUP_SECONDS} s (${lat.warm.n} rows): p50 ${ms(lat.warm.p50)}, p99 ${ms(lat.warm.p99)}, max ${ms(lat.warm.max)}; over every row: p99 ${ms(lat.all.p99)}, max ${ms(lat.all.max)}`,
+        `wide rows: ${wideRun.rows.snapshot.toLocaleString("en-US")} snapshot rows and ${wideRun.rows.stream100.toLocaleString("en-US")} in 100-row transactions of (id, name, a 4,096-character text, DATETIME(6)), ${Math.round(wideRun.snapshot.valueBytes).toLocaleString("en-US")}-byte Avro values, a connector of their own`,
+        `${phaseLine("wide snapshot", wideRun.snapshot, wideRun.select, "plain SELECT")}; ${wideMb.snapshot.toFixed(1)} MB/s beside ${wideMb.select.toFixed(1)}`,
+        `${phaseLine("wide 100-row transactions", wideRun.stream, wideRun.zongji, "zongji alone")}; ${wideMb.stream.toFixed(1)} MB/s beside ${wideMb.zongji.toFixed(1)}`,
         `bare produce → read_committed consume at ${rate.toLocaleString("en-US")} records/s (one transaction at a time, same sizes, same broker): p50 ${ms(bareLat.p50)}, p99 ${ms(bareLat.p99)}, max ${ms(bareLat.max)}`,
       ],
     };

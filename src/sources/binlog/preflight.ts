@@ -10,6 +10,7 @@ import type { PreflightCheck } from "../../runtime/registry.js";
 import { serverIdOf, type BinlogConfig } from "./config.js";
 import { tableFilter } from "./filters.js";
 import { capturedTables, rows, serverInfo, type ServerInfo } from "./server.js";
+import { quoteMysql } from "../../runtime/db/identifiers.js";
 
 /** Stable error codes of failed checks, for `retriable: false` errors at start. */
 const CODES: Record<string, string> = {
@@ -94,7 +95,7 @@ async function tables(config: BinlogConfig, conn: Connection): Promise<Preflight
   const unreadable: string[] = [];
   for (const name of names) {
     const [db, t] = [name.slice(0, name.indexOf(".")), name.slice(name.indexOf(".") + 1)];
-    await conn.query(`SELECT 1 FROM \`${db.replace(/`/g, "``")}\`.\`${t.replace(/`/g, "``")}\` LIMIT 0`).catch(() => unreadable.push(name));
+    await conn.query(`SELECT 1 FROM ${quoteMysql(db)}.${quoteMysql(t)} LIMIT 0`).catch(() => unreadable.push(name));
   }
   const checks: PreflightCheck[] = [
     unreadable.length === 0

@@ -50,7 +50,7 @@ interface OpenTransaction {
 const BOUNDARY = /^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO)\b/i;
 const XA = /^\s*XA\b/i;
 
-export class StreamReader {
+export class BinlogStreamReader {
   private readonly reader: BinlogReader;
   private file: string;
   private pos: number;

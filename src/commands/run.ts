@@ -18,13 +18,14 @@ import { createLogger, type Logger } from "../runtime/log.js";
 import { isEmptyDiff, type ConfigDiff } from "../runtime/reload.js";
 import { schemaServiceFactory } from "../runtime/schema-registry/index.js";
 import { Worker } from "../runtime/worker.js";
+import { within } from "../runtime/within.js";
 import { checkPatchesOrExit, EXIT, loadOrExit } from "./load.js";
 
 /**
  * `liberator run`: starts every connector (or, with `cluster:`, joins the cluster and runs its share)
  * and the admin API, then waits. SIGHUP (or a change of the file, with reload.watch) applies a new
  * config without stopping the connectors it leaves as they were. SIGTERM or SIGINT stops reading,
- * commits what is in flight, hands cluster connectors to the other workers and exits 0 within
+ * commits or abandons what is in flight, hands cluster connectors to the other workers and exits 0 within
  * `shutdown.gracePeriodMs`; a second signal exits at once (positions are committed with their
  * records, so nothing is lost either way).
  */
@@ -66,20 +67,14 @@ export async function runCommand(file: string): Promise<void> {
   const grace = config.root.shutdown.gracePeriodMs;
   installSignalHandlers(log, async () => {
     const started = Date.now();
+    const left = () => Math.max(0, grace - (Date.now() - started));
     const handedOver = member ? await within(member.stop(), grace) : true;
-    const clean = await worker.stop(Math.max(0, grace - (Date.now() - started)));
-    await Promise.all([admin?.close(), governance.close()]);
+    const clean = await worker.stop(left());
+    // clients that cannot close in the time left (a broker gone) hold nothing that is not committed
+    await within(Promise.all([admin?.close(), governance.close()]).catch(() => undefined), left());
     return handedOver && clean;
   }, grace);
   await started;
-}
-
-async function within(work: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  const done = await Promise.race([work.then(() => true), timeout]);
-  clearTimeout(timer);
-  return done;
 }
 
 /**
@@ -147,7 +142,7 @@ function installSignalHandlers(log: Logger, stop: () => Promise<boolean>, graceP
       process.exit(EXIT.failed);
     }
     stopping = true;
-    log.info({ signal, gracePeriodMs }, "stopping: finishing the batches in flight");
+    log.info({ signal, gracePeriodMs }, "stopping: batches in flight are committed or abandoned, never waited out");
     const started = Date.now();
     stop().then(
       (clean) => {

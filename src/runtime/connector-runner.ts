@@ -74,7 +74,7 @@ export class ConnectorRunner {
     });
   }
 
-  /** Stops reading, lets the batch in flight commit, closes the connector. */
+  /** Stops reading and closes the connector: a source commits its batch in flight, a sink abandons it. */
   async stop(): Promise<void> {
     this.stopController.abort();
     this.runController?.abort();

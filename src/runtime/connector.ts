@@ -133,6 +133,11 @@ export interface Sink {
    */
   check?(topics: readonly TopicSchema[]): Promise<void>;
   write(batch: SinkBatch): Promise<void>;
+  /**
+   * Release everything at once; safe to call twice, and while `open` or `write` is in flight. A write
+   * in flight is abandoned, never waited for (a stop must not wait out a batch): all or nothing
+   * still holds, and what it had not committed is written again from the stored offsets.
+   */
   close(): Promise<void>;
   status?(): ConnectorStatus;
 }

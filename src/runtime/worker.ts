@@ -22,6 +22,7 @@ import { runSourcePipeline } from "./pipeline/source-pipeline.js";
 import type { PipelineControl, PipelineEnd, SchemaServiceFactory, WorkerServices } from "./pipeline/services.js";
 import { diffConfigs, type ConfigDiff } from "./reload.js";
 import type { SchemaService } from "./schema-registry/index.js";
+import { within } from "./within.js";
 
 export interface WorkerOptions {
   log: Logger;
@@ -275,16 +276,15 @@ export class Worker implements WorkerServices, ConnectorControl {
   }
 
   /**
-   * Graceful stop: every connector stops reading and commits what is in flight, in parallel.
+   * Graceful stop, every connector in parallel: it stops reading, and its batch in flight is
+   * committed or abandoned at once (a sink rolls it back, to write it again at the next start).
    * Resolves true if all finished within the grace period.
    */
   async stop(gracePeriodMs = this.config.root.shutdown.gracePeriodMs): Promise<boolean> {
-    const all = Promise.all(this.running().map((name) => this.stopConnector(name))).then(() => true);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), gracePeriodMs)));
-    const clean = await Promise.race([all, timeout]);
-    clearTimeout(timer);
-    await this.closeShared();
+    const started = Date.now();
+    const clean = await within(Promise.all(this.running().map((name) => this.stopConnector(name))), gracePeriodMs);
+    // the shared clients hold nothing uncommitted: a broker gone may keep them from closing in time
+    await within(this.closeShared().catch(() => undefined), Math.max(0, gracePeriodMs - (Date.now() - started)));
     return clean;
   }
 

@@ -14,8 +14,6 @@ import {
   spawnServer,
   waitUntilReady,
   withPortRetry,
-  restartable,
-  type Restartable,
   type ServerProcess,
 } from "./process.js";
 
@@ -37,7 +35,7 @@ export interface MariaDBConnection {
   password: string;
 }
 
-export interface MariaDBServer extends MariaDBConnection, Restartable {
+export interface MariaDBServer extends MariaDBConnection {
   /** Unix socket, for tools that prefer it. */
   readonly socket: string;
   readonly version: string;
@@ -152,7 +150,7 @@ async function startOnce(options: MariaDBOptions): Promise<MariaDBServer> {
       await server.stop();
       throw error;
     }
-    return { ...connection, socket, version, process: server, stop: () => server.stop(), ...restartable(server, () => mariadbAnswers(connection), options.readyTimeoutMs ?? 60_000) };
+    return { ...connection, socket, version, process: server, stop: () => server.stop() };
   } catch (error) {
     await removeDir(dir);
     throw error;

@@ -16,8 +16,6 @@ import {
   spawnServer,
   waitUntilReady,
   withPortRetry,
-  restartable,
-  type Restartable,
   type ServerProcess,
 } from "./process.js";
 
@@ -35,7 +33,7 @@ export interface PostgresConnection {
   database: string;
 }
 
-export interface PostgresServer extends PostgresConnection, Restartable {
+export interface PostgresServer extends PostgresConnection {
   /** Folder of the Unix socket. */
   readonly socketDir: string;
   readonly version: string;
@@ -149,7 +147,7 @@ async function startOnce(options: PostgresOptions): Promise<PostgresServer> {
       await server.stop();
       throw error;
     }
-    return { ...connection, socketDir: dir, version, process: server, stop: () => server.stop(), ...restartable(server, () => postgresAnswers(connection), options.readyTimeoutMs ?? 60_000) };
+    return { ...connection, socketDir: dir, version, process: server, stop: () => server.stop() };
   } catch (error) {
     await removeDir(dir);
     throw error;

@@ -14,7 +14,7 @@ import { repoRoot } from "../harness/paths.js";
 export interface DaemonOptions {
   /** The `connectors:` list of the config. */
   connectors: unknown[];
-  /** Other top-level config blocks (schemaRegistry, cluster, shutdown…); kafka (the harness's broker) and admin are filled in when absent. */
+  /** Other top-level config blocks (schemaRegistry, cluster, shutdown…); kafka and admin are filled in. */
   root?: Record<string, unknown>;
   env?: Record<string, string>;
   /** Extra CLI arguments after `run -c <file>`. */
@@ -53,8 +53,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const configFile = join(dir, "connectors.yaml");
   const port = await freePort();
   const config = {
-    // a test with brokers of its own (the fault suite's, behind a proxy) needs no harness
-    ...(options.root?.kafka ? {} : { kafka: { brokers: harness().kafka.brokers, topics: { replicationFactor: 1 } } }),
+    kafka: { brokers: harness().kafka.brokers, topics: { replicationFactor: 1 } },
     log: { level: process.env.DAEMON_LOG_LEVEL ?? "info" },
     ...options.root,
     // an admin block of the test's (a token, say) keeps the free port
@@ -117,4 +116,18 @@ async function spawnDaemon(configFile: string, adminUrl: string, options: Daemon
     restart: () => spawnDaemon(configFile, adminUrl, options),
   };
   return daemon;
+}
+
+/** The pino lines a daemon printed, parsed. */
+export function logLines(daemon: Pick<Daemon, "output">): { time: string; msg: string; connector?: string; reason?: string; [k: string]: unknown }[] {
+  return daemon
+    .output()
+    .split("\n")
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as { time: string; msg: string }];
+      } catch {
+        return [];
+      }
+    });
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
+import { setImmediate, setTimeout as sleep } from "node:timers/promises";
 import type { Admin, Batch, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import type { AvroSchema, Headers, Sink, SinkRecord, TopicPartitionOffset, TopicSchema } from "../connector.js";
 import type { ConnectorConfig } from "../config/load.js";
@@ -30,6 +30,12 @@ const positionOf = (next: Map<string, bigint>) => Object.fromEntries([...next].m
 /** A decoded record that keeps the Kafka message it came from, for dead letters. */
 type DecodedRecord = SinkRecord & { raw: KafkaMessage };
 
+/** How long a stopped sink waits for its Kafka clients to close before it reports itself stopped. */
+const CLOSE_WAIT_MS = 500;
+
+/** Records decoded between two turns of the event loop. */
+const DECODE_SLICE = 1_000;
+
 /** How often a sink looks for topics it has still to read: the topics it waits for, new matches of a pattern. */
 const TOPIC_POLL_MS = 2_000;
 
@@ -58,6 +64,43 @@ export async function runSinkPipeline(connector: ConnectorConfig, control: Pipel
   const log = worker.log.child({ connector: connector.name, type: connector.type });
   const metrics = worker.metrics.forConnector(connector.name);
   const sink = spec.create(connector.config, { connector: connector.name, log, signal: control.signal, metrics });
+  // a stop abandons the write in flight: the sink closes at once, and what it had not committed is
+  // rolled back with its offsets, to be written again from them at the next start
+  const abandon = () => void sink.close().catch((err: unknown) => log.warn({ err }, "closing the sink failed"));
+  control.signal.addEventListener("abort", abandon, { once: true });
+  const reading = readIntoSink(connector, control, worker, sink, spec.topics(connector.config), log).finally(() => control.signal.removeEventListener("abort", abandon));
+  return stoppedWithin(reading, control.signal);
+}
+
+/**
+ * What the pipeline ends with; once stopped, "stopped" after at most CLOSE_WAIT_MS. Kafka clients
+ * that need longer to close (a broker gone: their requests wait out the retries) finish in the
+ * background: nothing is written after the stop, and the next run reads its own consumer group.
+ */
+async function stoppedWithin(reading: Promise<PipelineEnd>, signal: AbortSignal): Promise<PipelineEnd> {
+  const leftBehind = new Promise<PipelineEnd>((resolve) => {
+    const leave = () => setTimeout(() => resolve("stopped"), CLOSE_WAIT_MS).unref();
+    if (signal.aborted) leave();
+    else signal.addEventListener("abort", leave, { once: true });
+  });
+  try {
+    return await Promise.race([reading, leftBehind]);
+  } catch (err) {
+    // a failure after the stop is the abandoned write's, or a client's cut off while closing
+    if (signal.aborted) return "stopped";
+    throw err;
+  }
+}
+
+/** `entries`: the topics and patterns of the config. */
+async function readIntoSink(
+  connector: ConnectorConfig,
+  control: PipelineControl,
+  worker: WorkerServices,
+  sink: Sink,
+  entries: readonly string[],
+  log: Logger,
+): Promise<PipelineEnd> {
   const kafka = worker.kafkaFor(connector.name);
   const deadLetters = new DeadLetterProducer(kafka);
   const groupOffsets = new GroupOffsets(kafka, sinkGroupId(connector.name), log, GROUP_COMMIT_INTERVAL_MS);
@@ -66,7 +109,6 @@ export async function runSinkPipeline(connector: ConnectorConfig, control: Pipel
     const schemas = await worker.schemas();
     await sink.open();
     admin = await connectedAdmin(kafka);
-    const entries = spec.topics(connector.config);
     let topics = await firstTopics(admin, entries, control, log);
     const next = new Map<string, bigint>();
     const reading = { kafka, admin, sink, deserializer: schemas.deserializer, registry: schemas.registry, deadLetters, groupOffsets, next, log };
@@ -81,10 +123,12 @@ export async function runSinkPipeline(connector: ConnectorConfig, control: Pipel
     }
     return "stopped";
   } finally {
-    await admin?.disconnect().catch(() => undefined);
-    await groupOffsets.close();
-    await deadLetters.close();
-    await sink.close().catch((err: unknown) => log.warn({ err }, "closing the sink failed"));
+    await Promise.all([
+      admin?.disconnect().catch(() => undefined),
+      groupOffsets.close(),
+      deadLetters.close(),
+      sink.close().catch((err: unknown) => log.warn({ err }, "closing the sink failed")),
+    ]);
   }
 }
 
@@ -289,6 +333,12 @@ class BatchWriter {
   private async decodeChunk(topic: string, partition: number, messages: KafkaMessage[]): Promise<(DecodedRecord | LiberatorError)[]> {
     const out: (DecodedRecord | LiberatorError)[] = [];
     for (const m of messages) {
+      // a chunk takes a while to decode on a busy machine: a stop, a heartbeat or an admin request
+      // must not wait for all of it
+      if (out.length % DECODE_SLICE === DECODE_SLICE - 1) {
+        await setImmediate();
+        if (this.signal.aborted) throw new LiberatorError("STOPPED", "stopped while decoding a batch");
+      }
       try {
         out.push(this.decodeKnown(topic, partition, m) ?? (await this.decode(topic, partition, m)));
       } catch (raw) {

@@ -73,12 +73,13 @@ export class BullmqSink implements Sink {
   }
 
   async close(): Promise<void> {
+    // cut, not QUIT (which waits for the commands sent): jobs added before the offsets moved are
+    // added again under the same ids at the next start, so an abandoned write doubles nothing
+    this.redis?.disconnect();
+    this.redis = undefined;
     const queues = [...this.queues.values()];
     this.queues.clear();
     await Promise.all(queues.map((q) => q.close().catch(() => undefined)));
-    const redis = this.redis;
-    this.redis = undefined;
-    if (redis) await redis.quit().catch(() => redis.disconnect());
   }
 
   status(): ConnectorStatus {

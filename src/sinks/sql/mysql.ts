@@ -13,7 +13,6 @@ import type { AvroField } from "../../runtime/sql-types/mapping.js";
 import { avroToSqlType } from "../../runtime/sql-types/to-sql.js";
 import { rowRanges } from "./chunks.js";
 import { inTransaction, type KeySet, type Row, type RowSet, type SqlTarget, type TableRef, type TargetTable } from "./target.js";
-import { quoteMysql } from "../../runtime/db/identifiers.js";
 
 /**
  * Strict: a value the column cannot hold is an error, never a silent truncation or clipping.
@@ -66,11 +65,14 @@ const TABLE_ERRNOS = new Set([
   1364, // a column without a default that the stream does not fill
 ]);
 
+export const quoteMysql = (name: string): string => `\`${name.replace(/`/g, "``")}\``;
 
 export class MysqlTarget implements SqlTarget {
   readonly dialect = "mysql" as const;
   readonly where: string;
   private connection: Connection | undefined;
+  /** Transactions in flight on the connection. */
+  private transactions = 0;
   private readonly statements = new Map<string, string>();
 
   constructor(
@@ -92,7 +94,9 @@ export class MysqlTarget implements SqlTarget {
   async close(): Promise<void> {
     const connection = this.connection;
     this.connection = undefined;
-    if (connection) await connection.end().catch(() => connection.destroy());
+    // mysql2 queues QUIT behind the statement running: only a cut connection ends a transaction now
+    if (connection && this.transactions > 0) connection.destroy();
+    else if (connection) await connection.end().catch(() => connection.destroy());
   }
 
   async query(sql: string, params: unknown[] = []): Promise<Row[]> {
@@ -102,7 +106,12 @@ export class MysqlTarget implements SqlTarget {
 
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
     const connection = this.open();
-    return inTransaction((sql) => connection.query(sql), "START TRANSACTION", fn);
+    this.transactions++;
+    try {
+      return await inTransaction((sql) => connection.query(sql), "START TRANSACTION", fn);
+    } finally {
+      this.transactions--;
+    }
   }
 
   async describe(ref: TableRef): Promise<TargetTable | undefined> {

@@ -46,7 +46,7 @@ export interface SqlTarget {
   /** "PostgreSQL at host:port/db", for messages. */
   readonly where: string;
   connect(): Promise<void>;
-  /** Safe to call twice. */
+  /** Safe to call twice. Cuts off a transaction in flight (the server rolls it back) rather than wait for it. */
   close(): Promise<void>;
   /** Plain statements (offsets, DDL, introspection), outside or inside a transaction; rows by column name. */
   query(sql: string, params?: unknown[]): Promise<Row[]>;

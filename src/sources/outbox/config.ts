@@ -74,3 +74,4 @@ export const outboxConfig = connectorSchema({
 export type OutboxConfig = z.infer<typeof outboxConfig>;
 export type OutboxColumns = OutboxConfig["columns"];
 export type EventTypeConfig = OutboxConfig["events"][string];
+export type Dialect = OutboxConfig["dialect"];

@@ -5,9 +5,8 @@
  */
 import type { Json, Position } from "../../runtime/connector.js";
 import { DataError } from "../../runtime/errors.js";
-import { isObject } from "../../runtime/json.js";
 
-export interface StreamCursor {
+export interface StreamPosition {
   /** The timestamp column's value of the last row read (timestamp modes), as the driver gave it. */
   ts?: string | null;
   /** The incrementing column's or the key's value(s) of the last row read: one value, or a list for a composite key. */
@@ -25,8 +24,10 @@ export interface StreamCursor {
 }
 
 export interface QueryPosition {
-  streams: Record<string, StreamCursor>;
+  streams: Record<string, StreamPosition>;
 }
+
+const isObject = (v: unknown): v is Record<string, Json> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 export function parsePosition(position: Position | null): QueryPosition {
   if (position === null) return { streams: {} };

@@ -4,7 +4,6 @@
  * predicates and the safe-horizon instant in a column's own time domain.
  */
 import { parseSqlType, type ColumnInfo, type Dialect } from "../../runtime/sql-types/mapping.js";
-import { quoteMysql, quotePg } from "../../runtime/db/identifiers.js";
 
 /** Parameters in the order the SQL text uses them. */
 export type Params = unknown[];
@@ -62,7 +61,7 @@ function mysqlCast(column: ColumnInfo): string | undefined {
 
 const mysql: SqlDialect = {
   dialect: "mysql",
-  quote: quoteMysql,
+  quote: (name) => `\`${name.replace(/`/g, "``")}\``,
   param(params, value, column) {
     params.push(value);
     const cast = Buffer.isBuffer(value) ? undefined : mysqlCast(column);
@@ -90,7 +89,7 @@ const mysql: SqlDialect = {
 
 const postgres: SqlDialect = {
   dialect: "postgres",
-  quote: quotePg,
+  quote: (name) => `"${name.replace(/"/g, '""')}"`,
   param(params, value, column) {
     params.push(value);
     return `$${params.length}::${column.sqlType}`;

@@ -10,6 +10,7 @@ import { generatedRecord } from "../../../src/sources/generator/records.js";
 import { readTopic, uniqueName, waitFor } from "../../harness/index.js";
 import { harness } from "../../harness/env.js";
 import { startDaemon, type Daemon } from "../../support/daemon.js";
+export { logLines } from "../../support/daemon.js";
 import { SourceOffsetStore } from "../../../src/runtime/offsets/source-offsets.js";
 import { silentLog, testKafka } from "../../support/kafka.js";
 
@@ -93,20 +94,6 @@ export function spread(on: Map<string, string>): Map<string, number> {
   const count = new Map<string, number>();
   for (const worker of on.values()) count.set(worker, (count.get(worker) ?? 0) + 1);
   return count;
-}
-
-/** The pino lines a daemon printed, parsed. */
-export function logLines(daemon: Daemon): { time: string; msg: string; connector?: string; reason?: string; [k: string]: unknown }[] {
-  return daemon
-    .output()
-    .split("\n")
-    .flatMap((line) => {
-      try {
-        return [JSON.parse(line) as { time: string; msg: string }];
-      } catch {
-        return [];
-      }
-    });
 }
 
 // the generator's own value schema, so the test reads what it writes

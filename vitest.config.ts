@@ -1,9 +1,10 @@
 import { defineConfig } from "vitest/config";
 
 /*
- * Two projects: unit tests need no server and run anywhere; integration and acceptance tests get
+ * Three projects: unit tests need no server and run anywhere; integration and acceptance tests get
  * real servers (Kafka, a binlog-enabled MariaDB, a logical-WAL PostgreSQL, Redis) from the global
- * set-up, started once per run.
+ * set-up, started once per run; the fault suite (test/faults) starts private servers, which it
+ * restarts and cuts off, and runs last.
  */
 export default defineConfig({
   test: {
@@ -27,6 +28,18 @@ export default defineConfig({
           hookTimeout: 180_000,
           // two cores shared with the broker and databases: a small pool avoids timeouts from starvation
           maxWorkers: 2,
+        },
+      },
+      {
+        test: {
+          name: "faults",
+          // last: it starts servers of its own (it restarts them), so it needs none of the set-up's
+          sequence: { groupOrder: 2 },
+          include: ["test/faults/**/*.test.ts"],
+          // a scenario is a fault window, up to 30 s of recovery and a comparison; a broker start alone can take a minute under load
+          testTimeout: 420_000,
+          hookTimeout: 420_000,
+          maxWorkers: 1,
         },
       },
     ],

@@ -19,6 +19,8 @@ import type { AvroSchema } from "./runtime/connector.js";
 import { DataError } from "./runtime/errors.js";
 import { avroType } from "./runtime/avro/logical-types.js";
 import { fromJson, PayloadError, toJson } from "./sources/outbox/payload.js";
+import { quoteIdentifier } from "./runtime/db/identifiers.js";
+import type { OutboxColumns } from "./sources/outbox/config.js";
 
 export { PayloadError } from "./sources/outbox/payload.js";
 
@@ -38,22 +40,15 @@ export type AvroSchemaInput = object | string;
 /** The schema of an event type; undefined when it has none. */
 export type SchemaLookup = (type: string) => AvroSchemaInput | undefined | Promise<AvroSchemaInput | undefined>;
 
-export interface OutboxColumns {
-  id: string;
-  aggregateType: string;
-  aggregateId: string;
-  type: string;
-  payload: string;
-  /** "" when the table has no headers column. */
-  headers: string;
-}
+/** The columns the helper writes, named as the outbox connector's `columns` names them ("" headers: the table has none). */
+export type WrittenColumns = Pick<OutboxColumns, "id" | "aggregateType" | "aggregateId" | "type" | "payload" | "headers">;
 
 export interface OutboxOptions {
   /** The schemas by event type: a map, or a lookup such as `avscDirectory(dir)` or `registrySchemas(…)`. */
   schemas: Record<string, AvroSchemaInput> | SchemaLookup;
   /** `outbox` by default; `schema.table` or `database.table` also work. */
   table?: string;
-  columns?: Partial<OutboxColumns>;
+  columns?: Partial<WrittenColumns>;
   /** Told apart by the client otherwise: a mysql2 connection has `execute`. */
   dialect?: "postgres" | "mysql";
 }
@@ -63,7 +58,7 @@ export interface Queryable {
   query(sql: string, values?: unknown[]): Promise<unknown>;
 }
 
-const DEFAULT_COLUMNS: OutboxColumns = { id: "id", aggregateType: "aggregate_type", aggregateId: "aggregate_id", type: "type", payload: "payload", headers: "headers" };
+const DEFAULT_COLUMNS: WrittenColumns = { id: "id", aggregateType: "aggregate_type", aggregateId: "aggregate_id", type: "type", payload: "payload", headers: "headers" };
 
 /** Validates the event against its type's schema and inserts it; returns the row id. */
 export async function writeOutboxEvent(tx: Queryable, event: OutboxEvent, options: OutboxOptions): Promise<number> {
@@ -85,7 +80,7 @@ export async function writeOutboxEvents(tx: Queryable, events: readonly OutboxEv
     values.push(...row);
     return `(${row.map((_, j) => (dialect === "postgres" ? `$${first + j + 1}` : "?")).join(", ")})`;
   });
-  const q = (n: string) => (dialect === "postgres" ? `"${n.replace(/"/g, '""')}"` : `\`${n.replace(/`/g, "``")}\``);
+  const q = (n: string) => quoteIdentifier(n, dialect);
   const table = (options.table ?? "outbox").split(".").map(q).join(".");
   const sql = `INSERT INTO ${table} (${names.map(q).join(", ")}) VALUES ${rows.join(", ")}`;
   if (dialect === "postgres") {

@@ -3,7 +3,8 @@ import { ConfigError, toLiberatorError } from "../runtime/errors.js";
 import type { OutboxConfig } from "../sources/outbox/config.js";
 import { initDdl } from "../sources/outbox/ddl.js";
 import { openSession } from "../sources/outbox/session.js";
-import { outboxTableName, parseTableName } from "../sources/outbox/sql.js";
+import { parseTableName } from "../runtime/db/identifiers.js";
+import { outboxTableName } from "../sources/outbox/sql.js";
 import { triggerDdl } from "../sources/outbox/triggers.js";
 import { EXIT, loadOrExit } from "./load.js";
 

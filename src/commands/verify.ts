@@ -13,9 +13,11 @@ import { mapColumn, type Dialect, type MappedColumn } from "../runtime/sql-types
 import { fieldType, toSqlParam } from "../runtime/sql-types/to-sql.js";
 import type { SqlSinkConfig } from "../sinks/sql/config.js";
 import { createTarget } from "../sinks/sql/sql-sink.js";
-import { parseTableName, resolveTable } from "../sinks/sql/table-name.js";
+import { tableRefOf, resolveTable } from "../sinks/sql/table-name.js";
 import type { SqlTarget, TableRef, TargetTable } from "../sinks/sql/target.js";
 import { EXIT, loadOrExit } from "./load.js";
+import { quoteIdentifier } from "../runtime/db/identifiers.js";
+import { stableJson } from "../runtime/json.js";
 
 export interface VerifyOptions {
   source: string;
@@ -138,7 +140,7 @@ export async function verifyTables(source: SourceSide, sink: SqlSinkConfig, opti
 
 /** A bare table name is in the connection's database (MySQL) or the public schema (PostgreSQL), as the sources read it. */
 function qualified(name: string, source: SourceSide): TableRef {
-  const ref = parseTableName(name);
+  const ref = tableRefOf(name);
   return ref.schema ? ref : { schema: source.dialect === "postgres" ? "public" : source.connection.database, name: ref.name };
 }
 
@@ -212,7 +214,7 @@ interface ReadRow {
 async function readRange(side: Side, keyTypes: Side, lo: unknown[] | undefined, hi: unknown[] | undefined, limit: number | undefined): Promise<ReadRow[]> {
   const { target } = side;
   const postgres = target.dialect === "postgres";
-  const quote = (c: string) => (postgres ? `"${c.replace(/"/g, '""')}"` : `\`${c.replace(/`/g, "``")}\``);
+  const quote = (c: string) => quoteIdentifier(c, target.dialect);
   const ordered = side.key.map((k) => {
     const textual = /char|text|enum|set/i.test(side.table.columns.find((c) => c.name === k.column)!.sqlType);
     return textual ? (postgres ? `${quote(k.column)} COLLATE "C"` : `BINARY ${quote(k.column)}`) : quote(k.column);
@@ -263,7 +265,7 @@ function comparer(column: MappedColumn): (value: unknown) => string {
   const zoned = type.logicalType === "timestamp-micros";
   return (value) => {
     if (value === null || value === undefined) return NULL;
-    if (typeof value === "string") return json ? stableJson(value) : zoned && value.endsWith("Z") ? value.slice(0, -1) : value;
+    if (typeof value === "string") return json ? sortedJsonText(value) : zoned && value.endsWith("Z") ? value.slice(0, -1) : value;
     if (typeof value === "boolean") return value ? "1" : "0";
     if (typeof value === "number" || typeof value === "bigint") return String(value);
     if (Buffer.isBuffer(value)) return `\\x${value.toString("hex")}`;
@@ -271,11 +273,10 @@ function comparer(column: MappedColumn): (value: unknown) => string {
   };
 }
 
-function stableJson(text: string): string {
-  const sort = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(sort) : v && typeof v === "object" ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, sort(x)])) : v;
+/** JSON text with its keys sorted, so both sides' JSON columns compare by content. */
+function sortedJsonText(text: string): string {
   try {
-    return JSON.stringify(sort(JSON.parse(text)));
+    return stableJson(JSON.parse(text));
   } catch {
     return text;
   }

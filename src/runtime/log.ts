@@ -37,6 +37,9 @@ export function createLogger(options: LogOptions = {}): Logger {
       level,
       base: { pid: process.pid },
       redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+      // the cause as its own object: pino's default appends its message to the error's, and ours
+      // often quote it already ("… refused user "x": Access denied …: Access denied …")
+      serializers: { err: pino.stdSerializers.errWithCause },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },

@@ -1,4 +1,5 @@
 import type { ConnectorConfig, LoadedConfig } from "./config/load.js";
+import { stableJson } from "./json.js";
 
 /** What a new config changes about the connectors that should run. */
 export interface ConfigDiff {
@@ -36,13 +37,4 @@ export const isEmptyDiff = (d: ConfigDiff): boolean =>
 
 function enabledByName(config: LoadedConfig): Map<string, ConnectorConfig> {
   return new Map(config.connectors.filter((c) => c.config.enabled).map((c) => [c.name, c]));
-}
-
-/** JSON with object keys sorted: equal values give equal text. */
-export function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  ) ?? "undefined";
 }

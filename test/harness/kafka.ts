@@ -5,7 +5,18 @@ import path from "node:path";
 import { Kafka, logLevel, Partitioners, type KafkaConfig, type SASLOptions } from "kafkajs";
 import { cacheDir, repoRoot } from "./paths.js";
 import { freePort, portAccepts } from "./ports.js";
-import { makeTempDir, removeDir, run, spawnServer, waitUntilReady, withPortRetry, type ExitInfo, type ServerProcess } from "./process.js";
+import {
+  makeTempDir,
+  removeDir,
+  restartable,
+  run,
+  spawnServer,
+  waitUntilReady,
+  withPortRetry,
+  type ExitInfo,
+  type Restartable,
+  type ServerProcess,
+} from "./process.js";
 
 export interface KafkaSaslOptions {
   /**
@@ -34,6 +45,13 @@ export interface KafkaOptions {
    */
   classDataSharing?: "auto" | "use" | "off";
   readyTimeoutMs?: number;
+  /**
+   * A second listener, `PROXIED`, for clients that must reach the broker through a TCP proxy
+   * (the fault tests): it listens on `port` and advertises `advertisedPort`, the proxy's, so the
+   * metadata those clients get back keeps them behind the proxy. The harness's own clients use
+   * the first listener and never pass through the proxy.
+   */
+  proxiedListener?: { port: number; advertisedPort: number };
 }
 
 /** What a client needs to reach a started broker. */
@@ -43,7 +61,7 @@ export interface KafkaConnection {
   sasl?: { mechanism: "plain"; username: string; password: string };
 }
 
-export interface KafkaServer extends KafkaConnection {
+export interface KafkaServer extends KafkaConnection, Restartable {
   readonly process: ServerProcess;
   stop(): Promise<void>;
 }
@@ -151,6 +169,17 @@ function serverProperties(
     });
   } else {
     props["listener.security.protocol.map"] = "CLIENT:PLAINTEXT,CONTROLLER:PLAINTEXT";
+  }
+  const proxied = options.proxiedListener;
+  if (proxied) {
+    props.listeners = `${props.listeners},PROXIED://127.0.0.1:${proxied.port}`;
+    props["advertised.listeners"] = `${props["advertised.listeners"]},PROXIED://127.0.0.1:${proxied.advertisedPort}`;
+    // the same protocol (and users) as the client listener
+    const protocol = admin && options.sasl ? "SASL_PLAINTEXT" : "PLAINTEXT";
+    props["listener.security.protocol.map"] = `${props["listener.security.protocol.map"]},PROXIED:${protocol}`;
+    if (props["listener.name.client.plain.sasl.jaas.config"]) {
+      props["listener.name.proxied.plain.sasl.jaas.config"] = props["listener.name.client.plain.sasl.jaas.config"];
+    }
   }
   if (options.authorizer) {
     Object.assign(props, {
@@ -309,11 +338,10 @@ async function startOnce(options: KafkaOptions): Promise<KafkaServer> {
       brokers: [`127.0.0.1:${port}`],
       ...(admin ? { sasl: { mechanism: "plain" as const, ...admin } } : {}),
     };
+    const ready = async () => (await portAccepts(port)) && (await warmUp(connection));
+    const readyTimeoutMs = options.readyTimeoutMs ?? 90_000;
     try {
-      await waitUntilReady(server, async () => (await portAccepts(port)) && (await warmUp(connection)), {
-        timeoutMs: options.readyTimeoutMs ?? 90_000,
-        intervalMs: 200,
-      });
+      await waitUntilReady(server, ready, { timeoutMs: readyTimeoutMs, intervalMs: 200 });
     } catch (error) {
       await server.stop();
       await cds.finish(undefined);
@@ -323,7 +351,7 @@ async function startOnce(options: KafkaOptions): Promise<KafkaServer> {
       await server.stop();
       await cds.finish(await server.exited);
     };
-    return { ...connection, process: server, stop };
+    return { ...connection, process: server, stop, ...restartable(server, ready, readyTimeoutMs) };
   } catch (error) {
     await removeDir(dir);
     throw error;

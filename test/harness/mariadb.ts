@@ -14,6 +14,8 @@ import {
   spawnServer,
   waitUntilReady,
   withPortRetry,
+  restartable,
+  type Restartable,
   type ServerProcess,
 } from "./process.js";
 
@@ -35,7 +37,7 @@ export interface MariaDBConnection {
   password: string;
 }
 
-export interface MariaDBServer extends MariaDBConnection {
+export interface MariaDBServer extends MariaDBConnection, Restartable {
   /** Unix socket, for tools that prefer it. */
   readonly socket: string;
   readonly version: string;
@@ -150,7 +152,7 @@ async function startOnce(options: MariaDBOptions): Promise<MariaDBServer> {
       await server.stop();
       throw error;
     }
-    return { ...connection, socket, version, process: server, stop: () => server.stop() };
+    return { ...connection, socket, version, process: server, stop: () => server.stop(), ...restartable(server, () => mariadbAnswers(connection), options.readyTimeoutMs ?? 60_000) };
   } catch (error) {
     await removeDir(dir);
     throw error;

@@ -16,6 +16,8 @@ import {
   spawnServer,
   waitUntilReady,
   withPortRetry,
+  restartable,
+  type Restartable,
   type ServerProcess,
 } from "./process.js";
 
@@ -33,7 +35,7 @@ export interface PostgresConnection {
   database: string;
 }
 
-export interface PostgresServer extends PostgresConnection {
+export interface PostgresServer extends PostgresConnection, Restartable {
   /** Folder of the Unix socket. */
   readonly socketDir: string;
   readonly version: string;
@@ -147,7 +149,7 @@ async function startOnce(options: PostgresOptions): Promise<PostgresServer> {
       await server.stop();
       throw error;
     }
-    return { ...connection, socketDir: dir, version, process: server, stop: () => server.stop() };
+    return { ...connection, socketDir: dir, version, process: server, stop: () => server.stop(), ...restartable(server, () => postgresAnswers(connection), options.readyTimeoutMs ?? 60_000) };
   } catch (error) {
     await removeDir(dir);
     throw error;

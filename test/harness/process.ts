@@ -30,15 +30,27 @@ export interface SpawnServerOptions {
 
 export interface ServerProcess {
   readonly name: string;
-  /** Also the process group id: every server is started as the leader of its own group. */
+  /**
+   * Also the process group id: every server is started as the leader of its own group. A
+   * relaunch gives it a new one.
+   */
   readonly pid: number;
   readonly dir: string;
   readonly logFile: string;
   readonly stopSignal: NodeJS.Signals;
+  /** The exit of the current launch. */
   readonly exited: Promise<ExitInfo>;
   hasExited(): boolean;
   /** Stops the whole process group (stop signal, then SIGKILL) and removes the folder. */
   stop(): Promise<void>;
+  /**
+   * Ends the process group with `signal` (SIGKILL: a crash; the default, the stop signal: a
+   * clean shutdown, escalating to SIGKILL after the stop timeout) and keeps the folder, so
+   * relaunch() starts the server again on the same data and port: a server restart, for fault tests.
+   */
+  halt(signal?: NodeJS.Signals): Promise<ExitInfo>;
+  /** Starts the same command again in the same folder, after halt(). */
+  relaunch(): void;
   /**
    * Lets the server outlive this process (dev servers from scripts/servers.ts): it is no longer
    * killed when this process exits, and its watchdog is ended.
@@ -141,72 +153,92 @@ function startWatchdog(pgid: number, signal: NodeJS.Signals, dir: string): numbe
 export function spawnServer(options: SpawnServerOptions): ServerProcess {
   const stopSignal = options.stopSignal ?? "SIGTERM";
   const stopTimeoutMs = options.stopTimeoutMs ?? 5000;
-  const log = fs.openSync(options.logFile, "a");
-  let child;
-  try {
-    child = spawn(options.command, options.args, {
-      cwd: options.dir,
-      env: options.env ?? process.env,
-      // its own process group (and session): terminal Ctrl-C does not reach it half-way through
-      // a test, and a stop reaches every process it forked (PostgreSQL backends)
-      detached: true,
-      stdio: ["ignore", log, log],
-      ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}),
-    });
-  } finally {
-    fs.closeSync(log);
-  }
-  const pid = child.pid;
-  if (pid === undefined) {
-    throw new Error(`${options.name}: could not start ${options.command} (is it installed and on PATH?)`);
-  }
-  child.unref();
 
-  let exitInfo: ExitInfo | undefined;
-  const exited = new Promise<ExitInfo>((resolve) => {
-    child.once("exit", (code, signal) => {
-      exitInfo = { code, signal };
-      resolve(exitInfo);
-    });
-    child.once("error", () => {
-      exitInfo = { code: null, signal: null };
-      resolve(exitInfo);
-    });
-  });
-
-  installExitHandler();
-  const entry: Owned = { pid, dir: options.dir, watchdogPid: startWatchdog(pid, stopSignal, options.dir) };
-  owned.set(pid, entry);
+  interface Launch {
+    pid: number;
+    exited: Promise<ExitInfo>;
+    exitInfo?: ExitInfo;
+    owned: Owned;
+  }
+  const launch = (): Launch => {
+    const log = fs.openSync(options.logFile, "a");
+    let child;
+    try {
+      child = spawn(options.command, options.args, {
+        cwd: options.dir,
+        env: options.env ?? process.env,
+        // its own process group (and session): terminal Ctrl-C does not reach it half-way through
+        // a test, and a stop reaches every process it forked (PostgreSQL backends)
+        detached: true,
+        stdio: ["ignore", log, log],
+        ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}),
+      });
+    } finally {
+      fs.closeSync(log);
+    }
+    const pid = child.pid;
+    if (pid === undefined) {
+      throw new Error(`${options.name}: could not start ${options.command} (is it installed and on PATH?)`);
+    }
+    child.unref();
+    installExitHandler();
+    const current: Launch = {
+      pid,
+      exited: new Promise<ExitInfo>((resolve) => {
+        child.once("exit", (code, signal) => resolve((current.exitInfo = { code, signal })));
+        child.once("error", () => resolve((current.exitInfo = { code: null, signal: null })));
+      }),
+      owned: { pid, dir: options.dir, watchdogPid: startWatchdog(pid, stopSignal, options.dir) },
+    };
+    owned.set(pid, current.owned);
+    return current;
+  };
+  let current = launch();
 
   const endWatchdog = () => {
-    if (entry.watchdogPid !== undefined) signalGroup(entry.watchdogPid, "SIGKILL");
-    entry.watchdogPid = undefined;
+    if (current.owned.watchdogPid !== undefined) signalGroup(current.owned.watchdogPid, "SIGKILL");
+    current.owned.watchdogPid = undefined;
+  };
+  /** Ends the current launch's group; the folder stays. */
+  const end = async (signal: NodeJS.Signals): Promise<ExitInfo> => {
+    endWatchdog();
+    if (current.exitInfo === undefined) await stopGroup(current.pid, signal, stopTimeoutMs);
+    // the leader may be gone while a forked child still runs
+    signalGroup(current.pid, "SIGKILL");
+    const info = await current.exited;
+    owned.delete(current.pid);
+    return info;
   };
 
   let stopping: Promise<void> | undefined;
   return {
     name: options.name,
-    pid,
+    get pid() {
+      return current.pid;
+    },
     dir: options.dir,
     logFile: options.logFile,
     stopSignal,
-    exited,
-    hasExited: () => exitInfo !== undefined,
+    get exited() {
+      return current.exited;
+    },
+    hasExited: () => current.exitInfo !== undefined,
     stop() {
       stopping ??= (async () => {
-        endWatchdog();
-        if (exitInfo === undefined) await stopGroup(pid, stopSignal, stopTimeoutMs);
-        // the leader may be gone while a forked child still runs
-        signalGroup(pid, "SIGKILL");
-        await exited;
-        owned.delete(pid);
+        await end(stopSignal);
         await removeDir(options.dir);
       })();
       return stopping;
     },
+    halt: (signal = stopSignal) => end(signal),
+    relaunch() {
+      if (stopping) throw new Error(`${options.name}: stopped, its folder is gone: nothing to relaunch`);
+      if (current.exitInfo === undefined) throw new Error(`${options.name}: still running (pid ${current.pid}): halt() it first`);
+      current = launch();
+    },
     release() {
       endWatchdog();
-      owned.delete(pid);
+      owned.delete(current.pid);
       liveDirs.delete(options.dir);
     },
   };
@@ -269,6 +301,29 @@ export async function waitUntilReady(
       `; log kept in ${keepLog(server)}:\n${logTail}`,
     PORT_CLASH.test(logTail),
   );
+}
+
+/** What a started server offers to restart it in place: the fault tests' server restarts. */
+export interface Restartable {
+  /**
+   * Ends the server (its stop signal by default: a clean shutdown; SIGKILL: a crash) and keeps
+   * its data, its port and its folder.
+   */
+  halt(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts it again after halt(), on the same data and port; resolves when it answers as at its first start. */
+  relaunch(): Promise<void>;
+}
+
+export function restartable(server: ServerProcess, ready: () => Promise<boolean>, readyTimeoutMs: number): Restartable {
+  return {
+    halt: async (signal) => {
+      await server.halt(signal);
+    },
+    relaunch: async () => {
+      server.relaunch();
+      await waitUntilReady(server, ready, { timeoutMs: readyTimeoutMs, intervalMs: 100 });
+    },
+  };
 }
 
 /**

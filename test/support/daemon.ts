@@ -14,7 +14,7 @@ import { repoRoot } from "../harness/paths.js";
 export interface DaemonOptions {
   /** The `connectors:` list of the config. */
   connectors: unknown[];
-  /** Other top-level config blocks (schemaRegistry, cluster, shutdown…); kafka and admin are filled in. */
+  /** Other top-level config blocks (schemaRegistry, cluster, shutdown…); kafka (the harness's broker) and admin are filled in when absent. */
   root?: Record<string, unknown>;
   env?: Record<string, string>;
   /** Extra CLI arguments after `run -c <file>`. */
@@ -53,7 +53,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const configFile = join(dir, "connectors.yaml");
   const port = await freePort();
   const config = {
-    kafka: { brokers: harness().kafka.brokers, topics: { replicationFactor: 1 } },
+    // a test with brokers of its own (the fault suite's, behind a proxy) needs no harness
+    ...(options.root?.kafka ? {} : { kafka: { brokers: harness().kafka.brokers, topics: { replicationFactor: 1 } } }),
     log: { level: process.env.DAEMON_LOG_LEVEL ?? "info" },
     ...options.root,
     // an admin block of the test's (a token, say) keeps the free port

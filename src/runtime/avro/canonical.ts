@@ -16,6 +16,7 @@ import type { Type } from "avsc";
 import type { AvroSchema } from "../connector.js";
 import { LiberatorError } from "../errors.js";
 import { avroType } from "./logical-types.js";
+import { stableJson } from "../json.js";
 
 const PRIMITIVES = new Set(["null", "boolean", "int", "long", "float", "double", "bytes", "string"]);
 const NAMED = new Set(["record", "error", "enum", "fixed"]);
@@ -24,16 +25,6 @@ const KEPT_TYPE_ATTRIBUTES = ["logicalType", "precision", "scale", "connect.name
 export const COLUMN_ATTRIBUTE = "liberator.column";
 /** Our properties: part of the identity (a column published in clear and hashed must not share an id). */
 const OWN_ATTRIBUTE_PREFIX = "liberator.";
-
-/** JSON with object keys sorted: defaults and parameters compare by content, not by key order. */
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
 
 function fullName(name: string, namespace: string | undefined): string {
   return name.includes(".") || !namespace ? name : `${namespace}.${name}`;

@@ -3,7 +3,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "../log.js";
 import type { ClusterConfig } from "./config.js";
 import { ControlBus } from "./control-bus.js";
-import { clusterKeys, jobIdOf, QUEUE_NAME, type ClusterKeys } from "./keys.js";
+import { clusterKeys, connectorJobId, QUEUE_NAME, type ClusterKeys } from "./keys.js";
 import { Membership } from "./membership.js";
 import { redisAddress, redisConnection } from "./redis.js";
 
@@ -65,7 +65,7 @@ export class ClusterClient {
   }
 
   job(connector: string): Promise<ConnectorJob | undefined> {
-    return Job.fromId<ConnectorJobData, string>(this.queue, jobIdOf(connector));
+    return Job.fromId<ConnectorJobData, string>(this.queue, connectorJobId(connector));
   }
 
   /** The live worker that runs the connector, if any. */

@@ -7,12 +7,13 @@ import type { ConnectorConfig, LoadedConfig } from "../config/load.js";
 import { LiberatorError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { offsetChangeSchema } from "../offsets/connector-offsets.js";
-import { stableJson, type ConfigDiff } from "../reload.js";
+import { stableJson } from "../json.js";
+import type { ConfigDiff } from "../reload.js";
 import type { Worker } from "../worker.js";
 import type { ClusterClient, ConnectorJob, ConnectorJobData } from "./cluster-client.js";
 import type { ClusterConfig } from "./config.js";
 import type { ControlRequest } from "./control-bus.js";
-import { jobIdOf, QUEUE_NAME } from "./keys.js";
+import { connectorJobId, QUEUE_NAME } from "./keys.js";
 import { LeaseWatchdog, leaseTimeout } from "./lease-watchdog.js";
 import type { MemberInfo } from "./membership.js";
 import { shouldPass, surplus, type MemberLoad } from "./share.js";
@@ -184,7 +185,7 @@ export class ClusterMember {
       const hash = configHash(connector);
       const job = present.get(name);
       if (!job) {
-        await this.client.queue.add(name, { connector: name, hash, by: this.id }, { jobId: jobIdOf(name), removeOnComplete: false, removeOnFail: false });
+        await this.client.queue.add(name, { connector: name, hash, by: this.id }, { jobId: connectorJobId(name), removeOnComplete: false, removeOnFail: false });
         this.log.info({ connector: name }, "connector added to the cluster");
         continue;
       }

@@ -6,7 +6,7 @@ export const QUEUE_NAME = "connectors";
  * equal a queue key name such as "delayed" (FACTS-bullmq.md, "Ids and cost"); connector names
  * may be any of those but never contain ':'.
  */
-export const jobIdOf = (connector: string): string => `connector-${connector}`;
+export const connectorJobId = (connector: string): string => `connector-${connector}`;
 
 /** Liberator's own keys and channels beside BullMQ's (`<prefix>:connectors:*`). */
 export function clusterKeys(prefix: string) {

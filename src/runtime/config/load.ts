@@ -73,25 +73,21 @@ export function parseConfig(text: string, file: string, options: LoadOptions = {
   const rawConnectors = Array.isArray((data as { connectors?: unknown }).connectors)
     ? ((data as { connectors: unknown[] }).connectors)
     : [];
+  const names = rawConnectors.map((c) =>
+    c && typeof c === "object" && typeof (c as { name?: unknown }).name === "string" ? (c as { name: string }).name : undefined,
+  );
   const connectors: ConnectorConfig[] = [];
-  const seen = new Map<string, number>();
   rawConnectors.forEach((raw, index) => {
     const at: Path = ["connectors", index];
+    // from the names as written, so a repeated name is reported beside whatever else is wrong with either connector
+    const name = names[index];
+    const first = name === undefined ? -1 : names.indexOf(name);
+    if (first >= 0 && first < index) report([...at, "name"], `"${name}" is already used by connector #${first + 1}; names must be unique`);
     const parsed = parseConnector(raw, at, isSecret, report);
-    if (!parsed) return;
-    const first = seen.get(parsed.name);
-    if (first !== undefined) {
-      report([...at, "name"], `"${parsed.name}" is already used by connector #${first + 1}; names must be unique`);
-      return;
-    }
-    seen.set(parsed.name, index);
-    connectors.push(parsed);
+    if (parsed && first === index) connectors.push(parsed);
   });
 
   if (problems.length > 0) {
-    const names = rawConnectors.map((c) =>
-      c && typeof c === "object" && typeof (c as { name?: unknown }).name === "string" ? (c as { name: string }).name : undefined,
-    );
     const lines = problems
       .map((p) => ({ ...p, line: locate(p.path) }))
       .sort((a, b) => a.line - b.line)

@@ -58,9 +58,10 @@ export function columnGaps(target: SqlTarget, table: TargetTable, schema: RowSch
     if (!column || !source || !holder) return [];
     const found = gaps(source, holder);
     if (found.length === 0) return [];
-    // a type change keeps the column's NULL/NOT NULL on PostgreSQL; MySQL's MODIFY restates it
-    const wanted = target.columnType(f, key.includes(name));
-    const type = target.dialect === "postgres" ? wanted.replace(NOT_NULL, "") : wanted;
+    // only the type changes: PostgreSQL's ALTER … TYPE keeps NULL/NOT NULL (and takes no NOT NULL
+    // there), MySQL's MODIFY drops what it does not restate, so it restates the column's own
+    const wanted = target.columnType(f, key.includes(name)).replace(NOT_NULL, "");
+    const type = target.dialect === "postgres" ? wanted : `${wanted}${column.nullable ? " NULL" : " NOT NULL"}`;
     return [{ column: name, sqlType: column.sqlType, ordinary: found.filter((g) => !g.exceptional), exceptional: found.filter((g) => g.exceptional), alter: target.alterColumnTypeSql(table.ref, name, type) }];
   });
 }

@@ -13,6 +13,7 @@ import type { AvroField } from "../../runtime/sql-types/mapping.js";
 import { avroToSqlType } from "../../runtime/sql-types/to-sql.js";
 import { rowRanges } from "./chunks.js";
 import { inTransaction, type KeySet, type Row, type RowSet, type SqlTarget, type TableRef, type TargetTable } from "./target.js";
+import { quoteMysql } from "../../runtime/db/identifiers.js";
 
 /**
  * Strict: a value the column cannot hold is an error, never a silent truncation or clipping.
@@ -65,7 +66,6 @@ const TABLE_ERRNOS = new Set([
   1364, // a column without a default that the stream does not fill
 ]);
 
-export const quoteMysql = (name: string): string => `\`${name.replace(/`/g, "``")}\``;
 
 export class MysqlTarget implements SqlTarget {
   readonly dialect = "mysql" as const;

@@ -16,6 +16,7 @@ import { PG_READ_OPTIONS } from "../../runtime/db/postgres.js";
 import type { AvroField } from "../../runtime/sql-types/mapping.js";
 import { rowRanges } from "./chunks.js";
 import { inTransaction, type KeySet, type Row, type RowSet, type SqlTarget, type TableRef, type TargetTable } from "./target.js";
+import { quotePg } from "../../runtime/db/identifiers.js";
 
 const UNIQUE_KEYS = `
   SELECT array_agg(a.attname::text ORDER BY k.ord) AS cols
@@ -30,7 +31,6 @@ const UNIQUE_KEYS = `
 /** Rows per statement: one array element per row and column, so only bytes really bound it. */
 const MAX_ROWS = 50_000;
 
-export const quotePg = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
 export class PostgresTarget implements SqlTarget {
   readonly dialect = "postgres" as const;

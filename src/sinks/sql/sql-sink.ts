@@ -8,7 +8,7 @@ import { MysqlTarget } from "./mysql.js";
 import { OffsetsTable } from "./offsets-table.js";
 import { applyWrites, Planner } from "./plan.js";
 import { PostgresTarget } from "./postgres.js";
-import { parseTableName, resolveTable } from "./table-name.js";
+import { tableRefOf, resolveTable } from "./table-name.js";
 import { Tables } from "./tables.js";
 import type { SqlTarget } from "./target.js";
 
@@ -35,7 +35,7 @@ export class SqlSink implements Sink {
     private readonly ctx: SinkContext,
   ) {
     this.target = createTarget(config.dialect, config.connection, ctx.connector, config.maxStatementBytes);
-    this.offsetsTable = new OffsetsTable(this.target, parseTableName(config.offsetsTable), ctx.connector);
+    this.offsetsTable = new OffsetsTable(this.target, tableRefOf(config.offsetsTable), ctx.connector);
     this.tables = new Tables(this.target, config, ctx.log);
     this.planner = new Planner(this.tables, config);
   }

@@ -15,11 +15,11 @@ export function resolveTable(pattern: string, topic: string, origin: Origin | un
     db: typeof origin?.db === "string" ? origin.db : (segments[segments.length - 2] ?? ""),
     topic: topic.replace(/[^A-Za-z0-9_]/g, "_"),
   };
-  return parseTableName(pattern.replace(PLACEHOLDER, (_, name: string) => values[name]!));
+  return tableRefOf(pattern.replace(PLACEHOLDER, (_, name: string) => values[name]!));
 }
 
 /** "name" or "schema.name" (a PostgreSQL schema or a MySQL database). */
-export function parseTableName(name: string): TableRef {
+export function tableRefOf(name: string): TableRef {
   const dot = name.indexOf(".");
   return dot < 0 ? { name } : { schema: name.slice(0, dot), name: name.slice(dot + 1) };
 }

@@ -20,14 +20,14 @@ import { failedCheck, preflightChecks } from "./preflight.js";
 import { SchemaHistory, topicOf } from "./schema-history.js";
 import { capturedTables, checkStartPoint, gtidAt, logEnd, serverInfo, type ConsistentRead, type ServerInfo } from "./server.js";
 import { InitialSnapshot } from "./snapshot.js";
-import { StreamReader, type StreamStart } from "./stream.js";
+import { BinlogStreamReader, type StreamStart } from "./stream.js";
 
 /** How long read() waits for a change before it hands back an empty batch (with the position it reached). */
 const IDLE_MS = 1000;
 
 type Phase =
-  | { kind: "snapshot"; snapshot: InitialSnapshot; point: ConsistentRead; progress: SnapshotProgress; catchUp: StreamReader | undefined; at: StreamStart }
-  | { kind: "stream"; stream: StreamReader | undefined; at: StreamStart }
+  | { kind: "snapshot"; snapshot: InitialSnapshot; point: ConsistentRead; progress: SnapshotProgress; catchUp: BinlogStreamReader | undefined; at: StreamStart }
+  | { kind: "stream"; stream: BinlogStreamReader | undefined; at: StreamStart }
   | { kind: "done"; at: StreamStart };
 
 export class BinlogSource implements Source {
@@ -157,7 +157,7 @@ export class BinlogSource implements Source {
     const snapshot = new InitialSnapshot(this.config, this.ctx, this.history, this.server.mariadb, start);
     const point = await snapshot.open();
     const pointAt = { ...point.at, gtid: point.gtid, row: 0 };
-    let catchUp: StreamReader | undefined;
+    let catchUp: BinlogStreamReader | undefined;
     if (resumeAt && compareCoordinates(resumeAt, point.at) < 0) {
       this.ctx.log.info({ from: describeCoordinates(resumeAt), to: describeCoordinates(point.at) }, "snapshot resumes: streaming the changes made since the copied rows first");
       catchUp = this.newStream(resumeAt);
@@ -167,8 +167,8 @@ export class BinlogSource implements Source {
     this.ctx.log.info({ tables: tables.length, at: describeCoordinates(point.at), resumed: progress !== undefined }, "snapshot started");
   }
 
-  private newStream(at: StreamStart): StreamReader {
-    return new StreamReader(this.config, this.ctx, this.conn!, this.filter, this.history, this.server.mariadb, at);
+  private newStream(at: StreamStart): BinlogStreamReader {
+    return new BinlogStreamReader(this.config, this.ctx, this.conn!, this.filter, this.history, this.server.mariadb, at);
   }
 
   private async readSnapshot(phase: Extract<Phase, { kind: "snapshot" }>): Promise<SourceBatch> {

@@ -11,8 +11,8 @@ import { selectExact } from "../../runtime/db/mysql.js";
 import { rowsWithin, sampleRowBytes } from "../../runtime/db/row-bytes.js";
 import { decodeKey, encodeKey } from "./position.js";
 import type { CapturedTable } from "./schema-history.js";
+import { quoteMysql } from "../../runtime/db/identifiers.js";
 
-const quote = (name: string) => `\`${name.replace(/`/g, "``")}\``;
 
 export interface Chunk {
   rows: Record<string, unknown>[];
@@ -25,7 +25,7 @@ export interface Chunk {
 /** The key predicate for composite keys: (a > ?) OR (a = ? AND b > ?) … — indexable on every server. */
 function after(key: readonly string[]): string {
   return key
-    .map((_, i) => `(${[...key.slice(0, i).map((k) => `${quote(k)} = ?`), `${quote(key[i]!)} > ?`].join(" AND ")})`)
+    .map((_, i) => `(${[...key.slice(0, i).map((k) => `${quoteMysql(k)} = ?`), `${quoteMysql(key[i]!)} > ?`].join(" AND ")})`)
     .join(" OR ");
 }
 
@@ -35,14 +35,14 @@ function afterParams(values: readonly unknown[]): unknown[] {
 
 export async function readChunk(conn: Connection, t: CapturedTable, lastKey: Json[] | null, size: number): Promise<Chunk> {
   const key = t.layout.primaryKey;
-  const select = t.stream.columns.map((c) => `${c.select(quote(c.column))} AS ${quote(c.column)}`);
-  const from = `${quote(t.database)}.${quote(t.table)}`;
+  const select = t.stream.columns.map((c) => `${c.select(quoteMysql(c.column))} AS ${quoteMysql(c.column)}`);
+  const from = `${quoteMysql(t.database)}.${quoteMysql(t.table)}`;
   let sql: string;
   let params: unknown[] = [];
   if (key.length > 0) {
     const where = lastKey ? ` WHERE ${after(key)}` : "";
     params = lastKey ? afterParams(decodeKey(lastKey)) : [];
-    sql = `SELECT ${select.join(", ")} FROM ${from}${where} ORDER BY ${key.map(quote).join(", ")} LIMIT ${size}`;
+    sql = `SELECT ${select.join(", ")} FROM ${from}${where} ORDER BY ${key.map(quoteMysql).join(", ")} LIMIT ${size}`;
   } else {
     const offset = lastKey ? Number(lastKey[0]) : 0;
     sql = `SELECT ${select.join(", ")} FROM ${from} LIMIT ${size} OFFSET ${offset}`;

@@ -10,6 +10,7 @@
  */
 import type { Json, Position } from "../../runtime/connector.js";
 import { DataError } from "../../runtime/errors.js";
+import { isObject } from "../../runtime/json.js";
 
 /** A point in the binlog: before the event at `pos` of `file`, on a transaction boundary. */
 export interface Coordinates {
@@ -65,8 +66,6 @@ export interface StreamPosition extends Common {
 }
 
 export type BinlogPosition = SnapshotPosition | StreamPosition;
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 export function parsePosition(position: Position | null): BinlogPosition | null {
   if (position === null) return null;

@@ -10,6 +10,7 @@ import type { PreflightCheck } from "../../runtime/registry.js";
 import { serverIdOf, type BinlogConfig } from "./config.js";
 import { tableFilter } from "./filters.js";
 import { capturedTables, rows, serverInfo, type ServerInfo } from "./server.js";
+import { quoteMysql } from "../../runtime/db/identifiers.js";
 
 /** Stable error codes of failed checks, for `retriable: false` errors at start. */
 const CODES: Record<string, string> = {
@@ -94,18 +95,20 @@ async function tables(config: BinlogConfig, conn: Connection): Promise<Preflight
   const unreadable: string[] = [];
   for (const name of names) {
     const [db, t] = [name.slice(0, name.indexOf(".")), name.slice(name.indexOf(".") + 1)];
-    await conn.query(`SELECT 1 FROM \`${db.replace(/`/g, "``")}\`.\`${t.replace(/`/g, "``")}\` LIMIT 0`).catch(() => unreadable.push(name));
+    await conn.query(`SELECT 1 FROM ${quoteMysql(db)}.${quoteMysql(t)} LIMIT 0`).catch(() => unreadable.push(name));
   }
   const checks: PreflightCheck[] = [
     unreadable.length === 0
       ? { check: "tables", ok: true, message: `${names.length} table(s) captured` }
       : { check: "tables", ok: false, message: `user ${config.connection.user} cannot SELECT from ${unreadable.join(", ")}`, fix: `GRANT SELECT ON <database>.* TO '${config.connection.user}'@'%';` },
   ];
+  // KEY_COLUMN_USAGE, as the run-time introspection reads keys: MariaDB 10.11 shows a user with
+  // only the documented grants nothing in TABLE_CONSTRAINTS, so every table would look keyless
   const keyless = await rows(
     conn,
     `SELECT CONCAT(t.TABLE_SCHEMA, '.', t.TABLE_NAME) AS name FROM information_schema.TABLES t
-     WHERE t.TABLE_TYPE = 'BASE TABLE' AND NOT EXISTS (SELECT 1 FROM information_schema.TABLE_CONSTRAINTS c
-       WHERE c.TABLE_SCHEMA = t.TABLE_SCHEMA AND c.TABLE_NAME = t.TABLE_NAME AND c.CONSTRAINT_TYPE = 'PRIMARY KEY')`,
+     WHERE t.TABLE_TYPE = 'BASE TABLE' AND NOT EXISTS (SELECT 1 FROM information_schema.KEY_COLUMN_USAGE k
+       WHERE k.TABLE_SCHEMA = t.TABLE_SCHEMA AND k.TABLE_NAME = t.TABLE_NAME AND k.CONSTRAINT_NAME = 'PRIMARY')`,
   );
   const nullKeys = keyless.map((r) => String(r.name)).filter((n) => names.includes(n) && !config.tables[n]?.keyColumns);
   if (nullKeys.length > 0) {

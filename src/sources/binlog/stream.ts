@@ -50,7 +50,7 @@ interface OpenTransaction {
 const BOUNDARY = /^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO)\b/i;
 const XA = /^\s*XA\b/i;
 
-export class StreamReader {
+export class BinlogStreamReader {
   private readonly reader: BinlogReader;
   private file: string;
   private pos: number;
@@ -64,6 +64,11 @@ export class StreamReader {
   /** The latest version seen of each table, for TRUNCATE. */
   private readonly latest = new Map<string, CapturedTable>();
   private lastEventTs = 0;
+  /**
+   * The server sent a heartbeat after the last transaction: it had nothing more, so the stream is
+   * caught up and the lag is 0 however old the last change is (an idle database is not behind).
+   */
+  private caughtUp = false;
   /** The error that ended the stream after the batch before it was handed out. */
   private stopped: Error | undefined;
   /** Binlog bytes of the transactions in the batch being built. */
@@ -117,7 +122,18 @@ export class StreamReader {
   }
 
   status() {
-    return { ...this.reader.status(), lagSeconds: this.lastEventTs ? Math.max(0, (Date.now() - this.lastEventTs) / 1000) : null };
+    return { ...this.reader.status(), lagSeconds: this.lag() };
+  }
+
+  private changeAt(ts: number): void {
+    this.lastEventTs = ts;
+    this.caughtUp = false;
+  }
+
+  /** Seconds behind the server's head: 0 when caught up, else since the last change read; null before either is known. */
+  private lag(): number | null {
+    if (this.caughtUp) return 0;
+    return this.lastEventTs ? Math.max(0, (Date.now() - this.lastEventTs) / 1000) : null;
   }
 
   /**
@@ -158,7 +174,8 @@ export class StreamReader {
   }
 
   private batch(records: ChangeRecord[], reached: boolean): StreamBatch {
-    if (this.lastEventTs) this.ctx.metrics.lagSeconds(Math.max(0, (Date.now() - this.lastEventTs) / 1000));
+    const lag = this.lag();
+    if (lag !== null) this.ctx.metrics.lagSeconds(lag);
     return { records, at: this.position(), reached };
   }
 
@@ -211,6 +228,7 @@ export class StreamReader {
       case "heartbeat": {
         const h = event as AnyBinlogEvent & { binlogName: string };
         if (!this.txn && h.binlogName === this.file && event.nextPosition > this.pos) this.pos = event.nextPosition;
+        if (!this.txn) this.caughtUp = true;
         return undefined;
       }
       case "xaprepare":
@@ -280,7 +298,7 @@ export class StreamReader {
     if (!this.txn) this.begin(null, undefined);
     const t = this.txn!;
     t.bytes += event.size;
-    this.lastEventTs = event.timestamp;
+    this.changeAt(event.timestamp);
     const op = event.getEventName() === "writerows" ? "c" : event.getEventName() === "updaterows" ? "u" : "d";
     const meta = this.meta;
     if (op === "u") {
@@ -352,7 +370,7 @@ export class StreamReader {
       const table = this.latest.get(name) ?? (await this.history.learn(this.conn, name, effect.table.database, effect.table.table));
       if (table) {
         await this.history.check(table);
-        this.lastEventTs = event.timestamp;
+        this.changeAt(event.timestamp);
         const { source, transaction } = this.meta(table);
         this.txn!.records.push(truncateRecord(table, event.timestamp, source, transaction));
       }

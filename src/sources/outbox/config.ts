@@ -74,4 +74,3 @@ export const outboxConfig = connectorSchema({
 export type OutboxConfig = z.infer<typeof outboxConfig>;
 export type OutboxColumns = OutboxConfig["columns"];
 export type EventTypeConfig = OutboxConfig["events"][string];
-export type Dialect = OutboxConfig["dialect"];

@@ -4,7 +4,8 @@
  * wakes the relay (delivered at commit, one per transaction).
  */
 import type { OutboxConfig } from "./config.js";
-import { literal, objectName, qualified, quote, type TableName } from "./sql.js";
+import { quoteIdentifier, qualifiedName, sqlLiteral, type TableName } from "../../runtime/db/identifiers.js";
+import { objectName } from "./sql.js";
 
 export interface NotifyNames {
   channel: string;
@@ -28,8 +29,8 @@ export function notifyNames(config: Pick<OutboxConfig, "notifyChannel">, table: 
 export function notifyTriggerQuery(table: TableName, channel: string): string {
   return `SELECT t.tgname AS name FROM pg_trigger t
     JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_proc p ON p.oid = t.tgfoid
-    WHERE n.nspname = ${literal(table.schema, "postgres")} AND c.relname = ${literal(table.table, "postgres")}
-      AND t.tgenabled <> 'D' AND strpos(p.prosrc, ${literal(channel, "postgres")}) > 0`;
+    WHERE n.nspname = ${sqlLiteral(table.schema, "postgres")} AND c.relname = ${sqlLiteral(table.table, "postgres")}
+      AND t.tgenabled <> 'D' AND strpos(p.prosrc, ${sqlLiteral(channel, "postgres")}) > 0`;
 }
 
 export function initDdl(config: Pick<OutboxConfig, "dialect" | "columns" | "cleanup" | "notifyChannel">, table: TableName): string[] {
@@ -37,9 +38,9 @@ export function initDdl(config: Pick<OutboxConfig, "dialect" | "columns" | "clea
 }
 
 function postgresDdl(config: Pick<OutboxConfig, "columns" | "cleanup" | "notifyChannel">, table: TableName): string[] {
-  const q = (n: string) => quote(n, "postgres");
+  const q = (n: string) => quoteIdentifier(n, "postgres");
   const c = config.columns;
-  const name = qualified(table, "postgres");
+  const name = qualifiedName(table, "postgres");
   const columns = [
     `${q(c.id)} bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY`,
     `${q(c.aggregateType)} text NOT NULL`,
@@ -51,20 +52,20 @@ function postgresDdl(config: Pick<OutboxConfig, "columns" | "cleanup" | "notifyC
     ...(config.cleanup === "mark" ? [`${q(c.publishedAt)} timestamptz`] : []),
   ];
   const notify = notifyNames(config, table);
-  const fn = qualified(notify.fn, "postgres");
+  const fn = qualifiedName(notify.fn, "postgres");
   return [
     `CREATE TABLE IF NOT EXISTS ${name} (\n  ${columns.join(",\n  ")}\n)`,
     ...(config.cleanup === "mark"
       ? [`CREATE INDEX IF NOT EXISTS ${q(objectName("liberator_unpublished", table.table))} ON ${name} (${q(c.id)}) WHERE ${q(c.publishedAt)} IS NULL`]
       : []),
-    `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $liberator$\nBEGIN\n  PERFORM pg_notify(${literal(notify.channel, "postgres")}, '');\n  RETURN NULL;\nEND\n$liberator$`,
+    `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $liberator$\nBEGIN\n  PERFORM pg_notify(${sqlLiteral(notify.channel, "postgres")}, '');\n  RETURN NULL;\nEND\n$liberator$`,
     `DROP TRIGGER IF EXISTS ${q(notify.trigger)} ON ${name}`,
     `CREATE TRIGGER ${q(notify.trigger)} AFTER INSERT ON ${name} FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,
   ];
 }
 
 function mysqlDdl(config: Pick<OutboxConfig, "columns" | "cleanup">, table: TableName): string[] {
-  const q = (n: string) => quote(n, "mysql");
+  const q = (n: string) => quoteIdentifier(n, "mysql");
   const c = config.columns;
   const columns = [
     `${q(c.id)} BIGINT NOT NULL AUTO_INCREMENT`,
@@ -78,5 +79,5 @@ function mysqlDdl(config: Pick<OutboxConfig, "columns" | "cleanup">, table: Tabl
     `PRIMARY KEY (${q(c.id)})`,
     ...(config.cleanup === "mark" ? [`KEY ${q("liberator_unpublished")} (${q(c.publishedAt)}, ${q(c.id)})`] : []),
   ];
-  return [`CREATE TABLE IF NOT EXISTS ${qualified(table, "mysql")} (\n  ${columns.join(",\n  ")}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`];
+  return [`CREATE TABLE IF NOT EXISTS ${qualifiedName(table, "mysql")} (\n  ${columns.join(",\n  ")}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`];
 }

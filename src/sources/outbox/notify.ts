@@ -5,7 +5,7 @@ import { pgConnect } from "../../runtime/db/postgres.js";
 import type { Logger } from "../../runtime/log.js";
 import { backoffDelay, DEFAULT_RETRY } from "../../runtime/retry.js";
 import { notifyTriggerQuery, type NotifyNames } from "./ddl.js";
-import { quote, type TableName } from "./sql.js";
+import { quoteIdentifier, type TableName } from "../../runtime/db/identifiers.js";
 import { AdaptivePoll, type Waker } from "./wake.js";
 
 /**
@@ -96,7 +96,7 @@ export class NotifyWaker implements Waker {
     });
     client.on("error", (err) => this.lost(client, err));
     client.on("end", () => this.lost(client));
-    await client.query(`LISTEN ${quote(this.names.channel, "postgres")}`);
+    await client.query(`LISTEN ${quoteIdentifier(this.names.channel, "postgres")}`);
     this.client = client;
   }
 

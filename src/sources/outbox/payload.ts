@@ -32,6 +32,7 @@ import {
   toLong,
   toUuid,
 } from "../../runtime/avro/values.js";
+import { isObject } from "../../runtime/json.js";
 
 const { types } = avsc;
 
@@ -219,10 +220,6 @@ function mismatch(type: Type, v: unknown): PayloadError {
 
 const article = (t: string) => (/^[aeiou]/i.test(t) ? `an ${t}` : `a ${t}`);
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
-}
 
 function branchName(type: Type): string | undefined {
   return type.branchName ?? (type.typeName === "abstract:long" ? "long" : type.typeName);

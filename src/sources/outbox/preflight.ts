@@ -6,7 +6,8 @@ import { notifyNames, notifyTriggerQuery } from "./ddl.js";
 import { compile, readSchema } from "./event-schemas.js";
 import { Router } from "./routing.js";
 import { openSession, type Session } from "./session.js";
-import { outboxTableName, qualified, quote, type TableName } from "./sql.js";
+import { quoteIdentifier, qualifiedName, type TableName } from "../../runtime/db/identifiers.js";
+import { outboxTableName } from "./sql.js";
 
 /** `liberator validate` for an outbox: the database, the table and its columns, privileges, the NOTIFY trigger, the event schemas. */
 export async function outboxPreflight(config: OutboxConfig, ctx: PreflightContext): Promise<PreflightCheck[]> {
@@ -54,11 +55,11 @@ async function tableChecks(config: OutboxConfig, name: TableName, session: Sessi
 /** SELECT and DELETE (UPDATE for mark), tried in a transaction that is rolled back. */
 async function privilegeCheck(config: OutboxConfig, name: TableName, session: Session): Promise<PreflightCheck> {
   const d = config.dialect;
-  const table = qualified(name, d);
+  const table = qualifiedName(name, d);
   const cleanup =
-    config.cleanup === "delete" ? `DELETE FROM ${table} WHERE 1 = 0` : `UPDATE ${table} SET ${quote(config.columns.publishedAt, d)} = NULL WHERE 1 = 0`;
+    config.cleanup === "delete" ? `DELETE FROM ${table} WHERE 1 = 0` : `UPDATE ${table} SET ${quoteIdentifier(config.columns.publishedAt, d)} = NULL WHERE 1 = 0`;
   try {
-    await session.query(`SELECT ${quote(config.columns.id, d)} FROM ${table} WHERE 1 = 0`);
+    await session.query(`SELECT ${quoteIdentifier(config.columns.id, d)} FROM ${table} WHERE 1 = 0`);
     await session.query("BEGIN");
     try {
       await session.query(cleanup);

@@ -126,6 +126,8 @@ export class OutboxRelay implements Source {
     } else {
       converted = await records.convert(await table.fetch(limit));
     }
+    // nothing unpublished: the relay is at the table's head, however old its last event was
+    if (converted.length === 0) this.ctx.metrics.lagSeconds(0);
     while (converted.length === 0) {
       if (this.signal.aborted || Date.now() - started >= this.config.pollIntervalMs) return this.idle();
       await waker.wait(this.signal);

@@ -1,7 +1,8 @@
 import { ConnectionError, DataError, LiberatorError, PreconditionError, toLiberatorError } from "../../runtime/errors.js";
 import type { TableDescription } from "../../runtime/db/introspect.js";
-import type { Dialect, OutboxColumns } from "./config.js";
-import { qualified, quote, type TableName } from "./sql.js";
+import type { Dialect } from "../../runtime/sql-types/mapping.js";
+import type { OutboxColumns } from "./config.js";
+import { quoteIdentifier, qualifiedName, type TableName } from "../../runtime/db/identifiers.js";
 
 /** One outbox row, as the relay needs it. */
 export interface OutboxRow {
@@ -51,10 +52,10 @@ export interface TableOptions {
  */
 export function outboxStatements(options: TableOptions, dialect: Dialect) {
   const c = options.columns;
-  const q = (name: string) => quote(name, dialect);
+  const q = (name: string) => quoteIdentifier(name, dialect);
   const p = (n: number) => (dialect === "postgres" ? `$${n}` : "?");
   const list = dialect === "postgres" ? "= ANY($1::bigint[])" : "IN (?)";
-  const table = qualified(options.name, dialect);
+  const table = qualifiedName(options.name, dialect);
   const id = q(c.id);
   const orNull = (name: string) => (name ? q(name) : "NULL");
   const select = [id, q(c.aggregateType), q(c.aggregateId), q(c.type), q(c.payload), orNull(c.headers), orNull(c.createdAt), ...options.extra.map(q)].join(", ");

@@ -18,8 +18,10 @@ import type { ColumnInfo } from "../../runtime/sql-types/mapping.js";
 import { mapColumn, parseSqlType } from "../../runtime/sql-types/mapping.js";
 import type { TableDescription } from "../../runtime/db/introspect.js";
 import { formatTimestamp } from "../../runtime/avro/values.js";
-import type { Dialect, OutboxColumns } from "./config.js";
-import { literal, objectName, qualified, quote, type TableName } from "./sql.js";
+import type { Dialect } from "../../runtime/sql-types/mapping.js";
+import type { OutboxColumns } from "./config.js";
+import { quoteIdentifier, qualifiedName, sqlLiteral, type TableName } from "../../runtime/db/identifiers.js";
+import { objectName } from "./sql.js";
 
 /** The `type` of rows the triggers write; `aggregate_type` holds the captured table. */
 export const CHANGE_EVENT_TYPE = "liberator.change";
@@ -102,35 +104,35 @@ const aggregate = (t: TableName) => `${t.schema}.${t.table}`;
 
 function insertInto(target: TriggerTarget, d: Dialect): string {
   const c = target.columns;
-  return `INSERT INTO ${qualified(target.outbox, d)} (${[c.aggregateType, c.aggregateId, c.type, c.payload].map((n) => quote(n, d)).join(", ")})`;
+  return `INSERT INTO ${qualifiedName(target.outbox, d)} (${[c.aggregateType, c.aggregateId, c.type, c.payload].map((n) => quoteIdentifier(n, d)).join(", ")})`;
 }
 
 function postgresTriggers(target: TriggerTarget, columns: ColumnInfo[], key: string[]): Omit<TriggerDdl, "columns"> {
   const d = "postgres";
-  const q = (n: string) => quote(n, d);
+  const q = (n: string) => quoteIdentifier(n, d);
   // jsonb_build_object takes at most 100 arguments: build wide rows in slices and merge them
   const image = (row: string) => {
     const slices: string[] = [];
     for (let i = 0; i < columns.length; i += 50) {
-      slices.push(`jsonb_build_object(${columns.slice(i, i + 50).map((c) => `${literal(c.name, d)}, ${row}.${q(c.name)}::text`).join(", ")})`);
+      slices.push(`jsonb_build_object(${columns.slice(i, i + 50).map((c) => `${sqlLiteral(c.name, d)}, ${row}.${q(c.name)}::text`).join(", ")})`);
     }
     return slices.join(" || ");
   };
   const keyText = (row: string) => `concat_ws(',', ${key.map((k) => `${row}.${q(k)}::text`).join(", ")})`;
   const fn = { schema: target.table.schema, table: objectName("liberator_cdc", target.table.table) };
-  const table = qualified(target.table, d);
+  const table = qualifiedName(target.table, d);
   const body = `BEGIN
   ${insertInto(target, d)}
-  VALUES (${literal(aggregate(target.table), d)},
+  VALUES (${sqlLiteral(aggregate(target.table), d)},
     CASE WHEN TG_OP = 'DELETE' THEN ${keyText("OLD")} ELSE ${keyText("NEW")} END,
-    ${literal(CHANGE_EVENT_TYPE, d)},
+    ${sqlLiteral(CHANGE_EVENT_TYPE, d)},
     jsonb_build_object('op', CASE TG_OP WHEN 'INSERT' THEN 'c' WHEN 'UPDATE' THEN 'u' ELSE 'd' END,
       'before', CASE WHEN TG_OP = 'INSERT' THEN NULL ELSE ${image("OLD")} END,
       'after', CASE WHEN TG_OP = 'DELETE' THEN NULL ELSE ${image("NEW")} END));
   RETURN NULL;
 END`;
   const changed = `ROW(${columns.map((c) => `OLD.${q(c.name)}::text`).join(", ")}) IS DISTINCT FROM ROW(${columns.map((c) => `NEW.${q(c.name)}::text`).join(", ")})`;
-  const name = qualified(fn, d);
+  const name = qualifiedName(fn, d);
   return {
     create: [
       `CREATE OR REPLACE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql
@@ -149,7 +151,7 @@ $liberator$`,
 
 function mysqlTriggers(target: TriggerTarget, columns: ColumnInfo[], key: string[]): Omit<TriggerDdl, "columns"> {
   const d = "mysql";
-  const q = (n: string) => quote(n, d);
+  const q = (n: string) => quoteIdentifier(n, d);
   const value = (row: string, c: ColumnInfo) => {
     const ref = `${row}.${q(c.name)}`;
     switch (encodingOf(c)) {
@@ -161,20 +163,20 @@ function mysqlTriggers(target: TriggerTarget, columns: ColumnInfo[], key: string
         return `CAST(${mapColumn(c).select(ref)} AS CHAR CHARACTER SET utf8mb4)`;
     }
   };
-  const image = (row: string) => `JSON_OBJECT(${columns.map((c) => `${literal(c.name, d)}, ${value(row, c)}`).join(", ")})`;
+  const image = (row: string) => `JSON_OBJECT(${columns.map((c) => `${sqlLiteral(c.name, d)}, ${value(row, c)}`).join(", ")})`;
   const keyText = (row: string) => `CONCAT_WS(',', ${key.map((k) => `CAST(${row}.${q(k)} AS CHAR CHARACTER SET utf8mb4)`).join(", ")})`;
   const insert = (op: "c" | "u" | "d") => {
     const row = op === "d" ? "OLD" : "NEW";
     const before = op === "c" ? "NULL" : image("OLD");
     const after = op === "d" ? "NULL" : image("NEW");
-    return `${insertInto(target, d)} VALUES (${literal(aggregate(target.table), d)}, ${keyText(row)}, ${literal(CHANGE_EVENT_TYPE, d)}, JSON_OBJECT('op', '${op}', 'before', ${before}, 'after', ${after}))`;
+    return `${insertInto(target, d)} VALUES (${sqlLiteral(aggregate(target.table), d)}, ${keyText(row)}, ${sqlLiteral(CHANGE_EVENT_TYPE, d)}, JSON_OBJECT('op', '${op}', 'before', ${before}, 'after', ${after}))`;
   };
   const unchanged = columns.map((c) => `OLD.${q(c.name)} <=> NEW.${q(c.name)}`).join(" AND ");
   const name = (event: string) => ({ schema: target.table.schema, table: objectName("liberator_cdc", target.table.table, `_${event}`) });
-  const table = qualified(target.table, d);
+  const table = qualifiedName(target.table, d);
   const create = target.mariadb ? "CREATE OR REPLACE TRIGGER" : "CREATE TRIGGER";
-  const trigger = (event: string, when: string, body: string) => `${create} ${qualified(name(event), d)} AFTER ${when} ON ${table} FOR EACH ROW ${body}`;
-  const drops = ["ins", "upd", "del"].map((e) => `DROP TRIGGER IF EXISTS ${qualified(name(e), d)}`);
+  const trigger = (event: string, when: string, body: string) => `${create} ${qualifiedName(name(event), d)} AFTER ${when} ON ${table} FOR EACH ROW ${body}`;
+  const drops = ["ins", "upd", "del"].map((e) => `DROP TRIGGER IF EXISTS ${qualifiedName(name(e), d)}`);
   return {
     create: [
       // MySQL has no CREATE OR REPLACE TRIGGER: between the drop and the create, changes go uncaptured (docs/outbox.md)

@@ -4,7 +4,7 @@ import { queryConfig, type QueryConfig } from "./config.js";
 import { openDatabase } from "./open-database.js";
 import { queryPreflight } from "./preflight.js";
 import { QuerySource } from "./query-source.js";
-import { StreamReader } from "./stream.js";
+import { PageReader } from "./stream.js";
 
 export const querySpec: SourceSpec<QueryConfig> = {
   kind: "source",
@@ -19,7 +19,7 @@ export const querySpec: SourceSpec<QueryConfig> = {
       const options = { connector: ctx.connector, database: "", log: ctx.log, mapping: config.mapping, zone: "UTC", gate: { check: async () => undefined } };
       const out: StreamDescription[] = [];
       for (const stream of config.streams) {
-        const reader = new StreamReader(stream, db, options);
+        const reader = new PageReader(stream, db, options);
         await reader.describe();
         out.push({ topic: reader.topic, keySchema: reader.stream.keySchema, valueSchema: reader.stream.valueSchema });
       }

@@ -5,8 +5,9 @@
  */
 import type { Json, Position } from "../../runtime/connector.js";
 import { DataError } from "../../runtime/errors.js";
+import { isObject } from "../../runtime/json.js";
 
-export interface StreamPosition {
+export interface StreamCursor {
   /** The timestamp column's value of the last row read (timestamp modes), as the driver gave it. */
   ts?: string | null;
   /** The incrementing column's or the key's value(s) of the last row read: one value, or a list for a composite key. */
@@ -24,10 +25,8 @@ export interface StreamPosition {
 }
 
 export interface QueryPosition {
-  streams: Record<string, StreamPosition>;
+  streams: Record<string, StreamCursor>;
 }
-
-const isObject = (v: unknown): v is Record<string, Json> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 export function parsePosition(position: Position | null): QueryPosition {
   if (position === null) return { streams: {} };

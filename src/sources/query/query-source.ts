@@ -18,9 +18,9 @@ import type { SourceDatabase } from "./database.js";
 import { openDatabase } from "./open-database.js";
 import { EmittedKeys, keyIdentity, type KeyId } from "./deletes.js";
 import { earliest, SafeHorizon, type Probe } from "./horizon.js";
-import { parsePosition, type QueryPosition, type StreamPosition } from "./position.js";
+import { parsePosition, type QueryPosition, type StreamCursor } from "./position.js";
 import { isZoned } from "./sql.js";
-import { StreamReader, timeBound, type Bound, type PageResult, type StreamOptions } from "./stream.js";
+import { PageReader, timeBound, type Bound, type PageResult, type StreamOptions } from "./stream.js";
 import { BusyGuard, RateLimit } from "./throttle.js";
 
 /** An idle read() returns an empty batch after this long, so shutdown and heartbeats keep moving. */
@@ -40,9 +40,9 @@ interface InitialLoad {
 }
 
 interface StreamState {
-  reader: StreamReader;
+  reader: PageReader;
   /** Nested values are replaced, never changed in place: a batch's position is a shallow copy. */
-  pos: StreamPosition | undefined;
+  pos: StreamCursor | undefined;
   dueAt: number;
   keys?: EmittedKeys;
   /** The deletes pass in progress: next chunk, the chunk count when it began, keys found gone but not yet emitted. */
@@ -98,7 +98,7 @@ export class QuerySource implements Source {
       this.busy = new BusyGuard(this.config.busy.maxThreadsRunning, this.config.busy.pauseMs, () => db.busyness(), this.ctx.log);
     }
     for (const config of this.config.streams) {
-      const reader = new StreamReader(config, db, this.streamOptions);
+      const reader = new PageReader(config, db, this.streamOptions);
       await reader.describe();
       const pos = stored.streams[config.topic];
       const state: StreamState = { reader, pos: pos ? { ...pos } : undefined, dueAt: 0, rows: 0, lastPollMs: 0 };
@@ -212,7 +212,7 @@ export class QuerySource implements Source {
 
   /** A copy that later reads cannot change: the runtime commits it while the next batch is read. */
   private position(): Position {
-    const streams: Record<string, StreamPosition> = {};
+    const streams: Record<string, StreamCursor> = {};
     for (const s of this.states) {
       if (!s.pos) continue;
       streams[s.reader.topic] = s.keys ? { ...s.pos, keys: s.keys.encode() } : { ...s.pos };

@@ -4,6 +4,7 @@
  * predicates and the safe-horizon instant in a column's own time domain.
  */
 import { parseSqlType, type ColumnInfo, type Dialect } from "../../runtime/sql-types/mapping.js";
+import { quoteMysql, quotePg } from "../../runtime/db/identifiers.js";
 
 /** Parameters in the order the SQL text uses them. */
 export type Params = unknown[];
@@ -61,7 +62,7 @@ function mysqlCast(column: ColumnInfo): string | undefined {
 
 const mysql: SqlDialect = {
   dialect: "mysql",
-  quote: (name) => `\`${name.replace(/`/g, "``")}\``,
+  quote: quoteMysql,
   param(params, value, column) {
     params.push(value);
     const cast = Buffer.isBuffer(value) ? undefined : mysqlCast(column);
@@ -89,7 +90,7 @@ const mysql: SqlDialect = {
 
 const postgres: SqlDialect = {
   dialect: "postgres",
-  quote: (name) => `"${name.replace(/"/g, '""')}"`,
+  quote: quotePg,
   param(params, value, column) {
     params.push(value);
     return `$${params.length}::${column.sqlType}`;

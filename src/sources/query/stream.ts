@@ -14,7 +14,7 @@ import { formatTimestamp, parseTimestamp } from "../../runtime/avro/values.js";
 import type { StreamConfig } from "./config.js";
 import type { DriverRow, SourceDatabase } from "./database.js";
 import { planStream, streamLabel, type StreamPlan } from "./plan.js";
-import { decodeValue, encodeValue, type StreamPosition } from "./position.js";
+import { decodeValue, encodeValue, type StreamCursor } from "./position.js";
 import { keyIdentity, keyValues, type KeyId } from "./deletes.js";
 import { fractionDigits, isZoned, type Params } from "./sql.js";
 
@@ -51,7 +51,7 @@ export function utcText(micros: number, digits: number): string {
   return formatTimestamp(Math.floor(micros / unit) * unit, false).replace("T", " ");
 }
 
-export class StreamReader {
+export class PageReader {
   readonly config: StreamConfig;
   readonly label: string;
   private readonly sourceDb: string;
@@ -105,7 +105,7 @@ export class StreamReader {
    * Rows after the position's cursor up to `bound`, in keyset order, at most `limit`; the position
    * moves to the last row read.
    */
-  async page(position: StreamPosition, bound: Bound, limit: number, snapshot: boolean): Promise<PageResult> {
+  async page(position: StreamCursor, bound: Bound, limit: number, snapshot: boolean): Promise<PageResult> {
     for (let attempt = 0; ; attempt++) {
       const { sql, params } = this.pageSql(position, bound, limit);
       const page = await this.db.select(sql, params).catch((err: unknown) => {
@@ -135,7 +135,7 @@ export class StreamReader {
   }
 
   /** The highest incrementing id visible now beyond the cursor (the cursor itself when there is none): a horizon sample. */
-  async visibleMax(position: StreamPosition): Promise<Json> {
+  async visibleMax(position: StreamCursor): Promise<Json> {
     const q = this.db.sql;
     const inc = this.plan.incrementing!;
     const params: Params = [];
@@ -200,7 +200,7 @@ export class StreamReader {
     return undefined;
   }
 
-  private pageSql(position: StreamPosition, bound: Bound, limit: number): { sql: string; params: Params } {
+  private pageSql(position: StreamCursor, bound: Bound, limit: number): { sql: string; params: Params } {
     const q = this.db.sql;
     const plan = this.plan;
     const params: Params = [];
@@ -232,7 +232,7 @@ export class StreamReader {
   }
 
   /** The cursor as values in keyset order; null before the first row. */
-  private cursorValues(position: StreamPosition): unknown[] | null {
+  private cursorValues(position: StreamCursor): unknown[] | null {
     const plan = this.plan;
     const ids = position.id === undefined || position.id === null ? null : plan.cursor.length - (plan.timestamp ? 1 : 0) > 1 ? (position.id as Json[]) : [position.id];
     if (plan.timestamp) {
@@ -242,7 +242,7 @@ export class StreamReader {
     return ids ? ids.map(decodeValue) : null;
   }
 
-  private toRecords(rows: DriverRow[], position: StreamPosition, snapshot: boolean): PageResult {
+  private toRecords(rows: DriverRow[], position: StreamCursor, snapshot: boolean): PageResult {
     const result: PageResult = { records: [], rows: rows.length };
     if (rows.length === 0) return result;
     this.rowBytes = sampleRowBytes(rows);
@@ -286,7 +286,7 @@ export class StreamReader {
     return result;
   }
 
-  private advance(position: StreamPosition, last: DriverRow): void {
+  private advance(position: StreamCursor, last: DriverRow): void {
     const plan = this.plan;
     const ids = plan.cursor.slice(plan.timestamp ? 1 : 0).map((c) => encodeValue(last[c.name]));
     if (plan.timestamp) position.ts = String(last[plan.timestamp.name]);

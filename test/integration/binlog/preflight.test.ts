@@ -87,6 +87,23 @@ describe("binlog preflight and lost positions, on a MariaDB of its own", () => {
     }
   });
 
+  it("passes a user with exactly the documented grants, and warns of the keyless table only", async () => {
+    const user = uniqueName("cdc");
+    await root.query("CREATE TABLE shop.keyless_log (line TEXT)");
+    // docs/binlog.md, the privileges row
+    await root.query(`CREATE USER '${user}'@'%' IDENTIFIED BY 'pw'; GRANT SELECT, REPLICATION SLAVE, BINLOG MONITOR ON *.* TO '${user}'@'%'`);
+    try {
+      const config = binlogSpec.config.parse({ ...connector(uniqueName("grants")), connection: { host: server.host, port: server.port, user, password: "pw" } });
+      const checks = await binlogSpec.preflight!(config, { connector: config.name, log: testContext(config.name).log });
+      expect(checks.filter((c) => !c.ok)).toEqual([]);
+      const keys = checks.filter((c) => c.check === "keys");
+      expect(keys).toHaveLength(1);
+      expect(keys[0]!.message).toMatch(/^shop\.keyless_log has no primary key/);
+    } finally {
+      await root.query(`DROP USER '${user}'@'%'; DROP TABLE shop.keyless_log`);
+    }
+  });
+
   it("stops with the missing file named when its position was purged, and copies the tables again under when_needed", async () => {
     const name = uniqueName("binlog_purged");
     const topic = `${name}.shop.orders`;

@@ -91,3 +91,74 @@ describe("sql sink target types", () => {
     await again.check!([{ topic: stream.topic, valueSchema: stream.valueSchema }]);
   });
 });
+
+describe("the statement SINK_TABLE_TOO_NARROW suggests", () => {
+  const amounts = tableStream(
+    {
+      columns: [
+        { name: "id", dialect: "mysql", sqlType: "int(11)", nullable: false },
+        { name: "amount", dialect: "mysql", sqlType: "decimal(14,3)", nullable: false },
+        { name: "refund", dialect: "mysql", sqlType: "decimal(14,3)", nullable: true },
+      ],
+      primaryKey: ["id"],
+    },
+    { topic: "legacy.shop.amounts" },
+  );
+  const rows = [
+    { id: 1, amount: "12345678901.125", refund: null },
+    { id: 2, amount: "-99999999999.999", refund: "0.001" },
+  ];
+  const dbs: TargetDatabase[] = [];
+  const sinks: Sink[] = [];
+  afterAll(async () => {
+    for (const s of sinks) await s.close();
+    for (const d of dbs) await d.drop();
+  });
+
+  async function openSink(dialect: Dialect, db: TargetDatabase): Promise<Sink> {
+    const name = uniqueName("narrow");
+    const sink = sqlSinkSpec.create(sqlSinkSpec.config.parse({ name, type: "sql", dialect, connection: db.connection, topics: [amounts.topic] }), sinkContext(name));
+    sinks.push(sink);
+    await sink.open();
+    return sink;
+  }
+
+  it.each<[Dialect, string]>([
+    ["postgres", "CREATE TABLE amounts (id integer PRIMARY KEY, amount numeric(10,2) NOT NULL, refund numeric(10,2))"],
+    ["mysql", "CREATE TABLE amounts (id INT PRIMARY KEY, amount DECIMAL(10,2) NOT NULL, refund DECIMAL(10,2) NULL)"],
+  ])("runs as given on %s, keeps each column's NULL / NOT NULL, and lets the sink start and write", async (dialect, create) => {
+    const db = await targetDatabase(dialect);
+    dbs.push(db);
+    await db.rows(create);
+    const failure = await (await openSink(dialect, db)).check!([{ topic: amounts.topic, valueSchema: amounts.valueSchema }]).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(failure).toMatchObject({ code: "SINK_TABLE_TOO_NARROW" });
+    const fix = (failure as LiberatorError).fix!;
+    expect(fix).toMatch(/^review and run: /);
+    const statements = fix.replace(/^review and run: /, "").split("; ");
+    expect(statements).toHaveLength(2);
+    for (const sql of statements) await db.rows(sql);
+
+    const nullable =
+      dialect === "postgres"
+        ? await db.rows("SELECT column_name AS c, is_nullable AS n FROM information_schema.columns WHERE table_name = 'amounts' ORDER BY ordinal_position")
+        : await db.rows(`SELECT COLUMN_NAME AS c, IS_NULLABLE AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '${db.name}' AND TABLE_NAME = 'amounts' ORDER BY ORDINAL_POSITION`);
+    expect(nullable).toEqual([
+      { c: "id", n: "NO" },
+      { c: "amount", n: "NO" },
+      { c: "refund", n: "YES" },
+    ]);
+
+    const sink = await openSink(dialect, db);
+    await sink.check!([{ topic: amounts.topic, valueSchema: amounts.valueSchema }]);
+    const origin = { connector: "binlog", name: "legacy", db: "shop", table: "amounts", ts_ms: 0 };
+    const records = rows.map((row) => ({ topic: amounts.topic, key: amounts.keyOf(row), keySchema: amounts.keySchema, value: envelope("r", null, row, origin), valueSchema: amounts.valueSchema }));
+    await sink.write({ records: asSinkRecords(records), offsets: [{ topic: amounts.topic, partition: 0, offset: String(records.length) }] });
+    const written = await db.rows(
+      dialect === "postgres" ? "SELECT id, amount::text AS amount, refund::text AS refund FROM amounts ORDER BY id" : "SELECT id, CAST(amount AS CHAR) AS amount, CAST(refund AS CHAR) AS refund FROM amounts ORDER BY id",
+    );
+    expect(written.map((r) => ({ id: Number(r.id), amount: r.amount, refund: r.refund }))).toEqual(rows);
+  });
+});

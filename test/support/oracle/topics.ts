@@ -8,5 +8,3 @@ import { uniqueName } from "../../harness/index.js";
 export const ORACLE_TOPIC_PREFIX = "oracle_";
 
 export const oracleConnectorName = (path: string) => uniqueName(`${ORACLE_TOPIC_PREFIX}${path}`);
-
-export const isOracleTopic = (topic: string) => topic.startsWith(ORACLE_TOPIC_PREFIX);

@@ -93,6 +93,15 @@ describe("config loading", () => {
     expect(problemsOf("kafka:\n  brokers: [a\nconnectors: x: y\n")[0]).toMatch(/^connectors\.yaml:\d+ .*\(YAML syntax\)$/);
   });
 
+  it("reports a duplicate name beside the other problems of both connectors, all at once", () => {
+    expect(problemsOf(`${base}  - {name: a, type: generator, topic: t, ratePerSecond: -1}\n  - {name: a, type: generatorr, topic: u}\n  - {name: b, type: generator}\n`)).toEqual([
+      'connectors.yaml:4 connector "a": ratePerSecond must be >= 0, got -1',
+      'connectors.yaml:5 connector "a": name "a" is already used by connector #1; names must be unique',
+      'connectors.yaml:5 connector "a": type must be one of binlog|bullmq|generator|outbox|query|sql, got "generatorr" (did you mean "generator"?)',
+      'connectors.yaml:6 connector "b": topic is required (string)',
+    ]);
+  });
+
   it("checks the schemaRegistry block with the rest, line included", () => {
     expect(problemsOf(`kafka:\n  brokers: [k:1]\nschemaRegistry:\n  compatibility: SIDEWAYS\n`)).toEqual([
       "connectors.yaml:4 schemaRegistry.compatibility must be one of BACKWARD|BACKWARD_TRANSITIVE|FORWARD|FORWARD_TRANSITIVE|FULL|FULL_TRANSITIVE|NONE, got \"SIDEWAYS\"",

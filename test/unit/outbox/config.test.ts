@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import "../../../src/connectors.js";
 import { parseConfig } from "../../../src/runtime/config/load.js";
 import { ConfigError } from "../../../src/runtime/errors.js";
-import { parseTableName } from "../../../src/sources/outbox/sql.js";
+import { parseTableName } from "../../../src/runtime/db/identifiers.js";
 
 const load = (connector: string) => parseConfig(`kafka:\n  brokers: [localhost:9092]\nconnectors:\n${connector}`, "/etc/liberator/connectors.yaml", { env: {} });
 

@@ -20,7 +20,7 @@ describe("checkPatches", () => {
     dirs.push(dir);
     mkdirSync(join(dir, "patches"));
     cpSync(join(repo, "patches/@vlasky+zongji+0.9.0.patch"), join(dir, "patches/@vlasky+zongji+0.9.0.patch"));
-    for (const file of ["index.d.ts", "lib/common.js"]) {
+    for (const file of ["index.d.ts", "index.js", "lib/common.js"]) {
       mkdirSync(join(dir, "node_modules/@vlasky/zongji/lib"), { recursive: true });
       cpSync(join(repo, "node_modules/@vlasky/zongji", file), join(dir, "node_modules/@vlasky/zongji", file));
     }

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { rowRanges } from "../../../src/sinks/sql/chunks.js";
 import { sqlSinkConfig } from "../../../src/sinks/sql/config.js";
 import { castType, pgArray, pgText } from "../../../src/sinks/sql/postgres.js";
-import { parseTableName, resolveTable } from "../../../src/sinks/sql/table-name.js";
+import { tableRefOf, resolveTable } from "../../../src/sinks/sql/table-name.js";
 
 describe("sql sink config", () => {
   const base = { name: "s", type: "sql", topics: "a.b.c, a.b.d" };
@@ -24,8 +24,8 @@ describe("target table names", () => {
     expect(resolveTable("raw_{topic}", "app.shop.orders-v2", undefined)).toEqual({ name: "raw_app_shop_orders_v2" });
   });
   it("reads an optional schema before the first dot", () => {
-    expect(parseTableName("analytics.orders")).toEqual({ schema: "analytics", name: "orders" });
-    expect(parseTableName("orders")).toEqual({ name: "orders" });
+    expect(tableRefOf("analytics.orders")).toEqual({ schema: "analytics", name: "orders" });
+    expect(tableRefOf("orders")).toEqual({ name: "orders" });
   });
 });
 

@@ -1,0 +1,50 @@
+/**
+ * The source lag an operator alerts on (`liberator_source_lag_seconds > 300`): a binlog source that
+ * has read everything the server has is 0 behind, however long ago the last change was.
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import { uniqueName, waitFor } from "../../harness/index.js";
+import { startDaemon, type Daemon } from "../../support/daemon.js";
+import { binlogConnector, scratchDatabase, untilStreaming } from "./support.js";
+
+const IDLE_MS = 12_000;
+
+async function lagOf(daemon: Daemon, connector: string): Promise<number | undefined> {
+  const text = await (await fetch(`${daemon.adminUrl}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith("liberator_source_lag_seconds{") && l.includes(`connector="${connector}"`));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(" ") + 1));
+}
+
+describe("binlog source lag on an idle, caught-up database", () => {
+  const db = scratchDatabase();
+  let daemon: Daemon | undefined;
+  afterAll(() => daemon?.stop("SIGTERM"));
+
+  it(`stays near 0 over ${IDLE_MS / 1000} s of silence after the last change, and the status says the same`, async () => {
+    const name = uniqueName("idle");
+    await db.conn.query("CREATE TABLE orders (id INT PRIMARY KEY, total DECIMAL(10,2) NOT NULL)");
+    daemon = await startDaemon({ connectors: [binlogConnector(name, db.name)] });
+    const d = daemon;
+    await untilStreaming(d, name);
+    // one change read from the log, then nothing more
+    await db.conn.query("INSERT INTO orders VALUES (1, 9.99)");
+    await waitFor(async () => ((await d.status(name))?.records ?? 0) >= 1, { timeoutMs: 60_000, message: "the change in Kafka" });
+    // the first heartbeat (every 500 ms) after the change marks the stream caught up
+    await waitFor(async () => (await lagOf(d, name)) === 0, { timeoutMs: 30_000, message: "lag 0 once caught up" });
+
+    const samples: number[] = [];
+    const until = Date.now() + IDLE_MS;
+    while (Date.now() < until) {
+      samples.push((await lagOf(d, name))!);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(samples.length).toBeGreaterThanOrEqual(5);
+    expect(Math.max(...samples)).toBe(0);
+    expect((await d.status(name))?.lag).toEqual({ seconds: 0 });
+
+    // a change after the silence is measured from its own time, not the silence
+    await db.conn.query("INSERT INTO orders VALUES (2, 19.99)");
+    await waitFor(async () => ((await d.status(name))?.records ?? 0) >= 2, { timeoutMs: 60_000, message: "the second change in Kafka" });
+    expect(await lagOf(d, name)).toBeLessThan(IDLE_MS / 1000);
+  });
+});

@@ -1,3 +1,4 @@
+import { adminExposure } from "../runtime/http/admin-auth.js";
 import { createLogger } from "../runtime/log.js";
 import { formatPreflight, preflight } from "../runtime/preflight.js";
 import { checkPatchesOrExit, EXIT, loadOrExit } from "./load.js";
@@ -7,6 +8,8 @@ export async function validateCommand(file: string, options: { offline?: boolean
   checkPatchesOrExit();
   const config = loadOrExit(file);
   process.stdout.write(`ok   ${file}: ${config.connectors.length} connector(s): ${config.connectors.map((c) => `${c.name} (${c.type})`).join(", ")}\n`);
+  const exposed = adminExposure(config.root.admin);
+  if (exposed) process.stdout.write(`warn admin: ${exposed.message}\n       fix: ${exposed.fix}\n`);
   if (options.offline) return EXIT.ok;
   const log = createLogger({ level: process.env.LOG_LEVEL ?? "error" });
   const report = await preflight(config, log);

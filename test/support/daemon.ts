@@ -57,8 +57,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     ...(options.root?.kafka ? {} : { kafka: { brokers: harness().kafka.brokers, topics: { replicationFactor: 1 } } }),
     log: { level: process.env.DAEMON_LOG_LEVEL ?? "info" },
     ...options.root,
-    // an admin block of the test's (a token, say) keeps the free port
-    admin: { host: "127.0.0.1", port, ...(options.root?.admin as Record<string, unknown> | undefined) },
+    // an admin block of the test's (a token, the default auth) keeps the free port; without one, tests
+    // drive the daemon (pause, offsets, snapshot) with auth none, as the docs tell a local set-up to
+    admin: { host: "127.0.0.1", port, ...((options.root?.admin as Record<string, unknown> | undefined) ?? { auth: "none" }) },
     connectors: options.connectors,
   };
   writeFileSync(configFile, stringify(config));

@@ -51,10 +51,12 @@ export const rootSchema = z.strictObject({
       host: z.string().default("127.0.0.1"),
       port: port().default(8083),
       enabled: bool().default(true),
-      /** Bearer token for the admin API (use ${file:…}). */
+      /** Bearer token for the admin API (use ${file:…}); when set, every request but the probes and /metrics needs it. */
       token: z.string().optional(),
+      /** Without a token: "token" refuses requests that change anything, "none" allows them. */
+      auth: z.enum(["token", "none"]).default("token"),
     })
-    .default({ host: "127.0.0.1", port: 8083, enabled: true }),
+    .default({ host: "127.0.0.1", port: 8083, enabled: true, auth: "token" }),
   log: z
     .strictObject({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info") })
     .default({ level: "info" }),

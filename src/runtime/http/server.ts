@@ -1,10 +1,9 @@
-import { timingSafeEqual } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from "fastify";
 import type { Logger } from "../log.js";
+import { adminAuthHook, type AdminAuth } from "./admin-auth.js";
 import type { Metrics } from "../metrics.js";
 
-export interface AdminServerOptions {
-  host: string;
+export interface AdminServerOptions extends AdminAuth {
   port: number;
   log: Logger;
   metrics: Metrics;
@@ -12,30 +11,18 @@ export interface AdminServerOptions {
   ready(): boolean;
   /** What /readyz shows when not ready. */
   readiness(): unknown;
-  /** Bearer token for everything but the probes and /metrics. */
-  token?: string | undefined;
   /** More routes: the connector API, the schema registry API. */
   plugins?: FastifyPluginAsync[];
 }
 
-const OPEN_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
-
 /**
  * The admin HTTP server: probes, Prometheus metrics, and whatever plugins add. Probes and metrics
- * stay open so Kubernetes and Prometheus need no secret; the rest takes the bearer token if set.
+ * stay open so Kubernetes and Prometheus need no secret; admin-auth.ts says who may do the rest.
  */
 export async function startAdminServer(options: AdminServerOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, forceCloseConnections: true });
-  if (options.token) {
-    const expected = Buffer.from(`Bearer ${options.token}`);
-    app.addHook("onRequest", async (request, reply) => {
-      if (OPEN_PATHS.has(request.url.split("?")[0]!)) return;
-      const got = Buffer.from(request.headers.authorization ?? "");
-      if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
-        await reply.code(401).send({ error_code: 401, message: "missing or wrong bearer token" });
-      }
-    });
-  }
+  const auth = adminAuthHook(options);
+  if (auth) app.addHook("onRequest", auth);
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_req, reply) => {
     const ok = options.ready();

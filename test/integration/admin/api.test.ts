@@ -129,3 +129,35 @@ describe("admin API of one process", () => {
     expect((await fetch(`${daemon.adminUrl}/metrics`)).status).toBe(200);
   });
 });
+
+describe("admin API without a token (the default)", () => {
+  let daemon: Daemon;
+  const name = uniqueName("open");
+  beforeAll(async () => {
+    // an admin block of our own: the helper's auth none would hide the default
+    daemon = await startDaemon({ connectors: [{ name, type: "generator", topic: `${name}.events`, ratePerSecond: 50 }], root: { admin: {} } });
+    await daemon.waitReady();
+  });
+  afterAll(() => daemon?.stop("SIGTERM"));
+
+  it("refuses every request that changes something, saying how to set the token, and leaves reads and probes open", async () => {
+    for (const [method, path, body] of [
+      ["POST", `/connectors/${name}/pause`, undefined],
+      ["POST", `/connectors/${name}/restart`, undefined],
+      ["PUT", `/connectors/${name}/offsets`, { to: "earliest" }],
+      ["PUT", `/config/${name}.events-value`, { compatibility: "NONE" }],
+      ["PUT", "/config", { compatibility: "NONE" }],
+    ] as const) {
+      const res = await fetch(`${daemon.adminUrl}${path}`, { method, ...(body ? { headers: { "content-type": "application/json" }, body: JSON.stringify(body) } : {}) });
+      expect(res.status, `${method} ${path}`).toBe(403);
+      const answer = (await res.json()) as { message: string };
+      expect(answer.message).toContain(`${method} ${path} changes the daemon, and the admin API has no token`);
+      expect(answer.message).toContain("set admin.token");
+      expect(answer.message).toContain("admin.auth: none");
+    }
+    expect((await daemon.status(name))?.state).toBe("running");
+    for (const path of ["/connectors", `/connectors/${name}`, "/config", "/subjects", "/healthz", "/readyz", "/metrics"]) {
+      expect((await fetch(`${daemon.adminUrl}${path}`)).status, path).toBe(200);
+    }
+  });
+});

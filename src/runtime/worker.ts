@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import type { Kafka } from "kafkajs";
-import type { Json, SourceContext, TopicPartitionOffset } from "./connector.js";
+import type { Json, TopicPartitionOffset } from "./connector.js";
 import type { ConnectorConfig, LoadedConfig } from "./config/load.js";
 import type { RootConfig } from "./config/schema.js";
 import { ConnectorRunner } from "./connector-runner.js";
@@ -8,10 +8,10 @@ import type { ConnectorState } from "./connector-state.js";
 import { unknownConnector, type ConnectorControl, type ConnectorView } from "./control.js";
 import { LiberatorError } from "./errors.js";
 import type { Governance } from "./governance/index.js";
+import type { SourceGovernance } from "./governance/source-governance.js";
 import { ensureTopics } from "./kafka/admin.js";
 import { createKafka } from "./kafka/client.js";
 import { ConsumerLagMonitor } from "./kafka/consumer-lag.js";
-import { TransactionalProducer } from "./kafka/producer.js";
 import { lazy } from "./lazy.js";
 import type { Logger } from "./log.js";
 import { Metrics } from "./metrics.js";
@@ -90,6 +90,10 @@ export class Worker implements WorkerServices, ConnectorControl {
   /** A connector of the config, enabled or not. */
   connector(name: string): ConnectorConfig | undefined {
     return this.config.connectors.find((c) => c.name === name);
+  }
+
+  sourceGovernance(connector: ConnectorConfig): SourceGovernance | undefined {
+    return this.governance?.forSource(connector);
   }
 
   kafkaFor(connector: string): Kafka {
@@ -300,47 +304,9 @@ export class Worker implements WorkerServices, ConnectorControl {
   }
 
   private async launch(connector: ConnectorConfig, control: PipelineControl): Promise<PipelineEnd> {
-    return connector.spec.kind === "sink" ? runSinkPipeline(connector, control, this) : this.launchSource(connector, control);
+    return connector.spec.kind === "sink" ? runSinkPipeline(connector, control, this) : runSourcePipeline(connector, control, this);
   }
 
-  private async launchSource(connector: ConnectorConfig, control: PipelineControl): Promise<PipelineEnd> {
-    if (connector.spec.kind !== "source") throw new Error("not a source");
-    const log = this.log.child({ connector: connector.name, type: connector.type });
-    const [schemas, offsets] = await Promise.all([this.schemas(), this.sourceOffsets()]);
-    const metrics = this.metrics.forConnector(connector.name);
-    const governance = this.governance?.forSource(connector);
-    const ctx: SourceContext = {
-      connector: connector.name,
-      log,
-      signal: control.signal,
-      metrics,
-      schemas: governance ? governance.gate(schemas.gate) : schemas.gate,
-      limits: { maxBatchRecords: connector.config.batch.maxRecords, maxBatchBytes: connector.config.batch.maxBytes },
-    };
-    const source = connector.spec.create(connector.config, ctx);
-    const producer = new TransactionalProducer(this.kafkaFor(connector.name), {
-      transactionalId: `liberator-${connector.name}`,
-      connector: connector.name,
-      transactionTimeoutMs: this.config.root.kafka.transactionTimeoutMs,
-    });
-    try {
-      return await runSourcePipeline({
-        connector: connector.name,
-        source,
-        producer,
-        offsets,
-        serializer: schemas.serializer,
-        governance,
-        ensureTopics: (topics) => this.ensureTopics(topics),
-        log,
-        metrics,
-        ...control,
-      });
-    } finally {
-      await source.close().catch((err: unknown) => log.warn({ err }, "closing the source failed"));
-      await producer.disconnect();
-    }
-  }
 }
 
 /** A connector that does not run where the view is made. */

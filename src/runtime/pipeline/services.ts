@@ -7,6 +7,7 @@ import type { Kafka } from "kafkajs";
 import type { ConnectorStatus, Json, Position } from "../connector.js";
 import type { ConnectorConfig } from "../config/load.js";
 import type { RootConfig } from "../config/schema.js";
+import type { SourceGovernance } from "../governance/source-governance.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import type { SourceOffsetStore } from "../offsets/source-offsets.js";
@@ -46,4 +47,6 @@ export interface WorkerServices {
   schemas(): Promise<SchemaService>;
   sourceOffsets(): Promise<SourceOffsetStore>;
   ensureTopics(topics: string[]): Promise<void>;
+  /** Stream metadata and PII handling for a source's records; undefined without governance. */
+  sourceGovernance(connector: ConnectorConfig): SourceGovernance | undefined;
 }

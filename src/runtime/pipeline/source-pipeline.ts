@@ -1,12 +1,13 @@
-import type { ChangeRecord, ConnectorMetrics, Position, Source, SourceBatch } from "../connector.js";
+import type { ChangeRecord, ConnectorMetrics, Position, Source, SourceBatch, SourceContext } from "../connector.js";
+import type { ConnectorConfig } from "../config/load.js";
 import type { SourceGovernance } from "../governance/source-governance.js";
-import type { OutgoingMessage, TransactionalProducer } from "../kafka/producer.js";
+import { TransactionalProducer, type OutgoingMessage } from "../kafka/producer.js";
 import type { Logger } from "../log.js";
 import type { SourceOffsetStore } from "../offsets/source-offsets.js";
 import type { RecordSerializer } from "../schema-registry/serde.js";
-import type { LiveConnector, PipelineEnd } from "./services.js";
+import type { LiveConnector, PipelineControl, PipelineEnd, WorkerServices } from "./services.js";
 
-export interface SourcePipelineParts {
+interface SourcePipelineParts {
   connector: string;
   source: Source;
   producer: TransactionalProducer;
@@ -39,6 +40,51 @@ interface PreparedBatch {
 }
 
 /**
+ * Assembles a source connector's pipeline from the worker's services, as runSinkPipeline does a
+ * sink's: the source with its context, its transactional producer, then the loop below; both
+ * closed however it ends.
+ */
+export async function runSourcePipeline(connector: ConnectorConfig, control: PipelineControl, worker: WorkerServices): Promise<PipelineEnd> {
+  const spec = connector.spec;
+  if (spec.kind !== "source") throw new Error(`${connector.name} is not a source`);
+  const log = worker.log.child({ connector: connector.name, type: connector.type });
+  const [schemas, offsets] = await Promise.all([worker.schemas(), worker.sourceOffsets()]);
+  const metrics = worker.metrics.forConnector(connector.name);
+  const governance = worker.sourceGovernance(connector);
+  const ctx: SourceContext = {
+    connector: connector.name,
+    log,
+    signal: control.signal,
+    metrics,
+    schemas: governance ? governance.gate(schemas.gate) : schemas.gate,
+    limits: { maxBatchRecords: connector.config.batch.maxRecords, maxBatchBytes: connector.config.batch.maxBytes },
+  };
+  const source = spec.create(connector.config, ctx);
+  const producer = new TransactionalProducer(worker.kafkaFor(connector.name), {
+    transactionalId: `liberator-${connector.name}`,
+    connector: connector.name,
+    transactionTimeoutMs: worker.root.kafka.transactionTimeoutMs,
+  });
+  try {
+    return await pumpSource({
+      connector: connector.name,
+      source,
+      producer,
+      offsets,
+      serializer: schemas.serializer,
+      governance,
+      ensureTopics: (topics) => worker.ensureTopics(topics),
+      log,
+      metrics,
+      ...control,
+    });
+  } finally {
+    await source.close().catch((err: unknown) => log.warn({ err }, "closing the source failed"));
+    await producer.disconnect();
+  }
+}
+
+/**
  * Source → Kafka, exactly once (DESIGN.md §5):
  *   1. the transactional producer starts, fencing older instances and aborting their open transaction;
  *   2. the last committed position is read (read_committed) and handed to the source;
@@ -48,7 +94,7 @@ interface PreparedBatch {
  * work in parallel; memory stays bounded by two batches. Serializing it at once lets its records
  * die young: only its encoded bytes wait for the commit before it.
  */
-export async function runSourcePipeline(parts: SourcePipelineParts): Promise<PipelineEnd> {
+async function pumpSource(parts: SourcePipelineParts): Promise<PipelineEnd> {
   const { source, producer, offsets, connector, signal } = parts;
   await producer.connect();
   const stored = await offsets.read(connector);

@@ -65,13 +65,14 @@ program.addCommand(offsetsCli(defaultConfig));
 
 program
   .command("verify")
-  .description("compare a source connector's tables with a sql sink's: row counts and every value, range by key range; exit 1 on a difference")
+  .description("compare a source connector's tables with a sql sink's (and their topics with --through-kafka): row counts and every value, range by key range, tables without a key as multisets; exit 1 on a difference")
   .requiredOption("--source <connector>", "the source connector (its database and tables)")
   .requiredOption("--sink <connector>", "the sql sink connector (its database and table pattern)")
   .option("-c, --config <file>", "the config file", defaultConfig)
   .option("--table <db.table...>", "only these source tables")
   .option("--chunk <rows>", "rows per compared key range", (v) => Number(v), 10_000)
-  .action(async (opts: { config: string; source: string; sink: string; table?: string[]; chunk: number }) => {
+  .option("--through-kafka", "also read each table's topic (read_committed, its last state per key) and compare source, Kafka and sink three ways")
+  .action(async (opts: { config: string; source: string; sink: string; table?: string[]; chunk: number; throughKafka?: boolean }) => {
     process.exitCode = await verifyCommand(opts.config, opts);
   });
 

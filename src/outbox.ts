@@ -16,7 +16,7 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Type } from "avsc";
 import type { AvroSchema } from "./runtime/connector.js";
-import { DataError } from "./runtime/errors.js";
+import { DataError, ErrorCode } from "./runtime/errors.js";
 import { avroType } from "./runtime/avro/logical-types.js";
 import { fromJson, PayloadError, toJson } from "./sources/outbox/payload.js";
 import { quoteIdentifier } from "./runtime/db/identifiers.js";
@@ -111,7 +111,7 @@ async function validate(event: OutboxEvent, options: OutboxOptions): Promise<[Ty
   const schema = typeof lookup === "function" ? await lookup(event.type) : lookup[event.type];
   const about = `event "${event.type}" of ${event.aggregateType} ${String(event.aggregateId)}`;
   if (schema === undefined) {
-    throw new DataError("OUTBOX_EVENT_TYPE_UNKNOWN", `${about}: no schema for event type "${event.type}"`, { fix: "add its schema to the `schemas` option" });
+    throw new DataError(ErrorCode.OUTBOX_EVENT_TYPE_UNKNOWN, `${about}: no schema for event type "${event.type}"`, { fix: "add its schema to the `schemas` option" });
   }
   const type = compileSchema(schema);
   try {

@@ -4,7 +4,7 @@ import { ClusterClient } from "../runtime/cluster/cluster-client.js";
 import { ClusterControl } from "../runtime/cluster/cluster-control.js";
 import type { LoadedConfig } from "../runtime/config/load.js";
 import type { ConnectorControl } from "../runtime/control.js";
-import { LiberatorError, toLiberatorError } from "../runtime/errors.js";
+import { ErrorCode, LiberatorError, toLiberatorError } from "../runtime/errors.js";
 import type { errorBody } from "../runtime/http/connector-routes.js";
 import { createLogger, type Logger } from "../runtime/log.js";
 import { offsetChangeSchema, type OffsetChange, type OffsetsView } from "../runtime/offsets/connector-offsets.js";
@@ -68,7 +68,7 @@ export async function offsetsCommand(action: "get" | "set" | "reset", options: O
   let change: OffsetChange | undefined;
   try {
     if (!config.connectors.some((c) => c.name === name)) {
-      throw new LiberatorError("CONNECTOR_UNKNOWN", `no connector "${name}" in ${options.config}`, {
+      throw new LiberatorError(ErrorCode.CONNECTOR_UNKNOWN, `no connector "${name}" in ${options.config}`, {
         fix: `the connectors are: ${config.connectors.map((c) => c.name).join(", ") || "none"}`,
       });
     }
@@ -98,7 +98,7 @@ export async function offsetsCommand(action: "get" | "set" | "reset", options: O
 export function changeFromOptions(o: OffsetsOptions): OffsetChange {
   const given = [o.position !== undefined, o.toEarliest, o.toLatest, o.toTime !== undefined, o.offset !== undefined].filter(Boolean).length;
   if (given !== 1) {
-    throw new LiberatorError("OFFSETS_INVALID", "offsets set needs exactly one of --position, --to-earliest, --to-latest, --to-time, --offset", {
+    throw new LiberatorError(ErrorCode.OFFSETS_INVALID, "offsets set needs exactly one of --position, --to-earliest, --to-latest, --to-time, --offset", {
       fix: "a source takes --position '<json>'; a sink --to-earliest, --to-latest, --to-time <ISO time> or --partition N --offset M [--topic T]",
     });
   }
@@ -107,19 +107,19 @@ export function changeFromOptions(o: OffsetsOptions): OffsetChange {
     try {
       raw = { position: JSON.parse(o.position) as unknown };
     } catch (err) {
-      throw new LiberatorError("OFFSETS_INVALID", `--position is not JSON: ${(err as Error).message}`, { fix: `quote it for the shell, e.g. --position '{"seq": 100}'` });
+      throw new LiberatorError(ErrorCode.OFFSETS_INVALID, `--position is not JSON: ${(err as Error).message}`, { fix: `quote it for the shell, e.g. --position '{"seq": 100}'` });
     }
   } else if (o.toEarliest || o.toLatest) {
     raw = { to: o.toEarliest ? "earliest" : "latest" };
   } else if (o.toTime !== undefined) {
     raw = { toTime: o.toTime };
   } else {
-    if (o.partition === undefined) throw new LiberatorError("OFFSETS_INVALID", "--offset needs --partition", { fix: "e.g. --partition 0 --offset 42" });
+    if (o.partition === undefined) throw new LiberatorError(ErrorCode.OFFSETS_INVALID, "--offset needs --partition", { fix: "e.g. --partition 0 --offset 42" });
     raw = { offsets: [{ ...(o.topic === undefined ? {} : { topic: o.topic }), partition: o.partition, offset: o.offset }] };
   }
   const parsed = offsetChangeSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new LiberatorError("OFFSETS_INVALID", parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "), {
+    throw new LiberatorError(ErrorCode.OFFSETS_INVALID, parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "), {
       fix: "--to-time takes an ISO time with its zone, e.g. 2024-05-01T12:00:00Z; --partition and --offset whole numbers",
     });
   }

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Json, Position } from "./connector.js";
 import type { ConnectorConfig } from "./config/load.js";
 import type { ConnectorState } from "./connector-state.js";
-import { LiberatorError, toLiberatorError } from "./errors.js";
+import { ErrorCode, LiberatorError, toLiberatorError } from "./errors.js";
 import type { Logger } from "./log.js";
 import { backoffDelay } from "./retry.js";
 import type { LiveConnector, PipelineLauncher } from "./pipeline/services.js";
@@ -127,7 +127,7 @@ export class ConnectorRunner {
   async command(name: string, args: Record<string, Json>): Promise<Json> {
     const live = this.live;
     if (!live?.command || this.stateValue !== "running") {
-      throw new LiberatorError("COMMAND_UNAVAILABLE", `"${name}" needs the connector running and a ${this.connector.type} connector that supports it (state: ${this.stateValue})`, {
+      throw new LiberatorError(ErrorCode.COMMAND_UNAVAILABLE, `"${name}" needs the connector running and a ${this.connector.type} connector that supports it (state: ${this.stateValue})`, {
         connector: this.connector.name,
       });
     }

@@ -5,7 +5,7 @@
  */
 import type { Json } from "./connector.js";
 import type { ConnectorStatusReport } from "./connector-runner.js";
-import { LiberatorError } from "./errors.js";
+import { ErrorCode, LiberatorError } from "./errors.js";
 import type { ConnectorProgress } from "./metrics.js";
 import type { OffsetChange, OffsetsView } from "./offsets/connector-offsets.js";
 
@@ -33,7 +33,7 @@ export interface ConnectorControl {
 }
 
 export function unknownConnector(name: string, known: readonly string[]): LiberatorError {
-  return new LiberatorError("CONNECTOR_UNKNOWN", `no connector "${name}" in the config`, {
+  return new LiberatorError(ErrorCode.CONNECTOR_UNKNOWN, `no connector "${name}" in the config`, {
     fix: known.length > 0 ? `the connectors are: ${known.join(", ")}` : "the config has no connectors",
   });
 }
@@ -41,16 +41,16 @@ export function unknownConnector(name: string, known: readonly string[]): Libera
 /** The HTTP status for an error code of the control operations. */
 export function httpStatusOf(code: string): number {
   switch (code) {
-    case "CONNECTOR_UNKNOWN":
+    case ErrorCode.CONNECTOR_UNKNOWN:
       return 404;
-    case "CONNECTOR_RUNNING":
-    case "COMMAND_UNAVAILABLE":
+    case ErrorCode.CONNECTOR_RUNNING:
+    case ErrorCode.COMMAND_UNAVAILABLE:
       return 409;
-    case "OFFSETS_INVALID":
+    case ErrorCode.OFFSETS_INVALID:
       return 400;
-    case "CLUSTER_TIMEOUT":
-    case "WORKER_GONE":
-    case "CLUSTER_CLOSED":
+    case ErrorCode.CLUSTER_TIMEOUT:
+    case ErrorCode.WORKER_GONE:
+    case ErrorCode.CLUSTER_CLOSED:
       return 503;
     default:
       return 500;

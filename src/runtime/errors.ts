@@ -1,10 +1,15 @@
+import { classifyDbError, dbFailureCode } from "./db/errors.js";
+import { ERROR_CATALOGUE, ErrorCode, type ErrorCategory } from "./error-catalogue.js";
+import { classifyKafkaError, isKafkaError } from "./kafka/errors.js";
+
+export { ERROR_CATALOGUE, ErrorCode, isErrorCode, type ErrorCategory, type ErrorEntry } from "./error-catalogue.js";
+
 /**
- * One base error for the whole product. Callers decide by `code` and `retriable`, never by message
- * text (kafkajs and Conduit do the same). Codes are stable: they appear in metrics (`errors_total{code}`),
- * in the admin API and in dead-letter headers, so renaming one is a breaking change.
+ * One base error for the whole product. Callers decide by `code` (against `ErrorCode`, never a
+ * string) and by its `category` and `retriable` flag, which come from the one catalogue
+ * (error-catalogue.ts), never by message text (kafkajs and Conduit do the same).
  */
 export interface LiberatorErrorOptions {
-  retriable?: boolean;
   connector?: string;
   cause?: unknown;
   /** What the user should do about it; printed after the message. */
@@ -12,19 +17,26 @@ export interface LiberatorErrorOptions {
 }
 
 export class LiberatorError extends Error {
-  readonly code: string;
-  readonly retriable: boolean;
+  readonly code: ErrorCode;
   /** Filled in by the runner when the code that threw did not know its connector. */
   connector: string | undefined;
   readonly fix: string | undefined;
 
-  constructor(code: string, message: string, options: LiberatorErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: LiberatorErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
-    this.retriable = options.retriable ?? false;
     this.connector = options.connector;
     this.fix = options.fix;
+  }
+
+  get category(): ErrorCategory {
+    return ERROR_CATALOGUE[this.code].category;
+  }
+
+  /** Worth retrying at once with backoff: the catalogue says so of transient failures only. */
+  get retriable(): boolean {
+    return ERROR_CATALOGUE[this.code].retriable;
   }
 
   /** The message a human reads: connector, what happened, what to do. */
@@ -38,7 +50,7 @@ export class LiberatorError extends Error {
 export class ConfigError extends LiberatorError {
   readonly problems: readonly string[];
   constructor(problems: readonly string[], options: LiberatorErrorOptions = {}) {
-    super("CONFIG_INVALID", problems.join("\n"), options);
+    super(ErrorCode.CONFIG_INVALID, problems.join("\n"), options);
     this.problems = problems;
   }
 }
@@ -46,7 +58,7 @@ export class ConfigError extends LiberatorError {
 /** A server could not be reached or dropped the connection; worth retrying with backoff. */
 export class ConnectionError extends LiberatorError {
   constructor(message: string, options: LiberatorErrorOptions = {}) {
-    super("CONNECTION_FAILED", message, { retriable: true, ...options });
+    super(ErrorCode.CONNECTION_FAILED, message, options);
   }
 }
 
@@ -56,32 +68,27 @@ export class ConnectionError extends LiberatorError {
  */
 export class FencedError extends LiberatorError {
   constructor(message: string, options: LiberatorErrorOptions = {}) {
-    super("FENCED", message, { ...options, retriable: false });
+    super(ErrorCode.FENCED, message, options);
   }
 }
 
 /** The source database is not set up the way the connector needs (binlog format, privileges…). */
-export class PreconditionError extends LiberatorError {
-  constructor(code: string, message: string, options: LiberatorErrorOptions = {}) {
-    super(code, message, { ...options, retriable: false });
-  }
-}
+export class PreconditionError extends LiberatorError {}
 
 /** A record or value could not be turned into what the stream promises; it goes to the DLQ or stops the connector. */
-export class DataError extends LiberatorError {
-  constructor(code: string, message: string, options: LiberatorErrorOptions = {}) {
-    super(code, message, { ...options, retriable: false });
-  }
-}
+export class DataError extends LiberatorError {}
 
 /** A new schema version breaks the subject's compatibility rule. */
 export class SchemaIncompatibleError extends LiberatorError {
   constructor(message: string, options: LiberatorErrorOptions = {}) {
-    super("SCHEMA_INCOMPATIBLE", message, { ...options, retriable: false });
+    super(ErrorCode.SCHEMA_INCOMPATIBLE, message, options);
   }
 }
 
-/** Turns anything thrown into a LiberatorError, keeping retriable-ness of known transient failures. */
+/**
+ * Turns anything thrown into a LiberatorError, classified by its cause: kafkajs errors by
+ * kafka/errors.ts, database and socket errors by db/errors.ts; what neither knows is INTERNAL.
+ */
 export function toLiberatorError(err: unknown, connector?: string): LiberatorError {
   if (err instanceof LiberatorError) {
     err.connector ??= connector;
@@ -90,31 +97,6 @@ export function toLiberatorError(err: unknown, connector?: string): LiberatorErr
   const e = err instanceof Error ? err : new Error(String(err));
   const opts: LiberatorErrorOptions = { cause: e };
   if (connector !== undefined) opts.connector = connector;
-  if (isTransientNetworkError(e)) return new ConnectionError(e.message, opts);
-  return new LiberatorError("INTERNAL", e.message, opts);
-}
-
-const TRANSIENT_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EAI_AGAIN",
-  "PROTOCOL_CONNECTION_LOST",
-  "ER_LOCK_DEADLOCK",
-  "ER_LOCK_WAIT_TIMEOUT",
-  "57P01", // postgres admin_shutdown
-  "40001", // serialization_failure
-  "40P01", // deadlock_detected
-]);
-
-/** Network drops, deadlocks and serialization failures: the same operation may well succeed later. */
-export function isTransientNetworkError(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === "string" && TRANSIENT_CODES.has(code)) return true;
-  const retriable = (err as { retriable?: unknown }).retriable;
-  return retriable === true;
+  const code = isKafkaError(e) ? classifyKafkaError(e) : (dbFailureCode(classifyDbError(e)) ?? ErrorCode.INTERNAL);
+  return new LiberatorError(code, e.message, opts);
 }

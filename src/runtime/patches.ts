@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { PreconditionError } from "./errors.js";
+import { ErrorCode, PreconditionError } from "./errors.js";
 
 /** The package's root: src/runtime/ and dist/runtime/ are both two levels down. */
 const PACKAGE_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -34,7 +34,7 @@ export function checkPatches(root: string = PACKAGE_ROOT): void {
       const text = existsSync(path) ? readFileSync(path, "utf8") : undefined;
       const missing = text === undefined ? undefined : lines.find((l) => !text.includes(l));
       if (text === undefined || missing !== undefined) {
-        throw new PreconditionError("PATCH_MISSING", `${file} is not patched by patches/${name}${text === undefined ? " (the file does not exist)" : ""}`, {
+        throw new PreconditionError(ErrorCode.PATCH_MISSING, `${file} is not patched by patches/${name}${text === undefined ? " (the file does not exist)" : ""}`, {
           fix: "run `npx patch-package` where the dependencies are installed (npm install runs it; an install with --ignore-scripts skips it), with the dependency versions package-lock.json names",
         });
       }

@@ -6,7 +6,7 @@ import type { RootConfig } from "./config/schema.js";
 import { ConnectorRunner } from "./connector-runner.js";
 import type { ConnectorState } from "./connector-state.js";
 import { unknownConnector, type ConnectorControl, type ConnectorView } from "./control.js";
-import { LiberatorError } from "./errors.js";
+import { ErrorCode, LiberatorError } from "./errors.js";
 import type { Governance } from "./governance/index.js";
 import type { SourceGovernance } from "./governance/source-governance.js";
 import { ensureTopics } from "./kafka/admin.js";
@@ -241,7 +241,7 @@ export class Worker implements WorkerServices, ConnectorControl {
     const runner = this.runners.get(name);
     const live = runner !== undefined && LIVE_STATES.has(runner.state);
     if (live && runner.state !== "paused" && !force) {
-      throw new LiberatorError("CONNECTOR_RUNNING", `is ${runner.state} on worker ${this.id}: moving its offsets now would fence it`, {
+      throw new LiberatorError(ErrorCode.CONNECTOR_RUNNING, `is ${runner.state} on worker ${this.id}: moving its offsets now would fence it`, {
         connector: name,
         fix: "pause it first, or force it (liberator offsets … --force, PUT …/offsets?force=true): it is stopped, its offsets moved, and it starts again from them",
       });
@@ -271,7 +271,7 @@ export class Worker implements WorkerServices, ConnectorControl {
     const runner = this.runners.get(name);
     if (runner) return runner;
     this.require(name);
-    throw new LiberatorError("COMMAND_UNAVAILABLE", `cannot ${what}: it does not run (it is disabled or was removed)`, { connector: name });
+    throw new LiberatorError(ErrorCode.COMMAND_UNAVAILABLE, `cannot ${what}: it does not run (it is disabled or was removed)`, { connector: name });
   }
 
   /** Ready once every connector it runs is running (or waits for its topics, or has finished its work). */

@@ -14,7 +14,7 @@
 import { createHash } from "node:crypto";
 import type { Type } from "avsc";
 import type { AvroSchema } from "../connector.js";
-import { LiberatorError } from "../errors.js";
+import { ErrorCode, LiberatorError } from "../errors.js";
 import { avroType } from "./logical-types.js";
 import { stableJson } from "../json.js";
 
@@ -117,7 +117,7 @@ export interface ParsedSchema {
 }
 
 export function invalidSchema(message: string, cause?: unknown): LiberatorError {
-  return new LiberatorError("SCHEMA_INVALID", message, cause === undefined ? {} : { cause });
+  return new LiberatorError(ErrorCode.SCHEMA_INVALID, message, cause === undefined ? {} : { cause });
 }
 
 /** Parses and compiles schema text (or a schema object); throws SCHEMA_INVALID with avsc's reason. */

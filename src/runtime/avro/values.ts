@@ -35,7 +35,7 @@
  * Below: the exact converters these forms need. The driver options that read every type without
  * loss are in runtime/db; the drivers' own text forms (inet, bytea, arrays) in sql-types/driver-values.ts.
  */
-import { DataError } from "../errors.js";
+import { DataError, ErrorCode } from "../errors.js";
 
 /** Microseconds (or days) as a number while it is a safe integer, as a bigint beyond. */
 export type Exact = number | bigint;
@@ -47,7 +47,7 @@ const INT32_MIN = -0x80000000;
 
 /** A converter got a value it cannot turn into the promised form; the caller adds the column or field. */
 export function invalidValue(what: string, value: unknown, why?: string): DataError {
-  return new DataError("SCHEMA_VALUE_INVALID", `${preview(value)} is not a valid ${what}${why ? ` (${why})` : ""}`);
+  return new DataError(ErrorCode.SCHEMA_VALUE_INVALID, `${preview(value)} is not a valid ${what}${why ? ` (${why})` : ""}`);
 }
 
 export function preview(value: unknown): string {

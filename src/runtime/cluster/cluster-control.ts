@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Json } from "../connector.js";
 import { unknownConnector, type ConnectorControl, type ConnectorView } from "../control.js";
-import { LiberatorError } from "../errors.js";
+import { ErrorCode, LiberatorError } from "../errors.js";
 import type { OffsetChange, OffsetsView } from "../offsets/connector-offsets.js";
 import { idleView, type Worker } from "../worker.js";
 import type { ClusterClient } from "./cluster-client.js";
 
 /** Answers that mean "ask again": the connector moved between the look-up and the request. */
-const MOVED = new Set(["CONNECTOR_MOVED", "WORKER_GONE"]);
+const MOVED: ReadonlySet<ErrorCode> = new Set([ErrorCode.CONNECTOR_MOVED, ErrorCode.WORKER_GONE]);
 
 /**
  * The connectors of the whole cluster, from any worker (or from the CLI): each operation goes to
@@ -63,7 +63,7 @@ export class ClusterControl implements ConnectorControl {
   command(name: string, command: string, args: Record<string, Json>): Promise<Json> {
     return this.route(name, "command", { command, args }, () => this.worker.command(name, command, args), async () => {
       this.require(name);
-      throw new LiberatorError("COMMAND_UNAVAILABLE", `"${command}" needs the connector running, and no worker runs it now`, { connector: name });
+      throw new LiberatorError(ErrorCode.COMMAND_UNAVAILABLE, `"${command}" needs the connector running, and no worker runs it now`, { connector: name });
     });
   }
 
@@ -133,7 +133,7 @@ function unreachable(err: unknown, worker: string, connectors: string[], local: 
     if (!connector) return [];
     const view = idleView(connector, "unassigned");
     view.worker = worker;
-    view.lastError = { code: "CLUSTER_TIMEOUT", message: `worker ${worker} runs it but did not answer: ${(err as Error).message}`, retriable: true, at };
+    view.lastError = { code: ErrorCode.CLUSTER_TIMEOUT, message: `worker ${worker} runs it but did not answer: ${(err as Error).message}`, retriable: true, at };
     return [view];
   });
 }

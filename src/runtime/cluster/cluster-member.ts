@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { DelayedError, WaitingError, Worker as BullWorker } from "bullmq";
 import type { Json } from "../connector.js";
 import type { ConnectorConfig, LoadedConfig } from "../config/load.js";
-import { LiberatorError } from "../errors.js";
+import { ErrorCode, LiberatorError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { offsetChangeSchema } from "../offsets/connector-offsets.js";
 import { stableJson } from "../json.js";
@@ -81,7 +81,7 @@ export class ClusterMember {
       if (!held) return;
       if (state === "finished") held.release("finished");
       // a fenced copy is not a failed connector: the copy that fenced it runs on
-      if (state === "failed" && error?.code === "FENCED") held.release("fenced");
+      if (state === "failed" && error?.code === ErrorCode.FENCED) held.release("fenced");
     });
   }
 
@@ -396,9 +396,9 @@ export class ClusterMember {
   private async handle(request: ControlRequest): Promise<Json> {
     const { connector: name, command, args, change, force } = request.args;
     if (request.op === "list") return (await this.worker.list()) as unknown as Json;
-    if (typeof name !== "string") throw new LiberatorError("COMMAND_UNAVAILABLE", `cluster request "${request.op}" names no connector`);
+    if (typeof name !== "string") throw new LiberatorError(ErrorCode.COMMAND_UNAVAILABLE, `cluster request "${request.op}" names no connector`);
     const held = this.held.get(name);
-    if (!held) throw new LiberatorError("CONNECTOR_MOVED", `does not run on worker ${this.id}`, { connector: name, retriable: true });
+    if (!held) throw new LiberatorError(ErrorCode.CONNECTOR_MOVED, `does not run on worker ${this.id}`, { connector: name });
     const w = this.worker;
     switch (request.op) {
       case "get":
@@ -417,7 +417,7 @@ export class ClusterMember {
         held.release("removed");
         return true;
       default:
-        throw new LiberatorError("COMMAND_UNAVAILABLE", `unknown cluster request "${request.op}"`, { connector: name });
+        throw new LiberatorError(ErrorCode.COMMAND_UNAVAILABLE, `unknown cluster request "${request.op}"`, { connector: name });
     }
   }
 }

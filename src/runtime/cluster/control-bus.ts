@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Json } from "../connector.js";
-import { LiberatorError, toLiberatorError } from "../errors.js";
+import { ErrorCode, isErrorCode, LiberatorError, toLiberatorError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { ClusterKeys } from "./keys.js";
 
@@ -15,7 +15,7 @@ export interface ControlRequest {
 
 type ControlReply =
   | { id: string; ok: true; result: Json }
-  | { id: string; ok: false; error: { code: string; message: string; retriable: boolean; fix?: string; connector?: string } };
+  | { id: string; ok: false; error: { code: string; message: string; fix?: string; connector?: string } };
 
 export type ControlHandler = (request: ControlRequest) => Promise<Json>;
 
@@ -58,10 +58,9 @@ export class ControlBus {
           id,
           ok: false,
           error: {
-            code: "CLUSTER_TIMEOUT",
+            code: ErrorCode.CLUSTER_TIMEOUT,
             message: `worker ${workerId} did not answer "${op}" within ${timeoutMs} ms`,
             fix: "check that worker's logs and its connection to Redis; cluster.requestTimeoutMs sets the wait",
-            retriable: true,
           },
         });
       }, timeoutMs);
@@ -69,17 +68,18 @@ export class ControlBus {
     });
     const request: ControlRequest = { id, from: this.clientId, op, args };
     const receivers = await this.pub.publish(this.keys.control(workerId), JSON.stringify(request));
-    if (receivers === 0) this.settle({ id, ok: false, error: { code: "WORKER_GONE", message: `worker ${workerId} is not listening`, retriable: true } });
+    if (receivers === 0) this.settle({ id, ok: false, error: { code: ErrorCode.WORKER_GONE, message: `worker ${workerId} is not listening` } });
     const answer = await reply;
     if (answer.ok) return answer.result;
-    const { code, message, ...options } = answer.error;
-    throw new LiberatorError(code, message, options);
+    const { code, message, fix, connector } = answer.error;
+    // a worker of a newer version may send a code this one does not know
+    throw new LiberatorError(isErrorCode(code) ? code : ErrorCode.INTERNAL, message, { ...(fix ? { fix } : {}), ...(connector ? { connector } : {}) });
   }
 
   async stop(): Promise<void> {
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
-      p.resolve({ id, ok: false, error: { code: "CLUSTER_CLOSED", message: "this worker is shutting down", retriable: true } });
+      p.resolve({ id, ok: false, error: { code: ErrorCode.CLUSTER_CLOSED, message: "this worker is shutting down" } });
     }
     this.pending.clear();
     await this.sub.unsubscribe().catch(() => undefined);
@@ -111,7 +111,7 @@ export class ControlBus {
       reply = { id: request.id, ok: true, result: await handler(request) };
     } catch (err) {
       const e = toLiberatorError(err);
-      const error = { code: e.code, message: e.message, retriable: e.retriable, ...(e.fix ? { fix: e.fix } : {}), ...(e.connector ? { connector: e.connector } : {}) };
+      const error = { code: e.code, message: e.message, ...(e.fix ? { fix: e.fix } : {}), ...(e.connector ? { connector: e.connector } : {}) };
       reply = { id: request.id, ok: false, error };
     }
     await this.pub.publish(this.keys.replies(request.from), JSON.stringify(reply)).catch((err: unknown) => {

@@ -1,6 +1,6 @@
-import type { LiberatorError} from "../errors.js";
-import { ConnectionError, PreconditionError } from "../errors.js";
 import type { DatabaseConnection } from "../config/fields.js";
+import { ConnectionError, ErrorCode, LiberatorError, PreconditionError } from "../errors.js";
+import { classifyDbError } from "./errors.js";
 
 const CAUSES: Record<string, string> = {
   ECONNREFUSED: "nothing listens there: is the server running, and are connection.host and connection.port right?",
@@ -13,7 +13,7 @@ const CAUSES: Record<string, string> = {
 
 /**
  * One wording for "cannot connect" across MySQL/MariaDB and PostgreSQL: which server, where, why,
- * and what to change. Authentication and unknown-database failures are not retriable.
+ * and what to change. Authentication and unknown-database failures are configuration errors.
  */
 export function describeConnectError(err: unknown, product: string, conn: DatabaseConnection, connector?: string): LiberatorError {
   const e = err as Error & { code?: string; errno?: number };
@@ -21,17 +21,19 @@ export function describeConnectError(err: unknown, product: string, conn: Databa
   const opts = { cause: err, ...(connector ? { connector } : {}) };
   const code = e.code ?? "";
   if (CAUSES[code]) return new ConnectionError(`cannot reach ${where}: ${code}`, { ...opts, fix: CAUSES[code] });
-  if (code === "ER_ACCESS_DENIED_ERROR" || code === "28P01" || code === "28000") {
-    return new PreconditionError("DB_AUTH_FAILED", `${where} refused user "${conn.user}": ${e.message}`, {
+  const failure = classifyDbError(err);
+  if (failure === "auth") {
+    return new PreconditionError(ErrorCode.DB_AUTH_FAILED, `${where} refused user "${conn.user}": ${e.message}`, {
       ...opts,
       fix: "check connection.user and connection.password (and the host part of the MySQL user)",
     });
   }
-  if (code === "ER_BAD_DB_ERROR" || code === "3D000") {
-    return new PreconditionError("DB_NOT_FOUND", `${where} has no database "${conn.database ?? ""}"`, {
+  if (failure === "database-missing") {
+    return new PreconditionError(ErrorCode.DB_NOT_FOUND, `${where} has no database "${conn.database ?? ""}"`, {
       ...opts,
       fix: "create it, or fix connection.database",
     });
   }
+  if (failure === "privilege") return new LiberatorError(ErrorCode.DB_PRIVILEGE_MISSING, `${where} refused user "${conn.user}": ${e.message}`, opts);
   return new ConnectionError(`cannot use ${where}: ${e.message}`, opts);
 }

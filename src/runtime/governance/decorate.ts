@@ -7,7 +7,7 @@
  * registry serves the new text.
  */
 import type { AvroSchema } from "../connector.js";
-import { ConfigError, PreconditionError } from "../errors.js";
+import { ConfigError, ErrorCode, PreconditionError } from "../errors.js";
 import { COLUMN_ATTRIBUTE } from "../avro/canonical.js";
 import { PII_ATTRIBUTE, replacedField, replacedValue, type PiiReplacement } from "../sql-types/column-policy.js";
 import type { AvroField } from "../sql-types/mapping.js";
@@ -148,7 +148,7 @@ function decorateFields(
 }
 
 function keyRefused(topic: string, field: string, handling: PiiHandling): PreconditionError {
-  return new PreconditionError("GOVERNANCE_PII_KEY", `stream "${topic}": key field "${field}" is declared pii: ${handling}, which would make keys collide or vanish`, {
+  return new PreconditionError(ErrorCode.GOVERNANCE_PII_KEY, `stream "${topic}": key field "${field}" is declared pii: ${handling}, which would make keys collide or vanish`, {
     fix: `declare it pii: hash (equal values hash equal, so keys stay unique), or clear`,
   });
 }

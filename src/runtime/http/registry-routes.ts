@@ -5,7 +5,7 @@
  * errors are `{ "error_code": 40401, "message": "Subject 'x' not found." }`.
  */
 import type { FastifyError, FastifyPluginAsync, FastifyReply } from "fastify";
-import { LiberatorError } from "../errors.js";
+import { ErrorCode, LiberatorError } from "../errors.js";
 import { REGISTRY_CONTENT_TYPE } from "../schema-registry/registry-client.js";
 import { REGISTRY_ERRORS, invalidCompatibility, parseVersion, schemaNotFound, subjectNotFound, type RegistryErrorCode, type SchemaRegistry } from "../schema-registry/registry-api.js";
 import { isCompatibilityLevel, type CompatibilityLevel } from "../avro/compatibility.js";
@@ -77,7 +77,7 @@ export function registryRoutes(registry: () => Promise<SchemaRegistry>): Fastify
       const reg = await registry();
       const level = (await reg.compatibility(req.params.subject)) ?? (req.query.defaultToGlobal === "true" ? await reg.compatibility() : null);
       if (level === null) {
-        throw new LiberatorError("SCHEMA_COMPATIBILITY_NOT_SET", `Subject '${req.params.subject}' does not have subject-level compatibility configured`);
+        throw new LiberatorError(ErrorCode.SCHEMA_COMPATIBILITY_NOT_SET, `Subject '${req.params.subject}' does not have subject-level compatibility configured`);
       }
       return { compatibilityLevel: level };
     });
@@ -103,12 +103,12 @@ function send(reply: FastifyReply, status: number, body: unknown): FastifyReply 
 /** The Avro schema text of a register, lookup or compatibility request; 42201 for anything else. */
 function avroSchemaOf(body: SchemaBody | undefined): string {
   if (body?.schemaType !== undefined && body.schemaType !== "AVRO") {
-    throw new LiberatorError("SCHEMA_INVALID", `Invalid schema type ${JSON.stringify(body.schemaType)}: this registry holds Avro schemas only`);
+    throw new LiberatorError(ErrorCode.SCHEMA_INVALID, `Invalid schema type ${JSON.stringify(body.schemaType)}: this registry holds Avro schemas only`);
   }
   if (Array.isArray(body?.references) && body.references.length > 0) {
-    throw new LiberatorError("SCHEMA_INVALID", "Invalid schema: schema references are not supported by this registry");
+    throw new LiberatorError(ErrorCode.SCHEMA_INVALID, "Invalid schema: schema references are not supported by this registry");
   }
-  if (typeof body?.schema !== "string" || body.schema.trim() === "") throw new LiberatorError("SCHEMA_INVALID", "Empty schema");
+  if (typeof body?.schema !== "string" || body.schema.trim() === "") throw new LiberatorError(ErrorCode.SCHEMA_INVALID, "Empty schema");
   return body.schema;
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from "fastify";
-import { toLiberatorError } from "../errors.js";
+import { ErrorCode, toLiberatorError } from "../errors.js";
 import type { CatalogItem } from "../governance/stream-catalog.js";
 
 type Params = { topic: string };
@@ -33,7 +33,7 @@ export function streamRoutes(catalog: { streams(): Promise<CatalogItem[]> }): Fa
       if (item) return item;
       return reply.code(404).send({
         error: `no stream "${req.params.topic}": no connector has written it and the config does not declare it`,
-        code: "STREAM_NOT_FOUND",
+        code: ErrorCode.STREAM_NOT_FOUND,
         fix: `GET /streams lists them${items.length > 0 ? ` (${items.slice(0, 5).map((s) => s.topic).join(", ")}${items.length > 5 ? ", …" : ""})` : ""}`,
       });
     });

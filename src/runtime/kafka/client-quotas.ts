@@ -7,7 +7,7 @@
  */
 import { createRequire } from "node:module";
 import type { Kafka } from "kafkajs";
-import { ConnectionError, LiberatorError } from "../errors.js";
+import { ConnectionError, ErrorCode, LiberatorError } from "../errors.js";
 import { connectCluster, type ProtocolBroker } from "./cluster.js";
 
 const require = createRequire(import.meta.url);
@@ -44,7 +44,7 @@ export interface ClientQuotaEntry {
 async function brokerConnection(kafka: Kafka): Promise<{ broker: ProtocolBroker; close: () => Promise<void> }> {
   const cluster = await connectCluster(kafka);
   if (!cluster) {
-    throw new LiberatorError("QUOTAS_UNSUPPORTED", "this kafkajs version does not expose its cluster: client quotas cannot be sent", {
+    throw new LiberatorError(ErrorCode.QUOTAS_UNSUPPORTED, "this kafkajs version does not expose its cluster: client quotas cannot be sent", {
       fix: "keep kafkajs at 2.2.x, or set the quotas with kafka-configs.sh --alter --entity-type clients",
     });
   }
@@ -62,7 +62,7 @@ async function send<T>(kafka: Kafka, apiKey: number, apiName: string, body: Enco
   try {
     const range = broker.versions?.[apiKey];
     if (!range || range.minVersion > 0) {
-      throw new LiberatorError("QUOTAS_UNSUPPORTED", `the broker does not take ${apiName} version 0 (Kafka 2.6 or later does)`, {
+      throw new LiberatorError(ErrorCode.QUOTAS_UNSUPPORTED, `the broker does not take ${apiName} version 0 (Kafka 2.6 or later does)`, {
         fix: "set the quotas with kafka-configs.sh --alter --entity-type clients",
       });
     }
@@ -78,7 +78,7 @@ async function send<T>(kafka: Kafka, apiKey: number, apiName: string, body: Enco
 function quotaError(code: number, message: string | null, what: string): LiberatorError {
   // 31 CLUSTER_AUTHORIZATION_FAILED
   const fix = code === 31 ? "run it as a principal allowed to ALTER_CONFIGS on the cluster (a Kafka admin), e.g. with --admin-user" : undefined;
-  return new LiberatorError("QUOTAS_FAILED", `${what}: Kafka error ${code}${message ? ` (${message})` : ""}`, fix ? { fix } : {});
+  return new LiberatorError(ErrorCode.QUOTAS_FAILED, `${what}: Kafka error ${code}${message ? ` (${message})` : ""}`, fix ? { fix } : {});
 }
 
 /** Sets (or removes, for null) each connector's quotas; throws on the first entry the broker refuses. */

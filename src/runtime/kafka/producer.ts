@@ -1,5 +1,6 @@
 import { Partitioners, type Kafka, type Message, type Producer, type TopicMessages } from "kafkajs";
-import { ConnectionError, FencedError, LiberatorError } from "../errors.js";
+import { ErrorCode, FencedError, LiberatorError } from "../errors.js";
+import { classifyKafkaError } from "./errors.js";
 import type { Headers } from "../connector.js";
 
 export interface OutgoingMessage {
@@ -17,8 +18,6 @@ export interface TransactionalProducerOptions {
   /** Produce requests inside one transaction are cut at about this many bytes (message.max.bytes). */
   maxRequestBytes?: number;
 }
-
-const FENCING_TYPES = new Set(["INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED", "TRANSACTIONAL_ID_AUTHORIZATION_FAILED"]);
 
 /**
  * The source side of exactly-once: a batch of records and the connector's position go to Kafka in
@@ -105,23 +104,17 @@ export class TransactionalProducer {
 
   private classify(err: unknown, what: string): LiberatorError {
     if (err instanceof LiberatorError) return err;
-    const e = err as Error & { type?: string; retriable?: boolean; originalError?: Error & { type?: string } };
-    const type = e.type ?? e.originalError?.type;
     const opts = { connector: this.options.connector, cause: err };
-    if (type && FENCING_TYPES.has(type)) {
-      return new FencedError(
-        `transactional id "${this.options.transactionalId}" was fenced: another instance of this connector took over (${type})`,
-        { ...opts, fix: "only one instance of a connector may run; this one stops and leaves the position to the newer one" },
-      );
+    const code = classifyKafkaError(err);
+    if (code === ErrorCode.FENCED) {
+      return new FencedError(`transactional id "${this.options.transactionalId}" was fenced: another instance of this connector took over`, {
+        ...opts,
+        fix: "only one instance of a connector may run; this one stops and leaves the position to the newer one",
+      });
     }
-    const message = `${what}: ${e.message}`;
-    if (e.name === "KafkaJSConnectionError" || e.name === "KafkaJSNumberOfRetriesExceeded" || e.name === "KafkaJSRequestTimeoutError") {
-      return new ConnectionError(message, opts);
-    }
-    // kafkajs wraps a retriable error whose retries ran out; the connector may still retry later
-    const retriable = e.retriable === true || (e.originalError as { retriable?: boolean } | undefined)?.retriable === true;
-    return new LiberatorError(type ? `KAFKA_${type}` : "KAFKA_ERROR", message, { ...opts, retriable });
+    return new LiberatorError(code, `${what}: ${(err as Error).message}`, opts);
   }
+
 }
 
 function toTopicMessages(byTopic: Map<string, Message[]>): TopicMessages[] {

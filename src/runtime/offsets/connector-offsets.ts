@@ -9,7 +9,7 @@ import { z } from "zod";
 import type { ConnectorMetrics, Json, Position, Sink, TopicPartitionOffset } from "../connector.js";
 import type { ConnectorConfig } from "../config/load.js";
 import { int } from "../config/fields.js";
-import { LiberatorError } from "../errors.js";
+import { ErrorCode, LiberatorError } from "../errors.js";
 import { withAdmin } from "../kafka/admin.js";
 import { listResolvedTopics } from "../kafka/topics.js";
 import { TransactionalProducer } from "../kafka/producer.js";
@@ -66,7 +66,7 @@ type OffsetServices = Pick<WorkerServices, "root" | "log" | "metrics" | "kafkaFo
 
 /** A change that does not fit the connector's kind or its topics. */
 export const offsetsInvalid = (connector: string, message: string, fix?: string) =>
-  new LiberatorError("OFFSETS_INVALID", message, fix === undefined ? { connector } : { connector, fix });
+  new LiberatorError(ErrorCode.OFFSETS_INVALID, message, fix === undefined ? { connector } : { connector, fix });
 
 export async function readSourceOffsets(services: OffsetServices, connector: ConnectorConfig): Promise<OffsetsView> {
   const stored = await (await services.sourceOffsets()).read(connector.name);

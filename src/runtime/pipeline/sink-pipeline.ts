@@ -3,7 +3,7 @@ import { setImmediate, setTimeout as sleep } from "node:timers/promises";
 import type { Admin, Batch, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import type { AvroSchema, Headers, Sink, SinkRecord, TopicPartitionOffset, TopicSchema } from "../connector.js";
 import type { ConnectorConfig } from "../config/load.js";
-import { DataError, LiberatorError, toLiberatorError } from "../errors.js";
+import { DataError, ErrorCode, LiberatorError, toLiberatorError } from "../errors.js";
 import { connectedAdmin } from "../kafka/admin.js";
 import { listResolvedTopics } from "../kafka/topics.js";
 import { GroupOffsets } from "../kafka/group-offsets.js";
@@ -246,7 +246,7 @@ async function latestSchemas(registry: SchemaRegistry, topics: readonly string[]
   const out: TopicSchema[] = [];
   for (const topic of topics) {
     const latest = await registry.version(`${topic}-value`, "latest").catch((err: unknown) => {
-      if (err instanceof LiberatorError && err.code === "SCHEMA_SUBJECT_NOT_FOUND") return undefined;
+      if (err instanceof LiberatorError && err.code === ErrorCode.SCHEMA_SUBJECT_NOT_FOUND) return undefined;
       throw err;
     });
     if (latest) out.push({ topic, valueSchema: JSON.parse(latest.schema) as AvroSchema });
@@ -337,7 +337,7 @@ class BatchWriter {
       // must not wait for all of it
       if (out.length % DECODE_SLICE === DECODE_SLICE - 1) {
         await setImmediate();
-        if (this.signal.aborted) throw new LiberatorError("STOPPED", "stopped while decoding a batch");
+        if (this.signal.aborted) throw new LiberatorError(ErrorCode.STOPPED, "stopped while decoding a batch");
       }
       try {
         out.push(this.decodeKnown(topic, partition, m) ?? (await this.decode(topic, partition, m)));

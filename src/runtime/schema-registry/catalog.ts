@@ -4,7 +4,7 @@
  * id I may write", through the local compatibility check. A steady stream hits only the caches.
  */
 import type { AvroSchema } from "../connector.js";
-import { LiberatorError, SchemaIncompatibleError } from "../errors.js";
+import { ErrorCode, LiberatorError, SchemaIncompatibleError } from "../errors.js";
 import { parseSchema, type ParsedSchema } from "../avro/canonical.js";
 import { checkCompatibility, versionsToCheck, type Incompatibility } from "../avro/compatibility.js";
 import type { SchemaRegistry } from "./registry-api.js";
@@ -96,7 +96,7 @@ export class SchemaCatalog {
     const found = await this.registry.lookup(subject, schema.text);
     const level = (await this.registry.compatibility(subject)) ?? (await this.registry.compatibility()) ?? this.defaultCompatibility;
     const versions = await this.registry.versions(subject).catch((err: unknown) => {
-      if (err instanceof LiberatorError && err.code === "SCHEMA_SUBJECT_NOT_FOUND") return [];
+      if (err instanceof LiberatorError && err.code === ErrorCode.SCHEMA_SUBJECT_NOT_FOUND) return [];
       throw err;
     });
     const latest = versions[versions.length - 1] ?? null;

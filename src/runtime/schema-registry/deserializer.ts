@@ -1,4 +1,4 @@
-import { DataError } from "../errors.js";
+import { DataError, ErrorCode } from "../errors.js";
 import type { ParsedSchema } from "../avro/canonical.js";
 import type { SchemaCatalog } from "./catalog.js";
 import type { DecodedValue, RecordDeserializer } from "./serde.js";
@@ -34,11 +34,11 @@ function decode(data: Buffer, id: number, schema: ParsedSchema): DecodedValue {
   try {
     decoded = schema.type.decode(data, HEADER_SIZE);
   } catch (err) {
-    throw new DataError("WIRE_FORMAT_INVALID", `the payload does not decode with schema ${id}: ${(err as Error).message}`, { cause: err });
+    throw new DataError(ErrorCode.WIRE_FORMAT_INVALID, `the payload does not decode with schema ${id}: ${(err as Error).message}`, { cause: err });
   }
   if (decoded.offset !== data.length) {
     const problem = decoded.offset < 0 ? "is truncated" : `has ${data.length - decoded.offset} bytes after the record`;
-    throw new DataError("WIRE_FORMAT_INVALID", `a payload with schema ${id} ${problem}`);
+    throw new DataError(ErrorCode.WIRE_FORMAT_INVALID, `a payload with schema ${id} ${problem}`);
   }
   return { value: decoded.value, schema: schema.schema, schemaId: id };
 }

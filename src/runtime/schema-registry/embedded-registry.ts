@@ -25,7 +25,7 @@
  *   newest, which is what a reader wants.
  */
 import { randomUUID } from "node:crypto";
-import { LiberatorError, SchemaIncompatibleError } from "../errors.js";
+import { ErrorCode, LiberatorError, SchemaIncompatibleError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { fingerprint, parseSchema, schemaId, type ParsedSchema } from "../avro/canonical.js";
 import { checkCompatibility, versionsToCheck, type Incompatibility } from "../avro/compatibility.js";
@@ -124,9 +124,7 @@ export class EmbeddedRegistry implements SchemaRegistry {
         if (this.bySubject.get(subject)?.versionOf.has(id)) return id;
         this.options.logger.info({ subject, version }, "another worker registered that version first: checking again");
       }
-      throw new LiberatorError("SCHEMA_REGISTRY_UNAVAILABLE", `could not register a version of subject "${subject}": other workers kept taking it`, {
-        retriable: true,
-      });
+      throw new LiberatorError(ErrorCode.SCHEMA_REGISTRY_UNAVAILABLE, `could not register a version of subject "${subject}": other workers kept taking it`);
     });
   }
 
@@ -250,7 +248,7 @@ export class EmbeddedRegistry implements SchemaRegistry {
 }
 
 function collision(id: number, owner: string, refused: string): LiberatorError {
-  return new LiberatorError("SCHEMA_INVALID", `schema id ${id} already belongs to another schema (${owner.slice(0, 120)}); refusing ${refused.slice(0, 120)}`, {
+  return new LiberatorError(ErrorCode.SCHEMA_INVALID, `schema id ${id} already belongs to another schema (${owner.slice(0, 120)}); refusing ${refused.slice(0, 120)}`, {
     fix: "add a connect.parameters entry to the schema (it is part of the canonical form), which moves it to another id",
   });
 }

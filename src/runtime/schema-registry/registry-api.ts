@@ -4,7 +4,7 @@
  * both sides of the REST API speak. Failures are LiberatorErrors with the codes below.
  */
 import type { CompatibilityLevel } from "../avro/compatibility.js";
-import { LiberatorError } from "../errors.js";
+import { ErrorCode, LiberatorError } from "../errors.js";
 
 /** A schema under a subject, as Confluent's `GET /subjects/{s}/versions/{v}` shows it. */
 export interface RegisteredSchema {
@@ -56,19 +56,19 @@ export const REGISTRY_ERRORS = {
 export type RegistryErrorCode = keyof typeof REGISTRY_ERRORS;
 
 export const subjectNotFound = (subject: string) =>
-  new LiberatorError("SCHEMA_SUBJECT_NOT_FOUND", `Subject '${subject}' not found.`);
+  new LiberatorError(ErrorCode.SCHEMA_SUBJECT_NOT_FOUND, `Subject '${subject}' not found.`);
 export const versionNotFound = (version: number | string) =>
-  new LiberatorError("SCHEMA_VERSION_NOT_FOUND", `Version ${version} not found.`);
+  new LiberatorError(ErrorCode.SCHEMA_VERSION_NOT_FOUND, `Version ${version} not found.`);
 export const schemaNotFound = (id?: number) =>
-  new LiberatorError("SCHEMA_NOT_FOUND", id === undefined ? "Schema not found" : `Schema ${id} not found`);
+  new LiberatorError(ErrorCode.SCHEMA_NOT_FOUND, id === undefined ? "Schema not found" : `Schema ${id} not found`);
 export const invalidVersion = (version: string) =>
   new LiberatorError(
-    "SCHEMA_VERSION_INVALID",
+    ErrorCode.SCHEMA_VERSION_INVALID,
     `The specified version '${version}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string "latest"`,
   );
 export const invalidCompatibility = () =>
   new LiberatorError(
-    "SCHEMA_COMPATIBILITY_INVALID",
+    ErrorCode.SCHEMA_COMPATIBILITY_INVALID,
     "Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive",
   );
 

@@ -6,7 +6,7 @@
  */
 import http from "node:http";
 import https from "node:https";
-import { LiberatorError, SchemaIncompatibleError } from "../errors.js";
+import { ErrorCode, LiberatorError, SchemaIncompatibleError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { retry, type RetryPolicy } from "../retry.js";
 import { REGISTRY_ERRORS, type CompatibilityAnswer, type RegisteredSchema, type RegistryErrorCode, type SchemaRegistry } from "./registry-api.js";
@@ -58,7 +58,7 @@ export class RegistryClient implements SchemaRegistry {
       this.registered.set(`${subject}\u0000${schema}`, found.id);
       return found;
     } catch (err) {
-      if (isCode(err, "SCHEMA_SUBJECT_NOT_FOUND", "SCHEMA_NOT_FOUND")) return null;
+      if (isCode(err, ErrorCode.SCHEMA_SUBJECT_NOT_FOUND, ErrorCode.SCHEMA_NOT_FOUND)) return null;
       throw err;
     }
   }
@@ -68,7 +68,7 @@ export class RegistryClient implements SchemaRegistry {
     if (!pending) {
       pending = this.call<{ schema: string; schemaType?: string }>("GET", `schemas/ids/${id}`).then(({ schema, schemaType }) => {
         if (schemaType !== undefined && schemaType !== "AVRO") {
-          throw new LiberatorError("SCHEMA_INVALID", `schema ${id} is ${schemaType}, and Liberator reads Avro only`);
+          throw new LiberatorError(ErrorCode.SCHEMA_INVALID, `schema ${id} is ${schemaType}, and Liberator reads Avro only`);
         }
         return schema;
       });
@@ -99,7 +99,7 @@ export class RegistryClient implements SchemaRegistry {
       return config.compatibilityLevel ?? config.compatibility ?? null;
     } catch (err) {
       // servers before 7.x answer 40401 where newer ones answer 40408 "not configured"
-      if (subject !== undefined && isCode(err, "SCHEMA_COMPATIBILITY_NOT_SET", "SCHEMA_SUBJECT_NOT_FOUND")) return null;
+      if (subject !== undefined && isCode(err, ErrorCode.SCHEMA_COMPATIBILITY_NOT_SET, ErrorCode.SCHEMA_SUBJECT_NOT_FOUND)) return null;
       throw err;
     }
   }
@@ -117,7 +117,7 @@ export class RegistryClient implements SchemaRegistry {
       );
       return { compatible: answer.is_compatible, messages: answer.messages ?? [] };
     } catch (err) {
-      if (isCode(err, "SCHEMA_SUBJECT_NOT_FOUND", "SCHEMA_VERSION_NOT_FOUND")) return { compatible: true, messages: [] };
+      if (isCode(err, ErrorCode.SCHEMA_SUBJECT_NOT_FOUND, ErrorCode.SCHEMA_VERSION_NOT_FOUND)) return { compatible: true, messages: [] };
       throw err;
     }
   }
@@ -155,7 +155,7 @@ export class RegistryClient implements SchemaRegistry {
             try {
               resolve(JSON.parse(text) as T);
             } catch {
-              reject(new LiberatorError("SCHEMA_REGISTRY_ERROR", `${method} ${url.pathname}: the registry answered ${status} with no JSON: ${text.slice(0, 200)}`));
+              reject(new LiberatorError(ErrorCode.SCHEMA_REGISTRY_ERROR, `${method} ${url.pathname}: the registry answered ${status} with no JSON: ${text.slice(0, 200)}`));
             }
           } else {
             reject(responseError(method, url, status, text));
@@ -190,12 +190,12 @@ function responseError(method: string, url: URL, status: number, text: string): 
   const message = typeof body.message === "string" ? body.message : `${method} ${url.pathname} answered ${status}: ${text.slice(0, 200)}`;
   if (status === 409) return new SchemaIncompatibleError(message);
   const code = typeof body.error_code === "number" ? CODE_BY_ERROR.get(body.error_code) : undefined;
-  if (code) return new LiberatorError(code, message, { retriable: status >= 500 });
+  if (code) return new LiberatorError(code, message);
   if (status === 401 || status === 403) {
-    return new LiberatorError("SCHEMA_REGISTRY_AUTH", `the schema registry refused the credentials (${status}): ${message}`, {
+    return new LiberatorError(ErrorCode.SCHEMA_REGISTRY_AUTH, `the schema registry refused the credentials (${status}): ${message}`, {
       fix: "check schemaRegistry.basicAuth",
     });
   }
   const retriable = status >= 500 || status === 429 || status === 408;
-  return new LiberatorError(retriable ? "SCHEMA_REGISTRY_UNAVAILABLE" : "SCHEMA_REGISTRY_ERROR", message, { retriable });
+  return new LiberatorError(retriable ? ErrorCode.SCHEMA_REGISTRY_UNAVAILABLE : ErrorCode.SCHEMA_REGISTRY_ERROR, message);
 }

@@ -1,6 +1,6 @@
 import type { Type } from "avsc";
 import type { AvroSchema, ChangeRecord } from "../connector.js";
-import { DataError } from "../errors.js";
+import { DataError, ErrorCode } from "../errors.js";
 import type { ParsedSchema } from "../avro/canonical.js";
 import type { SchemaCatalog } from "./catalog.js";
 import { describeType } from "../avro/logical-types.js";
@@ -155,5 +155,5 @@ function invalidRecord(type: Type, value: unknown, topic: string, role: Role, ca
       where ??= `field "${path.join(".")}": ${preview(v)} is not a valid ${describeType(t)}`;
     },
   });
-  return new DataError("SCHEMA_VALUE_INVALID", `topic "${topic}" ${role}: ${where ?? (cause as Error).message}`, { cause });
+  return new DataError(ErrorCode.SCHEMA_VALUE_INVALID, `topic "${topic}" ${role}: ${where ?? (cause as Error).message}`, { cause });
 }

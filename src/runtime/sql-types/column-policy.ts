@@ -7,7 +7,7 @@
 import { createHmac } from "node:crypto";
 import { z } from "zod";
 import { stringList } from "../config/fields.js";
-import { PreconditionError } from "../errors.js";
+import { ErrorCode, PreconditionError } from "../errors.js";
 import type { AvroField, MappedColumn } from "./mapping.js";
 
 export const PII_ATTRIBUTE = "liberator.pii";
@@ -44,7 +44,7 @@ export function applyColumnPolicy(
   for (const [rule, list] of Object.entries(policy)) {
     for (const name of list ?? []) {
       if (!names.has(name)) {
-        throw new PreconditionError("COLUMN_POLICY_UNKNOWN_COLUMN", `table ${table}: columns.${rule} names "${name}", which is not a column`, {
+        throw new PreconditionError(ErrorCode.COLUMN_POLICY_UNKNOWN_COLUMN, `table ${table}: columns.${rule} names "${name}", which is not a column`, {
           fix: `use one of: ${[...names].join(", ")}`,
         });
       }
@@ -53,13 +53,13 @@ export function applyColumnPolicy(
   const keys = new Set(keyNames);
   for (const name of [...(policy.exclude ?? []), ...(policy.mask ?? [])]) {
     if (keys.has(name)) {
-      throw new PreconditionError("COLUMN_POLICY_KEY", `table ${table}: key column "${name}" cannot be excluded or masked`, {
+      throw new PreconditionError(ErrorCode.COLUMN_POLICY_KEY, `table ${table}: key column "${name}" cannot be excluded or masked`, {
         fix: "hash it instead (columns.hash), which keeps keys unique",
       });
     }
   }
   if ((policy.hash?.length ?? 0) > 0 && !hashKey) {
-    throw new PreconditionError("COLUMN_POLICY_NO_HASH_KEY", `table ${table}: columns.hash needs a secret key`, {
+    throw new PreconditionError(ErrorCode.COLUMN_POLICY_NO_HASH_KEY, `table ${table}: columns.hash needs a secret key`, {
       fix: "set hashKey on the connector, e.g. hashKey: ${file:/etc/liberator/secrets/pii-key}",
     });
   }

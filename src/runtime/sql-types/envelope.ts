@@ -3,7 +3,7 @@
  * every source describes its streams the same way and existing Debezium consumers read them.
  */
 import type { AvroSchema, Op } from "../connector.js";
-import { PreconditionError } from "../errors.js";
+import { ErrorCode, PreconditionError } from "../errors.js";
 import type { StreamDescription } from "../registry.js";
 import { applyColumnPolicy, type ColumnPolicy } from "./column-policy.js";
 import { avroName, mapColumn, type ColumnInfo, type MapOptions, type MappedColumn } from "./mapping.js";
@@ -116,7 +116,7 @@ export function tableStream(table: { columns: readonly ColumnInfo[]; primaryKey:
   for (const c of columns) {
     const other = names.get(c.field.name);
     if (other !== undefined) {
-      throw new PreconditionError("SCHEMA_FIELD_NAME_CLASH", `columns "${other}" and "${c.column}" both become Avro field "${c.field.name}"`, {
+      throw new PreconditionError(ErrorCode.SCHEMA_FIELD_NAME_CLASH, `columns "${other}" and "${c.column}" both become Avro field "${c.field.name}"`, {
         fix: "exclude or rename one of them",
       });
     }
@@ -124,9 +124,9 @@ export function tableStream(table: { columns: readonly ColumnInfo[]; primaryKey:
   }
   const key = keyNames.map((name) => {
     const column = columns.find((c) => c.column === name);
-    if (!column) throw new PreconditionError("SCHEMA_KEY_COLUMN_MISSING", `key column "${name}" is not a column of the table`);
+    if (!column) throw new PreconditionError(ErrorCode.SCHEMA_KEY_COLUMN_MISSING, `key column "${name}" is not a column of the table`);
     if (column.zeroDatesAsNull) {
-      throw new PreconditionError("SCHEMA_ZERO_DATE_KEY", `${options.table ? `${options.table}: ` : ""}key column "${name}" is a date that zeroDates or partialZeroDates: null would read as null, and a key cannot be null`, {
+      throw new PreconditionError(ErrorCode.SCHEMA_ZERO_DATE_KEY, `${options.table ? `${options.table}: ` : ""}key column "${name}" is a date that zeroDates or partialZeroDates: null would read as null, and a key cannot be null`, {
         fix: 'set zeroDates and partialZeroDates to "error" for this connector (a zero date in the key then stops it, naming the row), or key the table by columns without dates (keyColumns)',
       });
     }

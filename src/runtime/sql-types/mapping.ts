@@ -9,7 +9,7 @@
  * such facts), so a sink on the same dialect can recreate the column exactly: ENUM labels,
  * VARCHAR lengths, UNSIGNED, INET6 all survive the trip.
  */
-import { PreconditionError, DataError, LiberatorError } from "../errors.js";
+import { DataError, ErrorCode, LiberatorError, PreconditionError } from "../errors.js";
 import { COLUMN_ATTRIBUTE } from "../avro/canonical.js";
 import { avroType, MICRO_TIME_NAME, TEMPORAL_TEXT_NAME } from "../avro/logical-types.js";
 import { canonicalDate, canonicalTime, canonicalTimestamp, daysOfDate, invalidValue, mysqlZeroDate, parseTime, parseTimestamp, toDecimal, toInt, toLong, toUuid, twosComplement, unscaledDecimal } from "../avro/values.js";
@@ -191,7 +191,7 @@ function mysqlTemporal(underlying: string, logicalType: string, convert: (text: 
       if (zero === undefined) return convert(v);
       const [setting, what] = zero === "zero" ? (["zeroDates", "the zero date"] as const) : (["partialZeroDates", "a date with a zero month, day or year"] as const);
       if (options[setting] === "null") return null;
-      throw new DataError("SCHEMA_ZERO_DATE", `${JSON.stringify(v)} is ${what}, which no calendar has`, {
+      throw new DataError(ErrorCode.SCHEMA_ZERO_DATE, `${JSON.stringify(v)} is ${what}, which no calendar has`, {
         fix: `set ${setting}: null to read such values as null, or fix the rows`,
       });
     },
@@ -601,7 +601,7 @@ function ruleFor(t: SqlType, column: ColumnInfo): MappingRule {
     (r) => r.dialect === column.dialect && (r.anyName || (!t.array && r.sql.includes(t.base))) && (r.matches?.(t, column) ?? true),
   );
   if (!rule) {
-    throw new PreconditionError("SCHEMA_TYPE_UNSUPPORTED", `column "${column.name}" has type ${column.sqlType}, which Liberator has no lossless Avro mapping for`, {
+    throw new PreconditionError(ErrorCode.SCHEMA_TYPE_UNSUPPORTED, `column "${column.name}" has type ${column.sqlType}, which Liberator has no lossless Avro mapping for`, {
       fix: "exclude the column, or select it cast to a supported type in a custom query",
     });
   }

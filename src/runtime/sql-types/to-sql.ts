@@ -5,7 +5,7 @@
  * column type is derived from the Avro type, choosing text over any type that would round.
  */
 import { MICRO_TIME_NAME, TEMPORAL_TEXT_NAME } from "../avro/logical-types.js";
-import { PreconditionError } from "../errors.js";
+import { ErrorCode, PreconditionError } from "../errors.js";
 import {
   MAPPING,
   NUMERIC_NAME,
@@ -104,7 +104,7 @@ function columnType(type: TypeObject, dialect: Dialect, name: string): string {
   if (mysql && type["connect.name"] === "io.debezium.data.Enum" && allowed !== undefined) return `ENUM(${allowed.split(",").map(quote).join(",")})`;
   if (type.type === "array") return mysql ? "JSON" : `${columnType(fieldType({ type: type.items as AvroTypeSchema }).type, dialect, name)}[]`;
   const pair = BY_LOGICAL_TYPE.get(type.logicalType as string) ?? BY_CONNECT_NAME.get(type["connect.name"] as string) ?? BY_TYPE.get(type.type as string);
-  if (!pair) throw new PreconditionError("SCHEMA_TYPE_UNSUPPORTED", `field "${name}" has Avro type ${JSON.stringify(type)}, which has no column type here`);
+  if (!pair) throw new PreconditionError(ErrorCode.SCHEMA_TYPE_UNSUPPORTED, `field "${name}" has Avro type ${JSON.stringify(type)}, which has no column type here`);
   return pair[mysql ? 0 : 1];
 }
 

@@ -4,7 +4,7 @@
  * record is a row as it is.
  */
 import type { AvroSchema, SinkRecord } from "../../runtime/connector.js";
-import { DataError } from "../../runtime/errors.js";
+import { DataError, ErrorCode } from "../../runtime/errors.js";
 import { COLUMN_ATTRIBUTE } from "../../runtime/avro/canonical.js";
 import type { AvroField } from "../../runtime/sql-types/mapping.js";
 
@@ -60,7 +60,7 @@ function valueInfo(schema: AvroSchema, topic: string): ValueSchemaInfo {
   let info = infos.get(schema as object);
   if (info) return info;
   if (!isRecordSchema(schema)) {
-    throw new DataError("SINK_RECORD_NOT_A_ROW", `records of topic ${topic} hold ${JSON.stringify((schema as { type?: unknown }).type ?? schema)}, not a row (an Avro record)`, {
+    throw new DataError(ErrorCode.SINK_RECORD_NOT_A_ROW, `records of topic ${topic} hold ${JSON.stringify((schema as { type?: unknown }).type ?? schema)}, not a row (an Avro record)`, {
       fix: "point the sql sink at topics of rows or change events",
     });
   }
@@ -69,7 +69,7 @@ function valueInfo(schema: AvroSchema, topic: string): ValueSchemaInfo {
     // tableStream defines the row record in `before` and names it in `after`; Debezium may do either
     const branches = schema.fields.filter((f) => f.name === "before" || f.name === "after").flatMap((f) => (Array.isArray(f.type) ? f.type : [f.type]));
     const row = branches.find(isRecordSchema);
-    if (!row) throw new DataError("SINK_RECORD_NOT_A_ROW", `the change events of topic ${topic} carry no row record in before/after`);
+    if (!row) throw new DataError(ErrorCode.SINK_RECORD_NOT_A_ROW, `the change events of topic ${topic} carry no row record in before/after`);
     info = { envelope: true, row: rowSchemaOf(row) };
   } else {
     info = { envelope: false, row: rowSchemaOf(schema) };
@@ -104,13 +104,13 @@ export function changeOf(record: SinkRecord): Change {
     case "c":
     case "r":
     case "u":
-      if (!value.after) throw new DataError("SINK_RECORD_INVALID", `a change event with op "${op}" has no "after" row`);
+      if (!value.after) throw new DataError(ErrorCode.SINK_RECORD_INVALID, `a change event with op "${op}" has no "after" row`);
       return { op: "upsert", row: value.after as Record<string, unknown>, schema: info.row, origin };
     case "d":
       return { op: "delete", row: (value.before ?? undefined) as Record<string, unknown> | undefined, schema: info.row, origin };
     case "t":
       return { op: "truncate", row: undefined, schema: undefined, origin };
     default:
-      throw new DataError("SINK_RECORD_INVALID", `a change event has op ${JSON.stringify(op)}; expected c, r, u, d or t`);
+      throw new DataError(ErrorCode.SINK_RECORD_INVALID, `a change event has op ${JSON.stringify(op)}; expected c, r, u, d or t`);
   }
 }

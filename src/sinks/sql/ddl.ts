@@ -4,7 +4,7 @@
  * safely while rows flow (a column that cannot hold the stream's values, a key without a unique
  * index): those stop the sink with the statement a person can review and run.
  */
-import { PreconditionError } from "../../runtime/errors.js";
+import { ErrorCode, PreconditionError } from "../../runtime/errors.js";
 import { columnDomain, fieldDomain, gaps, type Gap } from "../../runtime/sql-types/domains.js";
 import type { RowSchema } from "./changes.js";
 import type { SqlTarget, TableRef, TargetTable } from "./target.js";
@@ -14,7 +14,7 @@ const NOT_NULL = / NOT NULL$/;
 export function createTableSql(target: SqlTarget, ref: TableRef, schema: RowSchema, key: readonly string[]): string {
   const missing = key.filter((k) => !schema.columns.includes(k));
   if (missing.length > 0) {
-    throw new PreconditionError("SINK_KEY_COLUMN_MISSING", `key column(s) ${missing.join(", ")} of table ${target.quoteTable(ref)} are not fields of the stream's rows (${schema.columns.join(", ")})`, {
+    throw new PreconditionError(ErrorCode.SINK_KEY_COLUMN_MISSING, `key column(s) ${missing.join(", ")} of table ${target.quoteTable(ref)} are not fields of the stream's rows (${schema.columns.join(", ")})`, {
       fix: "set keyColumns to columns the rows have",
     });
   }

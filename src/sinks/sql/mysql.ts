@@ -7,13 +7,14 @@
 import type { Connection } from "mysql2/promise";
 import type { DatabaseConnection } from "../../runtime/config/fields.js";
 import { mysqlConnect } from "../../runtime/db/mysql.js";
-import { ConnectionError, DataError, LiberatorError, PreconditionError, toLiberatorError } from "../../runtime/errors.js";
+import { ConnectionError, type LiberatorError } from "../../runtime/errors.js";
 import { describeMysqlTable } from "../../runtime/db/introspect.js";
 import type { AvroField } from "../../runtime/sql-types/mapping.js";
 import { avroToSqlType } from "../../runtime/sql-types/to-sql.js";
 import { rowRanges } from "./chunks.js";
-import { inTransaction, type KeySet, type Row, type RowSet, type SqlTarget, type TableRef, type TargetTable } from "./target.js";
+import { classifySinkError, inTransaction, type KeySet, type Row, type RowSet, type SqlTarget, type TableRef, type TargetTable } from "./target.js";
 import { quoteMysql } from "../../runtime/db/identifiers.js";
+import { classifyMysqlError } from "../../runtime/db/errors.js";
 
 /**
  * Strict: a value the column cannot hold is an error, never a silent truncation or clipping.
@@ -29,42 +30,6 @@ const UNIQUE_KEYS = `
   SELECT INDEX_NAME AS name, COLUMN_NAME AS col FROM information_schema.STATISTICS
   WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0
   ORDER BY INDEX_NAME, SEQ_IN_INDEX`;
-
-const RETRIABLE_ERRNOS = new Set([
-  1040, // too many connections
-  1053, // server shutdown in progress
-  1205, // lock wait timeout
-  1213, // deadlock
-  1317, // query interrupted
-  1927, // connection killed (MariaDB)
-  2006, // server has gone away
-  2013, // lost connection during query
-  4031, // disconnected by the server for inactivity
-]);
-
-const DATA_ERRNOS = new Set([
-  1048, // column cannot be null
-  1062, // duplicate entry
-  1264, // out of range
-  1265, // data truncated
-  1292, // incorrect value
-  1366, // incorrect value for the column (e.g. a character the charset lacks)
-  1367, // illegal value
-  1406, // data too long
-  1411, // incorrect value for a function
-  1451, // a row referencing it exists (foreign key)
-  1452, // no referenced row (foreign key)
-  1690, // value out of range
-  3140, // invalid JSON text
-  3819, // check constraint (MySQL)
-  4025, // check constraint (MariaDB)
-]);
-
-const TABLE_ERRNOS = new Set([
-  1054, // unknown column
-  1146, // no such table
-  1364, // a column without a default that the stream does not fill
-]);
 
 
 export class MysqlTarget implements SqlTarget {
@@ -199,20 +164,9 @@ export class MysqlTarget implements SqlTarget {
   }
 
   classify(err: unknown, what: string): LiberatorError {
-    if (err instanceof LiberatorError) return err;
-    const e = err as Error & { errno?: number; code?: string; fatal?: boolean };
-    const errno = typeof e.errno === "number" ? e.errno : 0;
-    const message = `${what}: ${e.message}`;
-    const opts = { connector: this.connector, cause: err };
-    if (RETRIABLE_ERRNOS.has(errno) || e.fatal || /closed state|PROTOCOL_|ENQUEUE/i.test(`${e.code ?? ""} ${e.message}`)) {
-      return new ConnectionError(`${this.where}: ${message}`, opts);
-    }
-    if (DATA_ERRNOS.has(errno)) return new DataError("SINK_ROW_REFUSED", message, { ...opts, fix: "fix the record or the table's constraints" });
-    if (TABLE_ERRNOS.has(errno)) {
-      return new PreconditionError("SINK_TABLE_MISMATCH", message, { ...opts, fix: "make the table fit the stream (columns, types, key) or let autoCreate/autoEvolve manage it" });
-    }
-    return toLiberatorError(err, this.connector);
+    return classifySinkError(err, classifyMysqlError(err), `${what}: ${(err as Error).message}`, this.where, this.connector);
   }
+
 
   private open(): Connection {
     if (!this.connection) throw new ConnectionError(`${this.where}: not connected`, { connector: this.connector });

@@ -6,7 +6,7 @@
  * replaying the records in order.
  */
 import type { SinkRecord } from "../../runtime/connector.js";
-import { DataError, PreconditionError } from "../../runtime/errors.js";
+import { DataError, ErrorCode, PreconditionError } from "../../runtime/errors.js";
 import { changeOf, keySchemaOf, type Change, type Origin } from "./changes.js";
 import type { SqlSinkConfig } from "./config.js";
 import { resolveTable } from "./table-name.js";
@@ -89,7 +89,7 @@ export class Planner {
     const recordKey = keySchemaOf(record);
     const key = this.tables.decideKey(state, recordKey);
     if (key.length === 0) {
-      throw new PreconditionError("SINK_KEY_MISSING", `a delete reached table ${state.label}, which has no key columns to delete by`, {
+      throw new PreconditionError(ErrorCode.SINK_KEY_MISSING, `a delete reached table ${state.label}, which has no key columns to delete by`, {
         fix: "give the records a key, set keyColumns, or set deletes: false",
       });
     }
@@ -103,7 +103,7 @@ export class Planner {
     if (!reader || !row) {
       // a tombstone whose key lacks the configured key columns: the delete before it did the work
       if (!change.row) return;
-      throw new DataError("SINK_KEY_MISSING", `a delete for table ${state.label} carries none of its key columns (${key.join(", ")}) in its row or its key`);
+      throw new DataError(ErrorCode.SINK_RECORD_KEY_MISSING, `a delete for table ${state.label} carries none of its key columns (${key.join(", ")}) in its row or its key`);
     }
     const id = reader.id(row);
     w.keyed.delete(id);

@@ -8,15 +8,16 @@ import { createHash } from "node:crypto";
 import type pg from "pg";
 import type { DatabaseConnection } from "../../runtime/config/fields.js";
 import { pgConnect } from "../../runtime/db/postgres.js";
-import { ConnectionError, DataError, LiberatorError, PreconditionError, toLiberatorError } from "../../runtime/errors.js";
+import { ConnectionError, ErrorCode, PreconditionError, type LiberatorError } from "../../runtime/errors.js";
 import { describePgTable } from "../../runtime/db/introspect.js";
 import { avroToSqlType } from "../../runtime/sql-types/to-sql.js";
 import { parsePgArray } from "../../runtime/sql-types/driver-values.js";
 import { PG_READ_OPTIONS } from "../../runtime/db/postgres.js";
 import type { AvroField } from "../../runtime/sql-types/mapping.js";
 import { rowRanges } from "./chunks.js";
-import { inTransaction, type KeySet, type Row, type RowSet, type SqlTarget, type TableRef, type TargetTable } from "./target.js";
+import { classifySinkError, inTransaction, type KeySet, type Row, type RowSet, type SqlTarget, type TableRef, type TargetTable } from "./target.js";
 import { quotePg } from "../../runtime/db/identifiers.js";
+import { classifyPostgresError } from "../../runtime/db/errors.js";
 
 const UNIQUE_KEYS = `
   SELECT array_agg(a.attname::text ORDER BY k.ord) AS cols
@@ -148,20 +149,10 @@ export class PostgresTarget implements SqlTarget {
   }
 
   classify(err: unknown, what: string): LiberatorError {
-    if (err instanceof LiberatorError) return err;
-    const e = err as Error & { code?: string; detail?: string; column?: string };
-    const code = typeof e.code === "string" ? e.code : "";
-    const message = `${what}: ${e.message}${e.detail ? ` (${e.detail})` : ""}`;
-    const opts = { connector: this.connector, cause: err };
-    if (/^(08|53|57|58|40001|40P01|55P03)/.test(code)) return new ConnectionError(`${this.where}: ${message}`, opts);
-    if (code.startsWith("22") || code.startsWith("23")) return new DataError(`SINK_ROW_REFUSED`, message, { ...opts, fix: "fix the record or the table's constraints" });
-    if (code.startsWith("42") || code === "0A000") {
-      return new PreconditionError("SINK_TABLE_MISMATCH", message, { ...opts, fix: "make the table fit the stream (columns, types, key) or let autoCreate/autoEvolve manage it" });
-    }
-    // pg reports a dropped connection without a code ("Connection terminated unexpectedly")
-    if (!code && /connection|terminated|not queryable/i.test(e.message)) return new ConnectionError(`${this.where}: ${message}`, opts);
-    return toLiberatorError(err, this.connector);
+    const e = err as Error & { detail?: string };
+    return classifySinkError(err, classifyPostgresError(err), `${what}: ${e.message}${e.detail ? ` (${e.detail})` : ""}`, this.where, this.connector);
   }
+
 
   private connection(): pg.Client {
     if (!this.client) throw new ConnectionError(`${this.where}: not connected`, { connector: this.connector });
@@ -176,7 +167,7 @@ export class PostgresTarget implements SqlTarget {
   private unnest(table: TargetTable, columns: readonly string[]): { from: string; select: string; alias: string[] } {
     const types = columns.map((c) => {
       const column = table.columns.find((x) => x.name === c);
-      if (!column) throw new PreconditionError("SINK_TABLE_MISMATCH", `table ${this.quoteTable(table.ref)} has no column "${c}"`, { connector: this.connector });
+      if (!column) throw new PreconditionError(ErrorCode.SINK_TABLE_MISMATCH, `table ${this.quoteTable(table.ref)} has no column "${c}"`, { connector: this.connector });
       return castType(column.sqlType);
     });
     const params = types.map((t, i) => `$${i + 1}::${t.endsWith("[]") ? "text" : t}[]`);

@@ -3,7 +3,7 @@
  * schema arrives, and for each schema version a `Shape` that turns its rows into driver
  * parameters. A steady stream does no schema work: shapes are found by schema identity.
  */
-import { PreconditionError } from "../../runtime/errors.js";
+import { ErrorCode, PreconditionError } from "../../runtime/errors.js";
 import type { Logger } from "../../runtime/log.js";
 import type { AvroField } from "../../runtime/sql-types/mapping.js";
 import { fieldType, toSqlParam } from "../../runtime/sql-types/to-sql.js";
@@ -125,14 +125,14 @@ export class Tables {
     if (!state.table) {
       const sql = createTableSql(this.target, state.ref, schema, key);
       if (!this.config.autoCreate) {
-        throw new PreconditionError("SINK_TABLE_MISSING", `table ${state.label} does not exist in ${this.target.where}`, { fix: `create it (${sql}), or set autoCreate: true` });
+        throw new PreconditionError(ErrorCode.SINK_TABLE_MISSING, `table ${state.label} does not exist in ${this.target.where}`, { fix: `create it (${sql}), or set autoCreate: true` });
       }
       await this.ddl(state, [sql], "created table");
     }
     const additions = addColumnsSql(this.target, state.table!, schema);
     if (additions.length > 0) {
       if (!this.config.autoEvolve) {
-        throw new PreconditionError("SINK_TABLE_COLUMNS_MISSING", `table ${state.label} lacks columns the stream has`, { fix: `run ${additions.join("; ")}, or set autoEvolve: true` });
+        throw new PreconditionError(ErrorCode.SINK_TABLE_COLUMNS_MISSING, `table ${state.label} lacks columns the stream has`, { fix: `run ${additions.join("; ")}, or set autoEvolve: true` });
       }
       await this.ddl(state, additions, "added columns");
     }
@@ -149,7 +149,7 @@ export class Tables {
     const narrow = found.filter((g) => g.ordinary.length > 0);
     if (narrow.length > 0) {
       throw new PreconditionError(
-        "SINK_TABLE_TOO_NARROW",
+        ErrorCode.SINK_TABLE_TOO_NARROW,
         `table ${state.label} cannot hold values the stream carries: ${narrow.map((g) => describeGap(g, "ordinary")).join("; ")}. Changing a column's type rewrites the table, which the sink does not do on its own`,
         { fix: `review and run: ${narrow.map((g) => g.alter).join("; ")}` },
       );
@@ -169,14 +169,14 @@ export class Tables {
     const { mode } = this.config;
     if (key.length === 0) {
       if (mode === "insert") return;
-      throw new PreconditionError("SINK_KEY_MISSING", `table ${state.label} has no key columns, which mode "${mode}" needs`, {
+      throw new PreconditionError(ErrorCode.SINK_KEY_MISSING, `table ${state.label} has no key columns, which mode "${mode}" needs`, {
         fix: "give the records a key, set keyColumns, or use mode: insert",
       });
     }
     const missing = key.filter((k) => !table.columns.some((c) => c.name === k));
-    if (missing.length > 0) throw new PreconditionError("SINK_KEY_COLUMN_MISSING", `table ${state.label} has no column(s) ${missing.join(", ")} of its key`, { fix: "set keyColumns to columns of the table" });
+    if (missing.length > 0) throw new PreconditionError(ErrorCode.SINK_KEY_COLUMN_MISSING, `table ${state.label} has no column(s) ${missing.join(", ")} of its key`, { fix: "set keyColumns to columns of the table" });
     if (mode === "upsert" && !hasUniqueKey(table, key)) {
-      throw new PreconditionError("SINK_KEY_NOT_UNIQUE", `table ${state.label} has no primary key or unique index on (${key.join(", ")}), so an upsert cannot find the row it replaces`, {
+      throw new PreconditionError(ErrorCode.SINK_KEY_NOT_UNIQUE, `table ${state.label} has no primary key or unique index on (${key.join(", ")}), so an upsert cannot find the row it replaces`, {
         fix: `run ${this.target.addPrimaryKeySql(state.ref, key)} (or create a unique index on those columns)`,
       });
     }

@@ -3,8 +3,9 @@
  * dialect owns its SQL spelling, its fastest multi-row statements and the classification of its
  * errors; everything else (records, folding, DDL decisions, offsets, fencing) is shared.
  */
-import type { LiberatorError } from "../../runtime/errors.js";
 import type { AvroField, ColumnInfo, Dialect } from "../../runtime/sql-types/mapping.js";
+import { dbFailureCode, type DbFailure } from "../../runtime/db/errors.js";
+import { DataError, ErrorCode, LiberatorError, PreconditionError, toLiberatorError } from "../../runtime/errors.js";
 
 /** A table; `schema` is the PostgreSQL schema or the MySQL database, the connection's own when absent. */
 export interface TableRef {
@@ -73,6 +74,32 @@ export interface SqlTarget {
 
   /** The error as Liberator sees it: retriable (connection, deadlock), DataError (the rows), or neither. */
   classify(err: unknown, what: string): LiberatorError;
+}
+
+const TABLE_FIX = "make the table fit the stream (columns, types, key) or let autoCreate/autoEvolve manage it";
+
+/**
+ * A failed statement as the sink reports it, from what the dialect's classifier (runtime/db) made
+ * of it: the rows' fault (data: dead-lettered or stopped at), the table's (configuration), or a
+ * fault that passes (connection, deadlock, a privilege revoked for a while: retried).
+ */
+export function classifySinkError(err: unknown, failure: DbFailure | undefined, message: string, where: string, connector: string): LiberatorError {
+  if (err instanceof LiberatorError) return err;
+  const opts = { connector, cause: err };
+  switch (failure) {
+    case "data":
+      return new DataError(ErrorCode.SINK_ROW_REFUSED, message, { ...opts, fix: "fix the record or the table's constraints" });
+    case "table-missing":
+    case "column-missing":
+    case "schema":
+      return new PreconditionError(ErrorCode.SINK_TABLE_MISMATCH, message, { ...opts, fix: TABLE_FIX });
+    case "privilege":
+      return new LiberatorError(ErrorCode.DB_PRIVILEGE_MISSING, `${where}: ${message}`, { ...opts, fix: "GRANT the sink's user what the message names on the target table" });
+    default: {
+      const code = dbFailureCode(failure);
+      return code ? new LiberatorError(code, `${where}: ${message}`, opts) : toLiberatorError(err, connector);
+    }
+  }
 }
 
 /** BEGIN (or START TRANSACTION), `fn`, then COMMIT; ROLLBACK when anything throws. */

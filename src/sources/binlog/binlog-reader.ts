@@ -10,9 +10,10 @@
 import ZongJi, { type AnyBinlogEvent, type TableMapEvent } from "@vlasky/zongji";
 import type { DatabaseConnection } from "../../runtime/config/fields.js";
 import { mysqlOptions } from "../../runtime/db/mysql.js";
-import { ConnectionError, PreconditionError, type LiberatorError } from "../../runtime/errors.js";
+import { ConnectionError, ErrorCode, type LiberatorError, PreconditionError } from "../../runtime/errors.js";
 import type { Logger } from "../../runtime/log.js";
 import { describeCoordinates, type Coordinates } from "./position.js";
+import { classifyMysqlError } from "../../runtime/db/errors.js";
 
 /** Events the source acts on; the rest are never decoded. */
 export const EVENTS = [
@@ -196,20 +197,29 @@ export class BinlogReader {
     }
   }
 
-  /** errno 1236 is the server refusing the start point; anything else is worth a reconnect. */
+  /**
+   * errno 1236 is the server refusing the start point; a privilege revoked meanwhile heals once it
+   * is granted back; anything else is worth a reconnect.
+   */
   private classify(err: Error): LiberatorError {
     const e = err as Error & { errno?: number; code?: string };
     const at = describeCoordinates(this.options.start);
     if (e.errno === 1236) {
       if (/could not find first log file/i.test(e.message)) {
-        return new PreconditionError("BINLOG_POSITION_PURGED", `the server no longer has binlog file ${this.options.start.file} (needed to resume at ${at}): ${e.message}`, {
+        return new PreconditionError(ErrorCode.BINLOG_POSITION_PURGED, `the server no longer has binlog file ${this.options.start.file} (needed to resume at ${at}): ${e.message}`, {
           cause: err,
           fix: "changes made since are lost to the binlog: copy the tables again (snapshot.mode: when_needed does it by itself), or reset the connector's offsets with `liberator offsets reset --connector <name>`",
         });
       }
-      return new PreconditionError("BINLOG_POSITION_INVALID", `the server cannot send its binlog from ${at}: ${e.message}`, {
+      return new PreconditionError(ErrorCode.BINLOG_POSITION_INVALID, `the server cannot send its binlog from ${at}: ${e.message}`, {
         cause: err,
         fix: "the stored position does not match the server's log (restored or reset?): reset the connector's offsets with `liberator offsets reset --connector <name>`",
+      });
+    }
+    if (classifyMysqlError(err) === "privilege") {
+      return new PreconditionError(ErrorCode.BINLOG_PRIVILEGES_MISSING, `binlog stream from ${at}: ${e.message}`, {
+        cause: err,
+        fix: "GRANT REPLICATION SLAVE, REPLICATION CLIENT, SELECT ON *.* TO the connector's user; it reconnects once it may",
       });
     }
     return new ConnectionError(`binlog stream from ${at}: ${e.message}`, { cause: err });

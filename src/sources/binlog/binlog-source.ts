@@ -11,7 +11,7 @@
 import type { Connection } from "mysql2/promise";
 import type { ChangeRecord, ConnectorStatus, Json, Position, Source, SourceBatch, SourceContext } from "../../runtime/connector.js";
 import { mysqlConnect } from "../../runtime/db/mysql.js";
-import { PreconditionError } from "../../runtime/errors.js";
+import { ErrorCode, PreconditionError } from "../../runtime/errors.js";
 import type { BinlogConfig } from "./config.js";
 import { splitTableName, tableFilter, type TableFilter } from "./filters.js";
 import { IncrementalSnapshot } from "./incremental-snapshot.js";
@@ -57,7 +57,7 @@ export class BinlogSource implements Source {
     let stored = parsePosition(position);
     if (stored) {
       const problem = await checkStartPoint(this.conn, stored, stored.gtid, this.server.mariadb);
-      if (problem?.code === "BINLOG_POSITION_PURGED" && this.config.snapshot.mode === "when_needed") {
+      if (problem?.code === ErrorCode.BINLOG_POSITION_PURGED && this.config.snapshot.mode === "when_needed") {
         this.ctx.log.warn({ position: describeCoordinates(stored) }, `${problem.message}: copying the tables again (snapshot.mode: when_needed)`);
         stored = null;
       } else if (problem) {
@@ -95,14 +95,14 @@ export class BinlogSource implements Source {
   }
 
   async command(name: string, args: Record<string, Json>): Promise<Json> {
-    if (name !== "snapshot") throw new PreconditionError("COMMAND_UNKNOWN", `the binlog source has no command "${name}"`, { fix: "use snapshot" });
+    if (name !== "snapshot") throw new PreconditionError(ErrorCode.COMMAND_UNKNOWN, `the binlog source has no command "${name}"`, { fix: "use snapshot" });
     const raw = args.tables ?? args.table;
     const tables = (Array.isArray(raw) ? raw : [raw]).filter((t): t is string => typeof t === "string" && t.includes("."));
     if (tables.length === 0) {
-      throw new PreconditionError("COMMAND_INVALID", 'snapshot needs { "table": "database.table" } or { "tables": [...] }', { fix: "liberator snapshot <connector> --table shop.orders" });
+      throw new PreconditionError(ErrorCode.COMMAND_INVALID, 'snapshot needs { "table": "database.table" } or { "tables": [...] }', { fix: "liberator snapshot <connector> --table shop.orders" });
     }
     if (this.phase?.kind !== "stream" || !this.incremental) {
-      throw new PreconditionError("COMMAND_UNAVAILABLE", `an incremental snapshot needs the connector streaming (it is in its ${this.phase?.kind ?? "start"} phase)`, {
+      throw new PreconditionError(ErrorCode.COMMAND_UNAVAILABLE, `an incremental snapshot needs the connector streaming (it is in its ${this.phase?.kind ?? "start"} phase)`, {
         fix: "wait until the initial snapshot is done",
       });
     }

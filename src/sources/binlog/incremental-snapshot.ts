@@ -10,7 +10,7 @@
 import type { Connection } from "mysql2/promise";
 import type { ChangeRecord, SourceContext } from "../../runtime/connector.js";
 import { mysqlConnect, TABLE_AFTER_TABLE } from "../../runtime/db/mysql.js";
-import { PreconditionError } from "../../runtime/errors.js";
+import { ErrorCode, PreconditionError } from "../../runtime/errors.js";
 import { ChunkSize, estimateTable, readChunk } from "./chunks.js";
 import type { BinlogConfig } from "./config.js";
 import { splitTableName, type TableFilter } from "./filters.js";
@@ -55,14 +55,14 @@ export class IncrementalSnapshot {
   /** Queues tables; the ones already queued stay where they are. */
   async request(control: Connection, tables: string[]): Promise<string[]> {
     if (!this.mariadb && this.config.snapshot.locking === "none") {
-      throw new PreconditionError("BINLOG_INCREMENTAL_NEEDS_LOCK", "on MySQL an incremental snapshot needs a brief global read lock per chunk to place it exactly", {
+      throw new PreconditionError(ErrorCode.BINLOG_INCREMENTAL_NEEDS_LOCK, "on MySQL an incremental snapshot needs a brief global read lock per chunk to place it exactly", {
         fix: "set snapshot.locking: minimal (and grant RELOAD)",
       });
     }
     const existing = new Set(await capturedTables(control, (db, t) => this.filter.captures(db, t)));
     const unknown = tables.filter((t) => !existing.has(t));
     if (unknown.length > 0) {
-      throw new PreconditionError("BINLOG_TABLE_NOT_CAPTURED", `${unknown.join(", ")}: no such table, or not captured by this connector (include/exclude)`, {
+      throw new PreconditionError(ErrorCode.BINLOG_TABLE_NOT_CAPTURED, `${unknown.join(", ")}: no such table, or not captured by this connector (include/exclude)`, {
         fix: `name captured tables as database.table, e.g. ${[...existing].slice(0, 3).join(", ") || "shop.orders"}`,
       });
     }

@@ -9,7 +9,7 @@
  *   its records are already in.
  */
 import type { Json, Position } from "../../runtime/connector.js";
-import { DataError } from "../../runtime/errors.js";
+import { DataError, ErrorCode } from "../../runtime/errors.js";
 import { isObject } from "../../runtime/json.js";
 
 /** A point in the binlog: before the event at `pos` of `file`, on a transaction boundary. */
@@ -80,7 +80,7 @@ export function parsePosition(position: Position | null): BinlogPosition | null 
     isObject(p.schemas) &&
     (p.phase === "stream" || (isObject(p.snapshot) && Array.isArray((p.snapshot as { tables?: unknown }).tables)));
   if (!valid) {
-    throw new DataError("POSITION_INVALID", `unreadable binlog position ${JSON.stringify(position).slice(0, 300)}`, {
+    throw new DataError(ErrorCode.POSITION_INVALID, `unreadable binlog position ${JSON.stringify(position).slice(0, 300)}`, {
       fix: "reset it with `liberator offsets reset --connector <name>` (the tables are then copied again)",
     });
   }
@@ -110,7 +110,7 @@ export function encodeKey(values: readonly unknown[]): Json[] {
     if (Buffer.isBuffer(v)) return { base64: v.toString("base64") };
     if (typeof v === "bigint") return v.toString();
     if (v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean") return v;
-    throw new DataError("POSITION_INVALID", `a chunk key value ${typeof v} cannot be stored in the position`);
+    throw new DataError(ErrorCode.POSITION_INVALID, `a chunk key value ${typeof v} cannot be stored in the position`);
   });
 }
 

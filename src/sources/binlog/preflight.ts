@@ -5,22 +5,22 @@
  */
 import type { Connection } from "mysql2/promise";
 import { mysqlConnect } from "../../runtime/db/mysql.js";
-import { PreconditionError } from "../../runtime/errors.js";
+import { ErrorCode, PreconditionError } from "../../runtime/errors.js";
 import type { PreflightCheck } from "../../runtime/registry.js";
 import { serverIdOf, type BinlogConfig } from "./config.js";
 import { tableFilter } from "./filters.js";
 import { capturedTables, rows, serverInfo, type ServerInfo } from "./server.js";
 import { quoteMysql } from "../../runtime/db/identifiers.js";
 
-/** Stable error codes of failed checks, for `retriable: false` errors at start. */
-const CODES: Record<string, string> = {
-  log_bin: "BINLOG_DISABLED",
-  binlog_format: "BINLOG_FORMAT_NOT_ROW",
-  binlog_row_image: "BINLOG_ROW_IMAGE_NOT_FULL",
-  binlog_row_metadata: "BINLOG_ROW_METADATA_NOT_FULL",
-  privileges: "BINLOG_PRIVILEGES_MISSING",
-  tables: "BINLOG_TABLES_UNREADABLE",
-  serverId: "BINLOG_SERVER_ID_IN_USE",
+/** Stable error codes of failed checks (the catalogue says which heal by themselves: privileges do). */
+const CODES: Record<string, ErrorCode> = {
+  log_bin: ErrorCode.BINLOG_DISABLED,
+  binlog_format: ErrorCode.BINLOG_FORMAT_NOT_ROW,
+  binlog_row_image: ErrorCode.BINLOG_ROW_IMAGE_NOT_FULL,
+  binlog_row_metadata: ErrorCode.BINLOG_ROW_METADATA_NOT_FULL,
+  privileges: ErrorCode.BINLOG_PRIVILEGES_MISSING,
+  tables: ErrorCode.BINLOG_TABLES_UNREADABLE,
+  serverId: ErrorCode.BINLOG_SERVER_ID_IN_USE,
 };
 
 const ONE_DAY = 86_400;
@@ -168,7 +168,7 @@ export async function preflight(config: BinlogConfig): Promise<PreflightCheck[]>
 export function failedCheck(checks: readonly PreflightCheck[], connector: string): PreconditionError | undefined {
   const failed = checks.find((c) => !c.ok && c.severity !== "warning");
   if (!failed) return undefined;
-  return new PreconditionError(CODES[failed.check] ?? "BINLOG_PREFLIGHT_FAILED", `${failed.check}: ${failed.message}`, {
+  return new PreconditionError(CODES[failed.check] ?? ErrorCode.BINLOG_PREFLIGHT_FAILED, `${failed.check}: ${failed.message}`, {
     connector,
     ...(failed.fix ? { fix: failed.fix } : {}),
   });

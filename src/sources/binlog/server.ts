@@ -3,7 +3,7 @@
  * GTID position at a point, and a consistent read with the exact point it is consistent with.
  */
 import type { Connection } from "mysql2/promise";
-import { PreconditionError } from "../../runtime/errors.js";
+import { ErrorCode, PreconditionError } from "../../runtime/errors.js";
 import { describeCoordinates, type Coordinates } from "./position.js";
 
 type Row = Record<string, unknown>;
@@ -45,7 +45,7 @@ export async function binaryLogs(conn: Connection): Promise<BinaryLog[]> {
 export async function logEnd(conn: Connection): Promise<Coordinates> {
   const [row] = await masterStatus(conn);
   if (!row) {
-    throw new PreconditionError("BINLOG_DISABLED", "the server writes no binary log (SHOW MASTER STATUS is empty)", {
+    throw new PreconditionError(ErrorCode.BINLOG_DISABLED, "the server writes no binary log (SHOW MASTER STATUS is empty)", {
       fix: "add log_bin = mysql-bin to the server's my.cnf [mysqld] section and restart it",
     });
   }
@@ -89,7 +89,7 @@ export async function startConsistentRead(conn: Connection, mariadb: boolean, lo
     const value = (name: string) => status.find((r) => String(r.Variable_name).toLowerCase() === name)?.Value;
     const at = { file: text(value("binlog_snapshot_file")), pos: Number(value("binlog_snapshot_position")) };
     if (!at.file || !Number.isFinite(at.pos)) {
-      throw new PreconditionError("BINLOG_DISABLED", "the server reports no binlog snapshot position", {
+      throw new PreconditionError(ErrorCode.BINLOG_DISABLED, "the server reports no binlog snapshot position", {
         fix: "add log_bin = mysql-bin to the server's my.cnf [mysqld] section and restart it",
       });
     }
@@ -116,19 +116,19 @@ export async function checkStartPoint(conn: Connection, at: Coordinates, gtid: s
   const where = describeCoordinates(at);
   if (!log) {
     const oldest = logs[0]?.file ?? "none";
-    return new PreconditionError("BINLOG_POSITION_PURGED", `the stored position ${where} is gone from the server: binlog file ${at.file} was purged (the oldest left is ${oldest})`, {
+    return new PreconditionError(ErrorCode.BINLOG_POSITION_PURGED, `the stored position ${where} is gone from the server: binlog file ${at.file} was purged (the oldest left is ${oldest})`, {
       fix: "changes made since are lost to the binlog: copy the tables again (snapshot.mode: when_needed does it by itself), or reset the connector's offsets with `liberator offsets reset --connector <name>`",
     });
   }
   if (at.pos > log.size) {
-    return new PreconditionError("BINLOG_POSITION_INVALID", `the stored position ${where} is past the end of ${at.file} (${log.size} bytes): the server's log is not the one this connector read`, {
+    return new PreconditionError(ErrorCode.BINLOG_POSITION_INVALID, `the stored position ${where} is past the end of ${at.file} (${log.size} bytes): the server's log is not the one this connector read`, {
       fix: "was the server restored or RESET MASTER run? Reset the connector's offsets (`liberator offsets reset --connector <name>`) to copy the tables again",
     });
   }
   if (mariadb && gtid) {
     const there = await gtidAt(conn, at, true);
     if (there !== null && normalizeGtid(there) !== normalizeGtid(gtid)) {
-      return new PreconditionError("BINLOG_POSITION_INVALID", `the server's log at ${where} is at GTID ${there || "(none)"}, but this connector stored ${gtid} there: the log was reset or replaced`, {
+      return new PreconditionError(ErrorCode.BINLOG_POSITION_INVALID, `the server's log at ${where} is at GTID ${there || "(none)"}, but this connector stored ${gtid} there: the log was reset or replaced`, {
         fix: "reset the connector's offsets (`liberator offsets reset --connector <name>`) to copy the tables again",
       });
     }

@@ -7,7 +7,7 @@
 import { MariadbGtidPosition, GtidSet, type AnyBinlogEvent, type MariadbGtidEvent, type QueryEvent, type RowsEvent, type UpdateRowsEvent } from "@vlasky/zongji";
 import type { Connection } from "mysql2/promise";
 import type { ChangeRecord, SourceContext } from "../../runtime/connector.js";
-import { DataError, PreconditionError } from "../../runtime/errors.js";
+import { DataError, ErrorCode, PreconditionError } from "../../runtime/errors.js";
 import type { SourceInfo, TransactionInfo } from "../../runtime/sql-types/envelope.js";
 import { BinlogReader, type QueuedTableMap } from "./binlog-reader.js";
 import { serverIdOf, type BinlogConfig } from "./config.js";
@@ -232,7 +232,7 @@ export class BinlogStreamReader {
         return undefined;
       }
       case "xaprepare":
-        throw new PreconditionError("BINLOG_XA_UNSUPPORTED", `an XA transaction at ${this.file}:${this.pos} touches the binlog; XA transactions cannot be captured exactly yet`, {
+        throw new PreconditionError(ErrorCode.BINLOG_XA_UNSUPPORTED, `an XA transaction at ${this.file}:${this.pos} touches the binlog; XA transactions cannot be captured exactly yet`, {
           fix: "exclude the tables XA transactions write to, or commit them without XA",
         });
       default:
@@ -271,7 +271,7 @@ export class BinlogStreamReader {
   private async resolve(event: QueuedTableMap): Promise<void> {
     const name = `${event.schemaName}.${event.tableName}`;
     if (!event.hasSelfDescribingMetadata()) {
-      throw new PreconditionError("BINLOG_ROW_METADATA_NOT_FULL", `the table map of ${name} at ${this.file}:${this.pos} carries no column names: the event was written with binlog_row_metadata=MINIMAL`, {
+      throw new PreconditionError(ErrorCode.BINLOG_ROW_METADATA_NOT_FULL, `the table map of ${name} at ${this.file}:${this.pos} carries no column names: the event was written with binlog_row_metadata=MINIMAL`, {
         fix: "SET GLOBAL binlog_row_metadata = 'FULL' (and in my.cnf); events written before cannot be decoded safely: copy the tables again from a position after the change",
       });
     }
@@ -291,7 +291,7 @@ export class BinlogStreamReader {
     if (!captured) return;
     const present = (event as RowsEvent & { columns_present_bitmap?: Buffer }).columns_present_bitmap;
     if (present && !allSet(present, event.numberOfColumns)) {
-      throw new PreconditionError("BINLOG_ROW_IMAGE_NOT_FULL", `a change of ${captured.name} at ${this.file}:${this.pos} lacks columns: it was written with binlog_row_image other than FULL`, {
+      throw new PreconditionError(ErrorCode.BINLOG_ROW_IMAGE_NOT_FULL, `a change of ${captured.name} at ${this.file}:${this.pos} lacks columns: it was written with binlog_row_image other than FULL`, {
         fix: "SET GLOBAL binlog_row_image = 'FULL' (and in my.cnf); rows written before cannot be captured exactly",
       });
     }
@@ -342,7 +342,7 @@ export class BinlogStreamReader {
   private query(event: QueryEvent, out: ChangeRecord[]): Promise<void> | undefined {
     const q = event.query;
     if (XA.test(q)) {
-      throw new PreconditionError("BINLOG_XA_UNSUPPORTED", `an XA transaction at ${this.file}:${this.pos} touches the binlog; XA transactions cannot be captured exactly yet`, {
+      throw new PreconditionError(ErrorCode.BINLOG_XA_UNSUPPORTED, `an XA transaction at ${this.file}:${this.pos} touches the binlog; XA transactions cannot be captured exactly yet`, {
         fix: "exclude the tables XA transactions write to, or commit them without XA",
       });
     }
@@ -415,6 +415,6 @@ function parseGtids(text: string | null, mariadb: boolean): MariadbGtidPosition 
   try {
     return mariadb ? MariadbGtidPosition.parse(text) : GtidSet.parse(text);
   } catch (err) {
-    throw new DataError("POSITION_INVALID", `unreadable GTID position "${text}" in the stored position`, { cause: err, fix: "reset the connector's offsets with `liberator offsets reset --connector <name>`" });
+    throw new DataError(ErrorCode.POSITION_INVALID, `unreadable GTID position "${text}" in the stored position`, { cause: err, fix: "reset the connector's offsets with `liberator offsets reset --connector <name>`" });
   }
 }

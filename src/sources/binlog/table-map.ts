@@ -12,7 +12,7 @@
  */
 import type { TableMapEvent } from "@vlasky/zongji";
 import type { TableDescription } from "../../runtime/db/introspect.js";
-import { PreconditionError } from "../../runtime/errors.js";
+import { ErrorCode, PreconditionError } from "../../runtime/errors.js";
 import { parseSqlType, type ColumnInfo } from "../../runtime/sql-types/mapping.js";
 import type { ColumnOverride } from "./position.js";
 
@@ -62,7 +62,7 @@ export function binlogSpelling(sqlType: string, mariadb: boolean): string {
 export function layoutFromTableMap(event: TableMapEvent, schemas: readonly { COLUMN_NAME: string; COLUMN_TYPE: string }[], mariadb: boolean): TableLayout {
   const nullability = event.columnNullability;
   // unpatched zongji reads the null bitmap and drops it: every column would look nullable
-  if (!nullability) throw new PreconditionError("PATCH_MISSING", "zongji gives table maps without column nullability: patches/@vlasky+zongji+0.9.0.patch is not applied", { fix: "run `npx patch-package`" });
+  if (!nullability) throw new PreconditionError(ErrorCode.PATCH_MISSING, "zongji gives table maps without column nullability: patches/@vlasky+zongji+0.9.0.patch is not applied", { fix: "run `npx patch-package`" });
   const columns = schemas.map((s, i) => ({
     name: s.COLUMN_NAME,
     sqlType: binlogSpelling(s.COLUMN_TYPE, mariadb),

@@ -1,5 +1,5 @@
 import type { ChangeRecord } from "../../runtime/connector.js";
-import { DataError } from "../../runtime/errors.js";
+import { DataError, ErrorCode } from "../../runtime/errors.js";
 import { envelope, tableStream, type TableStream } from "../../runtime/sql-types/envelope.js";
 import type { TableDescription } from "../../runtime/db/introspect.js";
 import type { ColumnInfo } from "../../runtime/sql-types/mapping.js";
@@ -70,7 +70,7 @@ export class ChangeEvents {
     if (known) return known;
     const dot = row.aggregateType.indexOf(".");
     const [schema, table] = [row.aggregateType.slice(0, dot), row.aggregateType.slice(dot + 1)];
-    if (dot <= 0) throw new DataError("OUTBOX_CHANGE_INVALID", `aggregate type "${row.aggregateType}" names no schema.table`);
+    if (dot <= 0) throw new DataError(ErrorCode.OUTBOX_CHANGE_INVALID, `aggregate type "${row.aggregateType}" names no schema.table`);
     let description = this.descriptions.get(row.aggregateType);
     const fits = (d: TableDescription | undefined) => d !== undefined && columns.every((c) => d.columns.some((col) => col.name === c));
     if (!fits(description)) {
@@ -79,7 +79,7 @@ export class ChangeEvents {
     }
     if (!fits(description)) {
       const missing = columns.filter((c) => !description!.columns.some((col) => col.name === c));
-      throw new DataError("OUTBOX_CHANGE_INVALID", `${row.aggregateType} has no column ${missing.join(", ")} (dropped or renamed since the triggers were made?)`, {
+      throw new DataError(ErrorCode.OUTBOX_CHANGE_INVALID, `${row.aggregateType} has no column ${missing.join(", ")} (dropped or renamed since the triggers were made?)`, {
         fix: "re-create the triggers with `liberator outbox triggers … --apply`",
       });
     }
@@ -101,11 +101,11 @@ function parseImage(row: OutboxRow): ChangeImage {
   try {
     image = JSON.parse(row.payload) as Partial<ChangeImage>;
   } catch (err) {
-    throw new DataError("OUTBOX_CHANGE_INVALID", `the change payload is not JSON (${(err as Error).message})`);
+    throw new DataError(ErrorCode.OUTBOX_CHANGE_INVALID, `the change payload is not JSON (${(err as Error).message})`);
   }
   const isImage = (v: unknown) => v === null || (typeof v === "object" && !Array.isArray(v));
   if (!image || !["c", "u", "d"].includes(image.op ?? "") || !isImage(image.before) || !isImage(image.after) || (image.before ?? image.after) === null) {
-    throw new DataError("OUTBOX_CHANGE_INVALID", `not a change written by the capture triggers: ${row.payload.slice(0, 80)}`);
+    throw new DataError(ErrorCode.OUTBOX_CHANGE_INVALID, `not a change written by the capture triggers: ${row.payload.slice(0, 80)}`);
   }
   return image as ChangeImage;
 }

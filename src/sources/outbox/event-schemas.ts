@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Type } from "avsc";
 import type { AvroSchema, SchemaGate } from "../../runtime/connector.js";
-import { ConfigError, DataError, LiberatorError, PreconditionError } from "../../runtime/errors.js";
+import { ConfigError, DataError, ErrorCode, LiberatorError, PreconditionError } from "../../runtime/errors.js";
 import { avroType } from "../../runtime/avro/logical-types.js";
 import type { EventTypeConfig, OutboxConfig } from "./config.js";
 
@@ -109,12 +109,12 @@ export class EventSchemas {
     const what = `events.${type}`;
     if (listed.schema !== undefined) return this.build(type, readSchema(listed.schema, `${what}.schema`), listed.subject ?? this.config.subject, "file");
     const subject = fillPattern(listed.subject!, { type });
-    if (!this.gate.registered) throw new PreconditionError("OUTBOX_REGISTRY_UNAVAILABLE", `${what}: no schema registry to read subject "${subject}" from`);
+    if (!this.gate.registered) throw new PreconditionError(ErrorCode.OUTBOX_REGISTRY_UNAVAILABLE, `${what}: no schema registry to read subject "${subject}" from`);
     try {
       return this.build(type, await this.gate.registered(subject, listed.version), subject, subject);
     } catch (err) {
-      if (err instanceof LiberatorError && (err.code === "SCHEMA_SUBJECT_NOT_FOUND" || err.code === "SCHEMA_VERSION_NOT_FOUND")) {
-        throw new PreconditionError("OUTBOX_SCHEMA_NOT_REGISTERED", `${what}: the registry has no version ${listed.version} of subject "${subject}"`, {
+      if (err instanceof LiberatorError && (err.code === ErrorCode.SCHEMA_SUBJECT_NOT_FOUND || err.code === ErrorCode.SCHEMA_VERSION_NOT_FOUND)) {
+        throw new PreconditionError(ErrorCode.OUTBOX_SCHEMA_NOT_REGISTERED, `${what}: the registry has no version ${listed.version} of subject "${subject}"`, {
           cause: err,
           fix: `register the event's schema under "${subject}", or name an .avsc file in ${what}.schema`,
         });
@@ -147,7 +147,7 @@ export class EventSchemas {
 /** A row whose type has no schema: what to say, and how to fix it. */
 export function unknownEventType(type: string, config: Pick<OutboxConfig, "schemaDir">): DataError {
   const where = config.schemaDir ? ` and no ${type}.avsc in ${resolve(config.schemaDir)}` : "";
-  return new DataError("OUTBOX_EVENT_TYPE_UNKNOWN", `event type "${type}" has no schema: it is not listed in \`events\`${where}`, {
+  return new DataError(ErrorCode.OUTBOX_EVENT_TYPE_UNKNOWN, `event type "${type}" has no schema: it is not listed in \`events\`${where}`, {
     fix: `add events.${type} with its schema (an .avsc file or a registry subject)`,
   });
 }

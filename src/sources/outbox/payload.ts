@@ -16,7 +16,7 @@
  * (most often a typo, and it would be dropped without a word).
  */
 import avsc, { type Type } from "avsc";
-import { DataError, LiberatorError } from "../../runtime/errors.js";
+import { DataError, ErrorCode, LiberatorError } from "../../runtime/errors.js";
 import { DecimalType, describeType, MICRO_TIME_NAME, TEMPORAL_TEXT_NAME } from "../../runtime/avro/logical-types.js";
 import {
   canonicalDate,
@@ -44,7 +44,7 @@ export class PayloadError extends DataError {
     /** Which event, when the caller knows it. */
     about?: string,
   ) {
-    super("OUTBOX_PAYLOAD_INVALID", `${about ? `${about}: ` : ""}${field ? `field "${field}"` : "the payload"}: ${reason}`);
+    super(ErrorCode.OUTBOX_PAYLOAD_INVALID, `${about ? `${about}: ` : ""}${field ? `field "${field}"` : "the payload"}: ${reason}`);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Position } from "../../runtime/connector.js";
-import { DataError } from "../../runtime/errors.js";
+import { DataError, ErrorCode } from "../../runtime/errors.js";
 
 /** Inclusive id ranges in which EVERY id was published: never a range over a hole. */
 export type IdRuns = [first: number, last: number][];
@@ -21,7 +21,7 @@ export function parsePosition(position: Position | null): OutboxPosition {
   if (position === null) return EMPTY_POSITION;
   const runs = typeof position === "object" && !Array.isArray(position) ? position.published : undefined;
   if (Array.isArray(runs) && runs.every(isRun)) return { published: runs as IdRuns };
-  throw new DataError("POSITION_INVALID", `unreadable outbox position ${JSON.stringify(position)}`, {
+  throw new DataError(ErrorCode.POSITION_INVALID, `unreadable outbox position ${JSON.stringify(position)}`, {
     fix: "reset it with `liberator offsets reset --connector <name>`: the rows still in the outbox table are published again",
   });
 }

@@ -1,5 +1,5 @@
 import type { ChangeRecord, SourceContext } from "../../runtime/connector.js";
-import { DataError, type LiberatorError } from "../../runtime/errors.js";
+import { DataError, ErrorCode, type LiberatorError } from "../../runtime/errors.js";
 import { deadLetterMessage, deadLetterTopic } from "../../runtime/kafka/dead-letter.js";
 import type { ChangeEvents } from "./changes.js";
 import type { OutboxConfig } from "./config.js";
@@ -86,7 +86,7 @@ export class EventRecords {
     try {
       json = JSON.parse(row.payload);
     } catch (err) {
-      throw new DataError("OUTBOX_PAYLOAD_NOT_JSON", `the payload is not JSON (${(err as Error).message})`);
+      throw new DataError(ErrorCode.OUTBOX_PAYLOAD_NOT_JSON, `the payload is not JSON (${(err as Error).message})`);
     }
     let value: unknown;
     try {

@@ -1,5 +1,5 @@
 import type { Headers } from "../../runtime/connector.js";
-import { ConfigError, DataError } from "../../runtime/errors.js";
+import { ConfigError, DataError, ErrorCode } from "../../runtime/errors.js";
 import { parseTimestamp } from "../../runtime/avro/values.js";
 import type { OutboxConfig } from "./config.js";
 import type { OutboxRow } from "./table.js";
@@ -53,7 +53,7 @@ export class Router {
     for (const part of this.parts) topic += part(row);
     if (this.valid.has(topic)) return topic;
     if (!TOPIC.test(topic) || topic === "." || topic === "..") {
-      throw new DataError("OUTBOX_TOPIC_INVALID", `routes to "${topic}" (pattern "${this.config.topic}"), which is no valid Kafka topic name`, {
+      throw new DataError(ErrorCode.OUTBOX_TOPIC_INVALID, `routes to "${topic}" (pattern "${this.config.topic}"), which is no valid Kafka topic name`, {
         fix: "topic names take letters, digits, '.', '_' and '-' (at most 249): fix the row, or the `topic` pattern",
       });
     }
@@ -72,10 +72,10 @@ export function eventHeaders(row: OutboxRow): Headers {
     try {
       parsed = JSON.parse(row.headers);
     } catch (err) {
-      throw new DataError("OUTBOX_HEADERS_INVALID", `headers are not JSON (${(err as Error).message})`);
+      throw new DataError(ErrorCode.OUTBOX_HEADERS_INVALID, `headers are not JSON (${(err as Error).message})`);
     }
     if (parsed !== null && (typeof parsed !== "object" || Array.isArray(parsed))) {
-      throw new DataError("OUTBOX_HEADERS_INVALID", `headers must be a JSON object of strings, got ${row.headers.slice(0, 64)}`);
+      throw new DataError(ErrorCode.OUTBOX_HEADERS_INVALID, `headers must be a JSON object of strings, got ${row.headers.slice(0, 64)}`);
     }
     for (const [name, value] of Object.entries((parsed ?? {}) as Record<string, unknown>)) {
       if (value !== null && value !== undefined) headers[name] = typeof value === "string" ? value : JSON.stringify(value);

@@ -2,7 +2,7 @@ import type { Connection } from "mysql2/promise";
 import type { DatabaseConnection } from "../../runtime/config/fields.js";
 import { mysqlConnect } from "../../runtime/db/mysql.js";
 import { describeMysqlTable, type TableDescription } from "../../runtime/db/introspect.js";
-import { classifyDbError, outboxStatements, toRow, type OutboxRow, type OutboxTable, type TableOptions } from "./table.js";
+import { classifyOutboxError, outboxStatements, toRow, type OutboxRow, type OutboxTable, type TableOptions } from "./table.js";
 
 /** Ids per statement: about 120 KB of SQL, far below max_allowed_packet. */
 const IDS_PER_STATEMENT = 10_000;
@@ -56,7 +56,7 @@ export class MysqlOutboxTable implements OutboxTable {
     try {
       for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) await this.writer.query(this.sql.cleanup, [ids.slice(i, i + IDS_PER_STATEMENT)]);
     } catch (err) {
-      throw classifyDbError(err, `cleaning up published rows (${this.options.cleanup})`, this.options);
+      throw classifyOutboxError(err, `cleaning up published rows (${this.options.cleanup})`, this.options);
     }
   }
 
@@ -72,7 +72,7 @@ export class MysqlOutboxTable implements OutboxTable {
     try {
       return (await this.reader.query(sql, values))[0] as unknown[][];
     } catch (err) {
-      throw classifyDbError(err, "reading the outbox", this.options);
+      throw classifyOutboxError(err, "reading the outbox", this.options);
     }
   }
 }

@@ -3,7 +3,7 @@ import type { DatabaseConnection } from "../../runtime/config/fields.js";
 import { pgConnect } from "../../runtime/db/postgres.js";
 import { describePgTable, type TableDescription } from "../../runtime/db/introspect.js";
 import { PG_READ_OPTIONS } from "../../runtime/db/postgres.js";
-import { classifyDbError, outboxStatements, toRow, type OutboxRow, type OutboxTable, type TableOptions } from "./table.js";
+import { classifyOutboxError, outboxStatements, toRow, type OutboxRow, type OutboxTable, type TableOptions } from "./table.js";
 
 /**
  * The outbox on PostgreSQL: one connection reads (every value as the server's text), another
@@ -41,7 +41,7 @@ export class PostgresOutboxTable implements OutboxTable {
       const result = await this.reader.query({ name: "liberator_outbox_first_ids", text: this.sql.firstIds, values: [limit], rowMode: "array" });
       return (result.rows as unknown[][]).map((r) => Number(r[0]));
     } catch (err) {
-      throw classifyDbError(err, "reading the outbox", this.options);
+      throw classifyOutboxError(err, "reading the outbox", this.options);
     }
   }
 
@@ -54,7 +54,7 @@ export class PostgresOutboxTable implements OutboxTable {
     try {
       await this.writer.query({ name: "liberator_outbox_cleanup", text: this.sql.cleanup, values: [ids] });
     } catch (err) {
-      throw classifyDbError(err, `cleaning up published rows (${this.options.cleanup})`, this.options);
+      throw classifyOutboxError(err, `cleaning up published rows (${this.options.cleanup})`, this.options);
     }
   }
 
@@ -71,7 +71,7 @@ export class PostgresOutboxTable implements OutboxTable {
       const result = await this.reader.query({ name: `liberator_outbox_${statement}`, text: this.sql[statement], values, rowMode: "array" });
       return (result.rows as unknown[][]).map((r) => toRow(r, this.options));
     } catch (err) {
-      throw classifyDbError(err, "reading the outbox", this.options);
+      throw classifyOutboxError(err, "reading the outbox", this.options);
     }
   }
 }

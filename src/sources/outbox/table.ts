@@ -1,8 +1,9 @@
-import { ConnectionError, DataError, LiberatorError, PreconditionError, toLiberatorError } from "../../runtime/errors.js";
+import { ConnectionError, DataError, ErrorCode, LiberatorError, PreconditionError, toLiberatorError } from "../../runtime/errors.js";
 import type { TableDescription } from "../../runtime/db/introspect.js";
 import type { Dialect } from "../../runtime/sql-types/mapping.js";
 import type { OutboxColumns } from "./config.js";
 import { quoteIdentifier, qualifiedName, type TableName } from "../../runtime/db/identifiers.js";
+import { classifyDbError, dbFailureCode } from "../../runtime/db/errors.js";
 
 /** One outbox row, as the relay needs it. */
 export interface OutboxRow {
@@ -93,7 +94,7 @@ const text = (v: unknown): string | null => {
 export function toRow(values: unknown[], options: TableOptions): OutboxRow {
   const id = Number(values[0]);
   if (!Number.isSafeInteger(id)) {
-    throw new DataError("OUTBOX_ID_INVALID", `outbox row id ${String(values[0])} is not an integer below 2^53`, {
+    throw new DataError(ErrorCode.OUTBOX_ID_INVALID, `outbox row id ${String(values[0])} is not an integer below 2^53`, {
       fix: `the ${options.columns.id} column must be an auto-increment or sequence integer`,
     });
   }
@@ -114,39 +115,38 @@ export function toRow(values: unknown[], options: TableOptions): OutboxRow {
   };
 }
 
-const CONNECTION_LOST = /terminated|not queryable|closed state|connection lost|ECONNRESET|EPIPE|Connection ended|socket/i;
-
 /**
- * What a failed query means for the relay: a lost connection is retried (the runner reopens the
- * connector from its committed position); a missing table, column or privilege stops it with the
- * fix; anything else is reported as it is.
+ * What a failed query means for the relay: a lost connection, a deadlock or a revoked privilege is
+ * retried (the runner reopens the connector from its committed position); a missing table or
+ * column stops it with the fix; anything else is reported as it is.
  */
-export function classifyDbError(err: unknown, what: string, options: Pick<TableOptions, "name" | "connector">): LiberatorError {
+export function classifyOutboxError(err: unknown, what: string, options: Pick<TableOptions, "name" | "connector">): LiberatorError {
   if (err instanceof LiberatorError) return err;
-  const e = err as Error & { code?: string; errno?: number };
-  const code = e.code ?? "";
+  const e = err as Error;
   const where = `${options.name.schema}.${options.name.table}`;
   const opts = { connector: options.connector, cause: err };
-  if (code === "42P01" || code === "ER_NO_SUCH_TABLE" || code === "3F000") {
-    return new PreconditionError("OUTBOX_TABLE_MISSING", `${what}: the outbox table ${where} does not exist (${e.message})`, {
-      ...opts,
-      fix: "create it with `liberator outbox init -c <config> --connector <name> --apply`, or fix `table`",
-    });
+  const failure = classifyDbError(err);
+  switch (failure) {
+    case "table-missing":
+      return new PreconditionError(ErrorCode.OUTBOX_TABLE_MISSING, `${what}: the outbox table ${where} does not exist (${e.message})`, {
+        ...opts,
+        fix: "create it with `liberator outbox init -c <config> --connector <name> --apply`, or fix `table`",
+      });
+    case "column-missing":
+      return new PreconditionError(ErrorCode.OUTBOX_COLUMN_MISSING, `${what}: ${where} lacks a column the config names (${e.message})`, {
+        ...opts,
+        fix: "fix `columns` in the connector's config, or add the column",
+      });
+    case "privilege":
+      return new PreconditionError(ErrorCode.OUTBOX_PRIVILEGE_MISSING, `${what}: not allowed on ${where} (${e.message})`, {
+        ...opts,
+        fix: "GRANT SELECT, DELETE (UPDATE for cleanup: mark) on the outbox table to the connector's user",
+      });
+    case "connection":
+      return new ConnectionError(`${what}: lost the connection to the database (${e.message})`, opts);
+    default: {
+      const code = dbFailureCode(failure);
+      return code ? new LiberatorError(code, `${what}: ${e.message}`, opts) : toLiberatorError(err, options.connector);
+    }
   }
-  if (code === "42703" || code === "ER_BAD_FIELD_ERROR") {
-    return new PreconditionError("OUTBOX_COLUMN_MISSING", `${what}: ${where} lacks a column the config names (${e.message})`, {
-      ...opts,
-      fix: "fix `columns` in the connector's config, or add the column",
-    });
-  }
-  if (code === "42501" || code === "ER_TABLEACCESS_DENIED_ERROR" || code === "ER_COLUMNACCESS_DENIED_ERROR") {
-    return new PreconditionError("OUTBOX_PRIVILEGE_MISSING", `${what}: not allowed on ${where} (${e.message})`, {
-      ...opts,
-      fix: "GRANT SELECT, DELETE (UPDATE for cleanup: mark) on the outbox table to the connector's user",
-    });
-  }
-  if (code.startsWith("08") || code === "57P01" || code === "57P02" || code === "57P03" || CONNECTION_LOST.test(e.message ?? "") || CONNECTION_LOST.test(code)) {
-    return new ConnectionError(`${what}: lost the connection to the database (${e.message})`, opts);
-  }
-  return toLiberatorError(err, options.connector);
 }

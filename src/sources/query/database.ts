@@ -3,6 +3,7 @@ import type { TableDescription } from "../../runtime/db/introspect.js";
 import type { ColumnInfo } from "../../runtime/sql-types/mapping.js";
 import type { Probe } from "./horizon.js";
 import type { Params, SqlDialect } from "./sql.js";
+import { classifyDbError } from "../../runtime/db/errors.js";
 
 export type DriverRow = Record<string, unknown>;
 
@@ -55,10 +56,7 @@ export interface SourceDatabase {
 export class ConnectionWatch {
   lost: Error | undefined;
 
-  constructor(
-    private readonly where: string,
-    private readonly isConnectionError: (err: unknown) => boolean,
-  ) {}
+  constructor(private readonly where: string) {}
 
   readonly onError = (err: Error): void => {
     this.lost ??= err;
@@ -68,7 +66,7 @@ export class ConnectionWatch {
     try {
       return await call();
     } catch (err) {
-      if (this.lost || this.isConnectionError(err)) {
+      if (this.lost || classifyDbError(err) === "connection") {
         throw new ConnectionError(`lost the connection to ${this.where}: ${(this.lost ?? (err as Error)).message}`, { cause: err });
       }
       throw err;

@@ -10,7 +10,7 @@
  */
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import type { Json } from "../../runtime/connector.js";
-import { PreconditionError } from "../../runtime/errors.js";
+import { ErrorCode, PreconditionError } from "../../runtime/errors.js";
 import { decodeValue, encodeValue } from "./position.js";
 
 /** Keys per chunk: one IN list per chunk and pass. */
@@ -157,7 +157,7 @@ export class EmittedKeys {
     }
     if (bytes > this.maxBytes) {
       throw new PreconditionError(
-        "QUERY_KEYS_TOO_LARGE",
+        ErrorCode.QUERY_KEYS_TOO_LARGE,
         `${this.label}: the ${this.where.size} keys that hard-delete detection keeps take ${Math.round(bytes / 1024)} KiB in the position, over deletes.maxStateBytes (${Math.round(this.maxBytes / 1024)} KiB)`,
         { fix: "raise deletes.maxStateBytes (the position is one Kafka record: keep it well under the broker's message.max.bytes), or capture this table with the binlog source, which sees deletes" },
       );

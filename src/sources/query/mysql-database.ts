@@ -1,7 +1,7 @@
 import type { Connection, FieldPacket } from "mysql2/promise";
 import type { DatabaseConnection } from "../../runtime/config/fields.js";
 import { mysqlConnect, selectExact } from "../../runtime/db/mysql.js";
-import { PreconditionError } from "../../runtime/errors.js";
+import { ErrorCode, PreconditionError } from "../../runtime/errors.js";
 import { describeMysqlTable, type TableDescription } from "../../runtime/db/introspect.js";
 import type { ColumnInfo } from "../../runtime/sql-types/mapping.js";
 import { ConnectionWatch, type DriverRow, type Page, type SourceDatabase } from "./database.js";
@@ -67,7 +67,7 @@ export class MysqlDatabase implements SourceDatabase {
     conn: DatabaseConnection,
   ) {
     // mysql2 marks connection-level failures `fatal`
-    this.watch = new ConnectionWatch(`MySQL/MariaDB at ${conn.host}:${conn.port}`, (err) => (err as { fatal?: boolean }).fatal === true);
+    this.watch = new ConnectionWatch(`MySQL/MariaDB at ${conn.host}:${conn.port}`);
     data.on("error", this.watch.onError);
     meta.on("error", this.watch.onError);
   }
@@ -188,7 +188,7 @@ export class MysqlDatabase implements SourceDatabase {
   async checkTimeZone(zone: string): Promise<void> {
     const [row] = await this.rows("SELECT CONVERT_TZ('2000-01-01 00:00:00', '+00:00', ?) AS t", [zone]);
     if (row?.t === null || row?.t === undefined) {
-      throw new PreconditionError("QUERY_TIME_ZONE_UNKNOWN", `MySQL/MariaDB does not know the time zone "${zone}" (CONVERT_TZ gives NULL)`, {
+      throw new PreconditionError(ErrorCode.QUERY_TIME_ZONE_UNKNOWN, `MySQL/MariaDB does not know the time zone "${zone}" (CONVERT_TZ gives NULL)`, {
         fix: "load the time zone tables (mariadb-tzinfo-to-sql /usr/share/zoneinfo | mariadb mysql), or set timeZone to an offset such as +01:00",
       });
     }

@@ -8,6 +8,7 @@ import type { TableDescription } from "../../runtime/db/introspect.js";
 import type { ColumnInfo } from "../../runtime/sql-types/mapping.js";
 import type { StreamConfig } from "./config.js";
 import { isDateTime, isInteger } from "./sql.js";
+import { ErrorCode } from "../../runtime/errors.js";
 
 export interface StreamPlan {
   config: StreamConfig;
@@ -26,7 +27,7 @@ export interface StreamPlan {
 }
 
 export interface PlanProblem {
-  code: string;
+  code: ErrorCode;
   message: string;
   fix?: string;
 }
@@ -51,7 +52,7 @@ export function planStream(config: StreamConfig, described: TableDescription): P
     const column = all.find((c) => c.name === name);
     if (!column) {
       problems.push({
-        code: "QUERY_COLUMN_MISSING",
+        code: ErrorCode.QUERY_COLUMN_MISSING,
         message: `${label} has no column "${name}" (${role}); its columns are: ${names.join(", ")}`,
         fix: `fix ${config.at}.${role.split(" ")[0]} (or the connector-wide one), or add the column`,
       });
@@ -72,7 +73,7 @@ export function planStream(config: StreamConfig, described: TableDescription): P
   const selected = (column: ColumnInfo | undefined, role: string): ColumnInfo | undefined => {
     if (column && !columns.includes(column)) {
       problems.push({
-        code: "QUERY_COLUMN_EXCLUDED",
+        code: ErrorCode.QUERY_COLUMN_EXCLUDED,
         message: `${label}: column "${column.name}" is the ${role} but is left out by ${config.at}.columns`,
         fix: `keep "${column.name}" in the columns that are read`,
       });
@@ -94,7 +95,7 @@ export function planStream(config: StreamConfig, described: TableDescription): P
     if (only && isInteger(only)) incrementing = selected(only, "incrementing column");
     else {
       problems.push({
-        code: "QUERY_COLUMN_MISSING",
+        code: ErrorCode.QUERY_COLUMN_MISSING,
         message: `${label} has no one-column integer primary key to use as the incrementing column of mode ${mode}`,
         fix: `set ${config.at}.incrementingColumn`,
       });
@@ -102,7 +103,7 @@ export function planStream(config: StreamConfig, described: TableDescription): P
   }
   if (incrementing && !isInteger(incrementing)) {
     problems.push({
-      code: "QUERY_COLUMN_TYPE",
+      code: ErrorCode.QUERY_COLUMN_TYPE,
       message: `${label}: incrementingColumn "${incrementing.name}" is ${incrementing.sqlType}, not an integer: mode ${mode} needs an ever-growing integer (AUTO_INCREMENT, a sequence)`,
       fix: `point ${config.at}.incrementingColumn (or the connector-wide one) at an integer column, or use mode timestamp`,
     });
@@ -116,7 +117,7 @@ export function planStream(config: StreamConfig, described: TableDescription): P
   ] as const) {
     if (column && !isDateTime(column)) {
       problems.push({
-        code: "QUERY_COLUMN_TYPE",
+        code: ErrorCode.QUERY_COLUMN_TYPE,
         message: `${label}: ${role} "${column.name}" is ${column.sqlType}, not a date-time: it needs ${column.dialect === "mysql" ? "DATETIME or TIMESTAMP" : "timestamp or timestamp with time zone"}`,
         fix: `point ${config.at}.${role} (or the connector-wide one) at a date-time column${role === "timestampColumn" ? ", or use mode incrementing" : ""}`,
       });
@@ -131,7 +132,7 @@ export function planStream(config: StreamConfig, described: TableDescription): P
   else if (mode === "bulk") cursor = key.length > 0 ? key : incrementing ? [incrementing] : [];
   if ((mode === "timestamp" || mode === "bulk") && cursor.length <= (mode === "timestamp" ? 1 : 0) && problems.length === 0) {
     problems.push({
-      code: "QUERY_KEY_MISSING",
+      code: ErrorCode.QUERY_KEY_MISSING,
       message: `${label} has no primary key: mode ${mode} needs one (or keyColumns) to ${mode === "bulk" ? "page through the table without OFFSET" : "order rows that share a timestamp"}`,
       fix: `set ${config.at}.keyColumns to columns that identify a row`,
     });
@@ -141,7 +142,7 @@ export function planStream(config: StreamConfig, described: TableDescription): P
     for (const column of cursor.slice(usesTimestamp ? 1 : 0)) {
       if (column.nullable) {
         problems.push({
-          code: "QUERY_COLUMN_NULLABLE",
+          code: ErrorCode.QUERY_COLUMN_NULLABLE,
           message: `${label}: column "${column.name}" orders the rows but allows NULL; rows with NULL there would never be read`,
           fix: `make "${column.name}" NOT NULL, or order by other columns (keyColumns, incrementingColumn)`,
         });

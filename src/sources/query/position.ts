@@ -4,7 +4,7 @@
  * records in one Kafka transaction).
  */
 import type { Json, Position } from "../../runtime/connector.js";
-import { DataError } from "../../runtime/errors.js";
+import { DataError, ErrorCode } from "../../runtime/errors.js";
 import { isObject } from "../../runtime/json.js";
 
 export interface StreamCursor {
@@ -31,7 +31,7 @@ export interface QueryPosition {
 export function parsePosition(position: Position | null): QueryPosition {
   if (position === null) return { streams: {} };
   if (isObject(position) && isObject(position.streams)) return position as unknown as QueryPosition;
-  throw new DataError("POSITION_INVALID", `unreadable query position ${JSON.stringify(position).slice(0, 200)}`, {
+  throw new DataError(ErrorCode.POSITION_INVALID, `unreadable query position ${JSON.stringify(position).slice(0, 200)}`, {
     fix: "reset it with `liberator offsets reset --connector <name>`",
   });
 }

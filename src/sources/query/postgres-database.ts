@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { DatabaseConnection } from "../../runtime/config/fields.js";
 import { pgConnect } from "../../runtime/db/postgres.js";
-import { PreconditionError } from "../../runtime/errors.js";
+import { ErrorCode, PreconditionError } from "../../runtime/errors.js";
 import { describePgTable, type TableDescription } from "../../runtime/db/introspect.js";
 import type { ColumnInfo } from "../../runtime/sql-types/mapping.js";
 import { parseTimestamp } from "../../runtime/avro/values.js";
@@ -38,12 +38,6 @@ const micros = (text: unknown): number | null => (text === null || text === unde
  * UTC session). Statements are unnamed on purpose: a named one fails with "cached plan must not
  * change result type" after a DDL on its table.
  */
-/** Connection exceptions (class 08), and the server shutting the session down (57P0x); pg's own "Connection terminated" has no code. */
-const isConnectionError = (err: unknown): boolean => {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === "string" ? code.startsWith("08") || code.startsWith("57P0") : /Connection terminated|not queryable/i.test((err as Error).message);
-};
-
 export class PostgresDatabase implements SourceDatabase {
   seesTransactions = false;
   private readonly watch: ConnectionWatch;
@@ -54,7 +48,7 @@ export class PostgresDatabase implements SourceDatabase {
     private readonly connector: string,
     readonly sql: SqlDialect,
   ) {
-    this.watch = new ConnectionWatch(`PostgreSQL at ${conn.host}:${conn.port}`, isConnectionError);
+    this.watch = new ConnectionWatch(`PostgreSQL at ${conn.host}:${conn.port}`);
     client.on("error", this.watch.onError);
   }
 
@@ -176,7 +170,7 @@ export class PostgresDatabase implements SourceDatabase {
     try {
       await this.rows("SELECT now() AT TIME ZONE $1", [zone]);
     } catch (err) {
-      throw new PreconditionError("QUERY_TIME_ZONE_UNKNOWN", `PostgreSQL does not know the time zone "${zone}": ${(err as Error).message}`, {
+      throw new PreconditionError(ErrorCode.QUERY_TIME_ZONE_UNKNOWN, `PostgreSQL does not know the time zone "${zone}": ${(err as Error).message}`, {
         cause: err,
         fix: "set timeZone to an IANA name (Europe/Paris) or an offset such as +01:00",
       });

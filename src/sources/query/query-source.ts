@@ -10,7 +10,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ChangeRecord, ConnectorStatus, Json, Position, Source, SourceBatch, SourceContext } from "../../runtime/connector.js";
-import { PreconditionError } from "../../runtime/errors.js";
+import { ErrorCode, PreconditionError } from "../../runtime/errors.js";
 import { rowsWithin } from "../../runtime/db/row-bytes.js";
 import type { Envelope } from "../../runtime/sql-types/envelope.js";
 import { readsById, type QueryConfig } from "./config.js";
@@ -104,7 +104,7 @@ export class QuerySource implements Source {
       const state: StreamState = { reader, pos: pos ? { ...pos } : undefined, dueAt: 0, rows: 0, lastPollMs: 0 };
       if (this.config.deletes.detect === "checksum") {
         if (reader.plan.key.length === 0) {
-          throw new PreconditionError("QUERY_KEY_MISSING", `${reader.label} has no key: deletes.detect: checksum needs one to name the rows that are gone`, {
+          throw new PreconditionError(ErrorCode.QUERY_KEY_MISSING, `${reader.label} has no key: deletes.detect: checksum needs one to name the rows that are gone`, {
             fix: `set ${config.at}.keyColumns, or deletes.detect: none`,
           });
         }

@@ -5,7 +5,7 @@
  */
 import type { AvroSchema, ChangeRecord, Json, SchemaGate } from "../../runtime/connector.js";
 import type { Logger } from "../../runtime/log.js";
-import { LiberatorError, PreconditionError } from "../../runtime/errors.js";
+import { ErrorCode, LiberatorError, PreconditionError } from "../../runtime/errors.js";
 import { envelope, tableStream, type SourceInfo, type TableStream } from "../../runtime/sql-types/envelope.js";
 import type { TableDescription } from "../../runtime/db/introspect.js";
 import { sampleRowBytes } from "../../runtime/db/row-bytes.js";
@@ -110,9 +110,8 @@ export class PageReader {
       const { sql, params } = this.pageSql(position, bound, limit);
       const page = await this.db.select(sql, params).catch((err: unknown) => {
         if (err instanceof LiberatorError) throw err;
-        throw new LiberatorError("QUERY_FAILED", `${this.label}: the page query failed: ${(err as Error).message}`, {
+        throw new LiberatorError(ErrorCode.QUERY_FAILED, `${this.label}: the page query failed: ${(err as Error).message}`, {
           cause: err,
-          retriable: true,
           fix: "check the table and the user's privileges; the connector retries from its last committed position",
         });
       });
@@ -128,7 +127,7 @@ export class PageReader {
       }
       // the columns changed under us (a DDL): describe again and read the page anew
       if (attempt >= 3) {
-        throw new LiberatorError("QUERY_SCHEMA_UNSTABLE", `${this.label}: its columns kept changing while it was read (${page.columns.join(", ")})`, { retriable: true });
+        throw new LiberatorError(ErrorCode.QUERY_SCHEMA_UNSTABLE, `${this.label}: its columns kept changing while it was read (${page.columns.join(", ")})`);
       }
       await this.describe();
     }
@@ -311,7 +310,7 @@ export async function describeSource(db: SourceDatabase, config: StreamConfig): 
 }
 
 export function missingTable(config: StreamConfig): PreconditionError {
-  return new PreconditionError("QUERY_TABLE_MISSING", `${streamLabel(config)} does not exist, or the user cannot see it`, {
+  return new PreconditionError(ErrorCode.QUERY_TABLE_MISSING, `${streamLabel(config)} does not exist, or the user cannot see it`, {
     fix: `fix ${config.at} (written database.table or schema.table), or GRANT SELECT on it`,
   });
 }

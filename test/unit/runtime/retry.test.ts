@@ -32,7 +32,7 @@ describe("retry", () => {
     await expect(
       retry(async () => {
         calls++;
-        throw new DataError("BAD", "bad record");
+        throw new DataError("SINK_ROW_REFUSED", "bad record");
       }),
     ).rejects.toThrow("bad record");
     expect(calls).toBe(1);

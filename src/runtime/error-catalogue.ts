@@ -130,7 +130,6 @@ export const ERROR_CATALOGUE = {
     "Only one instance of a connector may run; this one stops and leaves the position to the newer one.",
   ),
   KAFKA_AUTH_FAILED: configuration("Kafka refused Liberator's credentials (SASL authentication).", "Check `kafka.sasl` and `kafka.ssl`."),
-  KAFKA_ERROR: internal("Kafka failed in a way Liberator does not classify.", "Read the message; the worker restarts the connector with a long backoff."),
   SCHEMA_REGISTRY_AUTH: configuration("The schema registry refused the credentials (401/403).", "Check `schemaRegistry.basicAuth`."),
   SCHEMA_REGISTRY_ERROR: configuration("The schema registry answered with an error Liberator does not know.", "Read the message; check `schemaRegistry.url`."),
   SCHEMA_SUBJECT_NOT_FOUND: configuration("The registry has no such subject.", "Register it, or fix the subject's name."),
@@ -197,6 +196,7 @@ export const ERROR_CATALOGUE = {
   STREAM_NOT_FOUND: configuration("No connector wrote that stream and the config does not declare it.", "`GET /streams` lists them."),
 
   // ── internal ──────────────────────────────────────────────────────────────────────────────────
+  KAFKA_ERROR: internal("Kafka failed in a way Liberator does not classify.", "Read the message; the worker restarts the connector with a long backoff."),
   INTERNAL: internal(
     "A failure nothing classified.",
     "Read the message and the log line with its stack; the worker restarts a connector failed with it, with a long backoff. Report it if it repeats.",
@@ -210,8 +210,4 @@ export const ErrorCode = Object.freeze(Object.fromEntries(Object.keys(ERROR_CATA
 
 export function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === "string" && Object.hasOwn(ERROR_CATALOGUE, code);
-}
-
-export function entryOf(code: ErrorCode): ErrorEntry {
-  return ERROR_CATALOGUE[code];
 }

@@ -2,7 +2,7 @@ import { classifyDbError, dbFailureCode } from "./db/errors.js";
 import { ERROR_CATALOGUE, ErrorCode, type ErrorCategory } from "./error-catalogue.js";
 import { classifyKafkaError, isKafkaError } from "./kafka/errors.js";
 
-export { ERROR_CATALOGUE, ErrorCode, isErrorCode, type ErrorCategory, type ErrorEntry } from "./error-catalogue.js";
+export { ERROR_CATALOGUE, ErrorCode, isErrorCode, type ErrorCategory } from "./error-catalogue.js";
 
 /**
  * One base error for the whole product. Callers decide by `code` (against `ErrorCode`, never a
@@ -98,5 +98,5 @@ export function toLiberatorError(err: unknown, connector?: string): LiberatorErr
   const opts: LiberatorErrorOptions = { cause: e };
   if (connector !== undefined) opts.connector = connector;
   const code = isKafkaError(e) ? classifyKafkaError(e) : (dbFailureCode(classifyDbError(e)) ?? ErrorCode.INTERNAL);
-  return new LiberatorError(code, e.message, opts);
+  return code === ErrorCode.CONNECTION_FAILED ? new ConnectionError(e.message, opts) : new LiberatorError(code, e.message, opts);
 }

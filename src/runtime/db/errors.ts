@@ -4,7 +4,6 @@ import { classifyMysqlError } from "./mysql-errors.js";
 import { classifyPostgresError } from "./postgres-errors.js";
 
 export type { DbFailure } from "./failure.js";
-export { isNetworkError } from "./failure.js";
 export { classifyMysqlError } from "./mysql-errors.js";
 export { classifyPostgresError } from "./postgres-errors.js";
 

@@ -14,11 +14,3 @@
  * - data: this row is refused (constraint, range, length, value).
  */
 export type DbFailure = "connection" | "conflict" | "privilege" | "auth" | "database-missing" | "table-missing" | "column-missing" | "schema" | "data";
-
-/** Node's socket errors, as both drivers pass them on. */
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ECONNABORTED", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN", "EAI_AGAIN", "ENOTFOUND"]);
-
-export function isNetworkError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "string" && NETWORK_CODES.has(code);
-}

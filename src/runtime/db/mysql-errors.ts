@@ -1,4 +1,5 @@
-import { isNetworkError, type DbFailure } from "./failure.js";
+import { isNetworkError } from "../net-errors.js";
+import type { DbFailure } from "./failure.js";
 
 /** MySQL/MariaDB server errnos (and the client's 2xxx) that name the failure. */
 const BY_ERRNO = new Map<number, DbFailure>([

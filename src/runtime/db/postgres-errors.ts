@@ -1,4 +1,5 @@
-import { isNetworkError, type DbFailure } from "./failure.js";
+import { isNetworkError } from "../net-errors.js";
+import type { DbFailure } from "./failure.js";
 
 /** SQLSTATEs that name the failure exactly; classes (two characters) come after them. */
 const BY_STATE: Record<string, DbFailure> = {

@@ -1,5 +1,5 @@
 import { ErrorCode } from "../error-catalogue.js";
-import { isNetworkError } from "../db/failure.js";
+import { isNetworkError } from "../net-errors.js";
 
 /** Protocol error types (kafkajs's `type`, Kafka's names) that pass: retry once the cluster has settled. */
 const TRANSIENT_TYPES = new Set([

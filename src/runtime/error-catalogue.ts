@@ -3,7 +3,7 @@
  * Codes are stable: they appear in metrics (`liberator_errors_total{code}`), in the admin API, in logs
  * and in dead-letter headers, so renaming one is a breaking change. Code compares against
  * `ErrorCode.X`, never against a string; docs/errors.md is generated from this table
- * (`npm run docs:errors`), and a test checks that it is.
+ * (`npx tsx scripts/update-docs.ts`), and a unit test checks that it is.
  *
  * Categories (docs/operations.md):
  * - transient: the same operation may well succeed later (a server restarting, a network cut, a

@@ -5,7 +5,7 @@
  */
 import type { AvroField, ColumnInfo, Dialect } from "../../runtime/sql-types/mapping.js";
 import { dbFailureCode, type DbFailure } from "../../runtime/db/errors.js";
-import { DataError, ErrorCode, LiberatorError, PreconditionError, toLiberatorError } from "../../runtime/errors.js";
+import { ConnectionError, DataError, ErrorCode, LiberatorError, PreconditionError, toLiberatorError } from "../../runtime/errors.js";
 
 /** A table; `schema` is the PostgreSQL schema or the MySQL database, the connection's own when absent. */
 export interface TableRef {
@@ -93,6 +93,8 @@ export function classifySinkError(err: unknown, failure: DbFailure | undefined, 
     case "column-missing":
     case "schema":
       return new PreconditionError(ErrorCode.SINK_TABLE_MISMATCH, message, { ...opts, fix: TABLE_FIX });
+    case "connection":
+      return new ConnectionError(`${where}: ${message}`, opts);
     case "privilege":
       return new LiberatorError(ErrorCode.DB_PRIVILEGE_MISSING, `${where}: ${message}`, { ...opts, fix: "GRANT the sink's user what the message names on the target table" });
     default: {

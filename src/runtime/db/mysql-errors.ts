@@ -54,6 +54,18 @@ const BY_ERRNO = new Map<number, DbFailure>([
   [4025, "data"], // check constraint (MariaDB)
 ]);
 
+/** The server's symbolic names, for an error that carries its name but no errno. */
+const BY_NAME = new Map<string, DbFailure>([
+  ["ER_ACCESS_DENIED_ERROR", "auth"],
+  ["ER_BAD_DB_ERROR", "database-missing"],
+  ["ER_LOCK_DEADLOCK", "conflict"],
+  ["ER_LOCK_WAIT_TIMEOUT", "conflict"],
+  ["ER_TABLEACCESS_DENIED_ERROR", "privilege"],
+  ["ER_SPECIFIC_ACCESS_DENIED_ERROR", "privilege"],
+  ["ER_NO_SUCH_TABLE", "table-missing"],
+  ["ER_BAD_FIELD_ERROR", "column-missing"],
+]);
+
 /** mysql2's own codes for a connection it lost or never had. */
 const CLIENT_CODES = new Set(["PROTOCOL_CONNECTION_LOST", "PROTOCOL_SEQUENCE_TIMEOUT", "PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR", "PROTOCOL_ENQUEUE_AFTER_QUIT", "ER_SERVER_SHUTDOWN"]);
 
@@ -65,7 +77,7 @@ const LOST = /closed state|Connection lost|connection is closed|Pool is closed/i
  */
 export function classifyMysqlError(err: unknown): DbFailure | undefined {
   const e = err as { errno?: unknown; code?: unknown; fatal?: unknown; message?: unknown } | null;
-  const known = typeof e?.errno === "number" ? BY_ERRNO.get(e.errno) : undefined;
+  const known = (typeof e?.errno === "number" ? BY_ERRNO.get(e.errno) : undefined) ?? (typeof e?.code === "string" ? BY_NAME.get(e.code) : undefined);
   if (known) return known;
   if (isNetworkError(err) || (typeof e?.code === "string" && CLIENT_CODES.has(e.code))) return "connection";
   // a fatal error leaves the connection unusable, whatever caused it

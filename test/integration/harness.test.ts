@@ -193,7 +193,8 @@ describe("test harness: Kafka with SASL and an authorizer", () => {
 
     const alice = as("alice", "alice-secret").producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await alice.connect();
-    await alice.send({ topic, messages: [{ value: "from alice" }] });
+    // the broker applies a new ACL from its metadata log a moment after createAcls returns
+    await waitFor(() => alice.send({ topic, messages: [{ value: "from alice" }] }), { timeoutMs: 30_000, message: "alice's WRITE ACL applied" });
     await alice.disconnect();
 
     const bob = as("bob", "bob-secret").producer({ createPartitioner: Partitioners.DefaultPartitioner });

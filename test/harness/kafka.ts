@@ -3,6 +3,7 @@ import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import { Kafka, logLevel, Partitioners, type KafkaConfig, type SASLOptions } from "kafkajs";
+import { createTopicsWithLeaders } from "../../src/runtime/kafka/admin.js";
 import { cacheDir, repoRoot } from "./paths.js";
 import { freePort, portAccepts } from "./ports.js";
 import {
@@ -220,7 +221,7 @@ async function warmUp(connection: KafkaConnection): Promise<boolean> {
   await admin.connect();
   try {
     await admin.describeCluster();
-    await admin.createTopics({ topics: [{ topic: probe, numPartitions: 1 }], waitForLeaders: true });
+    await createTopicsWithLeaders(admin, [{ topic: probe, numPartitions: 1 }]);
     const producer = kafka.producer({
       transactionalId: probe,
       idempotent: true,

@@ -1,4 +1,5 @@
 import kafkajs, { Kafka, Partitioners, logLevel } from "kafkajs";
+import { createTopicsWithLeaders } from "../../src/runtime/kafka/admin.js";
 import { Redis } from "ioredis";
 import type { RowDataPacket } from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -31,7 +32,7 @@ describe("test harness", () => {
     const topic = uniqueName("harness_tx");
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+    await createTopicsWithLeaders(admin, [{ topic, numPartitions: 2 }]);
     await admin.disconnect();
 
     const producer = kafka.producer({
@@ -173,7 +174,7 @@ describe("test harness: Kafka with SASL and an authorizer", () => {
     const admin = new Kafka(kafkaClientConfig(broker)).admin();
     await admin.connect();
     try {
-      await admin.createTopics({ topics: [{ topic }], waitForLeaders: true });
+      await createTopicsWithLeaders(admin, [{ topic }]);
       await admin.createAcls({
         acl: [
           {

@@ -1,4 +1,4 @@
-import type { Admin, Kafka } from "kafkajs";
+import type { Admin, ITopicConfig, Kafka } from "kafkajs";
 import { ConnectionError } from "../errors.js";
 
 export interface TopicSpec {
@@ -17,9 +17,9 @@ export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[]): P
     const existing = new Set(await admin.listTopics());
     const missing = specs.filter((s) => !existing.has(s.topic));
     if (missing.length === 0) return;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((s) => ({
+    await createTopicsWithLeaders(
+      admin,
+      missing.map((s) => ({
         topic: s.topic,
         numPartitions: s.partitions ?? 1,
         replicationFactor: s.replicationFactor ?? -1,
@@ -28,8 +28,32 @@ export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[]): P
           ...s.config,
         }).map(([name, value]) => ({ name, value })),
       })),
-    });
+    );
   });
+}
+
+/** Metadata answers a KRaft broker may give for a moment after it created a topic. */
+const NOT_YET = new Set(["UNKNOWN_TOPIC_OR_PARTITION", "LEADER_NOT_AVAILABLE"]);
+
+/**
+ * Creates topics and waits until each partition has a leader. kafkajs's own `waitForLeaders`
+ * retries only LEADER_NOT_AVAILABLE, while a KRaft broker may first answer
+ * UNKNOWN_TOPIC_OR_PARTITION for a topic it has just created, which failed the create.
+ */
+export async function createTopicsWithLeaders(admin: Admin, topics: ITopicConfig[], timeoutMs = 30_000): Promise<void> {
+  await admin.createTopics({ topics, waitForLeaders: false });
+  const names = topics.map((t) => t.topic);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: found } = await admin.fetchTopicMetadata({ topics: names });
+      if (found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (err) {
+      if (!NOT_YET.has((err as { type?: string }).type ?? "") || Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`topics ${names.join(", ")} have no leader after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** An admin client, connected; the caller disconnects it. */

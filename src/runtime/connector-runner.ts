@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Json, Position } from "./connector.js";
 import type { ConnectorConfig } from "./config/load.js";
 import type { ConnectorState } from "./connector-state.js";
-import { ErrorCode, LiberatorError, toLiberatorError } from "./errors.js";
+import { ErrorCode, LiberatorError, toLiberatorError, type ErrorCategory } from "./errors.js";
 import type { Logger } from "./log.js";
 import { backoffDelay } from "./retry.js";
 import type { LiveConnector, PipelineLauncher } from "./pipeline/services.js";
@@ -16,9 +16,28 @@ export interface ConnectorStatusReport {
   committedAt: string | null;
   records: number;
   restarts: number;
-  lastError: { code: string; message: string; retriable: boolean; at: string } | null;
+  /**
+   * The error the connector is in now: set while it is `retrying` or `failed`, cleared once it runs
+   * again (it moves to `lastRecovery`). `category` says whether a person must act: `configuration`
+   * and `data` failures are final, the others heal or are restarted by the worker.
+   */
+  lastError: { code: string; category: ErrorCategory; message: string; retriable: boolean; at: string } | null;
+  /** While `retrying`: since when, the attempt, and when the next one starts. While `failed` and to be restarted: when. */
+  retry: { since: string; attempt: number; nextAttemptAt: string | null } | null;
+  /** The last fault it healed from, for history: what it was, when it began and when the connector ran again. */
+  lastRecovery: { code: string; message: string; since: string; recoveredAt: string; attempts: number } | null;
   details: Record<string, Json>;
 }
+
+export interface ConnectorRunnerOptions {
+  /** Start paused: a connector an operator paused keeps that state when it moves to another worker. */
+  paused?: boolean;
+  /** Every failure, at once (each attempt's too), for metrics; `retried` when another attempt follows. */
+  onFailure?: (error: LiberatorError, retried: boolean) => void;
+}
+
+/** Running this long without a failure makes the next fault start its backoff from the beginning. */
+const STABLE_MS = 30_000;
 
 function pauseGate(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
@@ -27,9 +46,11 @@ function pauseGate(): { promise: Promise<void>; resolve: () => void } {
 }
 
 /**
- * Runs one connector: opens its pipeline, restarts it with backoff after retriable failures
- * (from its last committed position, so nothing is lost or doubled), and stops for good on a
- * non-retriable one. Failures stay inside: other connectors keep running.
+ * Runs one connector: opens its pipeline, and keeps it `retrying` with capped exponential backoff
+ * and jitter from the first failed read or write of a transient fault until it runs again (from its
+ * last committed position, so nothing is lost or doubled). A connector that failed on an error that
+ * may pass is started again after a long backoff; only configuration and data errors are final.
+ * Failures stay inside: other connectors keep running.
  */
 export class ConnectorRunner {
   private stateValue: ConnectorState = "stopped";
@@ -42,18 +63,25 @@ export class ConnectorRunner {
   private restarts = 0;
   private lastError: LiberatorError | undefined;
   private lastErrorAt: string | null = null;
+  /** Set from the first failure of a fault until the connector runs again. */
+  private fault: { since: number; attempts: number; nextAttemptAt: number | null } | undefined;
+  private lastRecovery: ConnectorStatusReport["lastRecovery"] = null;
   private runController: AbortController | undefined;
+  /** Aborted to end the wait of a failed connector before its restart (an operator's start). */
+  private failedWait: AbortController | undefined;
   private live: LiveConnector | undefined;
+  private readonly onFailure: (error: LiberatorError, retried: boolean) => void;
 
   constructor(
     readonly connector: ConnectorConfig,
     private readonly launch: PipelineLauncher,
     private readonly log: Logger,
+    /** Called on every change of state, with the error that caused it. */
     private readonly onState: (state: ConnectorState, error?: LiberatorError) => void,
-    /** Start paused: a connector an operator paused keeps that state when it moves to another worker. */
-    options: { paused?: boolean } = {},
+    options: ConnectorRunnerOptions = {},
   ) {
     if (options.paused) this.paused = pauseGate();
+    this.onFailure = options.onFailure ?? (() => undefined);
   }
 
   get name(): string {
@@ -64,8 +92,17 @@ export class ConnectorRunner {
     return this.stateValue;
   }
 
+  /** How long it has been retrying, in ms; 0 when it is not. */
+  retryingForMs(now = Date.now()): number {
+    return this.stateValue === "retrying" && this.fault ? now - this.fault.since : 0;
+  }
+
   start(): void {
-    if (this.loop) return;
+    if (this.loop) {
+      // a failed connector waiting for its restart starts now
+      this.failedWait?.abort();
+      return;
+    }
     // stop() opened the gate to let the pipeline leave; a paused connector starts paused again
     if (this.paused) this.paused = pauseGate();
     this.stopController = new AbortController();
@@ -97,7 +134,7 @@ export class ConnectorRunner {
     if (!p) return;
     this.paused = undefined;
     p.resolve();
-    if (this.loop) this.setState("running");
+    if (this.loop && this.stateValue === "paused") this.setState("running");
   }
 
   async restart(): Promise<void> {
@@ -107,6 +144,8 @@ export class ConnectorRunner {
   }
 
   status(): ConnectorStatusReport {
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const current = this.stateValue === "retrying" || this.stateValue === "failed" || this.stateValue === "starting";
     return {
       name: this.connector.name,
       type: this.connector.type,
@@ -116,9 +155,18 @@ export class ConnectorRunner {
       committedAt: this.committedAt,
       records: this.records,
       restarts: this.restarts,
-      lastError: this.lastError
-        ? { code: this.lastError.code, message: this.lastError.describe(), retriable: this.lastError.retriable, at: this.lastErrorAt! }
-        : null,
+      lastError:
+        this.lastError && current
+          ? {
+              code: this.lastError.code,
+              category: this.lastError.category,
+              message: this.lastError.describe(),
+              retriable: this.lastError.retriable,
+              at: this.lastErrorAt!,
+            }
+          : null,
+      retry: this.fault && current ? { since: iso(this.fault.since), attempt: this.fault.attempts, nextAttemptAt: this.fault.nextAttemptAt === null ? null : iso(this.fault.nextAttemptAt) } : null,
+      lastRecovery: this.lastRecovery,
       details: this.live?.status?.() ?? {},
     };
   }
@@ -135,19 +183,56 @@ export class ConnectorRunner {
   }
 
   private setState(state: ConnectorState, error?: LiberatorError): void {
-    if (state === this.stateValue && !error) return;
+    if (state === this.stateValue) return;
     this.stateValue = state;
     this.onState(state, error);
   }
 
+  /** A failure: the current error from now on, counted at once. */
+  private failed(err: LiberatorError, retried: boolean): void {
+    this.lastError = err;
+    this.lastErrorAt = new Date().toISOString();
+    this.fault ??= { since: Date.now(), attempts: 0, nextAttemptAt: null };
+    this.fault.attempts++;
+    this.onFailure(err, retried);
+  }
+
+  /** Reads or writes succeed again: the fault is over, and its error history. */
+  private recovered(state: ConnectorState = this.paused ? "paused" : "running"): void {
+    const fault = this.fault;
+    this.fault = undefined;
+    this.setState(state);
+    if (!fault || !this.lastError) return;
+    const seconds = (Date.now() - fault.since) / 1000;
+    this.lastRecovery = { code: this.lastError.code, message: this.lastError.describe(), since: new Date(fault.since).toISOString(), recoveredAt: new Date().toISOString(), attempts: fault.attempts };
+    this.log.info({ code: this.lastError.code, attempts: fault.attempts, seconds }, `connector recovered after ${seconds.toFixed(1)} s and ${fault.attempts} failed attempt(s): ${this.lastError.code}`);
+    this.lastError = undefined;
+    this.lastErrorAt = null;
+  }
+
+  /** A read or write that the pipeline tries again itself: `retrying` from this first failure on. */
+  private retriedInside(raw: unknown, attempt: number, delayMs: number): void {
+    const err = toLiberatorError(raw, this.connector.name);
+    this.failed(err, true);
+    this.fault!.nextAttemptAt = Date.now() + delayMs;
+    this.log.warn({ code: err.code, attempt, delayMs, err: raw }, `retrying in ${delayMs} ms (attempt ${attempt}): ${err.describe()}`);
+    this.setState("retrying", err);
+  }
+
   private async run(): Promise<void> {
-    const policy = this.connector.config.retry;
+    const config = this.connector.config.retry;
+    const policy = { retries: config.retries ?? Infinity, initialDelayMs: config.initialDelayMs, maxDelayMs: config.maxDelayMs, factor: 2 };
+    const longPolicy = { retries: Infinity, ...config.restartFailed, factor: 2 };
     const stop = this.stopController.signal;
+    /** Failed attempts in a row: they set the backoff. */
     let failures = 0;
+    /** Restarts of this connector after it failed, in a row. */
+    let failedRestarts = 0;
+    this.setState("starting");
     while (!stop.aborted) {
-      this.setState("starting");
       const run = new AbortController();
       this.runController = run;
+      let stableSince: number | undefined;
       let progressed = false;
       try {
         const end = await this.launch(this.connector, {
@@ -157,15 +242,18 @@ export class ConnectorRunner {
           onOpened: (position, live) => {
             this.position = position;
             this.live = live;
-            this.setState(this.paused ? "paused" : "running");
+            stableSince = Date.now();
+            this.recovered();
           },
-          onWaiting: () => this.setState("waiting"),
+          onWaiting: () => this.recovered("waiting"),
           onCommitted: (position, records) => {
             this.position = position;
             this.committedAt = new Date().toISOString();
             this.records += records;
             progressed = true;
+            if (this.stateValue === "retrying") this.recovered();
           },
+          onRetry: (raw, attempt, delayMs) => this.retriedInside(raw, attempt, delayMs),
         });
         this.live = undefined;
         this.setState(end === "finished" ? "finished" : "stopped");
@@ -174,25 +262,45 @@ export class ConnectorRunner {
       } catch (raw) {
         this.live = undefined;
         const err = toLiberatorError(raw, this.connector.name);
-        this.lastError = err;
-        this.lastErrorAt = new Date().toISOString();
         if (stop.aborted) {
           this.log.warn({ code: err.code, err: raw }, "connector failed while stopping");
           this.setState("stopped", err);
           return;
         }
-        if (progressed) failures = 0;
-        if (!err.retriable || failures >= policy.retries) {
-          this.log.error({ code: err.code, err: raw }, `connector stopped: ${err.describe()}`);
+        if (progressed || (stableSince !== undefined && Date.now() - stableSince >= STABLE_MS)) {
+          failures = 0;
+          failedRestarts = 0;
+        }
+        if (err.retriable && failures < policy.retries) {
+          const delay = backoffDelay(failures, policy);
+          failures++;
+          this.restarts++;
+          this.failed(err, true);
+          this.fault!.nextAttemptAt = Date.now() + delay;
+          this.log.warn({ code: err.code, attempt: failures, delayMs: delay, err: raw }, `retrying in ${delay} ms (attempt ${failures}), from the last committed position: ${err.describe()}`);
+          this.setState("retrying", err);
+          await sleep(delay, undefined, { signal: stop }).catch(() => undefined);
+          continue;
+        }
+        this.failed(err, false);
+        this.fault!.nextAttemptAt = null;
+        const final = err.category === "configuration" || err.category === "data";
+        if (final) {
+          this.log.error({ code: err.code, category: err.category, err: raw }, `connector failed (${err.category} error: a person must act): ${err.describe()}`);
           this.setState("failed", err);
           return;
         }
-        const delay = backoffDelay(failures, { retries: policy.retries, initialDelayMs: policy.initialDelayMs, maxDelayMs: policy.maxDelayMs, factor: 2 });
-        failures++;
+        // an unclassified error, or a transient one that outlasted `retries`: it may well pass
+        const delay = backoffDelay(failedRestarts++, longPolicy);
+        this.fault!.nextAttemptAt = Date.now() + delay;
+        this.log.error({ code: err.code, category: err.category, delayMs: delay, err: raw }, `connector failed (${err.category} error); started again in ${Math.round(delay / 1000)} s: ${err.describe()}`);
+        this.setState("failed", err);
+        const wait = (this.failedWait = new AbortController());
+        await sleep(delay, undefined, { signal: AbortSignal.any([stop, wait.signal]) }).catch(() => undefined);
+        this.failedWait = undefined;
+        failures = 0;
         this.restarts++;
-        this.log.warn({ code: err.code, attempt: failures, delayMs: delay, err: raw }, `connector failed, restarting from its last committed position: ${err.describe()}`);
-        this.setState("retrying", err);
-        await sleep(delay, undefined, { signal: stop }).catch(() => undefined);
+        this.setState("starting");
       }
     }
     this.setState("stopped");

@@ -64,9 +64,19 @@ export class Metrics {
   });
   readonly retries = new Counter({
     name: "liberator_retries_total",
-    help: "Connector restarts after a retriable failure",
+    help: "Attempts after a transient failure: a read or write tried again, or the connector started again",
     labelNames: ["connector"] as const,
     registers: [this.registry],
+  });
+  /** When each connector that is retrying now started to, or was last counted. */
+  private readonly retryingSince = new Map<string, number>();
+  readonly retryingSeconds = new Counter({
+    name: "liberator_connector_retrying_seconds_total",
+    help: "Time each connector spent retrying (a transient fault), up to the moment of the scrape",
+    labelNames: ["connector"] as const,
+    registers: [this.registry],
+    // a connector still retrying counts up to now, not only once it recovers
+    collect: () => this.countRetrying(),
   });
   readonly consumerLag = new Gauge({
     name: "liberator_sink_consumer_lag",
@@ -96,6 +106,24 @@ export class Metrics {
 
   setState(connector: string, state: ConnectorState): void {
     for (const s of CONNECTOR_STATES) this.state.set({ connector, state: s }, s === state ? 1 : 0);
+    this.countRetrying(connector);
+    if (state === "retrying") {
+      if (!this.retryingSince.has(connector)) this.retryingSince.set(connector, Date.now());
+      // seen at once, not only at the first scrape after the connector recovered
+      this.retryingSeconds.inc({ connector }, 0);
+    } else {
+      this.retryingSince.delete(connector);
+    }
+  }
+
+  /** Adds the time retrying since it was last counted, of one connector or of all. */
+  private countRetrying(only?: string): void {
+    const now = Date.now();
+    for (const [connector, since] of this.retryingSince) {
+      if (only !== undefined && connector !== only) continue;
+      this.retryingSeconds.inc({ connector }, (now - since) / 1000);
+      this.retryingSince.set(connector, now);
+    }
   }
 
   setConsumerLag(connector: string, topic: string, partition: number, lag: number): void {
@@ -122,6 +150,8 @@ export class Metrics {
    * so only the worker that runs a connector exports its state and lag. Counters stay: they only grow.
    */
   forget(connector: string): void {
+    this.countRetrying(connector);
+    this.retryingSince.delete(connector);
     for (const state of CONNECTOR_STATES) this.state.remove({ connector, state });
     this.lag.remove({ connector });
     const l = this.latest.get(connector);

@@ -42,6 +42,9 @@ const LIVE_STATES: ReadonlySet<ConnectorState> = new Set(["starting", "waiting",
 /** States of a healthy connector: a sink waiting for its topics to appear is where a new deployment starts. */
 const READY_STATES: ReadonlySet<ConnectorState> = new Set(["waiting", "running", "paused", "finished"]);
 
+/** kafkajs's retries inside a connector's own clients: 0.1 + 0.2 + … + 1.6 s, then the runner's backoff. */
+const CONNECTOR_KAFKA_RETRY = { initialRetryTime: 100, retries: 5, maxRetryTime: 2_000 };
+
 const defaultWorkerId = (): string => `${hostname()}-${process.pid}`;
 
 /**
@@ -97,7 +100,9 @@ export class Worker implements WorkerServices, ConnectorControl {
   }
 
   kafkaFor(connector: string): Kafka {
-    return createKafka(this.config.root.kafka, this.log.child({ connector }), connector);
+    // kafkajs's own retries last about 3 s here, not its 20-odd: a broker gone shows as the
+    // connector retrying within seconds, and the runner's backoff takes over for as long as it lasts
+    return createKafka(this.config.root.kafka, this.log.child({ connector }), connector, { retry: CONNECTOR_KAFKA_RETRY });
   }
 
   schemas(): Promise<SchemaService> {
@@ -133,12 +138,16 @@ export class Worker implements WorkerServices, ConnectorControl {
       log,
       (state, error) => {
         this.metrics.setState(connector.name, state);
-        if (error) this.metrics.errors.inc({ connector: connector.name, code: error.code });
-        if (state === "retrying") this.metrics.retries.inc({ connector: connector.name });
         log.info({ state }, `connector ${state}`);
         for (const listener of this.listeners) listener(connector.name, state, error);
       },
-      options,
+      {
+        ...options,
+        onFailure: (error, retried) => {
+          this.metrics.errors.inc({ connector: connector.name, code: error.code });
+          if (retried) this.metrics.retries.inc({ connector: connector.name });
+        },
+      },
     );
     this.runners.set(connector.name, runner);
     if (connector.spec.kind === "sink") this.lagMonitor.watch(connector.name, sinkGroupId(connector.name), connector.spec.topics(connector.config));
@@ -274,9 +283,14 @@ export class Worker implements WorkerServices, ConnectorControl {
     throw new LiberatorError(ErrorCode.COMMAND_UNAVAILABLE, `cannot ${what}: it does not run (it is disabled or was removed)`, { connector: name });
   }
 
-  /** Ready once every connector it runs is running (or waits for its topics, or has finished its work). */
+  /**
+   * Ready once every connector it runs is running (or waits for its topics, or has finished its
+   * work), or has been retrying no longer than `health.maxRetryingMs`.
+   */
   ready(): boolean {
-    return [...this.runners.values()].every((r) => READY_STATES.has(r.state));
+    const now = Date.now();
+    const tolerated = this.config.root.health.maxRetryingMs;
+    return [...this.runners.values()].every((r) => READY_STATES.has(r.state) || (r.state === "retrying" && r.retryingForMs(now) <= tolerated && tolerated > 0));
   }
 
   /**
@@ -321,6 +335,8 @@ export function idleView(connector: ConnectorConfig, state: ConnectorView["state
     records: 0,
     restarts: 0,
     lastError: null,
+    retry: null,
+    lastRecovery: null,
     details: {},
     worker: null,
     lag: null,

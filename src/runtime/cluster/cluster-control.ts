@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Json } from "../connector.js";
 import { unknownConnector, type ConnectorControl, type ConnectorView } from "../control.js";
-import { ErrorCode, LiberatorError } from "../errors.js";
+import { ERROR_CATALOGUE, ErrorCode, LiberatorError } from "../errors.js";
 import type { OffsetChange, OffsetsView } from "../offsets/connector-offsets.js";
 import { idleView, type Worker } from "../worker.js";
 import type { ClusterClient } from "./cluster-client.js";
@@ -133,7 +133,7 @@ function unreachable(err: unknown, worker: string, connectors: string[], local: 
     if (!connector) return [];
     const view = idleView(connector, "unassigned");
     view.worker = worker;
-    view.lastError = { code: ErrorCode.CLUSTER_TIMEOUT, message: `worker ${worker} runs it but did not answer: ${(err as Error).message}`, retriable: true, at };
+    view.lastError = { code: ErrorCode.CLUSTER_TIMEOUT, category: ERROR_CATALOGUE.CLUSTER_TIMEOUT.category, message: `worker ${worker} runs it but did not answer: ${(err as Error).message}`, retriable: true, at };
     return [view];
   });
 }

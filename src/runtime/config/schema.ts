@@ -21,12 +21,23 @@ export const connectorBaseSchema = z.strictObject({
     .default({ tolerance: "none" }),
   retry: z
     .strictObject({
-      /** Restarts after a retriable failure; beyond it the connector is marked failed. */
-      retries: int(0).default(1_000_000),
+      /**
+       * Attempts after a transient failure before the connector is marked failed; unset (the
+       * default) retries for as long as the fault lasts.
+       */
+      retries: int(0).optional(),
       initialDelayMs: duration().default(500),
-      maxDelayMs: duration().default(60_000),
+      /** The cap of the backoff, and so how long a connector may take to notice that a fault is over. */
+      maxDelayMs: duration().default(10_000),
+      /**
+       * A connector failed on an error that may pass (an unclassified one, or a transient one once
+       * `retries` ran out) is started again after this backoff; data and configuration errors are final.
+       */
+      restartFailed: z
+        .strictObject({ initialDelayMs: duration().default(60_000), maxDelayMs: duration().default(1_800_000) })
+        .default({ initialDelayMs: 60_000, maxDelayMs: 1_800_000 }),
     })
-    .default({ retries: 1_000_000, initialDelayMs: 500, maxDelayMs: 60_000 }),
+    .default({ initialDelayMs: 500, maxDelayMs: 10_000, restartFailed: { initialDelayMs: 60_000, maxDelayMs: 1_800_000 } }),
   batch: z
     .strictObject({
       maxRecords: int(1).default(10_000),
@@ -71,6 +82,16 @@ export const rootSchema = z.strictObject({
       lagIntervalMs: duration().default(10_000),
     })
     .default({ lagIntervalMs: 10_000 }),
+  health: z
+    .strictObject({
+      /**
+       * /readyz turns unready once a connector has been retrying longer than this; 0 (the default):
+       * at its first failed attempt. A sidecar whose pod must stay in service through a broker
+       * restart sets it to minutes.
+       */
+      maxRetryingMs: duration().default(0),
+    })
+    .default({ maxRetryingMs: 0 }),
   reload: z
     .strictObject({
       /** Reload when the config file changes, as on SIGHUP (a Kubernetes ConfigMap update, an edit). */

@@ -42,8 +42,9 @@ export class TransactionalProducer {
       allowAutoTopicCreation: false,
       // After each commit the coordinator answers CONCURRENT_TRANSACTIONS until its markers are
       // written; kafkajs's default 300 ms first retry would cap us near 3 transactions/s. The Java
-      // client retries that case after 20 ms.
-      retry: { initialRetryTime: 10, retries: 12, maxRetryTime: 5_000 },
+      // client retries that case after 20 ms. The budget (about 6 s) ends where a broker is gone
+      // rather than busy: the connector is then retrying, with the runner's backoff.
+      retry: { initialRetryTime: 10, retries: 10, maxRetryTime: 2_000 },
     });
   }
 

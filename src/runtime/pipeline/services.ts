@@ -25,6 +25,11 @@ export interface PipelineControl {
   /** Open, but with nothing to read yet (a sink whose topics do not exist): no failure, no retry. */
   onWaiting(): void;
   onCommitted(position: Position, records: number): void;
+  /**
+   * A read or write failed and is tried again inside the pipeline after `delayMs`: the connector is
+   * `retrying` from this first failure, not from when the pipeline gives up; the next commit ends it.
+   */
+  onRetry(error: unknown, attempt: number, delayMs: number): void;
 }
 
 /** What a running source or sink exposes to operators. */

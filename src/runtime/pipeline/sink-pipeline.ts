@@ -176,7 +176,7 @@ async function consume(connector: ConnectorConfig, control: PipelineControl, r: 
   for (const topic of topics) for (const p of await r.admin.fetchTopicOffsets(topic)) earliest.set(tp(topic, p.partition), p.low);
   control.onOpened(positionOf(next), sink);
 
-  const writer = new BatchWriter(sink, connector, r.deserializer, r.deadLetters, log, control.signal);
+  const writer = new BatchWriter(sink, connector, r.deserializer, r.deadLetters, log, control);
   writer.onResolved = (topic, partition, offset) => r.groupOffsets.set(topic, partition, offset);
   const linger = connector.config.batch.lingerMs ?? 0;
   const consumer = kafka.consumer({
@@ -263,6 +263,7 @@ class BatchWriter {
   /** The next offset to read of a partition, once everything before it is done with. */
   onResolved: (topic: string, partition: number, offset: string) => void = () => undefined;
   private readonly maxRecords: number;
+  private readonly signal: AbortSignal;
   /** The batch being written while kafkajs fetches the next one. */
   private writing: Promise<void> = Promise.resolve();
 
@@ -272,9 +273,10 @@ class BatchWriter {
     private readonly deserializer: RecordDeserializer,
     private readonly deadLetters: DeadLetterProducer,
     private readonly log: Logger,
-    private readonly signal: AbortSignal,
+    private readonly control: Pick<PipelineControl, "signal" | "onRetry">,
   ) {
     this.maxRecords = connector.config.batch.maxRecords;
+    this.signal = control.signal;
   }
 
   /**
@@ -376,7 +378,8 @@ class BatchWriter {
       await retry(() => this.sink.write({ records, offsets }), {
         signal: this.signal,
         policy: { retries: 5, initialDelayMs: 100, maxDelayMs: 5_000 },
-        onRetry: (err, attempt, delayMs) => this.log.warn({ code: err.code, attempt, delayMs }, `sink write failed, retrying: ${err.message}`),
+        // the connector is retrying from this first failure; the runner logs each attempt
+        onRetry: (err, attempt, delayMs) => this.control.onRetry(err, attempt, delayMs),
       });
     } catch (raw) {
       const err = toLiberatorError(raw, this.connector.name);

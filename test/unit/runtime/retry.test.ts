@@ -13,6 +13,19 @@ describe("retry", () => {
     expect(backoffDelay(10, policy, () => 0)).toBe(500);
   });
 
+  it("keeps every delay of a long outage between half the capped base and the cap", () => {
+    const connector = { retries: Infinity, initialDelayMs: 500, maxDelayMs: 10_000, factor: 2 };
+    for (let attempt = 0; attempt < 200; attempt++) {
+      const base = Math.min(connector.maxDelayMs, connector.initialDelayMs * 2 ** attempt);
+      const d = backoffDelay(attempt, connector);
+      expect(d).toBeGreaterThanOrEqual(base / 2);
+      expect(d).toBeLessThanOrEqual(connector.maxDelayMs);
+    }
+    // jitter: connectors failing together do not retry together
+    const spread = new Set(Array.from({ length: 20 }, () => backoffDelay(6, connector)));
+    expect(spread.size).toBeGreaterThan(1);
+  });
+
   it("retries retriable errors until success", async () => {
     let calls = 0;
     const retried: number[] = [];

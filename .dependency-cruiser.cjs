@@ -78,6 +78,14 @@ module.exports = {
       to: { path: ["^src/runtime/http/", "node_modules/fastify/"] },
     },
     {
+      name: "connects-outside-db-layer",
+      comment:
+        "One database layer (runtime/db) connects, with the read options and the error wording every connector shares; others may name the drivers' types. The binlog protocol client (zongji) is the binlog source's own.",
+      severity: "error",
+      from: { path: "^src/", pathNot: "^src/runtime/db/" },
+      to: { path: "node_modules/(pg|pg-[a-z-]+|mysql2)/", dependencyTypesNot: ["type-only"] },
+    },
+    {
       name: "runtime-imports-commands",
       comment: "The runtime is used by the CLI, never the reverse.",
       severity: "error",

@@ -5,7 +5,7 @@
  * for some DOUBLEs), PostgreSQL's as the server's text in the read session (shortest exact floats).
  */
 import type { DatabaseConnection } from "../runtime/config/fields.js";
-import { describeMysqlTable, describePgTable, type TableDescription } from "../runtime/db/introspect.js";
+import { describeMysqlTable, describePgTable, listMysqlTables, listPgTables, type TableDescription } from "../runtime/db/introspect.js";
 import { qualifiedName, quoteMysql, quotePg } from "../runtime/db/identifiers.js";
 import { mysqlConnect, selectExact, TABLE_AFTER_TABLE } from "../runtime/db/mysql.js";
 import { PG_READ_OPTIONS, pgConnect } from "../runtime/db/postgres.js";
@@ -25,6 +25,8 @@ export interface VerifyDatabase {
   quoteTable(ref: TableRef): string;
   /** The placeholder of the n-th parameter (from 1). */
   placeholder(n: number): string;
+  /** The user tables (no views), sorted. */
+  listTables(): Promise<TableRef[]>;
   /** Undefined when there is no such table. */
   describe(ref: TableRef): Promise<TableDescription | undefined>;
   select(sql: string, params?: unknown[]): Promise<Row[]>;
@@ -40,6 +42,7 @@ export async function openDatabase(dialect: Dialect, connection: DatabaseConnect
       quote: quotePg,
       quoteTable: (ref) => qualifiedName({ schema: ref.schema, table: ref.name }, dialect),
       placeholder: (n) => `$${n}`,
+      listTables: async () => (await listPgTables(client)).map((t) => ({ schema: t.schema, name: t.table })),
       describe: async (ref) => exists(await describePgTable(client, ref.schema, ref.name)),
       select: async (sql, params) => (await client.query<Row>(sql, params)).rows,
       close: () => client.end(),
@@ -52,6 +55,7 @@ export async function openDatabase(dialect: Dialect, connection: DatabaseConnect
     quote: quoteMysql,
     quoteTable: (ref) => qualifiedName({ schema: ref.schema, table: ref.name }, dialect),
     placeholder: () => "?",
+    listTables: async () => (await listMysqlTables(conn)).map((t) => ({ schema: t.schema, name: t.table })),
     describe: async (ref) => exists(await describeMysqlTable(conn, ref.schema, ref.name)),
     select: async (sql, params) => (await selectExact(conn, sql, params)).rows,
     close: () => conn.end(),

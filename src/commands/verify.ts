@@ -20,6 +20,7 @@ import { mapColumn, type Dialect, type MapOptions, type MappedColumn } from "../
 import { fieldType, toSqlParam } from "../runtime/sql-types/to-sql.js";
 import type { SqlSinkConfig } from "../sinks/sql/config.js";
 import { resolveTable, tableRefOf } from "../sinks/sql/table-name.js";
+import { tableFilter } from "../sources/binlog/filters.js";
 import { stableJson } from "../runtime/json.js";
 import { EXIT, loadOrExit } from "./load.js";
 import { openDatabase, type Row, type TableRef, type VerifyDatabase } from "./verify-db.js";
@@ -206,14 +207,10 @@ function qualified(name: string | { schema?: string | undefined; name: string },
   return { schema: ref.schema ?? (dialect === "postgres" ? "public" : (connection.database ?? "")), name: ref.name };
 }
 
-/** Tables on a MySQL/MariaDB server matching "db.table" patterns with * and ?. */
+/** Tables on a MySQL/MariaDB server matching "db.table" patterns with * and ?, as the binlog source captures them. */
 async function matchingTables(db: VerifyDatabase, include: string[], exclude: string[]): Promise<string[]> {
-  const regex = (p: string) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
-  const [inc, exc] = [include.map(regex), exclude.map(regex)];
-  const rows = await db.select(
-    "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys') ORDER BY 1, 2",
-  );
-  return rows.map((r) => `${String(r.db)}.${String(r.t)}`).filter((n) => inc.some((r) => r.test(n)) && !exc.some((r) => r.test(n)));
+  const filter = tableFilter(include, exclude);
+  return (await db.listTables()).filter((t) => filter.captures(t.schema, t.name)).map((t) => `${t.schema}.${t.name}`);
 }
 
 interface Side {

@@ -22,6 +22,10 @@ export interface TableName {
 
 export const qualifiedName = (name: TableName, dialect: Dialect): string => `${quoteIdentifier(name.schema, dialect)}.${quoteIdentifier(name.table, dialect)}`;
 
+/** A table with its schema, or alone where the session's own (PostgreSQL's search_path, MySQL's database) applies. */
+export const quoteTable = (schema: string | undefined, table: string, dialect: Dialect): string =>
+  schema ? qualifiedName({ schema, table }, dialect) : quoteIdentifier(table, dialect);
+
 /** A string literal; only for DDL, where parameters cannot go. */
 export function sqlLiteral(text: string, dialect: Dialect): string {
   const escaped = text.replace(/'/g, "''");

@@ -4,6 +4,7 @@
  * defaults (expressions have no Avro form and are left out), enum labels, the primary key.
  */
 import type { ColumnInfo } from "../sql-types/mapping.js";
+import type { TableName } from "./identifiers.js";
 import { parsePgArray } from "../sql-types/driver-values.js";
 
 export interface TableDescription {
@@ -71,13 +72,18 @@ function mysqlDefault(def: string | null, extra: string, mariadb: boolean): stri
   return /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(def) ? def : undefined;
 }
 
+/**
+ * A type's spelling (a domain as its base type) and, for an enum or an array of one, its labels:
+ * `t` is the pg_type row, `oid` and `typmod` the type and modifier as used.
+ */
+const pgTypeColumns = (oid: string, typmod: string) => `
+  CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) ELSE format_type(${oid}, ${typmod}) END AS type,
+  (SELECT array_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e
+    WHERE e.enumtypid = CASE WHEN t.typcategory = 'A' THEN t.typelem ELSE t.oid END) AS enum_values`;
+
 const PG_COLUMNS = `
-  SELECT a.attname AS name,
-         CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) ELSE format_type(a.atttypid, a.atttypmod) END AS type,
-         NOT a.attnotnull AS nullable,
-         pg_get_expr(d.adbin, d.adrelid) AS def,
-         (SELECT array_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e
-           WHERE e.enumtypid = CASE WHEN t.typcategory = 'A' THEN t.typelem ELSE t.oid END) AS enum_values
+  SELECT a.attname AS name, NOT a.attnotnull AS nullable, pg_get_expr(d.adbin, d.adrelid) AS def,
+  ${pgTypeColumns("a.atttypid", "a.atttypmod")}
   FROM pg_attribute a
   JOIN pg_class c ON c.oid = a.attrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -100,18 +106,14 @@ export async function describePgTable(db: PgQueryable, schema: string, table: st
   const { rows } = await db.query(PG_COLUMNS, [schema, table]);
   const { rows: keys } = await db.query(PG_PRIMARY_KEY, [schema, table]);
   return {
-    columns: (rows as Row[]).map((c) => {
-      const labels = c.enum_values;
-      return {
-        name: String(c.name),
-        dialect: "postgres",
-        sqlType: String(c.type),
-        // booleans and arrays arrive as text from a client with PG_READ_OPTIONS, parsed otherwise
-        nullable: c.nullable === true || c.nullable === "t",
-        defaultValue: pgDefault(c.def as string | null),
-        enumValues: labels === null || labels === undefined ? undefined : typeof labels === "string" ? (parsePgArray(labels) as string[]) : (labels as string[]),
-      };
-    }),
+    columns: (rows as Row[]).map((c) => ({
+      name: String(c.name),
+      dialect: "postgres",
+      sqlType: String(c.type),
+      nullable: isTrue(c.nullable),
+      defaultValue: pgDefault(c.def as string | null),
+      enumValues: enumLabels(c.enum_values),
+    })),
     primaryKey: (keys as Row[]).map((k) => String(k.name)),
   };
 }
@@ -122,4 +124,131 @@ function pgDefault(def: string | null): string | undefined {
   const quoted = /^'((?:[^']|'')*)'::[\w\s."[\]()]+$/s.exec(def);
   if (quoted) return quoted[1]!.replace(/''/g, "'");
   return /^-?\d+(\.\d+)?$/.test(def) || def === "true" || def === "false" ? def : undefined;
+}
+
+// booleans and arrays arrive as text from a client with PG_READ_OPTIONS, parsed otherwise
+const isTrue = (value: unknown): boolean => value === true || value === "t" || value === 1 || value === "1";
+const enumLabels = (labels: unknown): string[] | undefined =>
+  labels === null || labels === undefined ? undefined : typeof labels === "string" ? (parsePgArray(labels) as string[]) : (labels as string[]);
+
+/** A type as a result column or a replication message names it: its oid and modifier. */
+export interface PgTypeRef {
+  oid: number;
+  typmod: number;
+}
+
+/** Each type's spelling as describePgTable would give it for a column of that type, and its enum labels. */
+export async function describePgTypes(db: PgQueryable, types: readonly PgTypeRef[]): Promise<{ sqlType: string; enumValues: string[] | undefined }[]> {
+  if (types.length === 0) return [];
+  const { rows } = await db.query(
+    `SELECT u.i::text AS i, ${pgTypeColumns("u.oid", "u.typmod")}
+     FROM unnest($1::oid[], $2::int[]) WITH ORDINALITY AS u(oid, typmod, i) JOIN pg_type t ON t.oid = u.oid`,
+    [`{${types.map((t) => t.oid).join(",")}}`, `{${types.map((t) => t.typmod).join(",")}}`],
+  );
+  const byIndex = new Map((rows as Row[]).map((r) => [String(r.i), r]));
+  return types.map((_, i) => {
+    const row = byIndex.get(String(i + 1));
+    return { sqlType: typeof row?.type === "string" ? row.type : "unknown", enumValues: enumLabels(row?.enum_values) };
+  });
+}
+
+/** An index of a table, its columns in index order. */
+export interface TableIndex {
+  name: string;
+  primary: boolean;
+  /** Unique over every row: a partial unique index (PostgreSQL's WHERE) is not. */
+  unique: boolean;
+  columns: string[];
+}
+
+function groupIndexes(rows: Row[]): TableIndex[] {
+  const byName = new Map<string, TableIndex>();
+  for (const r of rows) {
+    const name = String(r.name);
+    let index = byName.get(name);
+    if (!index) byName.set(name, (index = { name, primary: isTrue(r.is_primary), unique: isTrue(r.is_unique), columns: [] }));
+    index.columns.push(String(r.col));
+  }
+  return [...byName.values()];
+}
+
+const MYSQL_INDEXES = `
+  SELECT INDEX_NAME AS name, COLUMN_NAME AS col, INDEX_NAME = 'PRIMARY' AS is_primary, NON_UNIQUE = 0 AS is_unique
+  FROM information_schema.STATISTICS
+  WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?
+  ORDER BY INDEX_NAME, SEQ_IN_INDEX`;
+
+export async function mysqlIndexes(db: MysqlQueryable, database: string, table: string): Promise<TableIndex[]> {
+  const [rows] = await db.query(MYSQL_INDEXES, [database, table]);
+  return groupIndexes(rows as Row[]);
+}
+
+const PG_INDEXES = `
+  SELECT i.indexrelid::regclass::text AS name, a.attname AS col, i.indisprimary AS is_primary, i.indisunique AND i.indpred IS NULL AS is_unique
+  FROM pg_index i
+  JOIN pg_class c ON c.oid = i.indrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) ON true
+  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+  WHERE n.nspname = $1 AND c.relname = $2
+  ORDER BY name, k.ord`;
+
+export async function pgIndexes(db: PgQueryable, schema: string, table: string): Promise<TableIndex[]> {
+  const { rows } = await db.query(PG_INDEXES, [schema, table]);
+  return groupIndexes(rows as Row[]);
+}
+
+/** The server's guess of a table's size (statistics, not a count): for progress and a first read's size, never for correctness. */
+export interface TableEstimate {
+  rows: number;
+  /** Average bytes of a row; 0 where the server does not say. */
+  rowBytes: number;
+}
+
+export async function estimateMysqlTable(db: MysqlQueryable, database: string, table: string): Promise<TableEstimate> {
+  const [rows] = await db.query("SELECT TABLE_ROWS AS n, AVG_ROW_LENGTH AS len FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?", [database, table]);
+  const row = (rows as Row[])[0];
+  return { rows: Number(row?.n ?? 0), rowBytes: Number(row?.len ?? 0) };
+}
+
+export async function estimatePgTable(db: PgQueryable, schema: string, table: string): Promise<TableEstimate> {
+  const { rows } = await db.query("SELECT greatest(reltuples, 0)::bigint AS n FROM pg_class WHERE oid = to_regclass(format('%I.%I', $1::text, $2::text))", [schema, table]);
+  return { rows: Number((rows as Row[])[0]?.n ?? 0), rowBytes: 0 };
+}
+
+/** MySQL's own databases: never user data to read or compare. */
+export const MYSQL_SYSTEM_DATABASES: ReadonlySet<string> = new Set(["mysql", "information_schema", "performance_schema", "sys"]);
+
+/** The base tables (no views) of every user database, sorted by database and table. */
+export async function listMysqlTables(db: MysqlQueryable): Promise<TableName[]> {
+  const [rows] = await db.query(
+    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t FROM information_schema.TABLES
+     WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN (${[...MYSQL_SYSTEM_DATABASES].map(() => "?").join(", ")}) ORDER BY 1, 2`,
+    [...MYSQL_SYSTEM_DATABASES],
+  );
+  return (rows as Row[]).map((r) => ({ schema: String(r.db), table: String(r.t) }));
+}
+
+/**
+ * The base tables without a primary key. KEY_COLUMN_USAGE, as describeMysqlTable reads keys: MariaDB
+ * 10.11 shows a user with only the documented grants nothing in TABLE_CONSTRAINTS, so every table
+ * would look keyless there.
+ */
+export async function listKeylessMysqlTables(db: MysqlQueryable): Promise<TableName[]> {
+  const [rows] = await db.query(
+    `SELECT t.TABLE_SCHEMA AS db, t.TABLE_NAME AS t FROM information_schema.TABLES t
+     WHERE t.TABLE_TYPE = 'BASE TABLE' AND NOT EXISTS (SELECT 1 FROM information_schema.KEY_COLUMN_USAGE k
+       WHERE k.TABLE_SCHEMA = t.TABLE_SCHEMA AND k.TABLE_NAME = t.TABLE_NAME AND k.CONSTRAINT_NAME = 'PRIMARY')`,
+  );
+  return (rows as Row[]).map((r) => ({ schema: String(r.db), table: String(r.t) }));
+}
+
+/** The tables (plain and partitioned, no views) of every user schema of the database, sorted by schema and table. */
+export async function listPgTables(db: PgQueryable): Promise<TableName[]> {
+  const { rows } = await db.query(
+    `SELECT n.nspname AS s, c.relname AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+     ORDER BY 1, 2`,
+  );
+  return (rows as Row[]).map((r) => ({ schema: String(r.s), table: String(r.t) }));
 }

@@ -34,6 +34,7 @@ const BY_ERRNO = new Map<number, DbFailure>([
   [1045, "auth"], // ER_ACCESS_DENIED_ERROR
   [1698, "auth"], // ER_ACCESS_DENIED_NO_PASSWORD_ERROR
   [1049, "database-missing"], // ER_BAD_DB_ERROR
+  [1109, "table-missing"], // ER_UNKNOWN_TABLE (e.g. an information_schema table a plugin adds)
   [1146, "table-missing"], // ER_NO_SUCH_TABLE
   [1054, "column-missing"], // ER_BAD_FIELD_ERROR
   [1364, "schema"], // ER_NO_DEFAULT_FOR_FIELD: a column the stream does not fill
@@ -65,6 +66,9 @@ const BY_NAME = new Map<string, DbFailure>([
   ["ER_NO_SUCH_TABLE", "table-missing"],
   ["ER_BAD_FIELD_ERROR", "column-missing"],
 ]);
+
+/** The server refuses to send its binlog from the position asked (purged, or not a position of its log). */
+export const isBinlogReadRefused = (err: unknown): boolean => (err as { errno?: unknown } | null)?.errno === 1236; // ER_MASTER_FATAL_ERROR_READING_BINLOG
 
 /** mysql2's own codes for a connection it lost or never had. */
 const CLIENT_CODES = new Set(["PROTOCOL_CONNECTION_LOST", "PROTOCOL_SEQUENCE_TIMEOUT", "PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR", "PROTOCOL_ENQUEUE_AFTER_QUIT", "ER_SERVER_SHUTDOWN"]);

@@ -8,12 +8,12 @@ import type { Connection } from "mysql2/promise";
 import type { DatabaseConnection } from "../../runtime/config/fields.js";
 import { mysqlConnect } from "../../runtime/db/mysql.js";
 import { ConnectionError, type LiberatorError } from "../../runtime/errors.js";
-import { describeMysqlTable } from "../../runtime/db/introspect.js";
+import { describeMysqlTable, mysqlIndexes } from "../../runtime/db/introspect.js";
 import type { AvroField } from "../../runtime/sql-types/mapping.js";
 import { avroToSqlType } from "../../runtime/sql-types/to-sql.js";
 import { rowRanges } from "./chunks.js";
 import { classifySinkError, inTransaction, type KeySet, type Row, type RowSet, type SqlTarget, type TableRef, type TargetTable } from "./target.js";
-import { quoteMysql } from "../../runtime/db/identifiers.js";
+import { quoteMysql, quoteTable } from "../../runtime/db/identifiers.js";
 import { classifyMysqlError } from "../../runtime/db/errors.js";
 
 /**
@@ -25,11 +25,6 @@ const SESSION_SQL_MODE = "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALU
 /** A prepared statement takes at most 65,535 parameters. */
 const MAX_PARAMS = 65_535;
 const MAX_ROWS = 4096;
-
-const UNIQUE_KEYS = `
-  SELECT INDEX_NAME AS name, COLUMN_NAME AS col FROM information_schema.STATISTICS
-  WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0
-  ORDER BY INDEX_NAME, SEQ_IN_INDEX`;
 
 
 export class MysqlTarget implements SqlTarget {
@@ -83,16 +78,12 @@ export class MysqlTarget implements SqlTarget {
     const schema = ref.schema ?? this.conn.database!;
     const table = await describeMysqlTable(this.open(), schema, ref.name);
     if (table.columns.length === 0) return undefined;
-    const indexes = new Map<string, string[]>();
-    for (const r of await this.query(UNIQUE_KEYS, [schema, ref.name])) {
-      const name = String(r.name);
-      indexes.set(name, [...(indexes.get(name) ?? []), String(r.col)]);
-    }
-    return { ref: { schema, name: ref.name }, ...table, uniqueKeys: [...indexes.values()] };
+    const uniqueKeys = (await mysqlIndexes(this.open(), schema, ref.name)).filter((i) => i.unique).map((i) => i.columns);
+    return { ref: { schema, name: ref.name }, ...table, uniqueKeys };
   }
 
   quoteTable(ref: TableRef): string {
-    return ref.schema ? `${quoteMysql(ref.schema)}.${quoteMysql(ref.name)}` : quoteMysql(ref.name);
+    return quoteTable(ref.schema, ref.name, this.dialect);
   }
 
   placeholders(sql: string): string {

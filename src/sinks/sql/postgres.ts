@@ -9,25 +9,14 @@ import type pg from "pg";
 import type { DatabaseConnection } from "../../runtime/config/fields.js";
 import { pgConnect } from "../../runtime/db/postgres.js";
 import { ConnectionError, ErrorCode, PreconditionError, type LiberatorError } from "../../runtime/errors.js";
-import { describePgTable } from "../../runtime/db/introspect.js";
+import { describePgTable, pgIndexes } from "../../runtime/db/introspect.js";
 import { avroToSqlType } from "../../runtime/sql-types/to-sql.js";
-import { parsePgArray } from "../../runtime/sql-types/driver-values.js";
 import { PG_READ_OPTIONS } from "../../runtime/db/postgres.js";
 import type { AvroField } from "../../runtime/sql-types/mapping.js";
 import { rowRanges } from "./chunks.js";
 import { classifySinkError, inTransaction, type KeySet, type Row, type RowSet, type SqlTarget, type TableRef, type TargetTable } from "./target.js";
-import { quotePg } from "../../runtime/db/identifiers.js";
+import { quotePg, quoteTable } from "../../runtime/db/identifiers.js";
 import { classifyPostgresError } from "../../runtime/db/errors.js";
-
-const UNIQUE_KEYS = `
-  SELECT array_agg(a.attname::text ORDER BY k.ord) AS cols
-  FROM pg_index i
-  JOIN pg_class c ON c.oid = i.indrelid
-  JOIN pg_namespace n ON n.oid = c.relnamespace
-  JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) ON true
-  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-  WHERE i.indisunique AND i.indpred IS NULL AND n.nspname = $1 AND c.relname = $2
-  GROUP BY i.indexrelid`;
 
 /** Rows per statement: one array element per row and column, so only bytes really bound it. */
 const MAX_ROWS = 50_000;
@@ -79,12 +68,12 @@ export class PostgresTarget implements SqlTarget {
     const client = this.connection();
     const table = await describePgTable(client, schema, ref.name);
     if (table.columns.length === 0) return undefined;
-    const { rows } = await client.query<{ cols: string }>(UNIQUE_KEYS, [schema, ref.name]);
-    return { ref: { schema, name: ref.name }, ...table, uniqueKeys: rows.map((r) => parsePgArray(r.cols) as string[]) };
+    const uniqueKeys = (await pgIndexes(client, schema, ref.name)).filter((i) => i.unique).map((i) => i.columns);
+    return { ref: { schema, name: ref.name }, ...table, uniqueKeys };
   }
 
   quoteTable(ref: TableRef): string {
-    return ref.schema ? `${quotePg(ref.schema)}.${quotePg(ref.name)}` : quotePg(ref.name);
+    return quoteTable(ref.schema, ref.name, this.dialect);
   }
 
   placeholders(sql: string): string {

@@ -13,7 +13,7 @@ import { mysqlOptions } from "../../runtime/db/mysql.js";
 import { ConnectionError, ErrorCode, type LiberatorError, PreconditionError } from "../../runtime/errors.js";
 import type { Logger } from "../../runtime/log.js";
 import { describeCoordinates, type Coordinates } from "./position.js";
-import { classifyMysqlError } from "../../runtime/db/errors.js";
+import { classifyMysqlError, isBinlogReadRefused } from "../../runtime/db/errors.js";
 
 /** Events the source acts on; the rest are never decoded. */
 export const EVENTS = [
@@ -198,13 +198,13 @@ export class BinlogReader {
   }
 
   /**
-   * errno 1236 is the server refusing the start point; a privilege revoked meanwhile heals once it
+   * The server refusing the start point is a precondition; a privilege revoked meanwhile heals once it
    * is granted back; anything else is worth a reconnect.
    */
   private classify(err: Error): LiberatorError {
     const e = err as Error & { errno?: number; code?: string };
     const at = describeCoordinates(this.options.start);
-    if (e.errno === 1236) {
+    if (isBinlogReadRefused(err)) {
       if (/could not find first log file/i.test(e.message)) {
         return new PreconditionError(ErrorCode.BINLOG_POSITION_PURGED, `the server no longer has binlog file ${this.options.start.file} (needed to resume at ${at}): ${e.message}`, {
           cause: err,

@@ -57,13 +57,6 @@ export async function readChunk(conn: Connection, t: CapturedTable, lastKey: Jso
   return { rows, lastKey: next, last: rows.length < size };
 }
 
-/** Rows and their average length as information_schema estimates them (InnoDB's guess: progress and a first chunk's size, not correctness). */
-export async function estimateTable(conn: Connection, t: { database: string; table: string }): Promise<{ rows: number; rowBytes: number }> {
-  const [result] = await conn.query("SELECT TABLE_ROWS AS n, AVG_ROW_LENGTH AS len FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?", [t.database, t.table]);
-  const row = (result as { n: unknown; len: unknown }[])[0];
-  return { rows: Number(row?.n ?? 0), rowBytes: Number(row?.len ?? 0) };
-}
-
 /** A table's first chunk at most: its rows' width is known only from the server's estimate, which may be missing or stale. */
 const PROBE_ROWS = 100;
 

@@ -2,7 +2,7 @@
  * Which tables the connector captures: "database.table" patterns with `*` and `?`, include then
  * exclude. System schemas are never captured.
  */
-const SYSTEM_DATABASES = new Set(["mysql", "information_schema", "performance_schema", "sys"]);
+import { MYSQL_SYSTEM_DATABASES } from "../../runtime/db/introspect.js";
 
 function patternRegex(pattern: string): RegExp {
   const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
@@ -24,7 +24,7 @@ export function tableFilter(include: readonly string[], exclude: readonly string
       const name = `${database}.${table}`;
       let hit = cache.get(name);
       if (hit === undefined) {
-        hit = !SYSTEM_DATABASES.has(database.toLowerCase()) && inc.some((r) => r.test(name)) && !exc.some((r) => r.test(name));
+        hit = !MYSQL_SYSTEM_DATABASES.has(database.toLowerCase()) && inc.some((r) => r.test(name)) && !exc.some((r) => r.test(name));
         cache.set(name, hit);
       }
       return hit;

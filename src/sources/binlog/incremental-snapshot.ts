@@ -9,9 +9,10 @@
  */
 import type { Connection } from "mysql2/promise";
 import type { ChangeRecord, SourceContext } from "../../runtime/connector.js";
+import { estimateMysqlTable } from "../../runtime/db/introspect.js";
 import { mysqlConnect, TABLE_AFTER_TABLE } from "../../runtime/db/mysql.js";
 import { ErrorCode, PreconditionError } from "../../runtime/errors.js";
-import { ChunkSize, estimateTable, readChunk } from "./chunks.js";
+import { ChunkSize, readChunk } from "./chunks.js";
 import type { BinlogConfig } from "./config.js";
 import { splitTableName, type TableFilter } from "./filters.js";
 import type { Coordinates, IncrementalProgress } from "./position.js";
@@ -108,7 +109,7 @@ export class IncrementalSnapshot {
 
   private async chunkSize(conn: Connection, name: string, t: { database: string; table: string }): Promise<ChunkSize> {
     if (this.sizing?.table !== name) {
-      const { rowBytes } = await estimateTable(conn, t);
+      const { rowBytes } = await estimateMysqlTable(conn, t.database, t.table);
       this.sizing = { table: name, size: new ChunkSize(this.config.snapshot.chunkSize, this.ctx.limits.maxBatchBytes, rowBytes) };
     }
     return this.sizing.size;

@@ -4,6 +4,7 @@
  * the connector before it reads anything).
  */
 import type { Connection } from "mysql2/promise";
+import { listKeylessMysqlTables } from "../../runtime/db/introspect.js";
 import { mysqlConnect } from "../../runtime/db/mysql.js";
 import { ErrorCode, PreconditionError } from "../../runtime/errors.js";
 import type { PreflightCheck } from "../../runtime/registry.js";
@@ -102,15 +103,8 @@ async function tables(config: BinlogConfig, conn: Connection): Promise<Preflight
       ? { check: "tables", ok: true, message: `${names.length} table(s) captured` }
       : { check: "tables", ok: false, message: `user ${config.connection.user} cannot SELECT from ${unreadable.join(", ")}`, fix: `GRANT SELECT ON <database>.* TO '${config.connection.user}'@'%';` },
   ];
-  // KEY_COLUMN_USAGE, as the run-time introspection reads keys: MariaDB 10.11 shows a user with
-  // only the documented grants nothing in TABLE_CONSTRAINTS, so every table would look keyless
-  const keyless = await rows(
-    conn,
-    `SELECT CONCAT(t.TABLE_SCHEMA, '.', t.TABLE_NAME) AS name FROM information_schema.TABLES t
-     WHERE t.TABLE_TYPE = 'BASE TABLE' AND NOT EXISTS (SELECT 1 FROM information_schema.KEY_COLUMN_USAGE k
-       WHERE k.TABLE_SCHEMA = t.TABLE_SCHEMA AND k.TABLE_NAME = t.TABLE_NAME AND k.CONSTRAINT_NAME = 'PRIMARY')`,
-  );
-  const nullKeys = keyless.map((r) => String(r.name)).filter((n) => names.includes(n) && !config.tables[n]?.keyColumns);
+  const keyless = await listKeylessMysqlTables(conn);
+  const nullKeys = keyless.map((t) => `${t.schema}.${t.table}`).filter((n) => names.includes(n) && !config.tables[n]?.keyColumns);
   if (nullKeys.length > 0) {
     checks.push({
       check: "keys",

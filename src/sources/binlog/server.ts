@@ -3,6 +3,7 @@
  * GTID position at a point, and a consistent read with the exact point it is consistent with.
  */
 import type { Connection } from "mysql2/promise";
+import { listMysqlTables } from "../../runtime/db/introspect.js";
 import { ErrorCode, PreconditionError } from "../../runtime/errors.js";
 import { describeCoordinates, type Coordinates } from "./position.js";
 
@@ -146,10 +147,9 @@ const normalizeGtid = (g: string) =>
 
 /** The base tables the filter captures, as "db.table", sorted. */
 export async function capturedTables(conn: Connection, captures: (database: string, table: string) => boolean): Promise<string[]> {
-  const all = await rows(conn, "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE'");
+  const all = await listMysqlTables(conn);
   return all
-    .map((r) => [String(r.db), String(r.t)] as const)
-    .filter(([db, t]) => captures(db, t))
-    .map(([db, t]) => `${db}.${t}`)
+    .filter(({ schema, table }) => captures(schema, table))
+    .map(({ schema, table }) => `${schema}.${table}`)
     .sort();
 }

@@ -8,9 +8,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Connection } from "mysql2/promise";
 import type { ChangeRecord, SourceContext } from "../../runtime/connector.js";
+import { estimateMysqlTable } from "../../runtime/db/introspect.js";
 import { mysqlConnect, TABLE_AFTER_TABLE } from "../../runtime/db/mysql.js";
 import type { SourceInfo } from "../../runtime/sql-types/envelope.js";
-import { ChunkSize, estimateTable, readChunk } from "./chunks.js";
+import { ChunkSize, readChunk } from "./chunks.js";
 import type { BinlogConfig } from "./config.js";
 import { splitTableName } from "./filters.js";
 import type { SnapshotProgress } from "./position.js";
@@ -137,7 +138,7 @@ export class InitialSnapshot {
       this.ctx.log.warn({ table: name }, "table without a primary key: copied again from its start after the restart");
       this.progress = { ...this.progress, lastKey: null };
     }
-    const estimated = await estimateTable(conn, captured);
+    const estimated = await estimateMysqlTable(conn, captured.database, captured.table);
     this.ctx.log.info({ table: name, estimatedRows: estimated.rows, topic: captured.stream.topic }, "snapshot of table started");
     const size = new ChunkSize(this.config.snapshot.chunkSize, this.ctx.limits.maxBatchBytes, estimated.rowBytes);
     return { captured, estimated: estimated.rows, size, startedAt: Date.now(), rows: 0 };

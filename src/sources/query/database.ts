@@ -1,5 +1,5 @@
 import { ConnectionError } from "../../runtime/errors.js";
-import type { TableDescription } from "../../runtime/db/introspect.js";
+import type { TableDescription, TableEstimate, TableIndex } from "../../runtime/db/introspect.js";
 import type { ColumnInfo } from "../../runtime/sql-types/mapping.js";
 import type { Probe } from "./horizon.js";
 import type { Params, SqlDialect } from "./sql.js";
@@ -33,6 +33,10 @@ export interface SourceDatabase {
   lookup(sql: string, params: Params): Promise<DriverRow[]>;
   /** Columns and primary key of a table; null when it does not exist or cannot be seen. */
   describeTable(schema: string, table: string): Promise<TableDescription | null>;
+  /** A table's indexes (none when it cannot be seen). */
+  indexes(schema: string, table: string): Promise<TableIndex[]>;
+  /** The server's estimate of a table's size, for progress. */
+  estimate(schema: string, table: string): Promise<TableEstimate>;
   /** Columns of a custom query's result; where a column comes straight from a table, as that table describes it. */
   describeQuery(sql: string): Promise<ColumnInfo[]>;
   probe(): Promise<Probe>;

@@ -1,16 +1,15 @@
 import type { Connection, FieldPacket } from "mysql2/promise";
 import type { DatabaseConnection } from "../../runtime/config/fields.js";
 import { mysqlConnect, selectExact } from "../../runtime/db/mysql.js";
+import { classifyMysqlError } from "../../runtime/db/errors.js";
 import { ErrorCode, PreconditionError } from "../../runtime/errors.js";
-import { describeMysqlTable, type TableDescription } from "../../runtime/db/introspect.js";
+import { describeMysqlTable, estimateMysqlTable, mysqlIndexes, type TableDescription, type TableEstimate, type TableIndex } from "../../runtime/db/introspect.js";
 import type { ColumnInfo } from "../../runtime/sql-types/mapping.js";
 import { ConnectionWatch, type DriverRow, type Page, type SourceDatabase } from "./database.js";
 import { earliest, type Probe } from "./horizon.js";
 import { resultColumnInfo, resultShape } from "./mysql-columns.js";
 import type { Params, SqlDialect } from "./sql.js";
 
-const ER_UNKNOWN_TABLE = 1109;
-const ER_SPECIFIC_ACCESS_DENIED = 1227;
 
 /**
  * Other sessions' transactions that may hold an uncommitted id or NOW() stamp: those that modified
@@ -109,6 +108,14 @@ export class MysqlDatabase implements SourceDatabase {
     return description.columns.length > 0 ? description : null;
   }
 
+  async indexes(schema: string, table: string): Promise<TableIndex[]> {
+    return this.watch.run(() => mysqlIndexes(this.meta, schema, table));
+  }
+
+  async estimate(schema: string, table: string): Promise<TableEstimate> {
+    return this.watch.run(() => estimateMysqlTable(this.meta, schema, table));
+  }
+
   async describeQuery(sql: string): Promise<ColumnInfo[]> {
     const statement = await this.watch.run(() => this.meta.prepare(sql));
     // mysql2 keeps the prepared statement's column definitions (with their origin) on its inner object
@@ -203,7 +210,7 @@ export class MysqlDatabase implements SourceDatabase {
       await this.rows("SELECT 1 FROM information_schema.METADATA_LOCK_INFO LIMIT 0");
       this.seesWriteLocks = true;
     } catch (err) {
-      if ((err as { errno?: number }).errno !== ER_UNKNOWN_TABLE) throw err;
+      if (classifyMysqlError(err) !== "table-missing") throw err;
       const [row] = await this.rows("SELECT VERSION() AS version");
       if (!/mariadb/i.test(String(row?.version))) return;
       this.unseenIdDraws = {
@@ -218,7 +225,7 @@ export class MysqlDatabase implements SourceDatabase {
       await this.rows("SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX");
       return true;
     } catch (err) {
-      if ((err as { errno?: number }).errno === ER_SPECIFIC_ACCESS_DENIED) return false;
+      if (classifyMysqlError(err) === "privilege") return false;
       throw err;
     }
   }

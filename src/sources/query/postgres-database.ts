@@ -2,10 +2,9 @@ import type pg from "pg";
 import type { DatabaseConnection } from "../../runtime/config/fields.js";
 import { pgConnect } from "../../runtime/db/postgres.js";
 import { ErrorCode, PreconditionError } from "../../runtime/errors.js";
-import { describePgTable, type TableDescription } from "../../runtime/db/introspect.js";
+import { describePgTable, describePgTypes, estimatePgTable, pgIndexes, type TableDescription, type TableEstimate, type TableIndex } from "../../runtime/db/introspect.js";
 import type { ColumnInfo } from "../../runtime/sql-types/mapping.js";
 import { parseTimestamp } from "../../runtime/avro/values.js";
-import { parsePgArray } from "../../runtime/sql-types/driver-values.js";
 import { PG_READ_OPTIONS } from "../../runtime/db/postgres.js";
 import { ConnectionWatch, type DriverRow, type Page, type SourceDatabase } from "./database.js";
 import type { Probe } from "./horizon.js";
@@ -88,6 +87,14 @@ export class PostgresDatabase implements SourceDatabase {
     return description.columns.length > 0 ? description : null;
   }
 
+  async indexes(schema: string, table: string): Promise<TableIndex[]> {
+    return this.watch.run(() => pgIndexes(this.client, schema, table));
+  }
+
+  async estimate(schema: string, table: string): Promise<TableEstimate> {
+    return this.watch.run(() => estimatePgTable(this.client, schema, table));
+  }
+
   /**
    * PostgreSQL tells where each result column comes from (table oid, attribute number), through
    * subqueries too. Nullability it does not tell, and an outer join can null any column: every
@@ -101,14 +108,7 @@ export class PostgresDatabase implements SourceDatabase {
        WHERE a.attrelid = ANY($1::oid[])`,
       [`{${[...new Set(fields.filter((f) => f.tableID !== 0).map((f) => f.tableID))].join(",")}}`],
     );
-    const types = await this.rows(
-      `SELECT u.i::text AS i,
-              CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) ELSE format_type(u.oid, u.typmod) END AS type,
-              (SELECT array_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e
-                WHERE e.enumtypid = CASE WHEN t.typcategory = 'A' THEN t.typelem ELSE t.oid END) AS labels
-       FROM unnest($1::oid[], $2::int[]) WITH ORDINALITY AS u(oid, typmod, i) JOIN pg_type t ON t.oid = u.oid`,
-      [`{${fields.map((f) => f.dataTypeID).join(",")}}`, `{${fields.map((f) => f.dataTypeModifier).join(",")}}`],
-    );
+    const types = await this.watch.run(() => describePgTypes(this.client, fields.map((f) => ({ oid: f.dataTypeID, typmod: f.dataTypeModifier }))));
     const described = new Map<string, Promise<TableDescription>>();
     return Promise.all(
       fields.map(async (field, i) => {
@@ -119,9 +119,7 @@ export class PostgresDatabase implements SourceDatabase {
           const column = (await described.get(key)!).columns.find((c) => c.name === origin.name);
           if (column) return { ...column, name: field.name, nullable: true };
         }
-        const type = types.find((t) => t.i === String(i + 1));
-        const labels = typeof type?.labels === "string" ? (parsePgArray(type.labels) as string[]) : undefined;
-        return { name: field.name, dialect: "postgres" as const, sqlType: (type?.type as string | undefined) ?? "unknown", nullable: true, enumValues: labels };
+        return { name: field.name, dialect: "postgres" as const, ...types[i]!, nullable: true };
       }),
     );
   }

@@ -6,6 +6,7 @@
  */
 import { checkMysqlReachable } from "../../runtime/db/mysql.js";
 import { checkPostgresReachable } from "../../runtime/db/postgres.js";
+import { qualifiedName } from "../../runtime/db/identifiers.js";
 import type { PreflightCheck } from "../../runtime/registry.js";
 import type { ColumnInfo } from "../../runtime/sql-types/mapping.js";
 import { readsById, type QueryConfig, type StreamConfig } from "./config.js";
@@ -111,33 +112,20 @@ async function streamChecks(config: QueryConfig, db: SourceDatabase, stream: Str
 /** A warning naming the CREATE INDEX to run when no index starts with the keyset columns. */
 async function indexCheck(db: SourceDatabase, stream: StreamConfig, cursor: readonly ColumnInfo[]): Promise<Omit<PreflightCheck, "check"> | undefined> {
   const mysql = db.sql.dialect === "mysql";
-  const rows = await db.rows(
-    mysql
-      ? "SELECT INDEX_NAME AS name, COLUMN_NAME AS col FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY INDEX_NAME, SEQ_IN_INDEX"
-      : `SELECT i.indexrelid::regclass::text AS name, a.attname AS col
-         FROM pg_index i
-         JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) ON true
-         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-         WHERE i.indrelid = to_regclass(format('%I.%I', $1::text, $2::text))
-         ORDER BY name, k.ord`,
-    [stream.schema, stream.table],
-  );
-  const indexes = new Map<string, string[]>();
-  for (const r of rows) indexes.set(String(r.name), [...(indexes.get(String(r.name)) ?? []), String(r.col)]);
+  const indexes = await db.indexes(stream.schema, stream.table);
   // InnoDB appends the primary key to every secondary index: (updated_at) serves ORDER BY updated_at, id
-  const primary = mysql ? (indexes.get("PRIMARY") ?? []) : [];
+  const primary = mysql ? (indexes.find((i) => i.primary)?.columns ?? []) : [];
   const wanted = cursor.map((c) => c.name);
-  const serves = [...indexes].some(([name, cols]) => {
-    const effective = name === "PRIMARY" ? cols : [...cols, ...primary.filter((p) => !cols.includes(p))];
+  const serves = indexes.some(({ primary: isPrimary, columns: cols }) => {
+    const effective = isPrimary ? cols : [...cols, ...primary.filter((p) => !cols.includes(p))];
     return wanted.every((w, i) => effective[i] === w);
   });
   if (serves) return undefined;
   const q = db.sql;
   const name = `liberator_${stream.table}_${wanted.join("_")}`.replace(/[^A-Za-z0-9_]/g, "_").slice(0, 63);
   const columns = wanted.map((w) => q.quote(w)).join(", ");
-  const statement = mysql
-    ? `CREATE INDEX ${q.quote(name)} ON ${q.quote(stream.schema)}.${q.quote(stream.table)} (${columns})`
-    : `CREATE INDEX CONCURRENTLY ${q.quote(name)} ON ${q.quote(stream.schema)}.${q.quote(stream.table)} (${columns})`;
+  const table = qualifiedName({ schema: stream.schema, table: stream.table }, q.dialect);
+  const statement = mysql ? `CREATE INDEX ${q.quote(name)} ON ${table} (${columns})` : `CREATE INDEX CONCURRENTLY ${q.quote(name)} ON ${table} (${columns})`;
   return {
     ok: false,
     severity: "warning",

@@ -340,16 +340,9 @@ export class QuerySource implements Source {
 
   private async startLoad(s: StreamState): Promise<void> {
     const c = s.reader.config;
-    const [row] = c.sql
-      ? [undefined]
-      : await this.db!.rows(
-          this.config.dialect === "mysql"
-            ? "SELECT TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?"
-            : "SELECT greatest(reltuples, 0)::bigint AS n FROM pg_class WHERE oid = to_regclass(format('%I.%I', $1::text, $2::text))",
-          [c.schema, c.table],
-        );
+    const estimated = c.sql ? 0 : (await this.db!.estimate(c.schema, c.table)).rows;
     const now = Date.now();
-    s.load = { estimated: Number(row?.n ?? 0), done: 0, startedAt: now, loggedAt: now };
+    s.load = { estimated, done: 0, startedAt: now, loggedAt: now };
     this.ctx.log.info({ topic: c.topic, estimated: s.load.estimated, until: s.pos?.snapshot?.until }, `initial load of ${s.reader.label} starts`);
   }
 

@@ -25,6 +25,7 @@ describe("the layer rules (.dependency-cruiser.cjs)", () => {
     expect(found.sort()).toEqual(
       [
         "connector-imported-outside-catalogue: src/cli.ts -> src/sinks/s/index.ts",
+        "connects-outside-db-layer: src/sources/b/index.ts -> npm:mysql2/promise.js",
         "connector-imported-outside-catalogue: src/runtime/worker.ts -> src/sources/b/index.ts",
         "connector-reaches-kafka-cluster-or-http: src/sources/a/index.ts -> npm:kafkajs/index.js",
         "kafka-or-avro-knows-a-database: src/runtime/kafka/client.ts -> npm:pg/esm/index.mjs",

@@ -52,6 +52,8 @@ export function toBytes(value: unknown): Buffer {
  * A one-dimensional PostgreSQL array literal, elements as text (null for NULL). Arrays with more
  * dimensions or with explicit bounds ("[0:1]={…}") have no lossless Avro array form: refused.
  */
+const PG_SPACE = /^[ \t\n\r\v\f]+|[ \t\n\r\v\f]+$/g;
+
 export function parsePgArray(text: string): (string | null)[] {
   if (text.startsWith("[")) throw invalidValue("one-dimensional array starting at 1", text, "explicit bounds are not kept");
   if (!text.startsWith("{") || !text.endsWith("}")) throw invalidValue("array", text);
@@ -75,7 +77,9 @@ export function parsePgArray(text: string): (string | null)[] {
     } else {
       let j = i;
       while (j < end && text[j] !== ",") j++;
-      const raw = text.slice(i, j).trim();
+      // PostgreSQL's white space is ASCII only (array_isspace): String.trim would also take a
+      // leading BOM or no-break space, which the server writes unquoted as part of the element
+      const raw = text.slice(i, j).replace(PG_SPACE, "");
       out.push(raw === "NULL" ? null : raw);
       i = j;
     }

@@ -148,6 +148,8 @@ describe("canonical values", () => {
       expect(parsePgArray('{"a,b","c\\"d",NULL,"NULL",""}')).toEqual(["a,b", 'c"d', null, "NULL", ""]);
       expect(parsePgArray("{1,NULL,3}")).toEqual(["1", null, "3"]);
       expect(parsePgArray("{}")).toEqual([]);
+      // the server quotes elements with ASCII white space only: a BOM or no-break space at an edge stays
+      expect(parsePgArray("{\uFEFFa,\u00A0b\u00A0,\u2028}")).toEqual(["\uFEFFa", "\u00A0b\u00A0", "\u2028"]);
     });
 
     it("refuses arrays with more dimensions or other bounds instead of flattening them", () => {

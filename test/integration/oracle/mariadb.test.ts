@@ -9,6 +9,7 @@ import { MARIADB_TABLES, normalizeServer, renderDelivered, serverExpression, typ
 import { insertStatements, literalRows, type LiteralRow } from "../../support/oracle/rows.js";
 import { oracleSeed, random } from "../../support/oracle/random.js";
 import { oracleConnectorName } from "../../support/oracle/topics.js";
+import { compareTable } from "../../support/oracle/compare.js";
 import { binlogConnector, scratchDatabase, untilStreaming } from "../binlog/support.js";
 
 /*
@@ -72,36 +73,23 @@ describe(`MariaDB values through the binlog source, judged by the server (seed $
       const messages = await readTopic(harness().kafka.brokers, topic(table), { expect: expected, timeoutMs: 180_000 });
       const raw = rawReader(`${daemon!.adminUrl}`);
 
-      const server = await sourceRows(table, columns);
-
-      const failures: string[] = [];
-      const compared = new Map<string, number>(columns.map((c) => [c.name, 0]));
-      const seen = new Set<number>();
-      for (const m of messages) {
-        const after = await raw.after(m.value);
-        if (!after) continue;
-        const id = Number(after.id!.value);
-        const path = id >= STREAM_FIRST_ID ? "stream" : "snapshot";
-        seen.add(id);
-        const own = server.get(id);
-        if (!own) {
-          failures.push(`seed ${SEED} ${table} id ${id} (${path}): delivered, but the table has no such row`);
-          continue;
-        }
-        for (const c of columns) {
-          const want = normalizeServer(c, own[c.name]);
-          const got = renderDelivered(c, after[c.name] ?? null);
-          const same = c.kind === "float" || c.kind === "double" ? Object.is(got, want) : got === want;
-          if (!same) {
-            const text = own[`${c.name}__text`] !== undefined ? ` (server text ${String(own[`${c.name}__text`])})` : "";
-            failures.push(`seed ${SEED} ${table}.${c.name} ${c.ddl} id ${id} (${path}): server ${JSON.stringify(want)}${text}, delivered ${JSON.stringify(got)}`);
-          } else if (want !== null) {
-            compared.set(c.name, compared.get(c.name)! + 1);
-          }
-        }
-      }
+      const { failures, compared, ids } = await compareTable({
+        seed: SEED,
+        table,
+        columns,
+        messages,
+        raw,
+        rows: await sourceRows(table, columns),
+        pathOf: (id) => (id >= STREAM_FIRST_ID ? "stream" : "snapshot"),
+        render: {
+          server: (c, row) => normalizeServer(c, row[c.name]),
+          delivered: renderDelivered,
+          same: (c, got, want) => (c.kind === "float" || c.kind === "double" ? Object.is(got, want) : got === want),
+          note: (c, row) => (row[`${c.name}__text`] !== undefined ? ` (server text ${String(row[`${c.name}__text`])})` : ""),
+        },
+      });
       expect(failures.slice(0, 40), `${failures.length} values differ`).toEqual([]);
-      expect([...seen].length, "every row written arrives once").toBe(expected);
+      expect(ids.size, "every row written arrives once").toBe(expected);
       expect(messages.filter((m) => m.value !== null)).toHaveLength(expected);
       // the edges and 2,000 generated values per path, less the zero dates read as null
       for (const c of columns) expect(compared.get(c.name)!, c.name).toBeGreaterThanOrEqual(4000);

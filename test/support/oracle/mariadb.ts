@@ -7,6 +7,7 @@
  */
 import { dateText, dateTimeText, decimalText, durationText, sixDigits, unscaled, type Raw } from "./avro.js";
 import type { Random } from "./random.js";
+import { clock, day, decimals, EVERY_BYTE, fraction, integers, json, nines, NOT_UTF8, p2, text } from "./values.js";
 
 export type Kind =
   | "int" | "decimal" | "float" | "double" | "bit1" | "bits" | "text" | "bytes" | "set" | "year" | "date" | "datetime" | "timestamp" | "time" | "string";
@@ -27,52 +28,13 @@ export const utf8 = (s: string) => `_utf8mb4 X'${Buffer.from(s, "utf8").toString
 export const hex = (b: Buffer) => `X'${b.toString("hex")}'`;
 const q = (s: string) => `'${s}'`;
 
-const TEXTS = ["", " ", "a", "It's", "back\\slash", "tab\tnew\nline", "\u0000NUL", "é", "ünïcödé", "日本語", "😀", "𝄞", "𠜎", "🏳️‍🌈", "e\u0301", "\uFEFF", "Zoë 😀 𠜎", "\u{10FFFF}", " trailing "];
-function text(r: Random, max: number): string {
-  let s = "";
-  const n = r.int(0, max);
-  while ([...s].length < n) s += r.chance(0.5) ? r.pick(TEXTS) : String.fromCodePoint(r.chance(0.8) ? r.int(0x20, 0x7e) : r.int(0xa0, 0xd7ff));
-  return [...s].slice(0, max).join("");
-}
-
 function integer(name: string, ddl: string, min: bigint, max: bigint): OracleColumn {
-  return {
-    name, ddl, kind: "int",
-    edges: [min, max, 0n, 1n, min + 1n, max - 1n, ...(min < 0n ? [-1n] : [])].map(String),
-    generate: (r) => String(r.chance(0.3) ? r.big(min > -1000n ? min : -1000n, max < 1000n ? max : 1000n) : r.big(min, max)),
-  };
+  return { name, ddl, kind: "int", ...integers(min, max) };
 }
 
 function decimal(p: number, s: number, unsigned = false): OracleColumn {
-  const whole = p - s;
-  const max = `${"9".repeat(whole) || "0"}${s > 0 ? `.${"9".repeat(s)}` : ""}`;
-  const tiny = s > 0 ? `0.${"0".repeat(s - 1)}1` : "1";
-  return {
-    name: `dec_${p}_${s}${unsigned ? "_u" : ""}`,
-    ddl: `DECIMAL(${p},${s})${unsigned ? " UNSIGNED" : ""}`,
-    kind: "decimal",
-    scale: s,
-    edges: [max, tiny, "0", ...(unsigned ? [] : [`-${max}`, `-${tiny}`])],
-    generate: (r) => {
-      const w = r.digits(r.int(0, whole)) || "0";
-      const f = s > 0 ? `.${r.digits(r.int(1, s))}` : "";
-      return `${!unsigned && r.chance(0.5) ? "-" : ""}${w}${f}`;
-    },
-  };
+  return { name: `dec_${p}_${s}${unsigned ? "_u" : ""}`, ddl: `DECIMAL(${p},${s})${unsigned ? " UNSIGNED" : ""}`, kind: "decimal", scale: s, ...decimals(p, s, unsigned) };
 }
-
-const DAYS_IN = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-const p2 = (n: number) => String(n).padStart(2, "0");
-const p4 = (n: number) => String(n).padStart(4, "0");
-function day(r: Random, from = 1000): string {
-  const m = r.int(1, 12);
-  const y = r.int(from, 9999);
-  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
-  return `${p4(y)}-${p2(m)}-${p2(r.int(1, m === 2 && !leap ? 28 : DAYS_IN[m - 1]!))}`;
-}
-const fraction = (r: Random, fsp: number) => (fsp > 0 && r.chance(0.9) ? `.${r.digits(fsp)}` : "");
-const clock = (r: Random, fsp: number) => `${p2(r.int(0, 23))}:${p2(r.int(0, 59))}:${p2(r.int(0, 59))}${fraction(r, fsp)}`;
-const nines = (fsp: number) => (fsp > 0 ? `.${"9".repeat(fsp)}` : "");
 
 /** Zero and partial-zero dates: read as null under zeroDates: null and partialZeroDates: null. */
 const ZERO_DATES = ["0000-00-00", "2020-00-15", "2020-01-00", "0000-01-01"];
@@ -116,10 +78,6 @@ function bits(n: number): OracleColumn {
   };
 }
 
-const EVERY_BYTE = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
-/** Byte strings that are not UTF-8: overlong, surrogates, lone continuations, 0xFF. */
-const NOT_UTF8 = ["c080", "eda080", "80", "ff", "f4908080", "c3"].map((h) => Buffer.from(h, "hex"));
-
 function binary(name: string, ddl: string, max: number, fixed?: number): OracleColumn {
   const size = fixed ?? max;
   const fit = (b: Buffer) => b.subarray(0, size);
@@ -140,16 +98,6 @@ function texts(name: string, ddl: string, max: number): OracleColumn {
 
 const ENUM_LABELS = ["small", "medium", "x-large", "it's", "😀", "ünï", "a,b"];
 const SET_LABELS = ["a", "b", "c", "d", "😀"];
-
-function json(r: Random, depth = 0): string {
-  const choice = r.int(0, depth > 2 ? 3 : 5);
-  if (choice === 0) return JSON.stringify(text(r, 10));
-  if (choice === 1) return String(r.chance(0.5) ? r.int(-1e9, 1e9) : (r.next() - 0.5) * 10 ** r.int(-5, 20));
-  if (choice === 2) return r.pick(["true", "false", "null"]);
-  if (choice === 3) return JSON.stringify(r.pick(TEXTS));
-  if (choice === 4) return `[${Array.from({ length: r.int(0, 4) }, () => json(r, depth + 1)).join(", ")}]`;
-  return `{${Array.from({ length: r.int(0, 4) }, (_, i) => `${JSON.stringify(`k${i}${r.pick(TEXTS)}`)}: ${json(r, depth + 1)}`).join(", ")}}`;
-}
 
 function ipv6(r: Random): string {
   const groups = Array.from({ length: 8 }, () => (r.chance(0.4) ? 0 : r.int(0, 0xffff)));

@@ -8,13 +8,13 @@ import type { Raw, RawReader } from "./avro.js";
 
 export interface Renderings<C> {
   /** The server's rendering of the column in `row`, normalized as the comparison wants it. */
-  server(column: C, row: Record<string, unknown>): unknown;
+  server: (column: C, row: Record<string, unknown>) => unknown;
   /** The same rendering of the delivered value. */
-  delivered(column: C, raw: Raw): unknown;
+  delivered: (column: C, raw: Raw) => unknown;
   /** Equal renderings; `===` unless given (floats compare with Object.is). */
-  same?(column: C, delivered: unknown, server: unknown): boolean;
+  same?: (column: C, delivered: unknown, server: unknown) => boolean;
   /** More of the server's side to print with a failure (the text of a float). */
-  note?(column: C, row: Record<string, unknown>): string;
+  note?: (column: C, row: Record<string, unknown>) => string;
 }
 
 export interface Verdict {
@@ -35,7 +35,7 @@ export async function compareTable<C extends { name: string; ddl: string }>(opti
   /** The server's rows by id. */
   rows: Map<number, Record<string, unknown>>;
   /** The path a row took, by its id: "snapshot", "stream"… */
-  pathOf(id: number): string;
+  pathOf: (id: number) => string;
   render: Renderings<C>;
 }): Promise<Verdict> {
   const { seed, table, columns, render } = options;

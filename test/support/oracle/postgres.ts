@@ -163,7 +163,8 @@ function array(items: PgColumn): PgColumn {
   return column(`${items.name}_arr`, `${items.ddl}[]`, "array", ["'{}'", `ARRAY[${items.edges.join(", ")}]::${items.ddl}[]`, `ARRAY[NULL, ${items.edges[0]}]::${items.ddl}[]`], (r) => `ARRAY[${Array.from({ length: r.int(0, 5) }, () => element(r)).join(", ")}]::${items.ddl}[]`, { items });
 }
 
-const int4 = column("i32", "integer", "int", integers(-2147483648n, 2147483647n).edges, integers(-2147483648n, 2147483647n).generate);
+const integer = (name: string, ddl: string, min: bigint, max: bigint): PgColumn => ({ name, ddl, kind: "int", ...integers(min, max) });
+const int4 = integer("i32", "integer", -2147483648n, 2147483647n);
 const text40 = texts("tx", "text", 5000);
 const num12 = decimal(12, 3);
 
@@ -173,17 +174,17 @@ export const PG_PREAMBLE = [`CREATE TYPE mood AS ENUM (${MOOD.map(pgQuote).join(
 /** Every column of the oracle's PostgreSQL tables, by table. */
 export const PG_TABLES: Record<string, PgColumn[]> = {
   numbers: [
-    column("i16", "smallint", "int", integers(-32768n, 32767n).edges, integers(-32768n, 32767n).generate),
+    integer("i16", "smallint", -32768n, 32767n),
     int4,
-    column("i64", "bigint", "int", integers(-(2n ** 63n), 2n ** 63n - 1n).edges, integers(-(2n ** 63n), 2n ** 63n - 1n).generate),
-    column("oid", "oid", "int", integers(0n, 4294967295n).edges, integers(0n, 4294967295n).generate),
+    integer("i64", "bigint", -(2n ** 63n), 2n ** 63n - 1n),
+    integer("oid", "oid", 0n, 4294967295n),
     decimal(1, 0), decimal(5, 2), decimal(10, 10), num12, decimal(18, 9), decimal(38, 10), decimal(65, 30), decimal(100, 50), decimal(300, 0),
     column("num", "numeric", "string", ["'NaN'", "'Infinity'", "'-Infinity'", "'0'", "'0.000'", "'-0.5'", `'${"9".repeat(131072)}'`, `'0.${"0".repeat(16382)}1'`, "'1e-100'", "'123.4500'"], (r) => {
       const digits = r.chance(0.1) ? 200 : 30;
       return `'${r.chance(0.5) ? "-" : ""}${r.digits(r.int(1, digits)).replace(/^0+(?=\d)/, "")}${r.chance(0.7) ? `.${r.digits(r.int(1, digits))}` : ""}'`;
     }),
-    column("f4", "real", "float4", floats(32).edges, floats(32).generate),
-    column("f8", "double precision", "float8", floats(64).edges, floats(64).generate),
+    { name: "f4", ddl: "real", kind: "float4", ...floats(32) },
+    { name: "f8", ddl: "double precision", kind: "float8", ...floats(64) },
     column("b", "boolean", "bool", ["true", "false"], (r) => (r.chance(0.5) ? "true" : "false")),
   ],
   texts: [
@@ -250,7 +251,7 @@ export function pgServerExpression(c: PgColumn): string {
 /** The server's rendering as compared: temporal values as "<astronomical year> MM-DD[ HH:MM:SS.ffffff]". */
 export function pgNormalizeServer(c: PgColumn, value: unknown): unknown {
   if (value === null || value === undefined) return null;
-  const text = String(value);
+  const text = typeof value === "string" ? value : JSON.stringify(value);
   if (c.kind === "calendar") return pgCalendar(text);
   if (c.kind === "time") return sixDigits(text);
   return text;

@@ -124,12 +124,20 @@ export const ERROR_CATALOGUE = {
   // ── configuration: a person must change something ─────────────────────────────────────────────
   CONFIG_INVALID: configuration("The config file cannot be used as written.", "Edit it as each problem says; `liberator validate` lists them all."),
   DB_AUTH_FAILED: configuration("The database refused the user's credentials.", "Check `connection.user` and `connection.password` (and the host part of the MySQL user)."),
+  DB_TLS_FAILED: configuration(
+    "The TLS handshake with the database failed: its certificate is not signed by the configured CA, is issued to another host name, has expired, or the server does not speak TLS.",
+    "Set `connection.ssl.ca` to the CA that signed the server's certificate, connect by a name the certificate lists (`connection.host`), or turn TLS on at the server.",
+  ),
   DB_NOT_FOUND: configuration("The database named in `connection.database` does not exist.", "Create it, or fix `connection.database`."),
   FENCED: configuration(
     "Another instance of the connector took over (Kafka transactional id or sink epoch); writing on would duplicate data.",
     "Only one instance of a connector may run; this one stops and leaves the position to the newer one.",
   ),
   KAFKA_AUTH_FAILED: configuration("Kafka refused Liberator's credentials (SASL authentication).", "Check `kafka.sasl` and `kafka.ssl`."),
+  KAFKA_TLS_FAILED: configuration(
+    "The TLS handshake with a Kafka broker failed: its certificate is not signed by the configured CA, is issued to another host name, has expired, or the listener does not speak TLS.",
+    "Set `kafka.ssl.ca` to the CA that signed the brokers' certificates, list the brokers by names their certificates carry (`kafka.brokers`), or point at the brokers' TLS listener.",
+  ),
   SCHEMA_REGISTRY_AUTH: configuration("The schema registry refused the credentials (401/403).", "Check `schemaRegistry.basicAuth`."),
   SCHEMA_REGISTRY_ERROR: configuration("The schema registry answered with an error Liberator does not know.", "Read the message; check `schemaRegistry.url`."),
   SCHEMA_SUBJECT_NOT_FOUND: configuration("The registry has no such subject.", "Register it, or fix the subject's name."),

@@ -1,6 +1,7 @@
 import { classifyDbError, dbFailureCode } from "./db/errors.js";
 import { ERROR_CATALOGUE, ErrorCode, type ErrorCategory } from "./error-catalogue.js";
 import { classifyKafkaError, isKafkaError } from "./kafka/errors.js";
+import { classifyTlsError, tlsFix } from "./tls.js";
 
 export { ERROR_CATALOGUE, ErrorCode, isErrorCode, type ErrorCategory } from "./error-catalogue.js";
 
@@ -98,5 +99,7 @@ export function toLiberatorError(err: unknown, connector?: string): LiberatorErr
   const opts: LiberatorErrorOptions = { cause: e };
   if (connector !== undefined) opts.connector = connector;
   const code = isKafkaError(e) ? classifyKafkaError(e) : (dbFailureCode(classifyDbError(e)) ?? ErrorCode.INTERNAL);
+  const tls = code === ErrorCode.KAFKA_TLS_FAILED ? classifyTlsError(e) : undefined;
+  if (tls) opts.fix = tlsFix(tls, "kafka.ssl", "kafka.brokers");
   return code === ErrorCode.CONNECTION_FAILED ? new ConnectionError(e.message, opts) : new LiberatorError(code, e.message, opts);
 }

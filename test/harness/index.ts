@@ -25,6 +25,8 @@ export type { TopicRecord, ReadTopicOptions } from "./topics.js";
 export { uniqueName, waitFor } from "./util.js";
 export type { WaitForOptions } from "./util.js";
 export { freePort } from "./ports.js";
+export { makeCertificates } from "./certs.js";
+export type { Certificates } from "./certs.js";
 
 /** Creates a database on this run's MariaDB or PostgreSQL and returns its name (uniqueName("db") when none is given). */
 export function createDatabase(kind: DatabaseKind, name?: string, info: Pick<HarnessInfo, DatabaseKind> = harness()): Promise<string> {

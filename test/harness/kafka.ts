@@ -4,6 +4,7 @@ import fsp from "node:fs/promises";
 import path from "node:path";
 import { Kafka, logLevel, Partitioners, type KafkaConfig, type SASLOptions } from "kafkajs";
 import { createTopicsWithLeaders } from "../../src/runtime/kafka/admin.js";
+import type { Certificates } from "./certs.js";
 import { cacheDir, repoRoot } from "./paths.js";
 import { freePort, portAccepts } from "./ports.js";
 import {
@@ -53,6 +54,11 @@ export interface KafkaOptions {
    * the first listener and never pass through the proxy.
    */
   proxiedListener?: { port: number; advertisedPort: number };
+  /**
+   * A listener `TLS` that speaks TLS with this keystore (made by makeCertificates), SASL_SSL with
+   * `sasl`, else SSL; its address is `tlsBrokers`. The harness's own clients keep the first listener.
+   */
+  tlsListener?: Pick<Certificates, "keystoreFile" | "keystorePassword">;
 }
 
 /** What a client needs to reach a started broker. */
@@ -63,6 +69,8 @@ export interface KafkaConnection {
 }
 
 export interface KafkaServer extends KafkaConnection, Restartable {
+  /** The TLS listener's address, when started with `tlsListener`. */
+  readonly tlsBrokers?: string[];
   readonly process: ServerProcess;
   stop(): Promise<void>;
 }
@@ -122,11 +130,12 @@ function jaas(users: Record<string, string>, self: { username: string; password:
 
 function serverProperties(
   dir: string,
-  port: number,
-  controllerPort: number,
+  ports: { client: number; controller: number; tls: number },
   options: KafkaOptions,
   admin: { username: string; password: string } | undefined,
 ): string {
+  const port = ports.client;
+  const controllerPort = ports.controller;
   const props: Record<string, string | number | boolean> = {
     "process.roles": "broker,controller",
     "node.id": 1,
@@ -180,6 +189,20 @@ function serverProperties(
     props["listener.security.protocol.map"] = `${props["listener.security.protocol.map"]},PROXIED:${protocol}`;
     if (props["listener.name.client.plain.sasl.jaas.config"]) {
       props["listener.name.proxied.plain.sasl.jaas.config"] = props["listener.name.client.plain.sasl.jaas.config"];
+    }
+  }
+  const tls = options.tlsListener;
+  if (tls) {
+    props.listeners = `${props.listeners},TLS://127.0.0.1:${ports.tls}`;
+    props["advertised.listeners"] = `${props["advertised.listeners"]},TLS://127.0.0.1:${ports.tls}`;
+    props["listener.security.protocol.map"] = `${props["listener.security.protocol.map"]},TLS:${admin && options.sasl ? "SASL_SSL" : "SSL"}`;
+    Object.assign(props, {
+      "listener.name.tls.ssl.keystore.type": "PKCS12",
+      "listener.name.tls.ssl.keystore.location": tls.keystoreFile,
+      "listener.name.tls.ssl.keystore.password": tls.keystorePassword,
+    });
+    if (props["listener.name.client.plain.sasl.jaas.config"]) {
+      props["listener.name.tls.plain.sasl.jaas.config"] = props["listener.name.client.plain.sasl.jaas.config"];
     }
   }
   if (options.authorizer) {
@@ -300,7 +323,7 @@ async function startOnce(options: KafkaOptions): Promise<KafkaServer> {
     throw new Error("startKafka: `authorizer` needs `sasl`, or every client is the same ANONYMOUS principal");
   }
   const libs = await kafkaLibs();
-  const [port, controllerPort, dir] = await Promise.all([freePort(), freePort(), makeTempDir("kafka")]);
+  const [port, controllerPort, tlsPort, dir] = await Promise.all([freePort(), freePort(), freePort(), makeTempDir("kafka")]);
   try {
     const admin = options.sasl
       ? { username: "admin", password: options.sasl.users.admin ?? randomBytes(12).toString("hex") }
@@ -308,7 +331,7 @@ async function startOnce(options: KafkaOptions): Promise<KafkaServer> {
     const propertiesFile = path.join(dir, "server.properties");
     const log4jFile = path.join(dir, "log4j2.yaml");
     const logFile = path.join(dir, "broker.log");
-    await fsp.writeFile(propertiesFile, serverProperties(dir, port, controllerPort, options, admin), { mode: 0o600 });
+    await fsp.writeFile(propertiesFile, serverProperties(dir, { client: port, controller: controllerPort, tls: tlsPort }, options, admin), { mode: 0o600 });
     await fsp.writeFile(log4jFile, LOG4J2);
 
     const classpath = `${libs}/*`;
@@ -352,7 +375,8 @@ async function startOnce(options: KafkaOptions): Promise<KafkaServer> {
       await server.stop();
       await cds.finish(await server.exited);
     };
-    return { ...connection, process: server, stop, ...restartable(server, ready, readyTimeoutMs) };
+    const tlsBrokers = options.tlsListener ? { tlsBrokers: [`127.0.0.1:${tlsPort}`] } : {};
+    return { ...connection, ...tlsBrokers, process: server, stop, ...restartable(server, ready, readyTimeoutMs) };
   } catch (error) {
     await removeDir(dir);
     throw error;

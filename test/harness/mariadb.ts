@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import mysql from "mysql2/promise";
+import type { Certificates } from "./certs.js";
 import { templatesDir } from "./paths.js";
 import { freePort } from "./ports.js";
 import {
@@ -28,6 +29,8 @@ export interface MariaDBOptions {
    */
   extraArgs?: string[];
   readyTimeoutMs?: number;
+  /** Accepts TLS with this certificate and key (made by makeCertificates); plain connections still work. */
+  tls?: Pick<Certificates, "caFile" | "certFile" | "keyFile">;
 }
 
 export interface MariaDBConnection {
@@ -138,6 +141,7 @@ async function startOnce(options: MariaDBOptions): Promise<MariaDBServer> {
         // the lock listing the query source's horizon reads (docs/query.md, the safe horizon)
         "--plugin-load-add=metadata_lock_info",
         ...STORAGE_FLAGS,
+        ...(options.tls ? [`--ssl-ca=${options.tls.caFile}`, `--ssl-cert=${options.tls.certFile}`, `--ssl-key=${options.tls.keyFile}`] : []),
         ...(options.extraArgs ?? []),
       ],
       dir,

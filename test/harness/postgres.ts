@@ -3,6 +3,7 @@ import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import pg from "pg";
+import type { Certificates } from "./certs.js";
 import { templatesDir } from "./paths.js";
 import { freePort } from "./ports.js";
 import {
@@ -25,6 +26,8 @@ export interface PostgresOptions {
   /** Extra `-c name=value` settings, after the harness's own, so they win. */
   settings?: Record<string, string | number | boolean>;
   readyTimeoutMs?: number;
+  /** Accepts TLS (`ssl=on`) with this certificate and key (made by makeCertificates); plain connections still work. */
+  tls?: Pick<Certificates, "certFile" | "keyFile">;
 }
 
 export interface PostgresConnection {
@@ -109,6 +112,20 @@ export async function postgresAnswers(connection: PostgresConnection, timeoutMs 
   }
 }
 
+/**
+ * The server's own copies of the certificate and key: it refuses a key that others may read or
+ * another user owns, and as root it runs as `postgres`, who cannot read the certificates' folder.
+ */
+async function tlsSettings(dir: string, tls: NonNullable<PostgresOptions["tls"]>, user: { uid: number; gid: number } | undefined) {
+  const cert = path.join(dir, "server.pem");
+  const key = path.join(dir, "server.key");
+  await fsp.copyFile(tls.certFile, cert);
+  await fsp.copyFile(tls.keyFile, key);
+  await fsp.chmod(key, 0o600);
+  if (user) for (const file of [cert, key]) await fsp.chown(file, user.uid, user.gid);
+  return { ssl: "on", ssl_cert_file: cert, ssl_key_file: key };
+}
+
 async function startOnce(options: PostgresOptions): Promise<PostgresServer> {
   const user = await runAsUser();
   const [port, dir, version] = await Promise.all([freePort(), makeTempDir("postgres"), serverVersion()]);
@@ -129,6 +146,7 @@ async function startOnce(options: PostgresOptions): Promise<PostgresServer> {
       synchronous_commit: "off",
       full_page_writes: "off",
       log_checkpoints: "off",
+      ...(options.tls ? await tlsSettings(dir, options.tls, user) : {}),
       ...options.settings,
     };
     const server = spawnServer({

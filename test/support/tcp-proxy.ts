@@ -23,7 +23,8 @@ export interface TcpProxy {
  * server and restore it, without root or a tool to install: Liberator is given the proxy's port,
  * the test's own clients connect to the server directly.
  */
-export async function startTcpProxy(target: { host: string; port: number }, listen: { port?: number } = {}): Promise<TcpProxy> {
+export async function startTcpProxy(target: { host: string; port: number }, listen: { host?: string; port?: number } = {}): Promise<TcpProxy> {
+  const host = listen.host ?? "127.0.0.1";
   const pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
   let isCut = false;
   const server = net.createServer((client) => {
@@ -51,11 +52,11 @@ export async function startTcpProxy(target: { host: string; port: number }, list
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen({ host: "127.0.0.1", port: listen.port ?? 0 }, resolve);
+    server.listen({ host, port: listen.port ?? 0 }, resolve);
   });
   const { port } = server.address() as net.AddressInfo;
   return {
-    host: "127.0.0.1",
+    host,
     port,
     connections: () => pairs.size,
     cut() {

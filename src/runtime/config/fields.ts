@@ -42,6 +42,28 @@ export const stringList = () =>
     ),
   ]);
 
+const pem = (what: string) =>
+  z
+    .string()
+    .refine((text) => text.includes("-----BEGIN "), `must be PEM text ("-----BEGIN …"); to read the ${what} from a file write \${file:/path/to/it.pem}`);
+
+/** TLS to a server (runtime/tls.ts turns it into client options and explains its failures). */
+const tlsOptions = () =>
+  z.strictObject({
+    /** The CA that signed the server's certificate; the system's CAs when left out. */
+    ca: pem("CA").optional(),
+    /** A client certificate and its key, for servers that ask for one. */
+    cert: pem("certificate").optional(),
+    key: pem("key").optional(),
+    /** false accepts any certificate: encrypted, but anyone in the middle can read it. */
+    rejectUnauthorized: bool().default(true),
+    /** false accepts a trusted certificate issued to another host name. */
+    verifyHostname: bool().default(true),
+  });
+
+/** `true` for TLS with the system's CAs and every check on; an object to name a CA, a client certificate, or loosen a check. */
+export const sslSetting = () => z.union([bool(), tlsOptions()]).optional();
+
 /** Connection details shared by every MySQL/MariaDB and PostgreSQL connector. */
 export const databaseConnection = (defaultPort: number) =>
   z.strictObject({
@@ -50,17 +72,7 @@ export const databaseConnection = (defaultPort: number) =>
     user: z.string(),
     password: z.string().default(""),
     database: z.string().optional(),
-    ssl: z
-      .union([
-        bool(),
-        z.strictObject({
-          ca: z.string().optional(),
-          cert: z.string().optional(),
-          key: z.string().optional(),
-          rejectUnauthorized: bool().default(true),
-        }),
-      ])
-      .optional(),
+    ssl: sslSetting(),
     connectTimeoutMs: duration().default(10_000),
   });
 

@@ -1,5 +1,6 @@
 import type { DatabaseConnection } from "../config/fields.js";
 import { ConnectionError, ErrorCode, LiberatorError, PreconditionError } from "../errors.js";
+import { classifyTlsError, TLS_FAILURE_TEXT, tlsFix } from "../tls.js";
 import { classifyDbError } from "./errors.js";
 
 const CAUSES: Record<string, string> = {
@@ -13,13 +14,20 @@ const CAUSES: Record<string, string> = {
 
 /**
  * One wording for "cannot connect" across MySQL/MariaDB and PostgreSQL: which server, where, why,
- * and what to change. Authentication and unknown-database failures are configuration errors.
+ * and what to change. Authentication, TLS and unknown-database failures are configuration errors.
  */
 export function describeConnectError(err: unknown, product: string, conn: DatabaseConnection, connector?: string): LiberatorError {
   const e = err as Error & { code?: string; errno?: number };
   const where = `${product} at ${conn.host}:${conn.port}`;
   const opts = { cause: err, ...(connector ? { connector } : {}) };
   const code = e.code ?? "";
+  const tls = classifyTlsError(err);
+  if (tls) {
+    return new PreconditionError(ErrorCode.DB_TLS_FAILED, `cannot connect to ${where} over TLS: ${TLS_FAILURE_TEXT[tls]} (${e.message})`, {
+      ...opts,
+      fix: tlsFix(tls, "connection.ssl", "connection.host"),
+    });
+  }
   if (CAUSES[code]) return new ConnectionError(`cannot reach ${where}: ${code}`, { ...opts, fix: CAUSES[code] });
   const failure = classifyDbError(err);
   if (failure === "auth") {

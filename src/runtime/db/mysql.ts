@@ -1,6 +1,7 @@
 import mysql, { type Connection, type ConnectionOptions, type ExecuteValues, type FieldPacket } from "mysql2/promise";
 import type { DatabaseConnection } from "../config/fields.js";
 import type { PreflightCheck } from "../registry.js";
+import { nodeTlsOptions } from "../tls.js";
 import { describeConnectError } from "./connect-errors.js";
 
 /**
@@ -64,7 +65,13 @@ export function mysqlOptions(conn: DatabaseConnection, extra: Partial<Connection
     ...extra,
   };
   if (conn.database) options.database = conn.database;
-  if (conn.ssl) options.ssl = conn.ssl === true ? {} : { ...conn.ssl };
+  const tls = nodeTlsOptions(conn.ssl);
+  if (tls) {
+    const rejectUnauthorized = tls.rejectUnauthorized !== false;
+    // mysql2 checks the host name only when asked (verifyIdentity), unlike Node's tls.connect
+    const verifyIdentity = rejectUnauthorized && tls.checkServerIdentity === undefined;
+    options.ssl = { ...tls, rejectUnauthorized, verifyIdentity } as ConnectionOptions["ssl"];
+  }
   return options;
 }
 

@@ -1,6 +1,7 @@
 import pg from "pg";
 import type { DatabaseConnection } from "../config/fields.js";
 import type { PreflightCheck } from "../registry.js";
+import { nodeTlsOptions } from "../tls.js";
 import { describeConnectError } from "./connect-errors.js";
 
 /** Hands every PostgreSQL value over as the server's text; the mapping converts it exactly. */
@@ -27,7 +28,8 @@ export function pgOptions(conn: DatabaseConnection, extra: pg.ClientConfig = {})
     application_name: "liberator",
     ...extra,
   };
-  if (conn.ssl) options.ssl = conn.ssl === true ? true : { ...conn.ssl };
+  const tls = nodeTlsOptions(conn.ssl);
+  if (tls) options.ssl = tls;
   return options;
 }
 

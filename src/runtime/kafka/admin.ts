@@ -1,5 +1,5 @@
 import type { Admin, ITopicConfig, Kafka } from "kafkajs";
-import { ConnectionError } from "../errors.js";
+import { describeKafkaConnectError } from "./connect-errors.js";
 
 export interface TopicSpec {
   topic: string;
@@ -62,10 +62,7 @@ export async function connectedAdmin(kafka: Kafka): Promise<Admin> {
   try {
     await admin.connect();
   } catch (err) {
-    throw new ConnectionError(`cannot reach Kafka: ${(err as Error).message}`, {
-      cause: err,
-      fix: "check kafka.brokers and that the brokers are up",
-    });
+    throw describeKafkaConnectError(err, "check kafka.brokers and that the brokers are up");
   }
   return admin;
 }

@@ -7,8 +7,9 @@
  */
 import { createRequire } from "node:module";
 import type { Kafka } from "kafkajs";
-import { ConnectionError, ErrorCode, LiberatorError } from "../errors.js";
+import { ErrorCode, LiberatorError } from "../errors.js";
 import { connectCluster, type ProtocolBroker } from "./cluster.js";
+import { describeKafkaConnectError } from "./connect-errors.js";
 
 const require = createRequire(import.meta.url);
 
@@ -52,7 +53,7 @@ async function brokerConnection(kafka: Kafka): Promise<{ broker: ProtocolBroker;
     return { broker: await cluster.findControllerBroker(), close: () => cluster.disconnect() };
   } catch (err) {
     await cluster.disconnect().catch(() => undefined);
-    throw new ConnectionError(`cannot reach Kafka: ${(err as Error).message}`, { cause: err, fix: "check kafka.brokers and the credentials" });
+    throw describeKafkaConnectError(err, "check kafka.brokers and the credentials");
   }
 }
 

@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type LogEntry, type SASLOptions } from "kafkajs";
 import type { Logger } from "../log.js";
+import { nodeTlsOptions } from "../tls.js";
 import type { KafkaConfig } from "./config.js";
 
 // We pick the partitioner explicitly (murmur2, Java-compatible) wherever we produce.
@@ -37,7 +38,8 @@ export function createKafka(config: KafkaConfig, log: Logger, purpose?: string, 
     logCreator: logCreator(log.child({ component: "kafka" })),
     retry: { initialRetryTime: 100, retries: 8, maxRetryTime: 10_000 },
   };
-  if (config.ssl !== undefined && config.ssl !== false) options.ssl = config.ssl === true ? true : config.ssl;
+  const tls = nodeTlsOptions(config.ssl);
+  if (tls) options.ssl = tls;
   if (config.sasl) options.sasl = { ...config.sasl } as SASLOptions;
   return new Kafka({ ...options, ...overrides });
 }

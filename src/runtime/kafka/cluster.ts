@@ -5,7 +5,7 @@
  * checks them and answers undefined if they did, and each caller says what that costs.
  */
 import type { Kafka } from "kafkajs";
-import { ConnectionError } from "../errors.js";
+import { describeKafkaConnectError } from "./connect-errors.js";
 
 /** One broker connection, as kafkajs's Broker class has it. */
 export interface ProtocolBroker {
@@ -39,6 +39,6 @@ export async function connectCluster(kafka: Kafka): Promise<KafkaCluster | undef
     return cluster;
   } catch (err) {
     await cluster.disconnect().catch(() => undefined);
-    throw new ConnectionError(`cannot reach Kafka: ${(err as Error).message}`, { cause: err, fix: "check kafka.brokers and the credentials" });
+    throw describeKafkaConnectError(err, "check kafka.brokers and the credentials");
   }
 }

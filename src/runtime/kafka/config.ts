@@ -1,18 +1,11 @@
 import { z } from "zod";
-import { bool, duration, int, stringList } from "../config/fields.js";
-
-const tls = z.strictObject({
-  ca: z.string().optional(),
-  cert: z.string().optional(),
-  key: z.string().optional(),
-  rejectUnauthorized: bool().default(true),
-});
+import { duration, int, sslSetting, stringList } from "../config/fields.js";
 
 export const kafkaConfigSchema = z.strictObject({
   brokers: stringList().pipe(z.array(z.string()).min(1, "needs at least one broker, e.g. localhost:9092")),
   clientId: z.string().default("liberator"),
   /** true for TLS with the system CAs, or PEM material (use ${file:…} for mounted secrets). */
-  ssl: z.union([bool(), tls]).optional(),
+  ssl: sslSetting(),
   sasl: z
     .strictObject({
       mechanism: z.enum(["plain", "scram-sha-256", "scram-sha-512"]),

@@ -1,5 +1,6 @@
 import { ErrorCode } from "../error-catalogue.js";
 import { isNetworkError } from "../net-errors.js";
+import { classifyTlsError } from "../tls.js";
 
 /** Protocol error types (kafkajs's `type`, Kafka's names) that pass: retry once the cluster has settled. */
 const TRANSIENT_TYPES = new Set([
@@ -101,6 +102,8 @@ export function classifyKafkaError(err: unknown): ErrorCode {
   const types = new Set(all.map((e) => e.type).filter((t): t is string => typeof t === "string"));
   const has = (set: ReadonlySet<string>) => [...types].some((t) => set.has(t));
   if (has(FENCING_TYPES)) return ErrorCode.FENCED;
+  // a refused certificate comes wrapped as a connection error, which would be retried for ever
+  if (all.some((e) => classifyTlsError(e) !== undefined)) return ErrorCode.KAFKA_TLS_FAILED;
   if (all.some((e) => e.name === "KafkaJSSASLAuthenticationError") || types.has("SASL_AUTHENTICATION_FAILED")) return ErrorCode.KAFKA_AUTH_FAILED;
   if ([...types].some((t) => t.endsWith("_AUTHORIZATION_FAILED"))) return ErrorCode.KAFKA_NOT_AUTHORIZED;
   if (has(RECORD_TYPES)) return ErrorCode.KAFKA_RECORD_REJECTED;

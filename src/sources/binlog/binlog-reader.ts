@@ -9,7 +9,9 @@
  */
 import ZongJi, { type AnyBinlogEvent, type TableMapEvent } from "@vlasky/zongji";
 import type { DatabaseConnection } from "../../runtime/config/fields.js";
+import { describeConnectError } from "../../runtime/db/connect-errors.js";
 import { mysqlOptions } from "../../runtime/db/mysql.js";
+import { classifyTlsError } from "../../runtime/tls.js";
 import { ConnectionError, ErrorCode, type LiberatorError, PreconditionError } from "../../runtime/errors.js";
 import type { Logger } from "../../runtime/log.js";
 import { describeCoordinates, type Coordinates } from "./position.js";
@@ -216,6 +218,8 @@ export class BinlogReader {
         fix: "the stored position does not match the server's log (restored or reset?): reset the connector's offsets with `liberator offsets reset --connector <name>`",
       });
     }
+    // zongji's own connections: a certificate it refuses is no more transient than at connect
+    if (classifyTlsError(err)) return describeConnectError(err, "MySQL/MariaDB", this.options.connection);
     if (classifyMysqlError(err) === "privilege") {
       return new PreconditionError(ErrorCode.BINLOG_PRIVILEGES_MISSING, `binlog stream from ${at}: ${e.message}`, {
         cause: err,

@@ -17,14 +17,14 @@ function configExamples(document: string): { line: number; yaml: string }[] {
 
 /*
  * A user copies these into connectors.yaml: each must pass validation as it is written, with any
- * value for its ${VAR}s, a 32-character secret for ${file:}, and the kafka/connectors keys a
+ * value for its ${VAR}s, a 32-character secret for ${file:} (PEM for a .pem file), and the kafka/connectors keys a
  * fragment leaves out.
  */
 describe.each(documents)("the config examples of %s", (document) => {
   const examples = configExamples(document);
   it.runIf(examples.length > 0)("pass validation", () => {
     for (const { line, yaml } of examples) {
-      let text = yaml.replace(/\$\{file:[^}]*\}/g, "x".repeat(32));
+      let text = yaml.replace(/\$\{file:[^}]*\.pem\}/g, "-----BEGIN CERTIFICATE-----").replace(/\$\{file:[^}]*\}/g, "x".repeat(32));
       if (!/^kafka:/m.test(text)) text = `kafka: { brokers: [localhost:9092] }\n${text}`;
       if (!/^connectors:/m.test(text)) text = `${text}\nconnectors: []\n`;
       const env = new Proxy({}, { get: () => "value" }) as NodeJS.ProcessEnv;

@@ -50,7 +50,7 @@ describe("TLS failures", () => {
   });
 
   it("make a refused broker certificate a configuration error, though kafkajs wraps it as a connection error", () => {
-    const refused = new KafkaJSConnectionError("Connection error: self-signed certificate in certificate chain", { code: "SELF_SIGNED_CERT_IN_CHAIN" } as never);
+    const refused = new KafkaJSConnectionError("Connection error: self-signed certificate in certificate chain", { code: "SELF_SIGNED_CERT_IN_CHAIN" });
     const spent = new KafkaJSNumberOfRetriesExceeded(refused, { retryCount: 5, retryTime: 3000 });
     const wrapped = new (KafkaJSNonRetriableError as unknown as new (e: Error, o: { cause: Error }) => Error)(spent, { cause: spent });
     const err = toLiberatorError(wrapped, "c");

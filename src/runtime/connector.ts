@@ -142,13 +142,32 @@ export interface Sink {
   status?(): ConnectorStatus;
 }
 
+/** What a snapshot reports of a table besides its counts. */
+export interface SnapshotDetail {
+  /** `initial` by default. */
+  kind?: "initial" | "incremental";
+  /** Where it stands: the last key read. */
+  chunk?: Json;
+  /** The table is copied: `done` is its row count. */
+  finished?: boolean;
+}
+
+/** What a streaming source knows of its distance from the server's head. */
+export interface StreamDetail {
+  /** Bytes of the server's log not read yet. */
+  bytesBehind?: number;
+  /** When the last change read was made, in ms since the epoch. */
+  lastEventAt?: number;
+}
+
 /** Per-connector metrics, so connectors never touch prom-client directly. */
 export interface ConnectorMetrics {
   recordsOut(table: string, n: number, bytes?: number): void;
   recordsIn(table: string, n: number, bytes?: number): void;
-  /** Seconds behind the source (binlog event time, newest polled row…). */
-  lagSeconds(seconds: number): void;
-  snapshotProgress(table: string, done: number, estimated: number): void;
+  /** Seconds behind the source (binlog event time, newest polled row…); `detail` from a source that follows a log. */
+  lagSeconds(seconds: number, detail?: StreamDetail): void;
+  /** `estimated` from the database's statistics, refined as the source learns more; never below `done`. */
+  snapshotProgress(table: string, done: number, estimated: number, detail?: SnapshotDetail): void;
   observe(name: "poll" | "batch" | "commit", seconds: number): void;
 }
 

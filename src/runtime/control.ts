@@ -6,7 +6,7 @@
 import type { Json } from "./connector.js";
 import type { ConnectorStatusReport } from "./connector-runner.js";
 import { ErrorCode, LiberatorError } from "./errors.js";
-import type { ConnectorProgress } from "./metrics.js";
+import type { ConnectorProgress } from "./progress.js";
 import type { OffsetChange, OffsetsView } from "./offsets/connector-offsets.js";
 
 export interface ConnectorView extends Omit<ConnectorStatusReport, "state">, ConnectorProgress {
@@ -55,4 +55,15 @@ export function httpStatusOf(code: string): number {
     default:
       return 500;
   }
+}
+
+/** `GET /status`: every connector's state and progress, in one document. */
+export interface StatusDocument {
+  at: string;
+  connectors: ConnectorView[];
+}
+
+export async function statusDocument(control: ConnectorControl): Promise<StatusDocument> {
+  const connectors = await control.list();
+  return { at: new Date().toISOString(), connectors: connectors.sort((a, b) => a.name.localeCompare(b.name)) };
 }

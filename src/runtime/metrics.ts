@@ -1,20 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { ConnectorMetrics } from "./connector.js";
 import { CONNECTOR_STATES, type ConnectorState } from "./connector-state.js";
-
-export interface ConnectorLag {
-  /** Seconds behind the source (binlog event time, newest polled row), as the source reports it. */
-  seconds?: number;
-  /** A sink's records still to write, per partition. */
-  partitions?: { topic: string; partition: number; lag: number }[];
-}
-
-/** What a connector's status shows of its gauges. */
-export interface ConnectorProgress {
-  lag: ConnectorLag | null;
-  /** Per table, while a snapshot runs or after it. */
-  snapshot: Record<string, { done: number; estimated: number }> | null;
-}
+import { ProgressBook, SchemaLedger, type ConnectorProgress } from "./progress.js";
 
 /** Every Prometheus series Liberator exports, defined once. */
 export class Metrics {
@@ -97,8 +84,10 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  /** The last gauge values per connector, for the admin API's status and for removing them. */
-  private readonly latest = new Map<string, { lagSeconds?: number; snapshot: Map<string, { done: number; estimated: number }>; partitions: Map<string, { topic: string; partition: number; lag: number }> }>();
+  /** Each connector's progress, for its status and for removing its gauges. */
+  private readonly books = new Map<string, ProgressBook>();
+  /** Schema ids met by this process's serializers, per subject. */
+  readonly schemas = new SchemaLedger();
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: "liberator_process_" });
@@ -128,21 +117,12 @@ export class Metrics {
 
   setConsumerLag(connector: string, topic: string, partition: number, lag: number): void {
     this.consumerLag.set({ connector, topic, partition: String(partition) }, lag);
-    this.latestOf(connector).partitions.set(`${topic}:${partition}`, { topic, partition, lag });
+    this.book(connector).consumerLag(topic, partition, lag);
   }
 
-  /** Lag and snapshot progress of a connector, as its status shows them. */
+  /** Lag, snapshot progress, rates and schemas of a connector, as its status shows them. */
   view(connector: string): ConnectorProgress {
-    const l = this.latest.get(connector);
-    if (!l) return { lag: null, snapshot: null };
-    const lag = {
-      ...(l.lagSeconds === undefined ? {} : { seconds: l.lagSeconds }),
-      ...(l.partitions.size === 0 ? {} : { partitions: [...l.partitions.values()] }),
-    };
-    return {
-      lag: Object.keys(lag).length === 0 ? null : lag,
-      snapshot: l.snapshot.size === 0 ? null : Object.fromEntries(l.snapshot),
-    };
+    return (this.books.get(connector) ?? new ProgressBook()).view(this.schemas.list());
   }
 
   /**
@@ -154,19 +134,19 @@ export class Metrics {
     this.retryingSince.delete(connector);
     for (const state of CONNECTOR_STATES) this.state.remove({ connector, state });
     this.lag.remove({ connector });
-    const l = this.latest.get(connector);
-    for (const table of l?.snapshot.keys() ?? []) {
+    const book = this.books.get(connector);
+    for (const table of book?.tableNames() ?? []) {
       this.snapshot.remove({ connector, table, kind: "done" });
       this.snapshot.remove({ connector, table, kind: "estimated" });
     }
-    for (const p of l?.partitions.values() ?? []) this.consumerLag.remove({ connector, topic: p.topic, partition: String(p.partition) });
-    this.latest.delete(connector);
+    for (const p of book?.partitionKeys() ?? []) this.consumerLag.remove({ connector, topic: p.topic, partition: String(p.partition) });
+    this.books.delete(connector);
   }
 
-  private latestOf(connector: string) {
-    let l = this.latest.get(connector);
-    if (!l) this.latest.set(connector, (l = { snapshot: new Map(), partitions: new Map() }));
-    return l;
+  private book(connector: string): ProgressBook {
+    let book = this.books.get(connector);
+    if (!book) this.books.set(connector, (book = new ProgressBook()));
+    return book;
   }
 
   forConnector(connector: string): ConnectorMetrics {
@@ -174,19 +154,21 @@ export class Metrics {
       recordsOut: (table, n, bytes) => {
         this.records.inc({ connector, table, direction: "out" }, n);
         if (bytes) this.bytes.inc({ connector, table, direction: "out" }, bytes);
+        this.book(connector).counted(table, n);
       },
       recordsIn: (table, n, bytes) => {
         this.records.inc({ connector, table, direction: "in" }, n);
         if (bytes) this.bytes.inc({ connector, table, direction: "in" }, bytes);
+        this.book(connector).counted(table, n);
       },
-      lagSeconds: (s) => {
+      lagSeconds: (s, detail) => {
         this.lag.set({ connector }, s);
-        this.latestOf(connector).lagSeconds = s;
+        this.book(connector).lag(s, detail);
       },
-      snapshotProgress: (table, done, estimated) => {
+      snapshotProgress: (table, done, estimated, detail) => {
         this.snapshot.set({ connector, table, kind: "done" }, done);
         this.snapshot.set({ connector, table, kind: "estimated" }, estimated);
-        this.latestOf(connector).snapshot.set(table, { done, estimated });
+        this.book(connector).snapshot(table, done, estimated, detail);
       },
       observe: (stage, seconds) => this.latency.observe({ connector, stage }, seconds),
     };

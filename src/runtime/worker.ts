@@ -73,7 +73,12 @@ export class Worker implements WorkerServices, ConnectorControl {
     this.log = options.log;
     this.metrics = options.metrics ?? new Metrics();
     this.sharedKafka = createKafka(config.root.kafka, this.log);
-    this.schemaService = lazy(() => options.schemas(this.config.root, { kafka: this.sharedKafka, log: this.log }));
+    this.schemaService = lazy(async () => {
+      const service = await options.schemas(this.config.root, { kafka: this.sharedKafka, log: this.log });
+      // the schema versions the status shows, and its notices of changes
+      service.catalog.onSubjectSchema(async (e) => this.metrics.schemas.add(e.subject, e.id, e.registered));
+      return service;
+    });
     this.offsetStore = lazy(() =>
       SourceOffsetStore.open(this.sharedKafka, this.log.child({ component: "offsets" }), config.root.kafka.topics.replicationFactor),
     );
@@ -341,6 +346,9 @@ export function idleView(connector: ConnectorConfig, state: ConnectorView["state
     worker: null,
     lag: null,
     snapshot: null,
+    stream: null,
+    rowsPerSecond: 0,
+    schemas: [],
   };
 }
 

@@ -18,12 +18,14 @@ import { IncrementalSnapshot } from "./incremental-snapshot.js";
 import { compareCoordinates, describeCoordinates, parsePosition, type BinlogPosition, type IncrementalProgress, type SnapshotProgress } from "./position.js";
 import { failedCheck, preflightChecks } from "./preflight.js";
 import { SchemaHistory, topicOf } from "./schema-history.js";
-import { capturedTables, checkStartPoint, gtidAt, logEnd, serverInfo, type ConsistentRead, type ServerInfo } from "./server.js";
+import { binaryLogs, capturedTables, checkStartPoint, gtidAt, logEnd, serverInfo, type ConsistentRead, type ServerInfo } from "./server.js";
 import { InitialSnapshot } from "./snapshot.js";
 import { BinlogStreamReader, type StreamStart } from "./stream.js";
 
 /** How long read() waits for a change before it hands back an empty batch (with the position it reached). */
 const IDLE_MS = 1000;
+/** How often the server's log size is read to say how many bytes streaming is behind. */
+const BEHIND_EVERY_MS = 5000;
 
 type Phase =
   | { kind: "snapshot"; snapshot: InitialSnapshot; point: ConsistentRead; progress: SnapshotProgress; catchUp: BinlogStreamReader | undefined; at: StreamStart }
@@ -38,6 +40,7 @@ export class BinlogSource implements Source {
   private phase: Phase | undefined;
   private incremental: IncrementalSnapshot | undefined;
   private closed = false;
+  private behindAt = 0;
 
   constructor(
     private readonly config: BinlogConfig,
@@ -210,7 +213,25 @@ export class BinlogSource implements Source {
       records = records.length === 0 ? chunk.records : [...records, ...chunk.records];
       this.incremental!.produced();
     }
+    await this.reportBehind(phase.stream, phase.at);
     return { records, position: this.streamPosition(phase.at) };
+  }
+
+  /** Bytes of binary log between where streaming stands and the server's head, now and then. */
+  private async reportBehind(stream: BinlogStreamReader, at: StreamStart): Promise<void> {
+    const seconds = stream.secondsBehind();
+    if (seconds === null || Date.now() - this.behindAt < BEHIND_EVERY_MS) return;
+    this.behindAt = Date.now();
+    try {
+      const logs = await binaryLogs(this.conn!);
+      const i = logs.findIndex((l) => l.file === at.file);
+      if (i < 0) return;
+      const bytesBehind = Math.max(0, logs[i]!.size - at.pos) + logs.slice(i + 1).reduce((n, l) => n + l.size, 0);
+      this.ctx.metrics.lagSeconds(seconds, { bytesBehind });
+    } catch (err) {
+      // a figure for the status only: streaming goes on without it
+      this.ctx.log.debug({ err }, "cannot read the binary logs' sizes");
+    }
   }
 
   private snapshotPosition(phase: Extract<Phase, { kind: "snapshot" }>): Position {

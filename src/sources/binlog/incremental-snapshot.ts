@@ -9,15 +9,15 @@
  */
 import type { Connection } from "mysql2/promise";
 import type { ChangeRecord, SourceContext } from "../../runtime/connector.js";
-import { estimateMysqlTable } from "../../runtime/db/introspect.js";
 import { mysqlConnect, TABLE_AFTER_TABLE } from "../../runtime/db/mysql.js";
 import { ErrorCode, PreconditionError } from "../../runtime/errors.js";
 import { ChunkSize, readChunk } from "./chunks.js";
+import { TableProgress } from "./table-progress.js";
 import type { BinlogConfig } from "./config.js";
 import { splitTableName, type TableFilter } from "./filters.js";
 import type { Coordinates, IncrementalProgress } from "./position.js";
 import { pushChange } from "./records.js";
-import type { SchemaHistory } from "./schema-history.js";
+import type { CapturedTable, SchemaHistory } from "./schema-history.js";
 import { capturedTables, startConsistentRead } from "./server.js";
 import { Throttle } from "./snapshot.js";
 
@@ -33,8 +33,8 @@ export class IncrementalSnapshot {
   private conn: Connection | undefined;
   private pending: PendingChunk | undefined;
   private readonly throttle: Throttle;
-  /** The rows per chunk of the table being copied. */
-  private sizing: { table: string; size: ChunkSize } | undefined;
+  /** The rows per chunk of the table being copied, and how far it is. */
+  private sizing: { table: string; size: ChunkSize; progress: TableProgress } | undefined;
 
   constructor(
     private readonly config: BinlogConfig,
@@ -89,6 +89,7 @@ export class IncrementalSnapshot {
       const captured = await this.history.learn(conn, name, database, table);
       const chunk = captured ? await readChunk(conn, captured, this.progress.lastKey, (await this.chunkSize(conn, name, captured)).rows()) : { rows: [], lastKey: null, last: true };
       this.sizing?.size.read(chunk.rows);
+      if (captured) this.sizing?.progress.read(chunk);
       const records: ChangeRecord[] = [];
       if (captured) {
         await this.history.check(captured);
@@ -107,10 +108,10 @@ export class IncrementalSnapshot {
     }
   }
 
-  private async chunkSize(conn: Connection, name: string, t: { database: string; table: string }): Promise<ChunkSize> {
+  private async chunkSize(conn: Connection, name: string, t: CapturedTable): Promise<ChunkSize> {
     if (this.sizing?.table !== name) {
-      const { rowBytes } = await estimateMysqlTable(conn, t.database, t.table);
-      this.sizing = { table: name, size: new ChunkSize(this.config.snapshot.chunkSize, this.ctx.limits.maxBatchBytes, rowBytes) };
+      const progress = await TableProgress.start(conn, this.ctx, t, "incremental", this.progress?.lastKey ?? null);
+      this.sizing = { table: name, size: new ChunkSize(this.config.snapshot.chunkSize, this.ctx.limits.maxBatchBytes, progress.rowBytes), progress };
     }
     return this.sizing.size;
   }

@@ -8,7 +8,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Connection } from "mysql2/promise";
 import type { ChangeRecord, SourceContext } from "../../runtime/connector.js";
-import { estimateMysqlTable } from "../../runtime/db/introspect.js";
 import { mysqlConnect, TABLE_AFTER_TABLE } from "../../runtime/db/mysql.js";
 import type { SourceInfo } from "../../runtime/sql-types/envelope.js";
 import { ChunkSize, readChunk } from "./chunks.js";
@@ -18,15 +17,14 @@ import type { SnapshotProgress } from "./position.js";
 import { pushChange } from "./records.js";
 import type { CapturedTable, SchemaHistory } from "./schema-history.js";
 import { startConsistentRead, type ConsistentRead } from "./server.js";
+import { TableProgress } from "./table-progress.js";
 
 const PROGRESS_LOG_MS = 10_000;
 
 interface TableRun {
   captured: CapturedTable;
-  estimated: number;
   size: ChunkSize;
-  startedAt: number;
-  rows: number;
+  progress: TableProgress;
 }
 
 /** The pace a snapshot keeps so the legacy database goes on serving its users. */
@@ -111,12 +109,12 @@ export class InitialSnapshot {
       const meta = () => ({ source, transaction: null });
       const now = Date.now();
       for (const row of chunk.rows) pushChange(records, run.captured, "r", null, row, now, meta);
-      run.rows += chunk.rows.length;
+      run.progress.read(chunk);
       const rows = this.progress.rows + chunk.rows.length;
       this.progress = chunk.last
         ? { ...this.progress, done: this.progress.done + 1, lastKey: null, rows }
         : { ...this.progress, lastKey: chunk.lastKey, rows };
-      this.report(run, chunk.last);
+      this.log(run, chunk.last);
       if (chunk.last) this.run = undefined;
       if (records.length > 0 || chunk.last) return { records, progress: this.progress };
     }
@@ -138,10 +136,10 @@ export class InitialSnapshot {
       this.ctx.log.warn({ table: name }, "table without a primary key: copied again from its start after the restart");
       this.progress = { ...this.progress, lastKey: null };
     }
-    const estimated = await estimateMysqlTable(conn, captured.database, captured.table);
-    this.ctx.log.info({ table: name, estimatedRows: estimated.rows, topic: captured.stream.topic }, "snapshot of table started");
-    const size = new ChunkSize(this.config.snapshot.chunkSize, this.ctx.limits.maxBatchBytes, estimated.rowBytes);
-    return { captured, estimated: estimated.rows, size, startedAt: Date.now(), rows: 0 };
+    const progress = await TableProgress.start(conn, this.ctx, captured, "initial", this.progress.lastKey);
+    this.ctx.log.info({ table: name, estimatedRows: progress.estimatedRows, topic: captured.stream.topic }, "snapshot of table started");
+    const size = new ChunkSize(this.config.snapshot.chunkSize, this.ctx.limits.maxBatchBytes, progress.rowBytes);
+    return { captured, size, progress };
   }
 
   private source(t: CapturedTable): SourceInfo {
@@ -149,17 +147,16 @@ export class InitialSnapshot {
     return { connector: "binlog", name: this.ctx.connector, db: t.database, table: t.table, file: at.at.file, pos: at.at.pos, gtid: at.gtid, row: null, snapshot: "true", ts_ms: Date.now(), txId: null };
   }
 
-  private report(run: TableRun, finished: boolean): void {
-    const estimated = Math.max(run.estimated, run.rows);
-    this.ctx.metrics.snapshotProgress(run.captured.name, run.rows, estimated);
+  private log(run: TableRun, finished: boolean): void {
     const now = Date.now();
     if (!finished && now - this.lastLog < PROGRESS_LOG_MS) return;
     this.lastLog = now;
-    const seconds = (now - run.startedAt) / 1000;
-    const rate = seconds > 0 ? Math.round(run.rows / seconds) : 0;
-    const eta = rate > 0 ? Math.round((estimated - run.rows) / rate) : null;
+    const { rows, estimatedRows: estimated, startedAt } = run.progress;
+    const seconds = (now - startedAt) / 1000;
+    const rate = seconds > 0 ? Math.round(rows / seconds) : 0;
+    const eta = rate > 0 ? Math.round((estimated - rows) / rate) : null;
     this.ctx.log.info(
-      { table: run.captured.name, rows: run.rows, estimatedRows: estimated, rowsPerSecond: rate, ...(finished ? {} : { etaSeconds: eta }), tablesDone: this.progress.done, tables: this.progress.tables.length },
+      { table: run.captured.name, rows, estimatedRows: estimated, rowsPerSecond: rate, ...(finished ? {} : { etaSeconds: eta }), tablesDone: this.progress.done, tables: this.progress.tables.length },
       finished ? "snapshot of table done" : "snapshot progress",
     );
   }

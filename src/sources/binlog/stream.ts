@@ -125,6 +125,11 @@ export class BinlogStreamReader {
     return { ...this.reader.status(), lagSeconds: this.lag() };
   }
 
+  /** Seconds behind the server's head (null before anything is known), for the source's own reports. */
+  secondsBehind(): number | null {
+    return this.lag();
+  }
+
   private changeAt(ts: number): void {
     this.lastEventTs = ts;
     this.caughtUp = false;
@@ -175,7 +180,7 @@ export class BinlogStreamReader {
 
   private batch(records: ChangeRecord[], reached: boolean): StreamBatch {
     const lag = this.lag();
-    if (lag !== null) this.ctx.metrics.lagSeconds(lag);
+    if (lag !== null) this.ctx.metrics.lagSeconds(lag, this.lastEventTs ? { lastEventAt: this.lastEventTs } : undefined);
     return { records, at: this.position(), reached };
   }
 

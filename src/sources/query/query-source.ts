@@ -352,7 +352,7 @@ export class QuerySource implements Source {
     const now = Date.now();
     const seconds = Math.max((now - load.startedAt) / 1000, 0.001);
     const rate = Math.round(load.done / seconds);
-    this.ctx.metrics.snapshotProgress(s.reader.topic, load.done, Math.max(load.estimated, load.done));
+    this.ctx.metrics.snapshotProgress(s.reader.topic, load.done, Math.max(load.estimated, load.done), { kind: "initial", finished: !full, chunk: (s.pos?.snapshot ?? null) as Json });
     if (!full) {
       delete s.pos!.snapshot;
       s.load = undefined;

@@ -1,4 +1,14 @@
+import { clusterConfigSchema } from "../src/runtime/cluster/config.js";
+import { configMarkdown } from "../src/runtime/config/config-doc.js";
+import { connectorBaseSchema, rootSchema } from "../src/runtime/config/schema.js";
 import { ERROR_CATALOGUE, type ErrorCategory } from "../src/runtime/error-catalogue.js";
+import { kafkaConfigSchema } from "../src/runtime/kafka/config.js";
+import { schemaRegistryConfig } from "../src/runtime/schema-registry/config.js";
+import { bullmqSinkConfig } from "../src/sinks/bullmq/config.js";
+import { sqlSinkConfig } from "../src/sinks/sql/config.js";
+import { binlogConfig } from "../src/sources/binlog/config.js";
+import { outboxConfig } from "../src/sources/outbox/config.js";
+import { queryConfig } from "../src/sources/query/config.js";
 import { mappingMarkdown } from "../src/runtime/sql-types/mapping-doc.js";
 
 /** Generated README sections, by marker name. */
@@ -8,7 +18,22 @@ export function generatedSections(): Record<string, string> {
 
 /** Generated sections of the pages under docs/, by file (from the repository's root) and marker name. */
 export function generatedDocSections(): Record<string, Record<string, string>> {
-  return { "docs/errors.md": { errors: errorsMarkdown() } };
+  // a connector's table leaves out the fields every connector has: operations.md has them once
+  const own = { omit: Object.keys(connectorBaseSchema.shape) };
+  return {
+    "docs/errors.md": { errors: errorsMarkdown() },
+    "docs/query.md": { config: configMarkdown(queryConfig, own) },
+    "docs/binlog.md": { config: configMarkdown(binlogConfig, own) },
+    "docs/outbox.md": { config: configMarkdown(outboxConfig, own) },
+    "docs/sinks.md": { "sql-config": configMarkdown(sqlSinkConfig, own), "bullmq-config": configMarkdown(bullmqSinkConfig, own) },
+    "docs/operations.md": {
+      "connector-config": configMarkdown(connectorBaseSchema),
+      "kafka-config": configMarkdown(kafkaConfigSchema, { prefix: "kafka." }),
+      "registry-config": configMarkdown(schemaRegistryConfig, { prefix: "schemaRegistry." }),
+      "process-config": configMarkdown(rootSchema, { omit: ["kafka", "schemaRegistry", "cluster", "streams", "governance", "connectors"] }),
+      "cluster-config": configMarkdown(clusterConfigSchema),
+    },
+  };
 }
 
 const CATEGORY_ORDER: ErrorCategory[] = ["transient", "data", "configuration", "internal"];

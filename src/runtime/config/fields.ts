@@ -64,16 +64,19 @@ const tlsOptions = () =>
 /** `true` for TLS with the system's CAs and every check on; an object to name a CA, a client certificate, or loosen a check. */
 export const sslSetting = () => z.union([bool(), tlsOptions()]).optional();
 
+const SSL_DOC =
+  "`true` for TLS with the system's CAs and every check on, or `{ ca, cert, key, rejectUnauthorized, verifyHostname }` (PEM texts; [TLS](operations.md#tls-databases-and-kafka))";
+
 /** Connection details shared by every MySQL/MariaDB and PostgreSQL connector. */
 export const databaseConnection = (defaultPort: number) =>
   z.strictObject({
-    host: z.string().default("127.0.0.1"),
-    port: port().default(defaultPort),
-    user: z.string(),
-    password: z.string().default(""),
-    database: z.string().optional(),
-    ssl: sslSetting(),
-    connectTimeoutMs: duration().default(10_000),
+    host: z.string().default("127.0.0.1").describe("the database server's host name or address"),
+    port: port().default(defaultPort).describe("its port"),
+    user: z.string().describe("the user Liberator logs in as"),
+    password: z.string().default("").describe("its password (use `${file:…}` for a mounted secret)"),
+    database: z.string().optional().describe("the database to connect to"),
+    ssl: sslSetting().describe(SSL_DOC),
+    connectTimeoutMs: duration().default(10_000).describe("how long connecting may take"),
   });
 
 export type DatabaseConnection = z.infer<ReturnType<typeof databaseConnection>>;
@@ -83,3 +86,6 @@ export type DatabaseConnection = z.infer<ReturnType<typeof databaseConnection>>;
  * (a real null, not the word) means "null" too: that is how people write it.
  */
 export const zeroDatePolicy = () => z.preprocess((v) => (v === null ? "null" : v), z.enum(["null", "error"])).default("error");
+
+/** A connection's port where the dialect decides it (3306 or 5432). */
+export const dialectPort = () => port().optional().meta({ description: "its port", defaultText: "3306 or 5432, by dialect" });

@@ -6,21 +6,29 @@ import { connectorSchema } from "../../runtime/config/load.js";
 const keep = () => z.union([bool(), int(0), z.strictObject({ age: int(0), count: int(0).optional() }), z.strictObject({ count: int(0) })]);
 
 export const bullmqSinkConfig = connectorSchema({
-  /** redis:// or rediss:// URL; a password goes in as ${file:…}. Redis must run with maxmemory-policy noeviction. */
-  redis: z.string().regex(/^rediss?:\/\/\S+$/, "must be a redis:// or rediss:// URL, e.g. redis://redis:6379/0"),
-  /** The topics the sink reads; an entry with `*` is a pattern (runtime/kafka/topics.ts), followed as topics appear. */
-  topics: stringList().pipe(z.array(z.string().min(1)).min(1, "needs at least one topic")),
-  /** The queue each record's job goes to, a pattern: {topic} and {table} (the envelope's source.table, else the topic's last segment). */
-  queue: z.string().min(1),
-  /** BullMQ's key prefix: the queue's `prefix` option, which the application's workers must share. */
-  prefix: z.string().regex(/^[^\s:]+$/, "must be non-empty, without spaces or ':'").default("bull"),
-  /** The job name, a pattern: {topic}, {table}, {op} (c, u, d, r, t; empty outside envelopes) and {type} (the record's `type` header, an outbox event type). */
-  jobName: z.string().min(1).default("{topic}"),
-  /** What a job carries: the record's value, or the record with its topic, partition, offset, key, timestamp and headers. */
-  data: z.enum(["value", "record"]).default("value"),
-  /** Tombstones (records with a null value) become jobs too; skipped by default. */
-  tombstones: bool().default(false),
-  /** Options of every job (BullMQ's JobsOptions). */
+  redis: z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/, "must be a redis:// or rediss:// URL, e.g. redis://redis:6379/0")
+    .describe("`redis://` or `rediss://` URL (a password goes in as `${file:…}`); Redis must run with `maxmemory-policy noeviction` (`liberator validate` warns otherwise)"),
+  topics: stringList()
+    .pipe(z.array(z.string().min(1)).min(1, "needs at least one topic"))
+    .describe("the topics to read; an entry with `*` is a pattern, followed as topics appear"),
+  queue: z.string().min(1).describe("the queue name, a pattern with `{topic}` and `{table}` (the envelope's `source.table`, else the topic's last segment)"),
+  prefix: z
+    .string()
+    .regex(/^[^\s:]+$/, "must be non-empty, without spaces or ':'")
+    .default("bull")
+    .describe("BullMQ's key prefix; the application's workers must use the same"),
+  jobName: z
+    .string()
+    .min(1)
+    .default("{topic}")
+    .describe("a pattern: `{topic}`, `{table}`, `{op}` (c, u, d, r, t; empty outside envelopes), `{type}` (the record's `type` header, an outbox event type)"),
+  data: z
+    .enum(["value", "record"])
+    .default("value")
+    .describe("the job's data: the record's value, or `record` (topic, partition, offset, timestamp, key, value, headers)"),
+  tombstones: bool().default(false).describe("records with a null value become jobs too"),
   jobOptions: z
     .strictObject({
       attempts: int(1).optional(),
@@ -32,9 +40,15 @@ export const bullmqSinkConfig = connectorSchema({
       removeOnComplete: keep().optional(),
       removeOnFail: keep().optional(),
     })
-    .default({}),
-  /** Where the sink keeps its offsets and epoch in Redis: `<offsetsKey>:{<connector>}:offsets` and `…:epoch`. */
-  offsetsKey: z.string().regex(/^\S+$/, "must not contain spaces").default("liberator:sink"),
+    .default({})
+    .describe(
+      "options of every job (BullMQ's JobsOptions): `attempts`, `backoff` (`{ type: fixed|exponential, delay }`), `delay`, `priority`, `lifo`, `removeOnComplete`, `removeOnFail` (`true`, a count, or `{ age (s), count }`)",
+    ),
+  offsetsKey: z
+    .string()
+    .regex(/^\S+$/, "must not contain spaces")
+    .default("liberator:sink")
+    .describe("the sink's offsets live in the hash `<offsetsKey>:{<connector>}:offsets`, its epoch in `<offsetsKey>:{<connector>}:epoch`"),
 });
 
 export type BullmqSinkConfig = z.infer<typeof bullmqSinkConfig>;

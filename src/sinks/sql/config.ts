@@ -1,44 +1,51 @@
 import { z } from "zod";
-import { bool, databaseConnection, int, port, stringList } from "../../runtime/config/fields.js";
+import { bool, databaseConnection, dialectPort, int, stringList } from "../../runtime/config/fields.js";
 import { connectorSchema } from "../../runtime/config/load.js";
 import type { Dialect } from "../../runtime/sql-types/mapping.js";
 
 const DEFAULT_PORT: Record<Dialect, number> = { postgres: 5432, mysql: 3306 };
 
 export const sqlSinkConfig = connectorSchema({
-  /** The target database: PostgreSQL, or MySQL/MariaDB ("mariadb" is an alias of "mysql"). */
-  dialect: z.enum(["postgres", "mysql", "mariadb"]),
-  /** The default port follows the dialect (5432 or 3306). MySQL/MariaDB needs `database`. */
-  connection: databaseConnection(0).extend({ port: port().optional() }),
-  /** The topics the sink reads; an entry with `*` is a pattern (runtime/kafka/topics.ts), followed as topics appear. */
-  topics: stringList().pipe(z.array(z.string().min(1)).min(1, "needs at least one topic")),
-  /**
-   * The target table of a record, as a pattern: {table} is the source table (the envelope's
-   * source.table, else the topic's last segment), {db} the source database (source.db, else the
-   * topic's second-to-last segment), {topic} the whole topic with characters other than letters,
-   * digits and _ turned into _. "schema.{table}" (PostgreSQL) or "database.{table}" (MySQL)
-   * qualifies it.
-   */
-  table: z.string().min(1).default("{table}"),
-  /** insert: INSERT only; upsert: insert or replace by key; update: UPDATE by key only. */
-  mode: z.enum(["insert", "upsert", "update"]).default("upsert"),
-  /** Deletes (op d) and tombstones delete the row by key; false skips them. */
-  deletes: bool().default(true),
-  /** A truncate (op t) deletes every row of the table, in the batch's transaction; false skips it. */
-  truncates: bool().default(false),
-  /** The key columns of every target table; by default the columns of the record key, else the table's primary key. */
-  keyColumns: stringList().optional(),
-  /** Create a missing table from the record's schema, with the key as primary key. */
-  autoCreate: bool().default(true),
-  /** Add columns that the record's schema has and the table lacks (always nullable). */
-  autoEvolve: bool().default(true),
-  /** Where the sink keeps its offsets and epoch, in the target database. */
-  offsetsTable: z.string().regex(/^[A-Za-z_][\w$]*(\.[A-Za-z_][\w$]*)?$/, "must be a table name, optionally qualified: [schema.]name").default("liberator_offsets"),
-  /**
-   * One statement carries at most this many bytes of values (MariaDB's max_allowed_packet is
-   * 16 MB by default); a batch is cut into several statements of one transaction.
-   */
-  maxStatementBytes: int(64 * 1024, 1024 * 1024 * 1024).default(4 * 1024 * 1024),
+  dialect: z.enum(["postgres", "mysql", "mariadb"]).describe("`postgres`, or `mysql` (`mariadb` is the same)"),
+  connection: databaseConnection(0).extend({
+    port: dialectPort(),
+    database: z.string().optional().describe("the database written into (required for MySQL/MariaDB)"),
+  }),
+  topics: stringList()
+    .pipe(z.array(z.string().min(1)).min(1, "needs at least one topic"))
+    .describe(
+      "the topics to read, a list or `a,b,c`; an entry with `*` is a pattern (`shop.*` matches `shop.shop.orders` and every topic of that prefix created later; `*` spans dots, and matches no internal topic starting with `_` unless the pattern does)",
+    ),
+  table: z
+    .string()
+    .min(1)
+    .default("{table}")
+    .describe(
+      "the target table, a pattern: `{table}` is the source table (the envelope's `source.table`, else the topic's last segment), `{db}` the source database (`source.db`, else the topic's second-to-last segment), `{topic}` the whole topic with characters other than letters, digits and `_` made `_`. `schema.{table}` (PostgreSQL) or `database.{table}` (MySQL) qualifies it.",
+    ),
+  mode: z
+    .enum(["insert", "upsert", "update"])
+    .default("upsert")
+    .describe(
+      "`insert`: INSERT only (a key that exists is an error); `upsert`: insert, or replace the row with the same key; `update`: UPDATE by key only, a row that is not there is not created",
+    ),
+  deletes: bool().default(true).describe("a delete event (`op: d`) and a tombstone delete the row by its key; `false` skips them"),
+  truncates: bool().default(false).describe("a truncate event (`op: t`) deletes every row of the table, inside the batch's transaction; `false` skips it"),
+  keyColumns: stringList()
+    .optional()
+    .meta({ defaultText: "the record key's columns", description: "the key of every target table; without it, the record key's fields, else the existing table's primary key" }),
+  autoCreate: bool().default(true).describe("create a missing table from the stream's schema, its key as primary key"),
+  autoEvolve: bool().default(true).describe("add the columns the stream has and the table lacks, always nullable"),
+  offsetsTable: z
+    .string()
+    .regex(/^[A-Za-z_][\w$]*(\.[A-Za-z_][\w$]*)?$/, "must be a table name, optionally qualified: [schema.]name")
+    .default("liberator_offsets")
+    .describe("where offsets and the epoch live (`[schema.]name`), created if missing"),
+  maxStatementBytes: int(64 * 1024, 1024 * 1024 * 1024)
+    .default(4 * 1024 * 1024)
+    .describe(
+      "one statement carries at most about this many bytes of values (MariaDB's `max_allowed_packet` is 16 MB by default); a batch is cut into several statements of one transaction",
+    ),
 })
   .superRefine((c, ctx) => {
     if (c.dialect !== "postgres" && !c.connection.database) {

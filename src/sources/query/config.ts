@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { databaseConnection, duration, int, port, stringList, zeroDatePolicy, type DatabaseConnection } from "../../runtime/config/fields.js";
+import { databaseConnection, dialectPort, duration, int, stringList, zeroDatePolicy, type DatabaseConnection } from "../../runtime/config/fields.js";
 import { connectorSchema } from "../../runtime/config/load.js";
 import type { Dialect } from "../../runtime/sql-types/mapping.js";
 
@@ -10,31 +10,39 @@ const columnName = () => z.string().min(1);
 
 /** What a table entry, a custom query and the connector itself may each set; the most specific wins. */
 const streamOptions = {
-  /** bulk: the whole table every poll; incrementing: new ids; timestamp: changed rows; both: changed rows, ids as tie-break. */
-  mode: z.enum(MODES).optional(),
-  /** An ever-growing integer (AUTO_INCREMENT, a sequence); defaults to a table's one-column integer primary key. */
-  incrementingColumn: columnName().optional(),
-  /** A DATETIME/TIMESTAMP (PostgreSQL timestamp/timestamptz) the writers set on every insert and update. */
-  timestampColumn: columnName().optional(),
-  /** Set once on insert: rows created since the previous poll are `op: c`, the others `op: u`. */
-  createdColumn: columnName().optional(),
-  /** The Kafka key (and keyset order of bulk mode) for a table without a primary key, or a custom query. */
-  keyColumns: stringList().optional(),
-  /** Rows whose column holds `value` (any non-NULL value when `value` is left out) become a delete and a tombstone. */
+  mode: z
+    .enum(MODES)
+    .optional()
+    .meta({ defaultText: "(required here or per table)", description: "`bulk`, `incrementing`, `timestamp`, `timestamp+incrementing` ([modes](#modes))" }),
+  incrementingColumn: columnName()
+    .optional()
+    .meta({ defaultText: "the table's one-column integer primary key", description: "an integer that only grows (AUTO_INCREMENT, a sequence)" }),
+  timestampColumn: columnName()
+    .optional()
+    .meta({ defaultText: "(required in the timestamp modes)", description: "DATETIME/TIMESTAMP (PostgreSQL timestamp/timestamptz) set on every insert and update" }),
+  createdColumn: columnName().optional().describe("date-time set once on insert: tells `c` from `u`"),
+  keyColumns: stringList()
+    .optional()
+    .meta({
+      defaultText: "the primary key",
+      description: "the record key (and the order of `bulk`) of a table without a primary key or a custom query; without any, records have a null key",
+    }),
   softDelete: z
     .strictObject({
       column: columnName(),
       value: z.union([z.string(), z.number(), z.boolean()]).optional(),
     })
-    .optional(),
-  /** Which columns reach Kafka. `exclude` keeps columns added later; `include` ignores them. */
-  columns: z.union([z.strictObject({ include: stringList() }), z.strictObject({ exclude: stringList() })]).optional(),
+    .optional()
+    .describe("`{ column, value? }`: rows whose column holds `value` (any non-NULL value without one) become a delete and a tombstone"),
+  columns: z
+    .union([z.strictObject({ include: stringList() }), z.strictObject({ exclude: stringList() })])
+    .optional()
+    .meta({ defaultText: "all", description: "`{ include: [...] }` (new columns are ignored) or `{ exclude: [...] }` (new columns are read)" }),
 };
 
 const tableEntry = z.union([
   z.string().min(1),
   z.strictObject({
-    /** `database.table` (MySQL/MariaDB) or `schema.table` (PostgreSQL); a bare name uses connection.database / public. */
     name: z.string().min(1),
     ...streamOptions,
   }),
@@ -49,48 +57,58 @@ const queryEntry = z.strictObject({
   ...streamOptions,
 });
 
-const connection = databaseConnection(3306).extend({
-  /** 3306 for MySQL/MariaDB, 5432 for PostgreSQL. */
-  port: port().optional(),
-});
+const connection = databaseConnection(3306).extend({ port: dialectPort() });
 
 const schema = connectorSchema({
-  dialect: z.enum(["mysql", "mariadb", "postgres"]),
+  dialect: z.enum(["mysql", "mariadb", "postgres"]).describe("`mysql`, `mariadb` (the same) or `postgres`"),
   connection,
-  /** Topics are `<topicPrefix>.<database or schema>.<table>`; the connector's name by default. */
   topicPrefix: z
     .string()
     .regex(/^[A-Za-z0-9._-]+$/, "must be letters, digits, '.', '_' or '-' (it starts topic names)")
-    .optional(),
-  tables: z.array(tableEntry).default([]),
-  query: queryEntry.optional(),
+    .optional()
+    .meta({ defaultText: "the connector name", description: "topics are `<topicPrefix>.<database or schema>.<table>`" }),
+  tables: z
+    .array(tableEntry)
+    .default([])
+    .describe(
+      "`database.table` (MySQL) or `schema.table` (PostgreSQL; a bare name is `public`, on MySQL `connection.database`), or `{ name, …options }` with any of the stream options below",
+    ),
+  query: queryEntry.optional().describe("one custom query: `{ sql, topic, name?, …options }` ([below](#custom-query))"),
   ...streamOptions,
-  /** How often a caught-up table is asked for new rows. */
-  pollIntervalMs: duration().default(1000),
-  /** Rows per SELECT (keyset pages); also capped by batch.maxRecords. */
-  batchSize: int(1, 1_000_000).default(10_000),
-  /** Rows are read only once they are this old by the database clock (see docs/query.md, "the safe horizon"). */
-  delayMs: duration().default(1000),
-  /** Zone the writers' DATETIME / timestamp-without-time-zone values are in; the database's own zone by default. */
-  timeZone: z.string().min(1).optional(),
+  pollIntervalMs: duration().default(1000).describe("how often a caught-up table is asked for new rows (`\"5s\"`, `\"1m\"` work too)"),
+  batchSize: int(1, 1_000_000).default(10_000).describe("rows per page; also capped by `batch.maxRecords`. One page is one Kafka transaction"),
+  delayMs: duration().default(1000).describe("rows are read once they are this old by the database clock; see [the safe horizon](#the-safe-horizon)"),
+  timeZone: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({
+      defaultText: "the database's default zone",
+      description:
+        "zone of DATETIME / `timestamp without time zone` values (MySQL: a name needs the time zone tables, an offset like `+01:00` does not; PostgreSQL: an IANA name)",
+    }),
   deletes: z
     .strictObject({
-      /** checksum: keep the keys that were emitted and, every intervalMs, produce deletes for those gone from the table. */
-      detect: z.enum(["none", "checksum"]).default("none"),
-      intervalMs: duration().default(600_000),
-      /** Upper bound on the compressed key set carried in the position. */
-      maxStateBytes: int(4096, 8 * 1024 * 1024).default(512 * 1024),
+      detect: z.enum(["none", "checksum"]).default("none").describe("`checksum`: find hard deletes ([below](#hard-deletes))"),
+      intervalMs: duration().default(600_000).describe("time between two passes"),
+      maxStateBytes: int(4096, 8 * 1024 * 1024).default(512 * 1024).describe("cap on the key set carried in the position"),
     })
     .prefault({}),
-  /** MySQL's zero date, and dates with a zero month, day or year: read as null, or stop with an error (default). */
-  mapping: z.strictObject({ zeroDates: zeroDatePolicy(), partialZeroDates: zeroDatePolicy() }).prefault({}),
-  /** Rows per second across all tables; 0 is no limit. */
-  maxRowsPerSecond: int(0).default(0),
-  /** Pause reading while the database is busy (MySQL Threads_running, PostgreSQL active backends above the threshold; 0 is off). */
+  mapping: z
+    .strictObject({
+      zeroDates: zeroDatePolicy().describe("MySQL's zero date `0000-00-00`: `error` stops, `null` reads it as NULL (and makes date fields nullable)"),
+      partialZeroDates: zeroDatePolicy().describe(
+        "MySQL dates with a zero month, day or year (`2020-00-15`, `0000-01-01`): `error` stops, `null` reads them as NULL. Neither setting may make a key column null: refused at start",
+      ),
+    })
+    .prefault({}),
+  maxRowsPerSecond: int(0).default(0).describe("pace of all reads together; 0: no limit"),
   busy: z
     .strictObject({
-      maxThreadsRunning: int(0).default(0),
-      pauseMs: duration().default(5000),
+      maxThreadsRunning: int(0)
+        .default(0)
+        .describe("pause while MySQL's `Threads_running` (PostgreSQL: active backends) is above this; 0: off"),
+      pauseMs: duration().default(5000).describe("how long each pause lasts before asking again"),
     })
     .prefault({}),
 });

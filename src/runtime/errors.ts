@@ -19,8 +19,11 @@ export interface LiberatorErrorOptions {
 
 export class LiberatorError extends Error {
   readonly code: ErrorCode;
-  /** Filled in by the runner when the code that threw did not know its connector. */
-  connector: string | undefined;
+  /**
+   * Never set after the fact: one error can reach several connectors (a schema lookup they
+   * shared), so naming one on it would name it for all of them; `forConnector` makes a copy.
+   */
+  readonly connector: string | undefined;
   readonly fix: string | undefined;
 
   constructor(code: ErrorCode, message: string, options: LiberatorErrorOptions = {}) {
@@ -29,6 +32,14 @@ export class LiberatorError extends Error {
     this.code = code;
     this.connector = options.connector;
     this.fix = options.fix;
+  }
+
+  /** This error naming `connector`: a copy of the same class and fields, the original untouched. */
+  forConnector(connector: string): this {
+    return Object.create(Object.getPrototypeOf(this) as object, {
+      ...Object.getOwnPropertyDescriptors(this),
+      connector: { value: connector, enumerable: true, writable: false, configurable: true },
+    }) as this;
   }
 
   get category(): ErrorCategory {
@@ -91,10 +102,7 @@ export class SchemaIncompatibleError extends LiberatorError {
  * kafka/errors.ts, database and socket errors by db/errors.ts; what neither knows is INTERNAL.
  */
 export function toLiberatorError(err: unknown, connector?: string): LiberatorError {
-  if (err instanceof LiberatorError) {
-    err.connector ??= connector;
-    return err;
-  }
+  if (err instanceof LiberatorError) return connector === undefined || err.connector !== undefined ? err : err.forConnector(connector);
   const e = err instanceof Error ? err : new Error(String(err));
   const opts: LiberatorErrorOptions = { cause: e };
   if (connector !== undefined) opts.connector = connector;

@@ -260,11 +260,18 @@ export class Worker implements WorkerServices, ConnectorControl {
         fix: "pause it first, or force it (liberator offsets … --force, PUT …/offsets?force=true): it is stopped, its offsets moved, and it starts again from them",
       });
     }
+    // a connector failed at a record is started again past it: moving its offsets is how it is skipped
+    const failed = runner?.state === "failed";
     if (live) await runner.stop();
     try {
       await applyOffsetChange(this, connector, change);
       // read back before the connector starts again and moves them
-      return await this.offsets(name);
+      const view = await this.offsets(name);
+      if (failed) {
+        this.log.info({ connector: name }, "offsets set on a failed connector: starting it again from them");
+        runner.start();
+      }
+      return view;
     } finally {
       if (live) runner.start();
     }

@@ -344,9 +344,10 @@ class BatchWriter {
       try {
         out.push(this.decodeKnown(topic, partition, m) ?? (await this.decode(topic, partition, m)));
       } catch (raw) {
-        // only a record that cannot be decoded is its own fault; a registry out of reach is not
+        // only a record that cannot be decoded is its own fault (not the wire format, an id the
+        // registry answers 404 for, a body its schema does not read); a registry out of reach is not
         const err = toLiberatorError(raw, this.connector.name);
-        if (!(err instanceof DataError)) throw err;
+        if (err.category !== "data") throw err;
         out.push(err);
       }
     }
@@ -385,7 +386,7 @@ class BatchWriter {
       const err = toLiberatorError(raw, this.connector.name);
       // a missing table, a fenced epoch or a lost connection is no record's fault: narrowing them
       // down would send every record of the stream to the dead-letter topic
-      if (!(err instanceof DataError) || records.length === 0) throw err;
+      if (err.category !== "data" || records.length === 0) throw err;
       if (records.length === 1) {
         const record = records[0]!;
         await this.reject(topic, partition, record.raw, err);
@@ -400,13 +401,7 @@ class BatchWriter {
 
   private async reject(topic: string, partition: number, message: KafkaMessage, err: LiberatorError): Promise<void> {
     const origin = { topic, partition, offset: message.offset };
-    if (this.connector.config.errors.tolerance === "none") {
-      throw new DataError(err.code, `record ${topic}/${partition}@${message.offset} cannot be written: ${err.message}`, {
-        connector: this.connector.name,
-        cause: err,
-        fix: "fix the record or the target, or set errors.tolerance: all to send such records to the dead-letter topic",
-      });
-    }
+    if (this.connector.config.errors.tolerance === "none") throw stoppedAt(this.connector.name, origin, err);
     const dlq = deadLetterTopic(this.connector.name, this.connector.config.errors.deadLetterTopic);
     await this.deadLetters.send(deadLetterMessage(dlq, { key: message.key, value: message.value, headers: headersOf(message) }, err, origin, this.connector.name));
     this.log.warn({ code: err.code, topic, partition, offset: message.offset, deadLetterTopic: dlq }, `record sent to the dead-letter topic: ${err.message}`);
@@ -424,6 +419,23 @@ class BatchWriter {
     const value = await this.deserializer.deserialize(m.value);
     return decodedRecord(topic, partition, m, key, value);
   }
+}
+
+/**
+ * Under tolerance none the sink stops at the record itself: nothing after it is written, and the
+ * error says how to skip it (the next offset of that partition, set while the connector is failed).
+ */
+function stoppedAt(connector: string, at: { topic: string; partition: number; offset: string }, err: LiberatorError): DataError {
+  const next = (BigInt(at.offset) + 1n).toString();
+  const body = JSON.stringify({ offsets: [{ topic: at.topic, partition: at.partition, offset: next }] });
+  return new DataError(err.code, `stopped at record ${at.topic}/${at.partition}@${at.offset}, which the sink cannot take: ${err.message}`, {
+    connector,
+    cause: err,
+    fix:
+      `fix the record's producer or the target and restart; or skip the record: liberator offsets set --connector ${connector} --topic ${at.topic} --partition ${at.partition} --offset ${next} --force ` +
+      `(PUT /connectors/${connector}/offsets?force=true with ${body}), which starts the connector again after it; ` +
+      "or set errors.tolerance: all to send such records to the dead-letter topic",
+  });
 }
 
 function decodedRecord(topic: string, partition: number, m: KafkaMessage, key: DecodedValue | null, value: DecodedValue | null): DecodedRecord {

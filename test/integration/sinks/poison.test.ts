@@ -1,0 +1,158 @@
+/**
+ * Poison records under `liberator run`, for every sink: a record that is not the wire format and
+ * one whose schema id the registry does not know (magic byte 0, id 32767). Two connectors read the
+ * same topic in one daemon, as in production: one with `errors.tolerance: all` sends both to its
+ * dead-letter topic with the cause in headers and writes everything else; one with `none` stops at
+ * the exact record, names itself (not the other connector, which met the same unknown id), and is
+ * started again past the record by `PUT …/offsets?force=true`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ERROR_CATALOGUE, isErrorCode } from "../../../src/runtime/errors.js";
+import { harness, readTopic, uniqueName, waitFor, type TopicRecord } from "../../harness/index.js";
+import { startDaemon, type Daemon } from "../../support/daemon.js";
+import { testQueue } from "./bullmq-fixture.js";
+import { ChangeProducer, changeEvent, orderRow, ordersStream, targetDatabase, type TargetDatabase } from "./support.js";
+
+/** A schema id no registry of the test has: the wire format's header is right, the id unknown. */
+const UNKNOWN_ID = 32767;
+const unknownSchemaRecord = () => Buffer.concat([Buffer.from([0, 0, 0, 0x7f, 0xff]), Buffer.from("a body no schema reads")]);
+const NOT_AVRO = Buffer.from("not avro at all");
+
+/** Where a sink writes, and the ids of the orders it holds (one entry per row or job, so doubles show). */
+interface Target {
+  kind: string;
+  connector(name: string, topic: string): Record<string, unknown>;
+  ids(name: string): Promise<number[]>;
+  close(): Promise<void>;
+}
+
+async function sqlTarget(dialect: "postgres" | "mariadb"): Promise<Target> {
+  const db: TargetDatabase = await targetDatabase(dialect === "postgres" ? "postgres" : "mysql");
+  return {
+    kind: dialect,
+    connector: (name, topic) => ({ name, type: "sql", dialect, connection: db.connection, topics: [topic], table: name }),
+    ids: async (name) => (await db.rows(`SELECT id FROM ${name} ORDER BY id`).catch(() => [])).map((r) => Number(r.id)),
+    close: () => db.drop(),
+  };
+}
+
+function bullmqTarget(): Target {
+  const queues = new Map<string, ReturnType<typeof testQueue>>();
+  const queue = (name: string) => {
+    let q = queues.get(name);
+    if (!q) queues.set(name, (q = testQueue()));
+    return q;
+  };
+  return {
+    kind: "bullmq",
+    connector: (name, topic) => {
+      const q = queue(name);
+      return { name, type: "bullmq", redis: harness().redis.url, topics: [topic], queue: q.name, prefix: q.prefix, offsetsKey: q.prefix };
+    },
+    ids: async (name) => {
+      const jobs = await queue(name).jobs.getJobs(["waiting", "active", "delayed", "completed", "failed", "prioritized"]);
+      return jobs.map((j) => Number((j.data as { after: { id: string } }).after.id)).sort((a, b) => a - b);
+    },
+    close: async () => {
+      for (const q of queues.values()) await q.close();
+    },
+  };
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+const text = (h: TopicRecord["headers"]) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, String(v)]));
+
+describe.each([
+  ["PostgreSQL", () => sqlTarget("postgres")],
+  ["MariaDB", () => sqlTarget("mariadb")],
+  ["BullMQ", async () => bullmqTarget()],
+])("poison records in a %s sink's topic", (_, makeTarget) => {
+  let producer: ChangeProducer;
+  let target: Target;
+  let daemon: Daemon | undefined;
+
+  beforeAll(async () => {
+    producer = await ChangeProducer.open();
+    target = await makeTarget();
+  });
+  afterAll(async () => {
+    if (daemon && daemon.child.exitCode === null) await daemon.stop("SIGKILL");
+    await producer.close();
+    await target.close();
+  });
+
+  it("under tolerance all dead-letters them with their cause and goes on; under none stops at each one until its offsets are set past it", async () => {
+    const name = uniqueName("poison");
+    const topic = `${name}.shop.orders`;
+    const [all, none] = [`${name}_all`, `${name}_none`];
+    await producer.createTopics(topic);
+    const stream = ordersStream(topic);
+    const orders = (ids: number[]) => ids.map((i) => changeEvent(stream, "orders", "c", null, orderRow(i)));
+
+    daemon = await startDaemon({
+      connectors: [
+        { ...target.connector(all, topic), errors: { tolerance: "all" } },
+        { ...target.connector(none, topic), errors: { tolerance: "none" } },
+      ],
+    });
+    await daemon.waitReady();
+    await producer.send(orders(range(1, 3)));
+    await producer.sendRaw(topic, null, NOT_AVRO);
+    await producer.sendRaw(topic, null, unknownSchemaRecord());
+    await producer.send(orders(range(4, 6)));
+    const produced = await readTopic(harness().kafka.brokers, topic, { expect: 8 });
+    const notAvroAt = produced.find((r) => r.value?.equals(NOT_AVRO))!.offset;
+    const unknownAt = produced.find((r) => r.value?.readInt32BE(1) === UNKNOWN_ID)!.offset;
+
+    // tolerance all: both poison records in the dead-letter topic, each with its cause and origin
+    await waitFor(async () => (await target.ids(all)).length === 6, { timeoutMs: 60_000, message: `${all} to write the 6 good records` });
+    expect(await target.ids(all)).toEqual(range(1, 6));
+    const dead = await readTopic(harness().kafka.brokers, `_liberator_dlq.${all}`, { expect: 2 });
+    expect(dead.map((m) => text(m.headers))).toEqual([
+      expect.objectContaining({ "liberator.error.code": "WIRE_FORMAT_INVALID", "liberator.original.offset": notAvroAt }),
+      expect.objectContaining({ "liberator.error.code": "SCHEMA_NOT_FOUND", "liberator.original.offset": unknownAt }),
+    ]);
+    for (const m of dead) {
+      expect(text(m.headers)).toMatchObject({ "liberator.original.topic": topic, "liberator.original.partition": "0", "liberator.error.connector": all });
+      expect(text(m.headers)["liberator.error.message"]).toContain(`connector "${all}"`);
+    }
+    expect(dead[1]!.headers["liberator.error.message"]!.toString()).toContain(`Schema ${UNKNOWN_ID} not found`);
+    expect(dead.map((m) => m.value)).toEqual([NOT_AVRO, unknownSchemaRecord()]);
+    expect(await daemon.status(all)).toMatchObject({ state: "running", lastError: null });
+
+    // tolerance none: stopped at the first poison record, having written what came before it
+    const stopsAt = async (offset: string, code: string) => {
+      await waitFor(async () => (await daemon!.status(none))?.state === "failed", { timeoutMs: 60_000, message: `${none} to stop at ${offset}` });
+      const { lastError } = (await daemon!.status(none))!;
+      expect(lastError!.code).toBe(code);
+      expect(isErrorCode(code) && ERROR_CATALOGUE[code].category).toBe("data");
+      // its own name, never the other connector's that met the same record
+      expect(lastError!.message).toContain(`connector "${none}": stopped at record ${topic}/0@${offset}`);
+      expect(lastError!.message).not.toContain(all);
+      const next = String(BigInt(offset) + 1n);
+      expect(lastError!.message).toContain(`liberator offsets set --connector ${none} --topic ${topic} --partition 0 --offset ${next} --force`);
+      expect(await target.ids(none)).toEqual(range(1, 3));
+      return next;
+    };
+    const skip = async (next: string) => {
+      const res = await fetch(`${daemon!.adminUrl}/connectors/${none}/offsets?force=true`, {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ offsets: [{ topic, partition: 0, offset: next }] }),
+      });
+      expect(res.status, await res.clone().text()).toBe(200);
+    };
+    await skip(await stopsAt(notAvroAt, "WIRE_FORMAT_INVALID"));
+    await skip(await stopsAt(unknownAt, "SCHEMA_NOT_FOUND"));
+    await waitFor(async () => (await target.ids(none)).length === 6, { timeoutMs: 60_000, message: `${none} to write the records after the poison` });
+    await waitFor(async () => (await daemon!.status(none))?.state === "running", { timeoutMs: 10_000, message: `${none} running` });
+
+    // both go on with what comes next, each record once
+    await producer.send(orders(range(7, 9)));
+    for (const c of [all, none]) {
+      await waitFor(async () => (await target.ids(c)).length >= 9, { timeoutMs: 60_000, message: `${c} to write the later records` });
+      expect(await target.ids(c)).toEqual(range(1, 9));
+    }
+    expect(await readTopic(harness().kafka.brokers, `_liberator_dlq.${none}`, { timeoutMs: 5_000 }).catch(() => [])).toEqual([]);
+  }, 240_000);
+});

@@ -13,7 +13,8 @@ import { Kafka, logLevel } from "kafkajs";
 import type { RowDataPacket } from "mysql2/promise";
 import { pino } from "pino";
 import { createSchemaService, parseSchemaRegistryConfig } from "../../src/runtime/schema-registry/index.js";
-import { kafkaClientConfig, readTopic, waitFor } from "../harness/index.js";
+import { LiberatorError } from "../../src/runtime/errors.js";
+import { kafkaClientConfig, readTopic, waitFor, type TopicRecord } from "../harness/index.js";
 import { onMaria, onPostgres, TABLES, type Rig, type TableName } from "./rig.js";
 
 /** A table's rows by key, each row in one canonical text form. */
@@ -75,6 +76,18 @@ interface KafkaView {
   state: State;
   doubled: string[];
   records: number;
+  /** Records that are no change event of the source (`topic/partition@offset`): poison a test put there, or a fault. */
+  undecodable: string[];
+}
+
+/** The decoded key and value, or undefined for a record the deserializer calls bad data. */
+async function decoded(schemas: Awaited<ReturnType<typeof createSchemaService>>, record: TopicRecord): Promise<{ key: unknown; value: unknown } | undefined> {
+  try {
+    return { key: (await schemas.deserializer.deserialize(record.key))?.value, value: (await schemas.deserializer.deserialize(record.value))?.value };
+  } catch (err) {
+    if (err instanceof LiberatorError && err.category === "data") return undefined;
+    throw err;
+  }
 }
 
 /** The topics read as a read_committed consumer reads them, folded into the last state per key. */
@@ -83,25 +96,27 @@ async function kafkaView(rig: Rig): Promise<KafkaView> {
   const kafka = new Kafka({ ...kafkaClientConfig(connection, "fault-suite-compare"), logLevel: logLevel.NOTHING });
   const schemas = await createSchemaService(parseSchemaRegistryConfig({}), { kafka, log: pino({ level: "silent" }) });
   try {
-    const view: KafkaView = { state: {} as State, doubled: [], records: 0 };
+    const view: KafkaView = { state: {} as State, doubled: [], records: 0, undecodable: [] };
     for (const table of Object.keys(TABLES) as TableName[]) {
       const rows: Rows = new Map();
       const seen = new Set<string>();
       for (const record of await readTopic(connection, rig.topics[table], { timeoutMs: 120_000 })) {
+        const change = await decoded(schemas, record);
+        if (!change) {
+          view.undecodable.push(`${record.topic}/${record.partition}@${record.offset}`);
+          continue;
+        }
         view.records++;
-        const key = (await schemas.deserializer.deserialize(record.key))?.value as Record<string, unknown>;
-        const keyText = canonical(table, key).key;
-        const value = (await schemas.deserializer.deserialize(record.value))?.value as
-          | { op: string; before: Record<string, unknown> | null; after: Record<string, unknown> | null }
-          | undefined;
+        const keyText = canonical(table, change.key as Record<string, unknown>).key;
+        const value = change.value as { op: string; before: Record<string, unknown> | null; after: Record<string, unknown> | null } | undefined;
         if (!value) {
           rows.delete(keyText);
           continue;
         }
         const image = value.op === "d" ? value.before! : value.after!;
-        const change = `${keyText} ${value.op} v${String(image.v)}`;
-        if (seen.has(change)) view.doubled.push(`${table} ${change} at offset ${record.offset}`);
-        seen.add(change);
+        const version = `${keyText} ${value.op} v${String(image.v)}`;
+        if (seen.has(version)) view.doubled.push(`${table} ${version} at offset ${record.offset}`);
+        seen.add(version);
         if (value.op === "d") rows.delete(keyText);
         else rows.set(keyText, canonical(table, value.after!).row);
       }
@@ -141,13 +156,17 @@ export interface Comparison {
   kafkaRecords: number;
   differences: Difference[];
   doubled: string[];
+  /** Records of the topics that no deserializer reads (`topic/partition@offset`), in offset order. */
+  undecodable: string[];
   /** How long the sinks took to reach the source's state once the writers had stopped. */
   catchUpMs: number;
 }
 
-/** Problems as lines, empty when the three sides agree: what the suite asserts is empty. */
-export function problems(c: Comparison): string[] {
+/** Problems as lines, empty when the three sides agree: what the suite asserts is empty. `poison`: the undecodable records a test put there. */
+export function problems(c: Comparison, poison: readonly string[] = []): string[] {
   const lines: string[] = [];
+  const unexpected = c.undecodable.filter((r) => !poison.includes(r));
+  if (unexpected.length) lines.push(`undecodable records in the topics: ${unexpected.join(", ")}`);
   const few = (items: string[]) => `${items.length}${items.length ? ` (${items.slice(0, 5).join("; ")}${items.length > 5 ? "; …" : ""})` : ""}`;
   for (const d of c.differences) {
     if (!clean(d)) lines.push(`${d.where}: lost ${few(d.lost)}, extra ${few(d.extra)}, stale ${few(d.stale)}`);
@@ -175,6 +194,7 @@ export async function compareThreeWays(rig: Rig, timeoutMs = 120_000): Promise<C
   return {
     rows: { items: source.items.size, pairs: source.pairs.size },
     kafkaRecords: kafka.records,
+    undecodable: kafka.undecodable,
     differences: [differences("Kafka", source, kafka.state), differences("PostgreSQL sink", source, pg), differences("MariaDB sink", source, my)],
     doubled: [...kafka.doubled, ...(await auditDoubles(rig, "postgres")).map((d) => `PostgreSQL sink: ${d}`), ...(await auditDoubles(rig, "mariadb")).map((d) => `MariaDB sink: ${d}`)],
     catchUpMs,

@@ -74,7 +74,12 @@ async function onPostgres<T>(rig: Pick<Rig, "pgRoot">, run: (client: pg.Client) 
   }
 }
 
-export async function startRig(): Promise<Rig> {
+export interface RigOptions {
+  /** More config of each sink connector (e.g. its `errors` block), merged into the rig's own. */
+  sinks?: { postgres?: Record<string, unknown>; mariadb?: Record<string, unknown> };
+}
+
+export async function startRig(options: RigOptions = {}): Promise<Rig> {
   const cleanup: (() => Promise<unknown>)[] = [];
   const close = async () => {
     for (const step of cleanup.reverse()) await step().catch(() => undefined);
@@ -147,6 +152,7 @@ export async function startRig(): Promise<Rig> {
           dialect: "postgres",
           connection: { ...via(postgresProxy), user: SINK_USER, password: PASSWORD, database: targets.postgres },
           topics: Object.values(topics),
+          ...options.sinks?.postgres,
         },
         {
           name: connectors.mariadb,
@@ -154,6 +160,7 @@ export async function startRig(): Promise<Rig> {
           dialect: "mariadb",
           connection: { ...via(mariadbProxy), user: SINK_USER, password: PASSWORD, database: targets.mariadb },
           topics: Object.values(topics),
+          ...options.sinks?.mariadb,
         },
       ],
     };

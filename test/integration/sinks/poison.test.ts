@@ -4,14 +4,17 @@
  * same topic in one daemon, as in production: one with `errors.tolerance: all` sends both to its
  * dead-letter topic with the cause in headers and writes everything else; one with `none` stops at
  * the exact record, names itself (not the other connector, which met the same unknown id), and is
- * started again past the record by `PUT …/offsets?force=true`.
+ * started again past the record by `PUT …/offsets?force=true`. A registry that is down is no
+ * record's fault: nothing is dead-lettered.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ERROR_CATALOGUE, isErrorCode } from "../../../src/runtime/errors.js";
 import { harness, readTopic, uniqueName, waitFor, type TopicRecord } from "../../harness/index.js";
-import { startDaemon, type Daemon } from "../../support/daemon.js";
+import { logLines, startDaemon, type Daemon } from "../../support/daemon.js";
+import { testKafka } from "../../support/kafka.js";
+import { startTcpProxy } from "../../support/tcp-proxy.js";
 import { testQueue } from "./bullmq-fixture.js";
-import { ChangeProducer, changeEvent, orderRow, ordersStream, targetDatabase, type TargetDatabase } from "./support.js";
+import { ChangeProducer, ORDER_COLUMNS, changeEvent, orderRow, ordersStream, targetDatabase, type TargetDatabase } from "./support.js";
 
 /** A schema id no registry of the test has: the wire format's header is right, the id unknown. */
 const UNKNOWN_ID = 32767;
@@ -154,5 +157,55 @@ describe.each([
       expect(await target.ids(c)).toEqual(range(1, 9));
     }
     expect(await readTopic(harness().kafka.brokers, `_liberator_dlq.${none}`, { timeoutMs: 5_000 }).catch(() => [])).toEqual([]);
+  }, 240_000);
+});
+
+describe("a schema registry that is down while a sink meets a new schema id", () => {
+  it("is no record's fault: the sink waits for it, dead-letters nothing, and writes every record once it is back", async () => {
+    const producer = await ChangeProducer.open();
+    const db = await targetDatabase("postgres");
+    // a real registry: another daemon's embedded one over the same schema topic, behind a proxy the test cuts
+    const registry = await startDaemon({ connectors: [] });
+    const proxy = await startTcpProxy({ host: "127.0.0.1", port: Number(new URL(registry.adminUrl).port) });
+    let sink: Daemon | undefined;
+    try {
+      await registry.waitReady();
+      const name = uniqueName("regdown");
+      const topic = `${name}.shop.orders`;
+      await producer.createTopics(topic);
+      sink = await startDaemon({
+        root: { schemaRegistry: { url: `http://${proxy.host}:${proxy.port}` } },
+        connectors: [{ name, type: "sql", dialect: "postgres", connection: db.connection, topics: [topic], table: name, errors: { tolerance: "all" } }],
+      });
+      await sink.waitReady();
+      const count = async () => Number((await db.rows(`SELECT count(*) AS n FROM ${name}`).catch(() => [{ n: 0 }]))[0]!.n);
+      await producer.send(range(1, 3).map((i) => changeEvent(ordersStream(topic), "orders", "c", null, orderRow(i))));
+      await waitFor(async () => (await count()) === 3, { timeoutMs: 30_000, message: "the first 3 rows" });
+
+      // a column more: a schema id the sink has not met, to be fetched while the registry is away
+      proxy.cut();
+      const wider = ordersStream(topic, { columns: [...ORDER_COLUMNS, { name: "coupon", dialect: "mysql", sqlType: "varchar(20)", nullable: true }] });
+      await producer.send(range(4, 6).map((i) => changeEvent(wider, "orders", "c", null, { ...orderRow(i), coupon: `C${i}` })));
+      await waitFor(async () => sink!.output().includes("schema registry request failed: retrying"), { timeoutMs: 30_000, message: "the sink to meet the registry down" });
+      proxy.restore();
+
+      await waitFor(async () => (await count()) === 6, { timeoutMs: 90_000, message: "the rows of the new schema" });
+      expect((await db.rows(`SELECT coupon FROM ${name} ORDER BY id`)).map((r) => r.coupon)).toEqual([null, null, null, "C4", "C5", "C6"]);
+      const admin = testKafka().admin();
+      await admin.connect();
+      try {
+        expect(await admin.listTopics()).not.toContain(`_liberator_dlq.${name}`);
+      } finally {
+        await admin.disconnect();
+      }
+      expect(logLines(sink).filter((l) => l.msg.includes("dead-letter"))).toEqual([]);
+      expect((await sink.status(name))!.state).toBe("running");
+    } finally {
+      if (sink && sink.child.exitCode === null) await sink.stop("SIGKILL");
+      await registry.stop("SIGKILL");
+      await proxy.close();
+      await producer.close();
+      await db.drop();
+    }
   }, 240_000);
 });

@@ -4,33 +4,18 @@
  * Every scenario ends with every connector running again within 30 s of the fault's end and the
  * three-way comparison clean: 0 lost, 0 doubled, no stale value. docs/operations.md, "Faults".
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { killMariaSessions, killPostgresSessions, startRig, type Rig } from "./rig.js";
-import { runScenario } from "./scenario.js";
-import { compareThreeWays, problems } from "./compare.js";
-import { workload, type Workload } from "./workload.js";
+import { describe, expect, it } from "vitest";
+import { killMariaSessions, killPostgresSessions } from "./rig.js";
+import { runScenario, useRig } from "./scenario.js";
 
 /** Short windows: long enough for every connector to meet the fault, short enough for CI. */
 const CUT_MS = 10_000;
 
 describe("fault suite: binlog source → Kafka → sql sinks, under concurrent writers", () => {
-  let rig: Rig;
-  let writers: Workload;
-
-  beforeAll(async () => {
-    rig = await startRig();
-    writers = workload(() => rig.mysqlRoot(rig.sourceDb), { id: 301, seq: 101 });
-    // the snapshot has reached both sinks before any fault
-    expect(problems(await compareThreeWays(rig, 180_000))).toEqual([]);
-  }, 400_000);
-
-  afterAll(async () => {
-    await writers?.stop();
-    await rig?.close();
-  }, 60_000);
+  const { rig, writers } = useRig();
 
   it("rides through Liberator's sessions being killed on MariaDB and PostgreSQL", async () => {
-    await runScenario(rig, writers, "sessions killed", {
+    await runScenario(rig(), writers(), "sessions killed", {
       begin: async (r) => {
         const killed = (await killMariaSessions(r)) + (await killPostgresSessions(r));
         expect(killed).toBeGreaterThan(0);
@@ -42,7 +27,7 @@ describe("fault suite: binlog source → Kafka → sql sinks, under concurrent w
 
   for (const server of ["mariadb", "postgres"] as const) {
     it(`rides through the network to ${server} cut for ${CUT_MS / 1000} s and restored`, async () => {
-      await runScenario(rig, writers, `network to ${server} cut`, {
+      await runScenario(rig(), writers(), `network to ${server} cut`, {
         begin: async (r) => r.proxies[server].cut(),
         windowMs: CUT_MS,
         end: async (r) => r.proxies[server].restore(),
@@ -51,7 +36,7 @@ describe("fault suite: binlog source → Kafka → sql sinks, under concurrent w
   }
 
   it("rides through a MariaDB restart (the source and the MariaDB sink's server)", async () => {
-    await runScenario(rig, writers, "MariaDB restart", {
+    await runScenario(rig(), writers(), "MariaDB restart", {
       begin: (r) => r.mariadb.halt(),
       windowMs: 2000,
       end: (r) => r.mariadb.relaunch(),
@@ -59,7 +44,7 @@ describe("fault suite: binlog source → Kafka → sql sinks, under concurrent w
   });
 
   it("rides through a PostgreSQL restart", async () => {
-    await runScenario(rig, writers, "PostgreSQL restart", {
+    await runScenario(rig(), writers(), "PostgreSQL restart", {
       begin: (r) => r.postgres.halt(),
       windowMs: 2000,
       end: (r) => r.postgres.relaunch(),

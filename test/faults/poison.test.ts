@@ -7,13 +7,11 @@
  * comparison then finds every change once in both sinks. docs/operations.md, "Poison records".
  */
 import { Kafka, logLevel } from "kafkajs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ERROR_CATALOGUE, isErrorCode } from "../../src/runtime/errors.js";
 import { kafkaClientConfig, readTopic, waitFor } from "../harness/index.js";
-import { compareThreeWays, problems } from "./compare.js";
-import { startRig, type Rig } from "./rig.js";
-import { runScenario, type Fault } from "./scenario.js";
-import { workload, type Workload } from "./workload.js";
+import type { Rig } from "./rig.js";
+import { runScenario, useRig, type Fault } from "./scenario.js";
 
 const NOT_AVRO = Buffer.from("not avro at all");
 /** The wire format's header with an id no registry of the suite has. */
@@ -41,21 +39,10 @@ async function writePoison(rig: Rig, topic: string): Promise<{ at: string; offse
 }
 
 describe("fault suite: poison records in the sinks' topic, under concurrent writers", () => {
-  let rig: Rig;
-  let writers: Workload;
-
-  beforeAll(async () => {
-    rig = await startRig({ sinks: { postgres: { errors: { tolerance: "all" } }, mariadb: { errors: { tolerance: "none" } } } });
-    writers = workload(() => rig.mysqlRoot(rig.sourceDb), { id: 301, seq: 101 });
-    expect(problems(await compareThreeWays(rig, 180_000))).toEqual([]);
-  }, 400_000);
-
-  afterAll(async () => {
-    await writers?.stop();
-    await rig?.close();
-  }, 60_000);
+  const suite = useRig({ sinks: { postgres: { errors: { tolerance: "all" } }, mariadb: { errors: { tolerance: "none" } } } });
 
   it("dead-letters them in the sink that tolerates them, stops the other at each one until its offsets are set past it, and loses or doubles nothing", async () => {
+    const rig = suite.rig();
     const topic = rig.topics.items;
     const sink = rig.connectors.mariadb;
     let written: { at: string; offset: string }[] = [];
@@ -84,7 +71,7 @@ describe("fault suite: poison records in the sinks' topic, under concurrent writ
         }
       },
     };
-    const result = await runScenario(rig, writers, "poison records", fault);
+    const result = await runScenario(rig, suite.writers(), "poison records", fault);
 
     // the tolerant sink never left running, and holds the poison in its dead-letter topic with the cause
     expect(result.states[rig.connectors.postgres]).toEqual(["running"]);

@@ -3,11 +3,32 @@
  * window, the fault ended, every connector back to `running` within 30 s without anyone
  * restarting anything, the writers a little longer, then the three-way comparison.
  */
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import type { ConnectorStatusView } from "../support/daemon.js";
 import { compareThreeWays, problems, type Comparison } from "./compare.js";
-import type { Rig } from "./rig.js";
-import type { Workload, WorkloadStats } from "./workload.js";
+import { startRig, type Rig, type RigOptions } from "./rig.js";
+import { workload, type Workload, type WorkloadStats } from "./workload.js";
+
+/**
+ * A suite's rig and its writers: started before its scenarios, once the snapshot has reached both
+ * sinks, and closed after them. Call it in a describe block; the getters are for its tests.
+ */
+export function useRig(options: RigOptions = {}): { rig: () => Rig; writers: () => Workload } {
+  let rig: Rig | undefined;
+  let writers: Workload | undefined;
+  beforeAll(async () => {
+    rig = await startRig(options);
+    const started = rig;
+    writers = workload(() => started.mysqlRoot(started.sourceDb), { id: 301, seq: 101 });
+    // the snapshot has reached both sinks before any fault
+    expect(problems(await compareThreeWays(started, 180_000))).toEqual([]);
+  }, 400_000);
+  afterAll(async () => {
+    await writers?.stop();
+    await rig?.close();
+  }, 60_000);
+  return { rig: () => rig!, writers: () => writers! };
+}
 
 /** The promise the issue makes: back to `running` within this long after the fault ends. */
 export const RECOVERY_MS = 30_000;

@@ -4,8 +4,9 @@
  * same topic in one daemon, as in production: one with `errors.tolerance: all` sends both to its
  * dead-letter topic with the cause in headers and writes everything else; one with `none` stops at
  * the exact record, names itself (not the other connector, which met the same unknown id), and is
- * started again past the record by `PUT …/offsets?force=true`. A registry that is down is no
- * record's fault: nothing is dead-lettered.
+ * started again past the record by `PUT …/offsets?force=true`. A record of valid Avro that the
+ * sql sink cannot map (no row) is dead-lettered too. A registry that is down is no record's
+ * fault: nothing is dead-lettered.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ERROR_CATALOGUE, isErrorCode } from "../../../src/runtime/errors.js";
@@ -208,4 +209,35 @@ describe("a schema registry that is down while a sink meets a new schema id", ()
       await db.drop();
     }
   }, 240_000);
+});
+
+describe("a record the sql sink cannot map", () => {
+  it("is dead-lettered under tolerance all: a value of a registered schema that is no row, between rows", async () => {
+    const producer = await ChangeProducer.open();
+    const db = await targetDatabase("postgres");
+    let daemon: Daemon | undefined;
+    try {
+      const name = uniqueName("notrow");
+      const topic = `${name}.shop.orders`;
+      await producer.createTopics(topic);
+      const stream = ordersStream(topic);
+      daemon = await startDaemon({ connectors: [{ name, type: "sql", dialect: "postgres", connection: db.connection, topics: [topic], table: name, errors: { tolerance: "all" } }] });
+      await daemon.waitReady();
+      await producer.send([1, 2].map((i) => changeEvent(stream, "orders", "c", null, orderRow(i))));
+      // valid Avro under a subject of its own, so no compatibility rule refuses it: only the sink cannot map it
+      await producer.send([{ topic, key: null, keySchema: null, value: "a note, not a row", valueSchema: "string", valueSubject: `${topic}-notes` }]);
+      await producer.send([3, 4].map((i) => changeEvent(stream, "orders", "c", null, orderRow(i))));
+      await waitFor(async () => (await db.rows(`SELECT id FROM ${name}`).catch(() => [])).length === 4, { timeoutMs: 60_000, message: "the 4 rows" });
+      const produced = await readTopic(harness().kafka.brokers, topic, { expect: 5 });
+      const dead = await readTopic(harness().kafka.brokers, `_liberator_dlq.${name}`, { expect: 1 });
+      expect(dead.map((m) => text(m.headers))).toEqual([
+        expect.objectContaining({ "liberator.error.code": "SINK_RECORD_NOT_A_ROW", "liberator.original.topic": topic, "liberator.original.offset": produced[2]!.offset }),
+      ]);
+      expect((await daemon.status(name))!.state).toBe("running");
+    } finally {
+      if (daemon && daemon.child.exitCode === null) await daemon.stop("SIGKILL");
+      await producer.close();
+      await db.drop();
+    }
+  }, 180_000);
 });

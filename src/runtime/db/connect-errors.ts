@@ -1,5 +1,6 @@
 import type { DatabaseConnection } from "../config/fields.js";
 import { ConnectionError, ErrorCode, LiberatorError, PreconditionError } from "../errors.js";
+import type { PreflightCheck } from "../registry.js";
 import { classifyTlsError, TLS_FAILURE_TEXT, tlsFix } from "../tls.js";
 import { classifyDbError } from "./errors.js";
 
@@ -44,4 +45,14 @@ export function describeConnectError(err: unknown, product: string, conn: Databa
   }
   if (failure === "privilege") return new LiberatorError(ErrorCode.DB_PRIVILEGE_MISSING, `${where} refused user "${conn.user}": ${e.message}`, opts);
   return new ConnectionError(`cannot use ${where}: ${e.message}`, opts);
+}
+
+/** A connect check's result: which server and version, or why it cannot be used and what to change. */
+export async function checkReachable(product: string, conn: DatabaseConnection, version: () => Promise<string>): Promise<PreflightCheck> {
+  try {
+    return { check: "connect", ok: true, message: `${product} ${await version()} at ${conn.host}:${conn.port}` };
+  } catch (err) {
+    const e = err as Error & { fix?: string };
+    return { check: "connect", ok: false, message: e.message, ...(e.fix ? { fix: e.fix } : {}) };
+  }
 }

@@ -92,19 +92,9 @@ const PG_COLUMNS = `
   WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
   ORDER BY a.attnum`;
 
-const PG_PRIMARY_KEY = `
-  SELECT a.attname AS name
-  FROM pg_index i
-  JOIN pg_class c ON c.oid = i.indrelid
-  JOIN pg_namespace n ON n.oid = c.relnamespace
-  JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) ON true
-  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-  WHERE i.indisprimary AND n.nspname = $1 AND c.relname = $2
-  ORDER BY k.ord`;
-
 export async function describePgTable(db: PgQueryable, schema: string, table: string): Promise<TableDescription> {
   const { rows } = await db.query(PG_COLUMNS, [schema, table]);
-  const { rows: keys } = await db.query(PG_PRIMARY_KEY, [schema, table]);
+  const primary = (await pgIndexes(db, schema, table)).find((i) => i.primary);
   return {
     columns: (rows as Row[]).map((c) => ({
       name: String(c.name),
@@ -114,7 +104,7 @@ export async function describePgTable(db: PgQueryable, schema: string, table: st
       defaultValue: pgDefault(c.def as string | null),
       enumValues: enumLabels(c.enum_values),
     })),
-    primaryKey: (keys as Row[]).map((k) => String(k.name)),
+    primaryKey: primary?.columns ?? [],
   };
 }
 

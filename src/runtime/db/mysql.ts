@@ -2,7 +2,7 @@ import mysql, { type Connection, type ConnectionOptions, type ExecuteValues, typ
 import type { DatabaseConnection } from "../config/fields.js";
 import type { PreflightCheck } from "../registry.js";
 import { nodeTlsOptions } from "../tls.js";
-import { describeConnectError } from "./connect-errors.js";
+import { checkReachable, describeConnectError } from "./connect-errors.js";
 
 /**
  * mysql2 connection options for reading: DECIMAL and BIGINT as strings (never `decimalNumbers`),
@@ -86,14 +86,10 @@ export async function mysqlConnect(conn: DatabaseConnection, connector?: string,
 }
 
 /** Reachability and credentials, as `liberator validate` reports them. */
-export async function checkMysqlReachable(conn: DatabaseConnection): Promise<PreflightCheck> {
-  try {
+export const checkMysqlReachable = (conn: DatabaseConnection): Promise<PreflightCheck> =>
+  checkReachable("MySQL/MariaDB", conn, async () => {
     const c = await mysqlConnect(conn);
     const [rows] = await c.query("SELECT VERSION() AS v");
     await c.end();
-    return { check: "connect", ok: true, message: `MySQL/MariaDB ${(rows as { v: string }[])[0]?.v ?? ""} at ${conn.host}:${conn.port}` };
-  } catch (err) {
-    const e = err as Error & { fix?: string };
-    return { check: "connect", ok: false, message: e.message, ...(e.fix ? { fix: e.fix } : {}) };
-  }
-}
+    return (rows as { v: string }[])[0]?.v ?? "";
+  });

@@ -2,7 +2,7 @@ import pg from "pg";
 import type { DatabaseConnection } from "../config/fields.js";
 import type { PreflightCheck } from "../registry.js";
 import { nodeTlsOptions } from "../tls.js";
-import { describeConnectError } from "./connect-errors.js";
+import { checkReachable, describeConnectError } from "./connect-errors.js";
 
 /** Hands every PostgreSQL value over as the server's text; the mapping converts it exactly. */
 const rawText = (value: string) => value;
@@ -45,14 +45,11 @@ export async function pgConnect(conn: DatabaseConnection, connector?: string, ex
   }
 }
 
-export async function checkPostgresReachable(conn: DatabaseConnection): Promise<PreflightCheck> {
-  try {
+/** Reachability and credentials, as `liberator validate` reports them. */
+export const checkPostgresReachable = (conn: DatabaseConnection): Promise<PreflightCheck> =>
+  checkReachable("PostgreSQL", conn, async () => {
     const c = await pgConnect(conn);
     const { rows } = await c.query<{ v: string }>("SELECT current_setting('server_version') AS v");
     await c.end();
-    return { check: "connect", ok: true, message: `PostgreSQL ${rows[0]?.v ?? ""} at ${conn.host}:${conn.port}` };
-  } catch (err) {
-    const e = err as Error & { fix?: string };
-    return { check: "connect", ok: false, message: e.message, ...(e.fix ? { fix: e.fix } : {}) };
-  }
-}
+    return rows[0]?.v ?? "";
+  });

@@ -10,6 +10,7 @@ import { offsetsCli } from "./commands/offsets.js";
 import { runCommand } from "./commands/run.js";
 import { schemasCheckCommand } from "./commands/schemas.js";
 import { snapshotCommand } from "./commands/snapshot.js";
+import { statusCommand } from "./commands/status.js";
 import { streamsListCommand, streamsShowCommand } from "./commands/streams.js";
 import { validateCommand } from "./commands/validate.js";
 import { verifyCommand } from "./commands/verify.js";
@@ -59,6 +60,18 @@ program
   .option("--url <url>", "the admin API, e.g. http://127.0.0.1:8083 (default: from the config)")
   .action(async (connector: string, opts: { config: string; table: string[]; url?: string }) => {
     process.exitCode = await snapshotCommand(connector, opts);
+  });
+
+program
+  .command("status")
+  .description("every connector of the running daemon: snapshot progress bars with ETA, lag, rates and last errors")
+  .option("-c, --config <file>", "the config file (for the admin API's address and token)", defaultConfig)
+  .option("--url <url>", "the admin API, e.g. http://127.0.0.1:8083 (default: from the config; token from LIBERATOR_ADMIN_TOKEN without one)")
+  .option("-w, --watch", "follow changes: redrawn in place on a terminal, printed one after another elsewhere")
+  .option("--json", "the status document(s) as JSON")
+  .option("--every-ms <ms>", "while watching, how often the daemon looks for changes", (v) => Number(v))
+  .action(async (opts: { config: string; url?: string; watch?: boolean; json?: boolean; everyMs?: number }) => {
+    process.exitCode = await statusCommand(opts);
   });
 
 program.addCommand(offsetsCli(defaultConfig));

@@ -1,4 +1,5 @@
-import { EXIT, loadOrExit } from "./load.js";
+import { adminEndpoint, unreachable } from "./admin-client.js";
+import { EXIT } from "./load.js";
 
 export interface SnapshotOptions {
   config: string;
@@ -12,19 +13,17 @@ export interface SnapshotOptions {
  * incremental snapshot of tables while the connector keeps streaming.
  */
 export async function snapshotCommand(connector: string, options: SnapshotOptions): Promise<number> {
-  const { root } = loadOrExit(options.config);
-  const host = root.admin.host === "0.0.0.0" ? "127.0.0.1" : root.admin.host;
-  const base = (options.url ?? `http://${host}:${root.admin.port}`).replace(/\/$/, "");
+  const { base, headers } = adminEndpoint(options);
   const url = `${base}/connectors/${encodeURIComponent(connector)}/snapshot`;
   let response: Response;
   try {
     response = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json", ...(root.admin.token ? { authorization: `Bearer ${root.admin.token}` } : {}) },
+      headers: { "content-type": "application/json", ...headers },
       body: JSON.stringify({ tables: options.table }),
     });
   } catch (err) {
-    process.stderr.write(`cannot reach the admin API at ${base}: ${(err as Error).message} (is \`liberator run\` running with this config? use --url otherwise)\n`);
+    process.stderr.write(unreachable(base, err));
     return EXIT.failed;
   }
   const body = (await response.json().catch(() => ({}))) as { error?: string; message?: string; result?: { queued?: string[] } };

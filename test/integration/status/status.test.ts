@@ -3,35 +3,21 @@
  * after it, as the status page and `liberator status` read them.
  */
 import { afterAll, describe, expect, it } from "vitest";
+import { followStatus } from "../../../src/commands/status-stream.js";
+import type { StatusDocument } from "../../../src/runtime/control.js";
 import { waitFor } from "../../harness/index.js";
 import { scratchDatabase } from "../binlog/support.js";
-import { slowSnapshot, statusOf, untilTable, type SlowSnapshot, type StatusConnector } from "./support.js";
+import { slowSnapshot, statusOf, untilTable, type SlowSnapshot } from "./support.js";
 
 /** The documents a `/status/stream` sends until `enough` says stop. */
-async function streamed(url: string, enough: (docs: { connectors: StatusConnector[] }[]) => boolean, timeoutMs = 60_000) {
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), timeoutMs);
-  const docs: { connectors: StatusConnector[] }[] = [];
-  try {
-    const res = await fetch(url, { signal: abort.signal });
-    expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
-    const decoder = new TextDecoder();
-    let buffer = "";
-    for await (const bytes of res.body!) {
-      buffer += decoder.decode(bytes as Uint8Array, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf("\n\n")) >= 0) {
-        const event = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const data = event.split("\n").find((l) => l.startsWith("data: "));
-        if (data) docs.push(JSON.parse(data.slice(6)) as { connectors: StatusConnector[] });
-      }
-      if (enough(docs)) break;
-    }
-  } finally {
-    clearTimeout(timer);
-    abort.abort();
-  }
+async function streamed(url: string, enough: (docs: StatusDocument[]) => boolean, timeoutMs = 60_000): Promise<StatusDocument[]> {
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(), timeoutMs);
+  const docs: StatusDocument[] = [];
+  await followStatus(url, {}, (doc) => {
+    docs.push(doc);
+    if (enough(docs)) stop.abort();
+  }, stop.signal).finally(() => clearTimeout(timer));
   return docs;
 }
 

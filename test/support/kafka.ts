@@ -7,15 +7,15 @@ import { harness } from "../harness/env.js";
 export const silentLog = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 
 /** Our own Kafka config block for the harness broker, defaults filled in as the loader would. */
-export function testKafkaConfig(): KafkaConfig {
-  return kafkaConfigSchema.parse({ brokers: harness().kafka.brokers, clientId: "liberator-test", topics: { replicationFactor: 1 } });
+export function testKafkaConfig(brokers = harness().kafka.brokers): KafkaConfig {
+  return kafkaConfigSchema.parse({ brokers, clientId: "liberator-test", topics: { replicationFactor: 1 } });
 }
 
-export const testKafka = () => createKafka(testKafkaConfig(), silentLog);
+export const testKafka = (brokers?: string[]) => createKafka(testKafkaConfig(brokers), silentLog);
 
-/** The position a connector last committed to `_liberator_offsets`, read as the connector would on start. */
-export async function committedPosition<T>(connector: string): Promise<T | undefined> {
-  const store = await SourceOffsetStore.open(testKafka(), silentLog, 1);
+/** The position a connector last committed to `_liberator_offsets` (of the harness broker, or of `brokers`), read as the connector would on start. */
+export async function committedPosition<T>(connector: string, brokers?: string[]): Promise<T | undefined> {
+  const store = await SourceOffsetStore.open(testKafka(brokers), silentLog, 1);
   try {
     return (await store.read(connector))?.position as T | undefined;
   } finally {

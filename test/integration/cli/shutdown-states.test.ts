@@ -1,0 +1,95 @@
+/**
+ * SIGTERM exits 0 within the grace period whatever state the connectors are in: one running
+ * under load, one retrying (its database unreachable), one failed (refused credentials), and, on
+ * a daemon of its own, with the Kafka broker gone. What was committed before the signal stays
+ * consistent: the source's committed position is exactly the last record consumers see.
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import { avroType } from "../../../src/runtime/avro/logical-types.js";
+import { harness, readTopic, startKafka, uniqueName, waitFor, type KafkaServer } from "../../harness/index.js";
+import { logLines, startDaemon, type Daemon } from "../../support/daemon.js";
+import { committedPosition } from "../../support/kafka.js";
+import { startTcpProxy } from "../../support/tcp-proxy.js";
+
+const GRACE_MS = 5_000;
+
+const valueType = avroType({
+  type: "record",
+  name: "Event",
+  namespace: "liberator.generator",
+  fields: [
+    { name: "id", type: "long" },
+    { name: "text", type: "string" },
+    { name: "ts_ms", type: "long" },
+  ],
+});
+
+/** The generator's records in the topic are 1..committed.seq, each once. */
+async function expectConsistent(connector: string, topic: string, brokers: string[]): Promise<void> {
+  const committed = (await committedPosition<{ seq: number }>(connector, brokers))!;
+  const ids = (await readTopic(brokers, topic)).map((r) => Number((valueType.fromBuffer(r.value!.subarray(5)) as { id: bigint }).id));
+  expect(committed.seq).toBeGreaterThan(0);
+  expect(ids).toEqual(Array.from({ length: committed.seq }, (_, i) => i + 1));
+}
+
+const stateOf = async (daemon: Daemon, name: string) => (await daemon.status(name).catch(() => undefined))?.state;
+
+describe("liberator run: SIGTERM from every state", () => {
+  const cleanup: (() => Promise<unknown>)[] = [];
+  afterAll(async () => {
+    for (const step of cleanup.reverse()) await step().catch(() => undefined);
+  });
+
+  it("exits 0 within the grace period with a connector running under load, one retrying and one failed", async () => {
+    const name = uniqueName("sigterm");
+    const pg = harness().postgres;
+    const unreachable = await startTcpProxy(pg);
+    cleanup.push(() => unreachable.close());
+    unreachable.cut();
+    const sink = (suffix: string, connection: Record<string, unknown>) => ({ name: `${name}_${suffix}`, type: "sql", dialect: "postgres", connection, topics: [`${name}.events`] });
+    const daemon = await startDaemon({
+      connectors: [
+        { name: `${name}_gen`, type: "generator", topic: `${name}.events`, ratePerSecond: 5000 },
+        sink("retrying", { host: unreachable.host, port: unreachable.port, user: pg.user, password: pg.password, database: pg.database, connectTimeoutMs: 1000 }),
+        sink("failed", { host: pg.host, port: pg.port, user: "no_such_user", password: "x", database: pg.database }),
+      ],
+      root: { shutdown: { gracePeriodMs: GRACE_MS } },
+    });
+    cleanup.push(() => daemon.stop("SIGKILL"));
+    await waitFor(async () => (await stateOf(daemon, `${name}_retrying`)) === "retrying", { timeoutMs: 60_000, message: "a connector retrying" });
+    await waitFor(async () => (await stateOf(daemon, `${name}_failed`)) === "failed", { timeoutMs: 60_000, message: "a connector failed" });
+    await waitFor(async () => ((await daemon.status(`${name}_gen`))?.records ?? 0) > 2000, { timeoutMs: 60_000, message: "the generator under load" });
+
+    const end = await daemon.stop("SIGTERM");
+    const stopped = logLines(daemon).find((l) => l.msg === "stopped");
+    console.log(`[sigterm] running+retrying+failed: exit ${end.code} after ${end.ms} ms (stopped in ${String(stopped?.ms)} ms, clean ${String(stopped?.clean)})`);
+    expect(end.code, daemon.output().slice(-3000)).toBe(0);
+    expect(end.ms).toBeLessThan(GRACE_MS);
+    await expectConsistent(`${name}_gen`, `${name}.events`, harness().kafka.brokers);
+  }, 180_000);
+
+  it("exits 0 within the grace period with the Kafka broker gone", async () => {
+    const kafka: KafkaServer = await startKafka();
+    cleanup.push(() => kafka.stop());
+    const name = uniqueName("sigterm_nokafka");
+    const daemon = await startDaemon({
+      connectors: [{ name, type: "generator", topic: `${name}.events`, ratePerSecond: 2000 }],
+      root: { kafka: { brokers: kafka.brokers, topics: { replicationFactor: 1 } }, shutdown: { gracePeriodMs: GRACE_MS } },
+    });
+    cleanup.push(() => daemon.stop("SIGKILL"));
+    await daemon.waitReady();
+    await waitFor(async () => ((await daemon.status(name))?.records ?? 0) > 1000, { timeoutMs: 60_000, message: "records committed" });
+
+    await kafka.halt("SIGKILL");
+    // the connector meets the broker's absence mid-transaction
+    await new Promise((r) => setTimeout(r, 2_000));
+    const end = await daemon.stop("SIGTERM");
+    const stopped = logLines(daemon).find((l) => l.msg === "stopped");
+    console.log(`[sigterm] broker gone: exit ${end.code} after ${end.ms} ms (stopped in ${String(stopped?.ms)} ms, clean ${String(stopped?.clean)})`);
+    expect(end.code, daemon.output().slice(-3000)).toBe(0);
+    expect(end.ms).toBeLessThan(GRACE_MS);
+
+    await kafka.relaunch();
+    await expectConsistent(name, `${name}.events`, kafka.brokers);
+  }, 300_000);
+});

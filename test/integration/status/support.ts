@@ -22,6 +22,7 @@ export interface StatusTable {
   rowsPerSecond: number | null;
   etaSeconds: number | null;
   chunk: unknown;
+  updatedAt: string;
   finishedAt: string | null;
 }
 

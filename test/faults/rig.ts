@@ -240,10 +240,23 @@ async function auditSinkWrites(rig: Rig): Promise<void> {
   });
 }
 
-/** Liberator's sessions on MariaDB (source and MariaDB sink), killed; returns how many. */
-export function killMariaSessions(rig: Rig): Promise<number> {
+/**
+ * The binlog source's replication privileges taken away, and its sessions killed so that it must
+ * reconnect without them (a running binlog dump is not checked again); grantSourcePrivileges gives them back.
+ */
+export async function revokeSourcePrivileges(rig: Rig): Promise<void> {
+  await onMaria(rig, (conn) => conn.query(`REVOKE REPLICATION SLAVE, BINLOG MONITOR ON *.* FROM '${SOURCE_USER}'@'%'`));
+  await killMariaSessions(rig, [SOURCE_USER]);
+}
+
+export async function grantSourcePrivileges(rig: Rig): Promise<void> {
+  await onMaria(rig, (conn) => conn.query(SOURCE_GRANT));
+}
+
+/** Liberator's sessions on MariaDB (source and MariaDB sink, or the users named), killed; returns how many. */
+export function killMariaSessions(rig: Rig, users: readonly string[] = [SOURCE_USER, SINK_USER]): Promise<number> {
   return onMaria(rig, async (conn) => {
-    const [rows] = await conn.query(`SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER IN ('${SOURCE_USER}', '${SINK_USER}')`);
+    const [rows] = await conn.query(`SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER IN (${users.map((u) => `'${u}'`).join(", ")})`);
     let killed = 0;
     for (const { id } of rows as { id: number }[]) {
       // a session may end on its own between the listing and the kill

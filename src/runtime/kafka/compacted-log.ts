@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Partitioners, type Admin, type Consumer, type Kafka, type KafkaMessage, type Producer } from "kafkajs";
 import { ConnectionError } from "../errors.js";
 import { lazy } from "../lazy.js";
+import { backoffDelay, DEFAULT_RETRY } from "../retry.js";
 import type { Logger } from "../log.js";
 import { endOffsets, ensureTopics } from "./admin.js";
 
@@ -66,17 +68,40 @@ export class CompactedTopicLog<V> {
         ...(this.options.topicConfig ? { config: this.options.topicConfig } : {}),
       },
     ]);
-    // a group of our own, never committed: every process reads the whole topic
+    await this.startConsumer();
+  }
+
+  /**
+   * A consumer in a group of its own, never committed: every process reads the whole topic. After
+   * a crash (a broker gone for longer than kafkajs retries) the next consumer takes a new group and
+   * goes on from what was applied: rejoining the old group would wait out the dead member's session
+   * (30 s), which a restarted broker still remembers.
+   */
+  private async startConsumer(): Promise<void> {
+    const { kafka, topic } = this.options;
     const consumer = kafka.consumer({
       groupId: `liberator-tail-${topic}-${randomUUID()}`,
       readUncommitted: false,
       maxWaitTimeInMs: 50,
       allowAutoTopicCreation: false,
+      retry: { restartOnFailure: async () => false },
     });
     this.consumer = consumer;
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       this.applied.set(payload.partition, BigInt(payload.lastOffset) + 1n);
       this.wake();
+    });
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      // synchronous: kafkajs applies seeks made here before its first fetch
+      for (const partition of payload.memberAssignment[topic] ?? []) {
+        const next = this.applied.get(partition);
+        if (next !== undefined) consumer.seek({ topic, partition, offset: next.toString() });
+      }
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (this.consumer !== consumer) return;
+      this.options.log.warn({ topic, err: payload.error }, "the topic's reader stopped; a new one goes on from where it was");
+      void this.replaceConsumer(consumer);
     });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -86,6 +111,22 @@ export class CompactedTopicLog<V> {
         for (const message of batch.messages) this.apply(message);
       },
     });
+  }
+
+  private async replaceConsumer(crashed: Consumer): Promise<void> {
+    await crashed.disconnect().catch(() => undefined);
+    for (let attempt = 0; this.consumer === crashed; attempt++) {
+      await sleep(backoffDelay(attempt, { ...DEFAULT_RETRY, initialDelayMs: 500, maxDelayMs: 5_000 }));
+      if (this.consumer !== crashed) return;
+      try {
+        await this.startConsumer();
+      } catch (err) {
+        const failed = this.consumer;
+        this.consumer = crashed;
+        await failed?.disconnect().catch(() => undefined);
+        this.options.log.debug({ err }, "cannot start the topic's reader yet");
+      }
+    }
   }
 
   /**
@@ -144,14 +185,16 @@ export class CompactedTopicLog<V> {
   }
 
   async stop(): Promise<void> {
+    const consumer = this.consumer;
+    // no replacement after this: replaceConsumer() goes on only while its crashed consumer is current
+    this.consumer = undefined;
     await Promise.all([
-      this.consumer?.disconnect().catch(() => undefined),
+      consumer?.disconnect().catch(() => undefined),
       this.producer.peek()?.then((p) => p.disconnect()).catch(() => undefined),
       this.admin.peek()?.then((a) => a.disconnect()).catch(() => undefined),
     ]);
     this.producer.reset();
     this.admin.reset();
-    this.consumer = undefined;
   }
 
   private apply(message: KafkaMessage): void {

@@ -25,11 +25,12 @@ export type Domain =
   | { kind: "number" }
   | { kind: "float"; bits: 32 | 64; special: boolean }
   | { kind: "boolean" }
-  /** `chars` undefined: longer than any value that matters. */
-  | { kind: "text"; chars?: number | undefined }
+  /** `chars` undefined: longer than any value that matters. `nul`: whether it holds U+0000 (PostgreSQL's text does not). */
+  | { kind: "text"; chars?: number | undefined; nul: boolean }
   | { kind: "bytes"; bytes?: number | undefined }
   | { kind: "bits"; bits?: number | undefined }
-  | { kind: "json" }
+  /** `nul`: whether a string in it may hold \u0000 (jsonb refuses it; json keeps the text as written). */
+  | { kind: "json"; nul: boolean }
   | { kind: "uuid" }
   | { kind: "interval" }
   | { kind: "labels"; set: boolean; labels: readonly string[] }
@@ -95,14 +96,14 @@ export function columnDomain(column: Pick<ColumnInfo, "sqlType" | "dialect" | "e
         return integer(8, false);
       case "char":
       case "varchar":
-        return { kind: "text", chars: n };
+        return { kind: "text", chars: n, nul: true };
       case "tinytext":
       case "text":
       case "mediumtext":
         // bytes of utf8mb4: a character may take 4
-        return { kind: "text", chars: Math.floor(TEXT_BYTES[t.base]! / 4) };
+        return { kind: "text", chars: Math.floor(TEXT_BYTES[t.base]! / 4), nul: true };
       case "longtext":
-        return { kind: "text" };
+        return { kind: "text", nul: true };
       case "binary":
       case "varbinary":
         return { kind: "bytes", bytes: n };
@@ -113,7 +114,7 @@ export function columnDomain(column: Pick<ColumnInfo, "sqlType" | "dialect" | "e
       case "longblob":
         return { kind: "bytes" };
       case "json":
-        return { kind: "json" };
+        return { kind: "json", nul: true };
       case "enum":
       case "set":
         return { kind: "labels", set: t.base === "set", labels: t.args };
@@ -160,17 +161,17 @@ export function columnDomain(column: Pick<ColumnInfo, "sqlType" | "dialect" | "e
     case "character":
     case "char":
     case "bpchar":
-      return { kind: "text", chars: n };
+      return { kind: "text", chars: n, nul: false };
     case "text":
     case "name":
     case "citext":
     case "xml":
-      return { kind: "text" };
+      return { kind: "text", nul: false };
     case "bytea":
       return { kind: "bytes" };
     case "json":
     case "jsonb":
-      return { kind: "json" };
+      return { kind: "json", nul: t.base === "json" };
     case "uuid":
       return { kind: "uuid" };
     case "inet":
@@ -218,7 +219,7 @@ function avroDomain(type: Record<string, unknown>, branches: readonly unknown[])
   const special = branches.some((b) => typeof b === "object" && b !== null && (b as Record<string, unknown>)["connect.name"] === TEMPORAL_TEXT_NAME);
   switch (type["connect.name"]) {
     case JSON_NAME:
-      return { kind: "json" };
+      return { kind: "json", nul: true };
     case INTERVAL_NAME:
       return { kind: "interval" };
     case MICRO_TIME_NAME:
@@ -252,13 +253,13 @@ function avroDomain(type: Record<string, unknown>, branches: readonly unknown[])
       return { kind: "float", bits: 64, special: true };
     case "string":
     case "enum":
-      return { kind: "text" };
+      return { kind: "text", nul: true };
     case "bytes":
     case "fixed":
       return { kind: "bytes" };
     case "record":
     case "map":
-      return { kind: "json" };
+      return { kind: "json", nul: true };
     case "array": {
       const items = avroDomain(fieldType({ type: type.items as AvroField["type"] }).type, []);
       return items && { kind: "array", items };
@@ -339,9 +340,11 @@ export function gaps(source: Domain, target: Domain): Gap[] {
   if (t.kind === "text") {
     // every value but bytes has an exact text, which a text column keeps
     if (s.kind === "bytes") return ordinary("binary values (the column holds text)");
+    // PostgreSQL refuses U+0000 in any text: a legacy column that holds one is rare, never changed
+    const nul = s.kind === "text" && s.nul && !t.nul ? special("text with NUL characters (U+0000)") : [];
     const longest = textLength(s);
-    if (t.chars === undefined || (longest !== undefined && longest <= t.chars)) return [];
-    return longer(`${WORDS[s.kind]} longer than ${t.chars} characters`, longest === undefined);
+    if (t.chars === undefined || (longest !== undefined && longest <= t.chars)) return nul;
+    return [...longer(`${WORDS[s.kind]} longer than ${t.chars} characters`, longest === undefined), ...nul];
   }
   switch (s.kind) {
     case "integer":
@@ -392,7 +395,7 @@ export function gaps(source: Domain, target: Domain): Gap[] {
       }
       break;
     case "json":
-      if (t.kind === "json") return [];
+      if (t.kind === "json") return s.nul && !t.nul ? special("JSON with \\u0000 in a string (jsonb holds no NUL character)") : [];
       break;
     case "uuid":
       if (t.kind === "uuid") return [];
@@ -405,7 +408,7 @@ export function gaps(source: Domain, target: Domain): Gap[] {
         const missing = s.labels.filter((l) => !t.labels.includes(l));
         return missing.length > 0 ? ordinary(`the labels ${missing.map((l) => JSON.stringify(l)).join(", ")}`) : [];
       }
-      if (s.set && t.kind === "array") return gaps({ kind: "text", chars: Math.max(0, ...s.labels.map((l) => l.length)) }, t.items);
+      if (s.set && t.kind === "array") return gaps({ kind: "text", chars: Math.max(0, ...s.labels.map((l) => l.length)), nul: false }, t.items);
       break;
     case "date":
       if (t.kind === "date" || t.kind === "timestamp") return calendarGaps(s, t);

@@ -299,6 +299,8 @@ export const MAPPING: readonly MappingRule[] = [
     example: { sqlType: "varchar(64)" },
     avro: "string",
     js: "string (utf8mb4, exact)",
+    notes:
+      "MariaDB text may hold NUL (U+0000), PostgreSQL's text cannot: the sink names such columns at start, and a row carrying one is refused when it comes (a data error, SINK_ROW_REFUSED: errors.tolerance sends it to the dead-letter topic or stops the sink), never changed.",
     build: () => ({ type: "string", fromDriver: toText }),
   },
   {
@@ -314,7 +316,8 @@ export const MAPPING: readonly MappingRule[] = [
     sql: ["json"],
     avro: `string, connect.name ${JSON_NAME}`,
     js: "string (the stored JSON text)",
-    notes: 'MariaDB\'s JSON is a LONGTEXT with a json_valid() check; introspect.ts reports it as "json".',
+    notes:
+      'MariaDB\'s JSON is a LONGTEXT with a json_valid() check; introspect.ts reports it as "json". PostgreSQL\'s json keeps the document as written; jsonb would reorder keys, drop duplicates and refuse \\u0000 (an existing jsonb column is named at start; such a row is refused as for text).',
     build: () => ({ type: named("string", JSON_NAME), fromDriver: toText }),
   },
   {

@@ -68,7 +68,8 @@ const BY_LOGICAL_TYPE = new Map<string, [string, string]>([
   ["uuid", ["CHAR(36)", "uuid"]],
 ]);
 const BY_CONNECT_NAME = new Map<string, [string, string]>([
-  ["io.debezium.data.Json", ["JSON", "jsonb"]],
+  // json keeps the document as written (jsonb reorders keys, drops duplicates and refuses \u0000)
+  ["io.debezium.data.Json", ["JSON", "json"]],
   // MySQL has no exact type for a NUMERIC of any scale: its text is exact
   [NUMERIC_NAME, ["LONGTEXT", "numeric"]],
   ["io.debezium.time.Interval", ["VARCHAR(64)", "interval"]],

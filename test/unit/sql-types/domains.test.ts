@@ -69,6 +69,19 @@ describe("column domains", () => {
     ]);
   });
 
+  it("names NUL characters, which PostgreSQL's text and jsonb cannot hold, as exceptional: known at start, a row with one refused, never changed", () => {
+    const my = (t: string) => fieldDomain(mapColumn(column("mysql", t)).field)!;
+    const pg = (t: string) => columnDomain({ sqlType: t, dialect: "postgres" })!;
+    const nul = { values: "text with NUL characters (U+0000)", exceptional: true };
+    expect(gaps(my("longtext"), pg("text"))).toEqual([nul]);
+    expect(gaps(my("varchar(20)"), pg("character varying(10)"))).toEqual([{ values: "text longer than 10 characters", exceptional: false, length: true }, nul]);
+    expect(gaps(my("json"), pg("jsonb"))).toEqual([{ values: "JSON with \\u0000 in a string (jsonb holds no NUL character)", exceptional: true }]);
+    // what autoCreate makes holds them: json keeps the document as written; PostgreSQL text into text has none
+    expect(gaps(my("json"), pg(avroToSqlType(mapColumn(column("mysql", "json")).field, "postgres").replace(" NOT NULL", "")))).toEqual([]);
+    expect(gaps(fieldDomain(mapColumn(column("postgres", "text")).field)!, pg("text"))).toEqual([]);
+    expect(gaps(my("text"), columnDomain({ sqlType: "longtext", dialect: "mysql" })!)).toEqual([]);
+  });
+
   it("refuses what a column would round or cut: fewer fraction digits, a smaller integer range, missing labels", () => {
     const my = (t: string) => mapColumn(column("mysql", t)).field;
     const pgCol = (t: string) => columnDomain({ sqlType: t, dialect: "postgres" })!;

@@ -203,7 +203,9 @@ export function castType(formatType: string): string {
 export function pgText(value: unknown): string | null {
   if (value === null || value === undefined) return null;
   if (typeof value === "string") return value;
-  if (typeof value === "number" || typeof value === "bigint") return String(value);
+  // String(-0) is "0": a negative zero (real, double precision) would arrive positive
+  if (typeof value === "number") return Object.is(value, -0) ? "-0" : String(value);
+  if (typeof value === "bigint") return String(value);
   if (typeof value === "boolean") return value ? "t" : "f";
   if (Buffer.isBuffer(value)) return `\\x${value.toString("hex")}`;
   if (Array.isArray(value)) return pgArray(value.map(pgText));

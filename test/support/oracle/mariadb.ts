@@ -88,11 +88,11 @@ function binary(name: string, ddl: string, max: number, fixed?: number): OracleC
   };
 }
 
-function texts(name: string, ddl: string, max: number): OracleColumn {
+function texts(name: string, ddl: string, max: number, nul: boolean): OracleColumn {
   return {
     name, ddl, kind: "text",
     edges: ["", "😀 𝄞 𠜎 🏳️‍🌈", "\u0000", "It's \"quoted\" \\ back", "x".repeat(Math.min(max, 250))].map(utf8),
-    generate: (r) => utf8(text(r, Math.min(max, r.chance(0.02) ? 1000 : 40))),
+    generate: (r) => utf8(text(r, Math.min(max, r.chance(0.02) ? 1000 : 40), nul)),
   };
 }
 
@@ -106,7 +106,14 @@ function ipv6(r: Random): string {
 }
 
 /** Every column of the oracle's MariaDB tables, by table. */
-export const MARIADB_TABLES: Record<string, OracleColumn[]> = {
+export const MARIADB_TABLES = mariadbTables(true);
+
+/**
+ * The oracle's MariaDB tables; with `nul` false, NUL characters only among the edges (a target
+ * that refuses them refuses a few rows, not nearly every row of generated text).
+ */
+export function mariadbTables(nul: boolean): Record<string, OracleColumn[]> {
+  return {
   numbers: [
     integer("i8", "TINYINT", -128n, 127n),
     integer("i8_1", "TINYINT(1)", -128n, 127n),
@@ -150,12 +157,12 @@ export const MARIADB_TABLES: Record<string, OracleColumn[]> = {
     },
   ],
   texts: [
-    texts("ch", "CHAR(20)", 20),
-    texts("vc", "VARCHAR(255)", 255),
-    texts("tt", "TINYTEXT", 60),
-    texts("tx", "TEXT", 5000),
-    texts("mt", "MEDIUMTEXT", 5000),
-    texts("lt", "LONGTEXT", 5000),
+    texts("ch", "CHAR(20)", 20, nul),
+    texts("vc", "VARCHAR(255)", 255, nul),
+    texts("tt", "TINYTEXT", 60, nul),
+    texts("tx", "TEXT", 5000, nul),
+    texts("mt", "MEDIUMTEXT", 5000, nul),
+    texts("lt", "LONGTEXT", 5000, nul),
     binary("bn", "BINARY(16)", 16, 16),
     binary("vb", "VARBINARY(300)", 300),
     binary("tb", "TINYBLOB", 255),
@@ -165,7 +172,7 @@ export const MARIADB_TABLES: Record<string, OracleColumn[]> = {
     {
       name: "j", ddl: "JSON", kind: "text",
       edges: ["{}", "[]", '"😀"', '{"a": [1, 2.5, -3e10, null, true, "𠜎"], "b": {}}', "null", '"\\u0000"'].map(utf8),
-      generate: (r) => utf8(json(r)),
+      generate: (r) => utf8(json(r, nul)),
     },
     {
       name: "e", ddl: `ENUM(${ENUM_LABELS.map((l) => `'${l.replace(/'/g, "''")}'`).join(",")})`, kind: "text",
@@ -208,7 +215,8 @@ export const MARIADB_TABLES: Record<string, OracleColumn[]> = {
     },
     ...[0, 1, 2, 3, 4, 5, 6].flatMap((fsp) => [datetime(fsp), timestamp(fsp), time(fsp)]),
   ],
-};
+  };
+}
 
 /** What the server renders a column as, in the SELECT list (FLOAT and DOUBLE: the value itself, read through the binary protocol). */
 export function serverExpression(c: OracleColumn): string {

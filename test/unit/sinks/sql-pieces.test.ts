@@ -39,12 +39,13 @@ describe("PostgreSQL array parameters", () => {
     expect(castType('"Mood"')).toBe('"Mood"');
   });
   it("writes every value as the exact text of an array element", () => {
-    expect([pgText(null), pgText(9007199254740993n), pgText(true), pgText(Buffer.from([0, 255])), pgText(Number.NaN), pgText(["a", null])]).toEqual([
+    expect([pgText(null), pgText(9007199254740993n), pgText(true), pgText(Buffer.from([0, 255])), pgText(Number.NaN), pgText(-0), pgText(["a", null])]).toEqual([
       null,
       "9007199254740993",
       "t",
       "\\x00ff",
       "NaN",
+      "-0",
       '{"a",NULL}',
     ]);
     expect(pgArray(['say "hi"', "back\\slash", null, ""])).toBe('{"say \\"hi\\"","back\\\\slash",NULL,""}');

@@ -23,3 +23,34 @@ export function rowsWithin(limit: number, maxBytes: number, rowBytes: number): n
   const byBytes = rowBytes > 0 ? Math.floor(maxBytes / rowBytes) : Infinity;
   return byBytes < limit ? 2 ** Math.floor(Math.log2(Math.max(byBytes, 1))) : limit;
 }
+
+/** A table's first chunk at most: its rows' width is known only from the server's estimate, which may be missing or stale. */
+const PROBE_ROWS = 100;
+
+/**
+ * Rows per chunk: `snapshot.chunkSize`, or fewer when the table's rows are wide, so that a chunk
+ * (one batch: the pipeline holds two, one read ahead while the other commits) stays near
+ * `batch.maxBytes` (10,000 rows of 4 KB would be 40 MB each; a power of two when the bytes decide,
+ * so the prepared statement of a chunk stays the same). A table's first chunk is a probe of
+ * at most PROBE_ROWS, fewer when the server's average row length says so; each later one goes by
+ * the rows of the chunk before it.
+ */
+export class ChunkSize {
+  private measured = false;
+
+  constructor(
+    private readonly chunkSize: number,
+    private readonly maxBytes: number,
+    private rowBytes: number,
+  ) {}
+
+  rows(): number {
+    return rowsWithin(Math.min(this.chunkSize, this.measured ? Infinity : PROBE_ROWS), this.maxBytes, this.rowBytes);
+  }
+
+  read(rows: readonly Record<string, unknown>[]): void {
+    if (rows.length === 0) return;
+    this.rowBytes = sampleRowBytes(rows);
+    this.measured = true;
+  }
+}

@@ -11,6 +11,9 @@
 import type { Json, Position } from "../../runtime/connector.js";
 import { DataError, ErrorCode } from "../../runtime/errors.js";
 import { isObject } from "../../runtime/json.js";
+import type { SnapshotProgress } from "../../runtime/db/chunked-snapshot.js";
+
+export type { SnapshotProgress } from "../../runtime/db/chunked-snapshot.js";
 
 /** A point in the binlog: before the event at `pos` of `file`, on a transaction boundary. */
 export interface Coordinates {
@@ -29,17 +32,6 @@ export interface ColumnOverride {
 
 /** Schema history: per "db.table", per column, what the binlog alone cannot say. */
 export type SchemaOverrides = Record<string, Record<string, ColumnOverride>>;
-
-export interface SnapshotProgress {
-  /** Every table to copy, in order. */
-  tables: string[];
-  /** How many of them are copied completely. */
-  done: number;
-  /** The chunk key of the last row copied of `tables[done]`; null before its first chunk. */
-  lastKey: Json[] | null;
-  /** Rows copied so far, all tables. */
-  rows: number;
-}
 
 /** An incremental snapshot requested while streaming: the tables left, and the current one's progress. */
 export interface IncrementalProgress {

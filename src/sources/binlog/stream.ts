@@ -14,7 +14,7 @@ import { serverIdOf, type BinlogConfig } from "./config.js";
 import { ddlEffect, type QualifiedName } from "./ddl.js";
 import type { TableFilter } from "./filters.js";
 import { compareCoordinates, describeCoordinates, type Coordinates } from "./position.js";
-import { pushChange, truncateRecord } from "./records.js";
+import { pushChange, truncateRecord } from "../../runtime/sql-types/change-records.js";
 import type { CapturedTable, SchemaHistory } from "./schema-history.js";
 import { layoutFromTableMap } from "./table-map.js";
 

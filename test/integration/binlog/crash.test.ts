@@ -1,8 +1,8 @@
 import type { Connection } from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDatabase, dropDatabase, harness, mysqlConnection, uniqueName, waitFor } from "../../harness/index.js";
+import { createDatabase, dropDatabase, harness, mysqlConnection, uniqueName } from "../../harness/index.js";
 import { startDaemon, type Daemon } from "../../support/daemon.js";
-import { binlogConnector, checkHistories, closeRegistry, expectTopicEqualsTable, phaseOf, untilStreaming } from "./support.js";
+import { binlogConnector, checkHistories, closeRegistry, expectTopicEqualsTable, killAcrossPhases, untilStreaming } from "./support.js";
 
 const ROWS = 4_000;
 const KILLS = 10;
@@ -50,27 +50,10 @@ describe("binlog source killed with SIGKILL", () => {
   it(`delivers each change exactly once and in commit order per key across ${KILLS} kills during the snapshot and streaming`, async () => {
     const name = uniqueName("binlog_crash");
     writing = writers.map((w) => writer(w, () => stopping));
-    const phases: string[] = [];
+    let phases: string[] | undefined;
     try {
       daemon = await startDaemon({ connectors: [binlogConnector(name, database, { snapshot: { chunkSize: 200, maxRowsPerSecond: 1500 } })] });
-      let copied = 0;
-      for (let i = 0; i < KILLS; i++) {
-        const d: Daemon = daemon;
-        if (i < SNAPSHOT_KILLS) {
-          // mid-snapshot: once this run has committed a chunk of its own
-          await waitFor(async () => {
-            const position = (await d.status(name))?.position as { phase: string; snapshot?: { rows: number } } | null | undefined;
-            return position?.phase === "snapshot" && (position.snapshot?.rows ?? 0) > copied ? position : undefined;
-          }, { timeoutMs: 60_000, message: "a snapshot chunk" }).then((p) => (copied = p.snapshot!.rows));
-          await new Promise((r) => setTimeout(r, Math.random() * 300));
-        } else {
-          await untilStreaming(d, name);
-          await new Promise((r) => setTimeout(r, 300 + Math.random() * 1200));
-        }
-        phases.push(String(await phaseOf(d, name)));
-        await d.kill();
-        daemon = await d.restart();
-      }
+      ({ daemon, phases } = await killAcrossPhases(daemon, name, KILLS, SNAPSHOT_KILLS));
       await daemon.waitReady();
     } finally {
       stopping = true;

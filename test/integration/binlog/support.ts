@@ -171,3 +171,51 @@ export function checkHistories(changes: readonly Change[]): void {
     last.set(k, { v, deleted: op === "d" });
   }
 }
+
+/**
+ * Kills the daemon with SIGKILL `kills` times and restarts it: the first `snapshotKills` once its
+ * run has committed a snapshot chunk of its own, the others while it streams. Returns the daemon
+ * running after the last restart and the phase each kill hit.
+ */
+export async function killAcrossPhases(first: Daemon, name: string, kills: number, snapshotKills: number): Promise<{ daemon: Daemon; phases: string[] }> {
+  let daemon = first;
+  const phases: string[] = [];
+  let copied = 0;
+  for (let i = 0; i < kills; i++) {
+    const d: Daemon = daemon;
+    if (i < snapshotKills) {
+      await waitFor(async () => {
+        const position = (await d.status(name))?.position as { phase: string; snapshot?: { rows: number } } | null | undefined;
+        return position?.phase === "snapshot" && (position.snapshot?.rows ?? 0) > copied ? position : undefined;
+      }, { timeoutMs: 60_000, message: "a snapshot chunk" }).then((p) => (copied = p.snapshot!.rows));
+      await new Promise((r) => setTimeout(r, Math.random() * 300));
+    } else {
+      await untilStreaming(d, name);
+      await new Promise((r) => setTimeout(r, 300 + Math.random() * 1200));
+    }
+    phases.push(String(await phaseOf(d, name)));
+    await d.kill();
+    daemon = await d.restart();
+  }
+  return { daemon, phases };
+}
+
+/**
+ * The records of one source transaction, by table: one transaction block (id, total_order 1…n,
+ * data_collection_order 1…n per table), and in each partition one Kafka transaction (no commit
+ * marker, a skipped offset, among its records).
+ */
+export function expectOneTransaction(byTable: ReadonlyMap<string, Change[]>, sizes: Readonly<Record<string, number>>): void {
+  const all = [...byTable.values()].flat();
+  const total = Object.values(sizes).reduce((a, b) => a + b, 0);
+  expect(all.length).toBe(total);
+  const blocks = all.map((c) => c.value!.transaction as { id: string; total_order: bigint; data_collection_order: bigint });
+  expect(new Set(blocks.map((b) => b.id)).size).toBe(1);
+  expect(blocks.map((b) => Number(b.total_order)).sort((x, y) => x - y)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+  for (const [table, changes] of byTable) {
+    expect(changes.map((c) => Number((c.value!.transaction as { data_collection_order: bigint }).data_collection_order)), table).toEqual(Array.from({ length: sizes[table]! }, (_, i) => i + 1));
+    const byPartition = new Map<number, bigint[]>();
+    for (const c of changes) byPartition.set(c.raw.partition, [...(byPartition.get(c.raw.partition) ?? []), c.offset]);
+    for (const offsets of byPartition.values()) expect(offsets[offsets.length - 1]! - offsets[0]! + 1n, table).toBe(BigInt(offsets.length));
+  }
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ChunkSize } from "../../../src/sources/binlog/chunks.js";
+import { ChunkSize } from "../../../src/runtime/db/row-bytes.js";
 
 const MB = 1024 * 1024;
 const rowsOf = (n: number, text: number) => Array.from({ length: n }, (_, id) => ({ id, body: "x".repeat(text) }));

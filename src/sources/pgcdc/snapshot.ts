@@ -1,0 +1,113 @@
+/**
+ * The snapshot phase: the captured tables in primary-key chunks (runtime/db/chunked-snapshot.ts),
+ * read inside ONE repeatable-read transaction that imported a slot's exported snapshot, so the
+ * rows stand exactly at the slot's consistent point and streaming from there neither misses nor
+ * repeats a change.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import type pg from "pg";
+import type { ChangeRecord, Json, SourceContext } from "../../runtime/connector.js";
+import { ChunkedSnapshot, type Chunk, type ChunkReader, type SnapshotProgress } from "../../runtime/db/chunked-snapshot.js";
+import { quotePg } from "../../runtime/db/identifiers.js";
+import { PG_READ_OPTIONS, pgConnect } from "../../runtime/db/postgres.js";
+import type { PgcdcConfig } from "./config.js";
+import { formatLsn } from "./pgoutput.js";
+import { splitName, type CapturedTable, type TableVersions } from "./tables.js";
+
+export class SnapshotReader {
+  private client: pg.Client | undefined;
+  private readonly chunks: ChunkedSnapshot<CapturedTable>;
+  private readonly startedAt = Date.now();
+  /** Rows this reader copied, for snapshot.maxRowsPerSecond. */
+  private copied = 0;
+
+  constructor(
+    private readonly config: PgcdcConfig,
+    private readonly ctx: SourceContext,
+    private readonly versions: TableVersions,
+    /** The LSN the rows stand at (the slot's consistent point). */
+    private readonly at: bigint,
+    progress: SnapshotProgress,
+  ) {
+    this.chunks = new ChunkedSnapshot(this.reader, ctx, config.snapshot.chunkSize, progress);
+  }
+
+  /** Opens the read transaction on the exported snapshot; the exporting connection must still be open and idle. */
+  async open(snapshot: string): Promise<void> {
+    this.client = await pgConnect(this.config.connection, this.ctx.connector, PG_READ_OPTIONS);
+    this.client.on("error", () => undefined);
+    await this.client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    await this.client.query(`SET TRANSACTION SNAPSHOT '${snapshot.replace(/'/g, "''")}'`);
+  }
+
+  get current(): SnapshotProgress {
+    return this.chunks.current;
+  }
+
+  /** The next chunk, or null when every table is copied. */
+  next(): Promise<{ records: ChangeRecord[]; progress: SnapshotProgress } | null> {
+    return this.chunks.next();
+  }
+
+  async close(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    await client?.query("COMMIT").catch(() => undefined);
+    await client?.end().catch(() => undefined);
+  }
+
+  private readonly reader: ChunkReader<CapturedTable> = {
+    start: async (name) => {
+      const client = this.client!;
+      const captured = await this.versions.describe(client, name);
+      if (!captured) return undefined;
+      await this.versions.check(captured);
+      const [schema, table] = splitName(name);
+      const { rows } = await client.query<{ n: string; bytes: string }>(
+        `SELECT GREATEST(c.reltuples, 0)::bigint AS n, CASE WHEN c.reltuples > 0 THEN (pg_relation_size(c.oid) / c.reltuples)::bigint ELSE 0 END AS bytes
+         FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = $1 AND c.relname = $2`,
+        [schema, table],
+      );
+      return { captured, keyless: captured.primaryKey.length === 0, estimatedRows: Number(rows[0]?.n ?? 0), rowBytes: Number(rows[0]?.bytes ?? 0) };
+    },
+    read: (captured, lastKey, rows) => readChunk(this.client!, captured, lastKey, rows),
+    source: (t) => ({ connector: "pgcdc", name: this.ctx.connector, db: t.schema, table: t.table, file: formatLsn(this.at), pos: null, gtid: null, row: null, snapshot: "true", ts_ms: Date.now(), txId: null }),
+    pace: async () => {
+      const perSecond = this.config.snapshot.maxRowsPerSecond;
+      if (perSecond <= 0) return;
+      const due = this.startedAt + (this.copied / perSecond) * 1000 - Date.now();
+      if (due > 0) await sleep(due, undefined, { signal: this.ctx.signal }).catch(() => undefined);
+    },
+    afterChunk: (rows) => {
+      this.copied += rows;
+    },
+  };
+}
+
+/**
+ * `WHERE (k1, k2) > ($1, $2) ORDER BY k1, k2 LIMIT n`: a row comparison PostgreSQL reads as an
+ * index range scan, and a restart goes on after the last key committed (the server's text of each
+ * key column). Without a primary key, LIMIT/OFFSET inside the one snapshot (a restart reads the
+ * table again from its start).
+ */
+async function readChunk(client: pg.Client, t: CapturedTable, lastKey: Json[] | null, size: number): Promise<Chunk> {
+  const select = t.stream.columns.map((c) => `${c.select(quotePg(c.column))} AS ${quotePg(c.column)}`).join(", ");
+  const from = `${quotePg(t.schema)}.${quotePg(t.table)}`;
+  const key = t.primaryKey;
+  let sql: string;
+  let params: unknown[] = [];
+  if (key.length > 0) {
+    const cols = key.map(quotePg).join(", ");
+    const where = lastKey ? ` WHERE (${cols}) > (${key.map((_, i) => `$${i + 1}`).join(", ")})` : "";
+    params = lastKey ?? [];
+    sql = `SELECT ${select} FROM ${from}${where} ORDER BY ${cols} LIMIT ${size}`;
+  } else {
+    const offset = lastKey ? Number(lastKey[0]) : 0;
+    sql = `SELECT ${select} FROM ${from} LIMIT ${size} OFFSET ${offset}`;
+  }
+  const { rows } = await client.query<Record<string, unknown>>(sql, params);
+  const lastRow = rows[rows.length - 1];
+  let next: Json[] | null = lastKey;
+  if (lastRow) next = key.length > 0 ? key.map((k) => lastRow[k] as string) : [(lastKey ? Number(lastKey[0]) : 0) + rows.length];
+  return { rows, lastKey: next, last: rows.length < size };
+}

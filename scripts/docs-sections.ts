@@ -8,6 +8,7 @@ import { bullmqSinkConfig } from "../src/sinks/bullmq/config.js";
 import { sqlSinkConfig } from "../src/sinks/sql/config.js";
 import { binlogConfig } from "../src/sources/binlog/config.js";
 import { outboxConfig } from "../src/sources/outbox/config.js";
+import { pgcdcConfig } from "../src/sources/pgcdc/config.js";
 import { queryConfig } from "../src/sources/query/config.js";
 import { mappingMarkdown } from "../src/runtime/sql-types/mapping-doc.js";
 
@@ -24,6 +25,7 @@ export function generatedDocSections(): Record<string, Record<string, string>> {
     "docs/errors.md": { errors: errorsMarkdown() },
     "docs/query.md": { config: configMarkdown(queryConfig, own) },
     "docs/binlog.md": { config: configMarkdown(binlogConfig, own) },
+    "docs/pgcdc.md": { config: configMarkdown(pgcdcConfig, own) },
     "docs/outbox.md": { config: configMarkdown(outboxConfig, own) },
     "docs/sinks.md": { "sql-config": configMarkdown(sqlSinkConfig, own), "bullmq-config": configMarkdown(bullmqSinkConfig, own) },
     "docs/operations.md": {

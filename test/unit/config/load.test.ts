@@ -97,7 +97,7 @@ describe("config loading", () => {
     expect(problemsOf(`${base}  - {name: a, type: generator, topic: t, ratePerSecond: -1}\n  - {name: a, type: generatorr, topic: u}\n  - {name: b, type: generator}\n`)).toEqual([
       'connectors.yaml:4 connector "a": ratePerSecond must be >= 0, got -1',
       'connectors.yaml:5 connector "a": name "a" is already used by connector #1; names must be unique',
-      'connectors.yaml:5 connector "a": type must be one of binlog|bullmq|generator|outbox|query|sql, got "generatorr" (did you mean "generator"?)',
+      'connectors.yaml:5 connector "a": type must be one of binlog|bullmq|generator|outbox|pgcdc|query|sql, got "generatorr" (did you mean "generator"?)',
       'connectors.yaml:6 connector "b": topic is required (string)',
     ]);
   });

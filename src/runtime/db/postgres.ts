@@ -45,6 +45,22 @@ export async function pgConnect(conn: DatabaseConnection, connector?: string, ex
   }
 }
 
+/**
+ * A replication connection (`replication: "database"`), for CREATE_REPLICATION_SLOT and
+ * START_REPLICATION, in the session settings of PG_READ_OPTIONS: the walsender formats the values
+ * it sends as text with them.
+ */
+export async function pgReplicationConnect(conn: DatabaseConnection, connector?: string): Promise<pg.Client> {
+  const client = new pg.Client({ ...pgOptions(conn, { options: PG_READ_OPTIONS.options }), replication: "database" } as pg.ClientConfig);
+  try {
+    await client.connect();
+    return client;
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw describeConnectError(err, "PostgreSQL", conn, connector);
+  }
+}
+
 /** Reachability and credentials, as `liberator validate` reports them. */
 export const checkPostgresReachable = (conn: DatabaseConnection): Promise<PreflightCheck> =>
   checkReachable("PostgreSQL", conn, async () => {

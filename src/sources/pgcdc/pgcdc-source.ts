@@ -18,14 +18,14 @@
 import type pg from "pg";
 import type { ConnectorStatus, Json, Position, Source, SourceBatch, SourceContext } from "../../runtime/connector.js";
 import type { SnapshotProgress } from "../../runtime/db/chunked-snapshot.js";
-import { PG_READ_OPTIONS, pgConnect } from "../../runtime/db/postgres.js";
+import { PG_READ_OPTIONS, pgConnect, pgReplicationConnect } from "../../runtime/db/postgres.js";
 import type { TableFilter } from "../../runtime/db/table-filter.js";
 import { ErrorCode, PreconditionError } from "../../runtime/errors.js";
 import { publicationOf, slotOf, type PgcdcConfig } from "./config.js";
 import { formatLsn } from "./pgoutput.js";
 import { parsePosition, toPosition, type At } from "./position.js";
 import { failedCheck, preflightChecks } from "./preflight.js";
-import { createSlot, replicationConnect, WalStream } from "./replication.js";
+import { createSlot, WalStream } from "./replication.js";
 import { dropSlot, ensurePublication, slotLag, slotState } from "./slot.js";
 import { SnapshotReader } from "./snapshot.js";
 import { MESSAGE_PREFIX, WalReader } from "./stream.js";
@@ -153,7 +153,7 @@ export class PgcdcSource implements Source {
   private async startStreamFromSlot(slot: Awaited<ReturnType<typeof slotState>>): Promise<void> {
     let lsn = slot?.confirmedFlush ?? null;
     if (lsn === null) {
-      const repl = await replicationConnect(this.config.connection, this.ctx.connector);
+      const repl = await pgReplicationConnect(this.config.connection, this.ctx.connector);
       try {
         lsn = (await createSlot(repl, this.slot, { exportSnapshot: false })).consistentPoint;
       } finally {
@@ -166,7 +166,7 @@ export class PgcdcSource implements Source {
   private async startSnapshot(tables: string[], slotExists: boolean): Promise<void> {
     // a slot without a committed position was left by a start that committed nothing: made anew
     if (slotExists) await dropSlot(this.db!, this.slot);
-    const repl = await replicationConnect(this.config.connection, this.ctx.connector);
+    const repl = await pgReplicationConnect(this.config.connection, this.ctx.connector);
     try {
       const created = await createSlot(repl, this.slot, { exportSnapshot: true });
       const progress: SnapshotProgress = { tables, done: 0, lastKey: null, rows: 0 };
@@ -182,7 +182,7 @@ export class PgcdcSource implements Source {
   }
 
   private async resumeSnapshot(progress: SnapshotProgress, stored: At): Promise<void> {
-    const repl = await replicationConnect(this.config.connection, this.ctx.connector);
+    const repl = await pgReplicationConnect(this.config.connection, this.ctx.connector);
     let snapshot: SnapshotReader;
     let point: bigint;
     try {
@@ -204,7 +204,7 @@ export class PgcdcSource implements Source {
   }
 
   private async newStream(at: At): Promise<WalReader> {
-    const repl = await replicationConnect(this.config.connection, this.ctx.connector);
+    const repl = await pgReplicationConnect(this.config.connection, this.ctx.connector);
     const wal = new WalStream(repl, {
       slot: this.slot,
       publication: publicationOf(this.config),

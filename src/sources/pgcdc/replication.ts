@@ -13,11 +13,8 @@
  * end a paused connection.
  */
 import { once } from "node:events";
-import pg from "pg";
-import type { DatabaseConnection } from "../../runtime/config/fields.js";
+import type pg from "pg";
 import type { Logger } from "../../runtime/log.js";
-import { PG_READ_OPTIONS, pgOptions } from "../../runtime/db/postgres.js";
-import { describeConnectError } from "../../runtime/db/connect-errors.js";
 import { ConnectionError, ErrorCode, PreconditionError } from "../../runtime/errors.js";
 import { formatLsn, parseFrame, parseLsn, standbyStatus } from "./pgoutput.js";
 
@@ -31,18 +28,6 @@ interface WireConnection {
 }
 
 const wire = (client: pg.Client) => (client as unknown as { connection: WireConnection }).connection;
-
-/** A replication connection: for CREATE_REPLICATION_SLOT and START_REPLICATION. */
-export async function replicationConnect(conn: DatabaseConnection, connector: string): Promise<pg.Client> {
-  const client = new pg.Client({ ...pgOptions(conn, { options: PG_READ_OPTIONS.options }), replication: "database" } as pg.ClientConfig);
-  try {
-    await client.connect();
-    return client;
-  } catch (err) {
-    await client.end().catch(() => undefined);
-    throw describeConnectError(err, "PostgreSQL", conn, connector);
-  }
-}
 
 export interface CreatedSlot {
   /** Changes committed from here on are decoded; the exported snapshot shows everything before. */

@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -40,5 +40,19 @@ describe("checkPatches", () => {
       expect.objectContaining({ code: "PATCH_MISSING", message: expect.stringContaining(`${ZONGJI} is not patched by patches/@vlasky+zongji+0.9.0.patch`), fix: expect.stringContaining("npx patch-package") }),
     );
     expect(() => checkPatches(root(patched))).not.toThrow();
+  });
+});
+
+describe("patched dependencies", () => {
+  // a global install (`npm install -g` of the tarball) ignores package-lock.json, so a range would
+  // let npm pick a newer release the patch no longer applies to, and the install would fail
+  it("are pinned in package.json to the exact version each patch was made for", () => {
+    const pkg = JSON.parse(readFileSync(join(repo, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+    const patches = readdirSync(join(repo, "patches")).filter((n) => n.endsWith(".patch"));
+    expect(patches.length).toBeGreaterThan(0);
+    for (const name of patches) {
+      const [, dependency, version] = /^(.+)\+([^+]+)\.patch$/.exec(name)!;
+      expect(pkg.dependencies[dependency!.replace("+", "/")], name).toBe(version);
+    }
   });
 });

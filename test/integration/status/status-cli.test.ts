@@ -48,10 +48,11 @@ describe("liberator status", () => {
 
     const frameLine = new RegExp(`${snap.table.replace(/\./g, "\\.")}\\s+\\[[█░]+\\]\\s+(\\d+)%.*ETA (\\d\\S*)`, "g");
     const framesOf = (drawn: string) => [...drawn.replace(ESCAPES, "").matchAll(frameLine)].map((m) => ({ pct: Number(m[1]), eta: seconds(m[2]!) }));
-    // a few redraws, over at least two percentage points
+    // a few redraws, over at least two percentage points, until the ETA shown has come down (whole
+    // seconds from a rate over a window: over a short stretch it may stay put)
     const drawn = await watchOnTerminal(snap.daemon.configFile, (d) => {
       const f = framesOf(d);
-      return f.length >= 3 && f.at(-1)!.pct >= f[0]!.pct + 2;
+      return f.length >= 3 && f.at(-1)!.pct >= f[0]!.pct + 2 && f.at(-1)!.eta < f[0]!.eta;
     });
     // log-update moves the cursor up and erases the lines it drew before
     expect(drawn).toMatch(ESCAPES);

@@ -157,6 +157,9 @@ function serverProperties(
     "offsets.topic.num.partitions": 4,
     "transaction.state.log.num.partitions": 4,
     "group.initial.rebalance.delay.ms": 0,
+    // a daemon killed mid-transaction holds read_committed readers of the shared offsets topic
+    // until its transaction times out; look for timed-out ones every second, not every 10
+    "transaction.abort.timed.out.transaction.cleanup.interval.ms": 1000,
     "num.partitions": 1,
     "default.replication.factor": 1,
     "min.insync.replicas": 1,

@@ -54,7 +54,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const port = await freePort();
   const config = {
     // a test with brokers of its own (the fault suite's, behind a proxy) needs no harness
-    ...(options.root?.kafka ? {} : { kafka: { brokers: harness().kafka.brokers, topics: { replicationFactor: 1 } } }),
+    // tests kill daemons mid-transaction while others read the shared `_liberator_offsets` topic;
+    // a short transaction timeout ends such a transaction well within readers' 30 s, as the next
+    // start of its connector would
+    ...(options.root?.kafka ? {} : { kafka: { brokers: harness().kafka.brokers, topics: { replicationFactor: 1 }, transactionTimeoutMs: 15_000 } }),
     log: { level: process.env.DAEMON_LOG_LEVEL ?? "info" },
     ...options.root,
     // an admin block of the test's (a token, the default auth) keeps the free port; without one, tests

@@ -1,4 +1,5 @@
 import { pino } from "pino";
+import { avroType } from "../../src/runtime/avro/logical-types.js";
 import { kafkaConfigSchema, type KafkaConfig } from "../../src/runtime/kafka/config.js";
 import { createKafka } from "../../src/runtime/kafka/client.js";
 import { SourceOffsetStore } from "../../src/runtime/offsets/source-offsets.js";
@@ -21,4 +22,21 @@ export async function committedPosition<T>(connector: string, brokers?: string[]
   } finally {
     await store.close();
   }
+}
+
+/** The generator source's value schema, spelled out here so that tests read its records as any consumer would. */
+const generatorEvent = avroType({
+  type: "record",
+  name: "Event",
+  namespace: "liberator.generator",
+  fields: [
+    { name: "id", type: "long" },
+    { name: "text", type: "string" },
+    { name: "ts_ms", type: "long" },
+  ],
+});
+
+/** The ids of generator records, in topic order (a value is the Confluent wire format: magic byte, 4-byte schema id, body). */
+export function generatorIds(records: readonly { value: Buffer | null }[]): number[] {
+  return records.map((r) => Number((generatorEvent.fromBuffer(r.value!.subarray(5)) as { id: bigint }).id));
 }

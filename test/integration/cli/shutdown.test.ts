@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { avroType } from "../../../src/runtime/avro/logical-types.js";
 import { readTopic, uniqueName, waitFor } from "../../harness/index.js";
 import { harness } from "../../harness/env.js";
 import { startDaemon } from "../../support/daemon.js";
-import { committedPosition } from "../../support/kafka.js";
+import { committedPosition, generatorIds } from "../../support/kafka.js";
 
 describe("liberator run: graceful shutdown", () => {
   it("exits 0 within the grace period on SIGTERM, and the committed position matches the last record consumers see", async () => {
@@ -24,21 +23,10 @@ describe("liberator run: graceful shutdown", () => {
     const committed = (await committedPosition<{ seq: number }>(name))!;
 
     const records = await readTopic(harness().kafka.brokers, topic);
-    // the value is Avro in the Confluent wire format: magic byte, 4-byte schema id, body
-    const ids = records.map((r) => Number((valueType.fromBuffer(r.value!.subarray(5)) as { id: bigint }).id));
+    const ids = generatorIds(records);
     expect(ids.length).toBe(committed.seq);
     expect(ids[ids.length - 1]).toBe(committed.seq);
     expect(new Set(ids).size).toBe(ids.length);
   });
 });
 
-const valueType = avroType({
-  type: "record",
-  name: "Event",
-  namespace: "liberator.generator",
-  fields: [
-    { name: "id", type: "long" },
-    { name: "text", type: "string" },
-    { name: "ts_ms", type: "long" },
-  ],
-});

@@ -5,29 +5,18 @@
  * consistent: the source's committed position is exactly the last record consumers see.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { avroType } from "../../../src/runtime/avro/logical-types.js";
 import { harness, readTopic, startKafka, uniqueName, waitFor, type KafkaServer } from "../../harness/index.js";
 import { logLines, startDaemon, type Daemon } from "../../support/daemon.js";
-import { committedPosition } from "../../support/kafka.js";
+import { committedPosition, generatorIds } from "../../support/kafka.js";
 import { startTcpProxy } from "../../support/tcp-proxy.js";
 
 const GRACE_MS = 5_000;
 
-const valueType = avroType({
-  type: "record",
-  name: "Event",
-  namespace: "liberator.generator",
-  fields: [
-    { name: "id", type: "long" },
-    { name: "text", type: "string" },
-    { name: "ts_ms", type: "long" },
-  ],
-});
 
 /** The generator's records in the topic are 1..committed.seq, each once. */
 async function expectConsistent(connector: string, topic: string, brokers: string[]): Promise<void> {
   const committed = (await committedPosition<{ seq: number }>(connector, brokers))!;
-  const ids = (await readTopic(brokers, topic)).map((r) => Number((valueType.fromBuffer(r.value!.subarray(5)) as { id: bigint }).id));
+  const ids = generatorIds(await readTopic(brokers, topic));
   expect(committed.seq).toBeGreaterThan(0);
   expect(ids).toEqual(Array.from({ length: committed.seq }, (_, i) => i + 1));
 }
@@ -96,7 +85,6 @@ describe("liberator run: SIGTERM from every state", () => {
     // goes on from what was committed, with no gap and nothing twice
     const next = await startDaemon(config);
     cleanup.push(() => next.stop("SIGKILL"));
-    await next.waitReady();
     await waitFor(async () => ((await next.status(name))?.records ?? 0) > 500, { timeoutMs: 60_000, message: "records committed after the restart" });
     expect((await next.stop("SIGTERM")).code, next.output().slice(-3000)).toBe(0);
     await expectConsistent(name, `${name}.events`, kafka.brokers);

@@ -29,6 +29,8 @@ export interface PostgresOraclePath {
   prepare?(client: pg.Client, tables: string[]): Promise<void>;
   /** Once the daemon runs, until the connector captures what is written next. */
   ready?(daemon: Daemon, name: string): Promise<void>;
+  /** Drops the scratch database (a path that leaves replication slots in it drops them first). */
+  dropDatabase?(database: string): Promise<void>;
   /** Generated values per column written before the start and while running; at least 2,000 in all. */
   generated?: { before: number; after: number };
 }
@@ -73,7 +75,7 @@ export function describePostgresOracle(options: PostgresOraclePath): void {
       await daemon?.stop();
       await reader?.end();
       await writer?.end();
-      if (database) await dropDatabase("postgres", database);
+      if (database) await (options.dropDatabase ? options.dropDatabase(database) : dropDatabase("postgres", database));
     });
 
     for (const [table, columns] of TABLES) {

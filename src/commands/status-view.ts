@@ -52,6 +52,7 @@ function lagLine(c: ConnectorView, now: number): string | undefined {
   if (c.stream) {
     const parts = [`behind ${c.stream.secondsBehind === null ? "?" : duration(c.stream.secondsBehind)}`];
     if (c.stream.bytesBehind !== null) parts.push(bytes(c.stream.bytesBehind));
+    if (c.stream.retainedBytes !== null) parts.push(`${bytes(c.stream.retainedBytes)} of log retained`);
     if (c.stream.lastEventAt) parts.push(`last event ${ago(c.stream.lastEventAt, now)}`);
     return parts.join(", ");
   }

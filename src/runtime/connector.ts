@@ -154,8 +154,10 @@ export interface SnapshotDetail {
 
 /** What a streaming source knows of its distance from the server's head. */
 export interface StreamDetail {
-  /** Bytes of the server's log not read yet. */
+  /** Bytes of the server's log not read yet (or, for a replication slot, not confirmed yet). */
   bytesBehind?: number;
+  /** Bytes of log the server keeps for this connector (a replication slot's retained WAL). */
+  retainedBytes?: number;
   /** When the last change read was made, in ms since the epoch. */
   lastEventAt?: number;
 }
@@ -164,8 +166,11 @@ export interface StreamDetail {
 export interface ConnectorMetrics {
   recordsOut(table: string, n: number, bytes?: number): void;
   recordsIn(table: string, n: number, bytes?: number): void;
-  /** Seconds behind the source (binlog event time, newest polled row…); `detail` from a source that follows a log. */
-  lagSeconds(seconds: number, detail?: StreamDetail): void;
+  /**
+   * Seconds behind the source (binlog event time, newest polled row…); `detail` from a source that
+   * follows a log. Null seconds: not known at this moment, only the detail is news.
+   */
+  lagSeconds(seconds: number | null, detail?: StreamDetail): void;
   /** `estimated` from the database's statistics, refined as the source learns more; never below `done`. */
   snapshotProgress(table: string, done: number, estimated: number, detail?: SnapshotDetail): void;
   observe(name: "poll" | "batch" | "commit", seconds: number): void;

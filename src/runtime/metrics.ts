@@ -37,6 +37,18 @@ export class Metrics {
     labelNames: ["connector"] as const,
     registers: [this.registry],
   });
+  readonly lagBytes = new Gauge({
+    name: "liberator_source_lag_bytes",
+    help: "Bytes of the server's log a connector has not read (binlog) or not confirmed (a PostgreSQL slot: the server's WAL end minus the slot's confirmed flush LSN)",
+    labelNames: ["connector"] as const,
+    registers: [this.registry],
+  });
+  readonly retainedBytes = new Gauge({
+    name: "liberator_source_retained_bytes",
+    help: "Bytes of log the server keeps for a connector (a PostgreSQL slot: the server's WAL end minus the slot's restart LSN)",
+    labelNames: ["connector"] as const,
+    registers: [this.registry],
+  });
   readonly snapshot = new Gauge({
     name: "liberator_snapshot_rows",
     help: "Snapshot progress per table: rows done and rows estimated",
@@ -134,6 +146,8 @@ export class Metrics {
     this.retryingSince.delete(connector);
     for (const state of CONNECTOR_STATES) this.state.remove({ connector, state });
     this.lag.remove({ connector });
+    this.lagBytes.remove({ connector });
+    this.retainedBytes.remove({ connector });
     const book = this.books.get(connector);
     for (const table of book?.tableNames() ?? []) {
       this.snapshot.remove({ connector, table, kind: "done" });
@@ -162,7 +176,9 @@ export class Metrics {
         this.book(connector).counted(table, n);
       },
       lagSeconds: (s, detail) => {
-        this.lag.set({ connector }, s);
+        if (s !== null) this.lag.set({ connector }, s);
+        if (detail?.bytesBehind !== undefined) this.lagBytes.set({ connector }, detail.bytesBehind);
+        if (detail?.retainedBytes !== undefined) this.retainedBytes.set({ connector }, detail.retainedBytes);
         this.book(connector).lag(s, detail);
       },
       snapshotProgress: (table, done, estimated, detail) => {

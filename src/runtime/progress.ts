@@ -31,6 +31,8 @@ export interface StreamProgress {
   secondsBehind: number | null;
   /** Bytes of the server's log not read yet, where the source can tell. */
   bytesBehind: number | null;
+  /** Bytes of log the server keeps for the connector (a replication slot's retained WAL), where the source can tell. */
+  retainedBytes: number | null;
   lastEventAt: string | null;
 }
 
@@ -101,7 +103,7 @@ interface TableState {
 /** One connector's progress, fed by its ConnectorMetrics. */
 export class ProgressBook {
   private readonly tables = new Map<string, TableState>();
-  private stream: { secondsBehind: number | null; bytesBehind: number | null; lastEventAt: number | null } | undefined;
+  private stream: { secondsBehind: number | null; bytesBehind: number | null; retainedBytes: number | null; lastEventAt: number | null } | undefined;
   private secondsBehind: number | undefined;
   private readonly partitions = new Map<string, { topic: string; partition: number; lag: number }>();
   private readonly throughput = new Rate();
@@ -119,13 +121,17 @@ export class ProgressBook {
     this.throughput.add(this.now(), this.records);
   }
 
-  lag(seconds: number, detail?: StreamDetail): void {
-    this.secondsBehind = seconds;
-    if (!detail) return;
+  lag(seconds: number | null, detail?: StreamDetail): void {
+    if (seconds !== null) this.secondsBehind = seconds;
     const before = this.stream;
+    if (!detail) {
+      if (before && seconds !== null) before.secondsBehind = seconds;
+      return;
+    }
     this.stream = {
-      secondsBehind: seconds,
+      secondsBehind: seconds ?? before?.secondsBehind ?? null,
       bytesBehind: detail.bytesBehind ?? before?.bytesBehind ?? null,
+      retainedBytes: detail.retainedBytes ?? before?.retainedBytes ?? null,
       lastEventAt: detail.lastEventAt ?? before?.lastEventAt ?? null,
     };
   }

@@ -61,7 +61,9 @@ export const pgcdcConfig = connectorSchema({
       intervalMs: duration()
         .default(10_000)
         .describe("a logical message goes through the slot this often, so its confirmed position moves while the captured tables are idle and the rest of the database is busy; 0 turns heartbeats off"),
-      warnRetainedBytes: int(0).default(1024 * 1024 * 1024).describe("a warning is logged when the slot retains more WAL than this (bytes); 0: never"),
+      warnRetainedBytes: int(0)
+        .default(1024 * 1024 * 1024)
+        .describe("a warning is logged when the slot's retained WAL (`liberator_source_retained_bytes`) rises above this many bytes, and a note when it is back under; 0: never"),
     })
     .default({ intervalMs: 10_000, warnRetainedBytes: 1024 * 1024 * 1024 }),
   statusIntervalMs: duration().default(10_000).describe("how often the confirmed position is sent to the server when nothing else is"),

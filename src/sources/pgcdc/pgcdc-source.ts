@@ -50,6 +50,8 @@ export class PgcdcSource implements Source {
   private confirmed = 0n;
   private nextHeartbeat = 0;
   private lag: { lagBytes: number; retainedBytes: number } | undefined;
+  /** Whether the retained WAL was above heartbeat.warnRetainedBytes when last measured, so the warning is logged once per crossing. */
+  private retainedAbove = false;
   private closed = false;
 
   constructor(
@@ -226,6 +228,8 @@ export class PgcdcSource implements Source {
   }
 
   private async readSnapshot(phase: Extract<Phase, { kind: "snapshot" }>): Promise<SourceBatch> {
+    // the slot keeps the WAL written while the tables are copied: its size is worth watching then too
+    await this.heartbeat(false);
     if (phase.catchUp) {
       const batch = await phase.catchUp.read(IDLE_MS, phase.point);
       phase.at = batch.at;
@@ -251,23 +255,37 @@ export class PgcdcSource implements Source {
 
   private async readStream(phase: Extract<Phase, { kind: "stream" }>): Promise<SourceBatch> {
     phase.stream ??= await this.newStream(phase.at);
-    await this.heartbeat();
+    await this.heartbeat(true);
     const batch = await phase.stream.read(IDLE_MS);
     phase.at = batch.at;
     return { records: batch.records, position: toPosition({ phase: "stream", ...batch.at }) };
   }
 
-  /** A logical message through the slot, so its position moves while the captured tables are idle; and the slot's lag. */
-  private async heartbeat(): Promise<void> {
+  /**
+   * Every heartbeat.intervalMs (statusIntervalMs without heartbeats): while streaming, a logical
+   * message through the slot, so its position moves while the captured tables are idle; in every
+   * phase, how far behind the slot is.
+   */
+  private async heartbeat(streaming: boolean): Promise<void> {
     const interval = this.config.heartbeat.intervalMs;
     const now = Date.now();
     if (now < this.nextHeartbeat) return;
     this.nextHeartbeat = now + (interval > 0 ? interval : this.config.statusIntervalMs);
-    const db = this.db!;
-    if (interval > 0) await db.query("SELECT pg_logical_emit_message(false, $1, 'heartbeat')", [MESSAGE_PREFIX]);
-    this.lag = await slotLag(db, this.slot);
-    if (this.lag && this.config.heartbeat.warnRetainedBytes > 0 && this.lag.retainedBytes > this.config.heartbeat.warnRetainedBytes) {
-      this.ctx.log.warn({ slot: this.slot, ...this.lag, warnRetainedBytes: this.config.heartbeat.warnRetainedBytes }, "the replication slot retains much WAL");
-    }
+    if (streaming && interval > 0) await this.db!.query("SELECT pg_logical_emit_message(false, $1, 'heartbeat')", [MESSAGE_PREFIX]);
+    await this.measureSlot();
+  }
+
+  /** The slot's lag and retained WAL into the metrics and the status; a warning when the retained WAL crosses the threshold, a note when it is back under. */
+  private async measureSlot(): Promise<void> {
+    const lag = (this.lag = await slotLag(this.db!, this.slot));
+    if (!lag) return;
+    this.ctx.metrics.lagSeconds(null, { bytesBehind: lag.lagBytes, retainedBytes: lag.retainedBytes });
+    const limit = this.config.heartbeat.warnRetainedBytes;
+    const above = limit > 0 && lag.retainedBytes > limit;
+    if (above === this.retainedAbove) return;
+    this.retainedAbove = above;
+    const fields = { slot: this.slot, ...lag, warnRetainedBytes: limit };
+    if (above) this.ctx.log.warn(fields, "the replication slot retains more WAL than heartbeat.warnRetainedBytes: the server cannot recycle it until the connector confirms further");
+    else this.ctx.log.info(fields, "the replication slot's retained WAL is back under heartbeat.warnRetainedBytes");
   }
 }

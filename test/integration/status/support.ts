@@ -30,7 +30,7 @@ export interface StatusConnector {
   name: string;
   state: string;
   snapshot: Record<string, StatusTable> | null;
-  stream: { secondsBehind: number | null; bytesBehind: number | null; lastEventAt: string | null } | null;
+  stream: { secondsBehind: number | null; bytesBehind: number | null; retainedBytes: number | null; lastEventAt: string | null } | null;
   rowsPerSecond: number;
   schemas: { subject: string; id: number }[];
   lastError: unknown;

@@ -73,7 +73,18 @@ describe("ProgressBook", () => {
     book.lag(2, { bytesBehind: 4096 });
     const view = book.view([]);
     expect(view.lag).toEqual({ seconds: 2 });
-    expect(view.stream).toEqual({ secondsBehind: 2, bytesBehind: 4096, lastEventAt: new Date(c.now() - 3000).toISOString() });
+    expect(view.stream).toEqual({ secondsBehind: 2, bytesBehind: 4096, retainedBytes: null, lastEventAt: new Date(c.now() - 3000).toISOString() });
+  });
+
+  it("takes a slot's bytes without a time figure, and a later time figure without bytes", () => {
+    const c = clock();
+    const book = new ProgressBook(c.now);
+    book.lag(4, { lastEventAt: c.now() });
+    book.lag(null, { bytesBehind: 100, retainedBytes: 8192 });
+    expect(book.view([]).stream).toMatchObject({ secondsBehind: 4, bytesBehind: 100, retainedBytes: 8192 });
+    book.lag(0);
+    expect(book.view([]).stream).toMatchObject({ secondsBehind: 0, bytesBehind: 100, retainedBytes: 8192 });
+    expect(book.view([]).lag).toEqual({ seconds: 0 });
   });
 
   it("measures rows per second of what it wrote, and of a sink's partitions the lag", () => {

@@ -20,6 +20,8 @@ COPY patches ./patches
 # patches/: kafkajs's produce path (speed) and zongji's table map (column nullability)
 RUN npm ci --omit=dev --ignore-scripts && npx patch-package && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# the status page at / (plain files, nothing to build)
+COPY web/status ./web/status
 # connectors.yaml is mounted (ConfigMap) at /etc/liberator; secrets are read through ${file:…}
 VOLUME ["/etc/liberator"]
 USER node

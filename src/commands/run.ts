@@ -12,6 +12,7 @@ import { Governance } from "../runtime/governance/index.js";
 import { startAdminServer } from "../runtime/http/server.js";
 import { connectorRoutes } from "../runtime/http/connector-routes.js";
 import { registryRoutes } from "../runtime/http/registry-routes.js";
+import { statusPage } from "../runtime/http/status-page.js";
 import { statusRoutes } from "../runtime/http/status-routes.js";
 import { streamRoutes } from "../runtime/http/stream-routes.js";
 import { createKafka } from "../runtime/kafka/client.js";
@@ -58,7 +59,7 @@ export async function runCommand(file: string): Promise<void> {
       metrics: worker.metrics,
       ready: () => member?.ready() ?? worker.ready(),
       readiness: () => Object.fromEntries(worker.running().map((name) => [name, worker.runner(name)?.state])),
-      plugins: [connectorRoutes(control), statusRoutes(control), registryRoutes(async () => (await worker.schemas()).registry), streamRoutes(governance)],
+      plugins: [connectorRoutes(control), statusRoutes(control), statusPage(), registryRoutes(async () => (await worker.schemas()).registry), streamRoutes(governance)],
     });
   }
   // the signals are ours before anything runs: a SIGHUP would otherwise end the process

@@ -1,12 +1,14 @@
 /**
  * Who may do what through the admin API. Probes and metrics are always open, so Kubernetes and
- * Prometheus need no secret. With `admin.token` set, everything else takes it. Without one, reads
- * stay open and changes are refused unless `admin.auth: none` says so: otherwise any process that
+ * Prometheus need no secret, and so are the status page's files (the page sends the token for what
+ * it reads and does). With `admin.token` set, everything else takes it. Without one, reads stay
+ * open and changes are refused unless `admin.auth: none` says so: otherwise any process that
  * reaches the port could pause connectors, move offsets or set a subject's compatibility to NONE.
  */
 import { timingSafeEqual } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { PreflightCheck } from "../registry.js";
+import { PAGE_PATHS } from "./status-page.js";
 
 export interface AdminAuth {
   token?: string | undefined;
@@ -14,7 +16,7 @@ export interface AdminAuth {
   host: string;
 }
 
-const OPEN_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
+const OPEN_PATHS = new Set(["/healthz", "/readyz", "/metrics", ...PAGE_PATHS]);
 const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 /** Confluent's registry API answers these POSTs without changing anything: a schema lookup and a compatibility test. */
 const READ_ONLY_POSTS = [/^\/subjects\/[^/]+\/?$/, /^\/compatibility\//];

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Makes a fresh clone ready to test: npm packages, the Kafka broker jars, and a check that the
-# system tools the test servers need are installed (with the apt-get line that installs them).
+# Makes a fresh clone ready to test: npm packages, the Kafka broker jars, Debian's chromium for
+# the status page's browser test, and a check that the system tools the test servers need are
+# installed (with the apt-get line that installs them).
 # Cheap when everything is already there, so every entry point (npm test, npm run servers,
 # npm run bench) runs it first.
 set -euo pipefail
@@ -28,6 +29,16 @@ fi
 if ! command -v redis-server >/dev/null 2>&1 && ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
   echo "ensure-deps: no Redis on 127.0.0.1:6379 and no redis-server to start one; install it with: apt-get install -y redis-server" >&2
   exit 1
+fi
+
+# The status page's test drives a real browser: Debian's chromium, which a fresh CI machine lacks,
+# so it is installed here (as root, or through sudo) rather than asked for.
+if [[ ! -x /usr/bin/chromium ]]; then
+  echo "ensure-deps: installing chromium (apt-get) for the status page's browser test ..."
+  as_root=()
+  if [[ $(id -u) -ne 0 ]]; then as_root=(sudo -n); fi
+  "${as_root[@]}" apt-get update -qq
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
 fi
 
 node_major="$(node -p 'process.versions.node.split(".")[0]')"

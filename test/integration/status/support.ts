@@ -13,6 +13,8 @@ export interface SlowSnapshot {
   /** "db.table", as the status names it. */
   table: string;
   rows: number;
+  /** The admin token, when the test's config sets one. */
+  token?: string;
 }
 
 export interface StatusTable {
@@ -49,7 +51,8 @@ export async function slowSnapshot(
     connectors: [binlogConnector(connector, db.name, { snapshot: { chunkSize: options.chunkSize, maxRowsPerSecond: options.rowsPerSecond } })],
     ...(options.root ? { root: options.root } : {}),
   });
-  return { daemon, connector, table: `${db.name}.orders`, rows: options.rows };
+  const token = (options.root?.admin as { token?: string } | undefined)?.token;
+  return { daemon, connector, table: `${db.name}.orders`, rows: options.rows, ...(token ? { token } : {}) };
 }
 
 export async function statusOf(daemon: Daemon, connector: string, token?: string): Promise<StatusConnector | undefined> {
@@ -62,7 +65,7 @@ export async function statusOf(daemon: Daemon, connector: string, token?: string
 export async function untilTable(s: SlowSnapshot, ok: (t: StatusTable) => boolean, message: string, timeoutMs = 60_000): Promise<StatusTable> {
   return waitFor(
     async () => {
-      const t = (await statusOf(s.daemon, s.connector))?.snapshot?.[s.table];
+      const t = (await statusOf(s.daemon, s.connector, s.token))?.snapshot?.[s.table];
       return t && ok(t) ? t : undefined;
     },
     { timeoutMs, intervalMs: 100, message },

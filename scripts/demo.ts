@@ -73,7 +73,7 @@ async function main(): Promise<void> {
     const admin = `http://127.0.0.1:${adminPort}`;
     await until(async () => (await fetch(`${admin}/readyz`).catch(() => undefined))?.status === 200, 60_000, "liberator to be ready");
     say(`ready: admin API, metrics and schema registry at ${admin} (try ${admin}/status, ${admin}/connectors, ${admin}/subjects)`);
-    say(`watch it: ADMIN_PORT=${adminPort} npm run liberator -- status --watch -c connectors.yaml   (or GET ${admin}/status/stream)`);
+    say(`watch it: ${admin}/ in a browser, or ADMIN_PORT=${adminPort} npm run liberator -- status --watch -c connectors.yaml   (or GET ${admin}/status/stream)`);
 
     const counts = async () => {
       const [[src]] = (await db.query("SELECT (SELECT COUNT(*) FROM shop.orders) AS orders, (SELECT COUNT(*) FROM shop.customers) AS customers")) as unknown as [[{ orders: string; customers: string }]];

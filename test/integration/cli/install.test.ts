@@ -1,11 +1,12 @@
-import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { createDatabase, dropDatabase, harness } from "../../harness/index.js";
+import { stringify } from "yaml";
+import { createDatabase, dropDatabase, freePort, harness, waitFor } from "../../harness/index.js";
 import { repoRoot } from "../../harness/paths.js";
 
 const run = promisify(execFile);
@@ -13,9 +14,9 @@ const version = (JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "u
 
 /**
  * What a user does to get `liberator` on PATH (the README's Install section): pack, then install
- * the tarball globally. The tarball must carry the compiled code and the patches, and install
- * with nothing but the registry's packages; `--prefer-offline` takes them from npm's cache,
- * which `npm ci` filled.
+ * the tarball globally. The tarball must carry the compiled code, the status page and the patches,
+ * and install with nothing but the registry's packages; `--prefer-offline` takes them from npm's
+ * cache, which `npm ci` filled.
  */
 describe("install: npm pack, then npm install -g of the tarball", () => {
   const tmp = fs.mkdtemp(path.join(os.tmpdir(), "liberator-install-"));
@@ -64,5 +65,22 @@ describe("install: npm pack, then npm install -g of the tarball", () => {
     expect(output).toMatch(/^ok {3}connector "shop-cdc": binlog_format/m);
     expect(output).toMatch(/^ok {3}connector "shop-to-postgres"/m);
     expect("code" in validated ? validated.code : 0, output).toBe(0);
+
+    // the installed daemon (dist/) finds the status page's files and serves them
+    const port = await freePort();
+    const config = path.join(dir, "page.yaml");
+    writeFileSync(config, stringify({ kafka: { brokers: kafka.brokers, topics: { replicationFactor: 1 } }, admin: { host: "127.0.0.1", port, auth: "none" }, connectors: [] }));
+    const daemon = spawn(liberator, ["run", "-c", config], { cwd: dir, stdio: "ignore" });
+    try {
+      const page = await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined))?.text(), { timeoutMs: 60_000, message: "the installed daemon's status page" });
+      expect(page).toContain("<title>Liberator status</title>");
+      const script = await fetch(`http://127.0.0.1:${port}/status-page/page.js`);
+      expect(script.headers.get("content-type")).toContain("text/javascript");
+      expect(await script.text()).toContain("/status/stream");
+    } finally {
+      const exited = new Promise((resolve) => daemon.once("exit", resolve));
+      daemon.kill("SIGTERM");
+      await exited;
+    }
   }, 300_000);
 });

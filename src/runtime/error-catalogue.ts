@@ -151,6 +151,10 @@ export const ERROR_CATALOGUE = {
   SCHEMA_COMPATIBILITY_INVALID: configuration("An unknown compatibility level.", "Use none, backward, forward, full, or one of the *_transitive levels."),
   SCHEMA_COMPATIBILITY_NOT_SET: configuration("The subject has no compatibility level of its own.", "Set one, or read the global level."),
   SCHEMA_TYPE_UNSUPPORTED: configuration("A column or field has a type Liberator has no lossless mapping for.", "Exclude the column, or select it cast to a supported type."),
+  SCHEMA_LABELS_UNREADABLE: configuration(
+    "An ENUM or SET label has a 4-byte character, which information_schema shows as '?', and its exact labels could not be read another way.",
+    "Use MariaDB 10.2.2+ or MySQL 8.0+ and GRANT SELECT on the table to the user; or exclude the column.",
+  ),
   SCHEMA_FIELD_NAME_CLASH: configuration("Two columns become the same Avro field name.", "Exclude or rename one of them."),
   SCHEMA_KEY_COLUMN_MISSING: configuration("A key column is not a column of the table.", "Fix `keyColumns`."),
   SCHEMA_ZERO_DATE_KEY: configuration("A key column is a date that zero dates would turn into null, so keys could collide.", 'Set `zeroDates` and `partialZeroDates` to "error", or key the table by other columns.'),

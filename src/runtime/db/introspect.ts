@@ -3,8 +3,9 @@
  * MySQL/MariaDB and pg_catalog on PostgreSQL: the exact type spelling, nullability, literal
  * defaults (expressions have no Avro form and are left out), enum labels, the primary key.
  */
-import type { ColumnInfo } from "../sql-types/mapping.js";
-import type { TableName } from "./identifiers.js";
+import { ErrorCode, PreconditionError } from "../errors.js";
+import { parseSqlType, quoteMysqlLabels, type ColumnInfo } from "../sql-types/mapping.js";
+import { quoteMysql, type TableName } from "./identifiers.js";
 import { parsePgArray } from "../sql-types/driver-values.js";
 
 export interface TableDescription {
@@ -47,16 +48,59 @@ export async function describeMysqlTable(db: MysqlQueryable, database: string, t
   const mariadb = typeof version === "string" && version.includes("MariaDB");
   const [columns] = await db.query(MYSQL_COLUMNS.replace("%JSON%", mariadb ? MARIADB_IS_JSON : "0"), [database, table]);
   const [keys] = await db.query(MYSQL_PRIMARY_KEY, [database, table]);
-  return {
-    columns: (columns as Row[]).map((c) => ({
-      name: String(c.name),
+  const out: ColumnInfo[] = [];
+  for (const c of columns as Row[]) {
+    const name = String(c.name);
+    out.push({
+      name,
       dialect: "mysql",
-      sqlType: Number(c.is_json) ? "json" : String(c.type),
+      sqlType: Number(c.is_json) ? "json" : await exactLabels(db, mariadb, { database, table, column: name }, String(c.type)),
       nullable: c.nullable === "YES",
       defaultValue: mysqlDefault(c.def as string | null, typeof c.extra === "string" ? c.extra : "", mariadb),
-    })),
-    primaryKey: (keys as Row[]).map((k) => String(k.name)),
-  };
+    });
+  }
+  return { columns: out, primaryKey: (keys as Row[]).map((k) => String(k.name)) };
+}
+
+/**
+ * An ENUM or SET type with its exact labels. information_schema (and SHOW CREATE TABLE) write a
+ * column type in utf8mb3, so each 4-byte character of a label (an emoji, a CJK extension
+ * character) shows as '?': a target created from that spelling gets a real '?' label, and the
+ * labels do not match the table map's. Where a label shows a '?', the labels are read again by
+ * a recursive query whose first row takes the column itself (from a join that reads no row): its
+ * result column has the column's own type, so each index stored into it (a SET: each bit) reads
+ * back as its label, exactly, converted to utf8mb4. It reads no row and writes nothing, so the
+ * SELECT privilege every reader has is enough. (The binlog's table map carries the labels too,
+ * exactly, but only for tables that change; Debezium takes them from SHOW CREATE TABLE.)
+ */
+async function exactLabels(db: MysqlQueryable, mariadb: boolean, { database, table, column }: { database: string; table: string; column: string }, type: string): Promise<string> {
+  const t = parseSqlType(type, "mysql");
+  if ((t.base !== "enum" && t.base !== "set") || !t.args.some((l) => l.includes("?"))) return type;
+  const next = t.base === "set" ? "1 << r.n" : "r.n + 1";
+  const n = t.args.length;
+  // a recursion stops at 1,000 rows by default; an ENUM may have 65,535 labels (MySQL: up to 1,000)
+  const sql = `${mariadb ? `SET STATEMENT max_recursive_iterations = ${n + 1} FOR ` : ""}
+    WITH RECURSIVE r (v, n) AS (
+      SELECT c.${quoteMysql(column)}, 0 FROM (SELECT 1) AS one LEFT JOIN ${quoteMysql(database)}.${quoteMysql(table)} AS c ON FALSE
+      UNION ALL SELECT ${next}, r.n + 1 FROM r WHERE r.n < ${n})
+    SELECT HEX(CONVERT(v USING utf8mb4)) AS label FROM r WHERE n > 0 ORDER BY n`;
+  let labels: string[] | undefined;
+  try {
+    const [rows] = await db.query(sql);
+    labels = (rows as Row[]).map((row) => Buffer.from(String(row.label), "hex").toString("utf8"));
+  } catch {
+    labels = undefined;
+  }
+  // each label must be the one shown, but for its 4-byte characters
+  const shown = (label: string) => label.replace(/[\u{10000}-\u{10FFFF}]/gu, "?");
+  if (!labels || labels.length !== n || labels.some((l, i) => shown(l) !== t.args[i])) {
+    throw new PreconditionError(
+      ErrorCode.SCHEMA_LABELS_UNREADABLE,
+      `column ${database}.${table}.${column} is ${type}: information_schema shows 4-byte characters of its labels as '?', and reading the exact labels failed`,
+      { fix: "use MariaDB 10.2.2+ or MySQL 8.0+ and GRANT SELECT on the table (the labels are read by a recursive query), or exclude the column" },
+    );
+  }
+  return `${t.base}(${quoteMysqlLabels(labels)})`;
 }
 
 /**

@@ -14,7 +14,7 @@
  * second at start.
  */
 import { MICRO_TIME_NAME, TEMPORAL_TEXT_NAME } from "../avro/logical-types.js";
-import { INTERVAL_NAME, JSON_NAME, NUMERIC_NAME, parseSqlType, SQL_DIALECT_PARAMETER, SQL_TYPE_PARAMETER, type AvroField, type ColumnInfo, type Dialect, type SqlType } from "./mapping.js";
+import { enumLabels, INTERVAL_NAME, JSON_NAME, NUMERIC_NAME, parseSqlType, SQL_DIALECT_PARAMETER, SQL_TYPE_PARAMETER, type AvroField, type ColumnInfo, type Dialect, type SqlType } from "./mapping.js";
 import { fieldType } from "./to-sql.js";
 
 export type Domain =
@@ -33,7 +33,8 @@ export type Domain =
   | { kind: "json"; nul: boolean }
   | { kind: "uuid" }
   | { kind: "interval" }
-  | { kind: "labels"; set: boolean; labels: readonly string[] }
+  /** `errorValue`: a MySQL ENUM's '' (index 0), which a non-strict session writes for a bad label. */
+  | { kind: "labels"; set: boolean; labels: readonly string[]; errorValue?: boolean }
   /** Calendar years `from`–`to`; `special`: infinity, -infinity and years outside 0001–9999 too. */
   | { kind: "date"; from: number; to: number; special: boolean }
   | { kind: "timestamp"; from: number; to: number; fraction: number; special: boolean }
@@ -117,7 +118,7 @@ export function columnDomain(column: Pick<ColumnInfo, "sqlType" | "dialect" | "e
         return { kind: "json", nul: true };
       case "enum":
       case "set":
-        return { kind: "labels", set: t.base === "set", labels: t.args };
+        return { kind: "labels", set: t.base === "set", labels: t.args, errorValue: t.base === "enum" };
       case "year":
         return { kind: "integer", min: 0n, max: 2155n };
       case "date":
@@ -207,8 +208,7 @@ export function fieldDomain(field: Pick<AvroField, "type">): Domain | undefined 
   const sqlType = parameters?.[SQL_TYPE_PARAMETER];
   const dialect = parameters?.[SQL_DIALECT_PARAMETER];
   if (sqlType && (dialect === "mysql" || dialect === "postgres")) {
-    const allowed = parameters.allowed;
-    const source = columnDomain({ sqlType, dialect, enumValues: allowed === undefined ? undefined : allowed.split(",") });
+    const source = columnDomain({ sqlType, dialect, enumValues: dialect === "postgres" ? enumLabels(parameters) : undefined });
     if (source) return source;
   }
   return avroDomain(type, Array.isArray(field.type) ? field.type : [field.type]);
@@ -406,7 +406,9 @@ export function gaps(source: Domain, target: Domain): Gap[] {
     case "labels":
       if (t.kind === "labels" && t.set === s.set) {
         const missing = s.labels.filter((l) => !t.labels.includes(l));
-        return missing.length > 0 ? ordinary(`the labels ${missing.map((l) => JSON.stringify(l)).join(", ")}`) : [];
+        // the sink's strict session refuses the error value unless '' is a label of the target
+        const error = s.errorValue && !t.labels.includes("") ? special("the ENUM error value '' (index 0)") : [];
+        return [...(missing.length > 0 ? ordinary(`the labels ${missing.map((l) => JSON.stringify(l)).join(", ")}`) : []), ...error];
       }
       if (s.set && t.kind === "array") return gaps({ kind: "text", chars: Math.max(0, ...s.labels.map((l) => l.length)), nul: false }, t.items);
       break;

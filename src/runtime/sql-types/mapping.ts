@@ -117,12 +117,25 @@ export interface MappingRule {
 // Avro building blocks
 
 export const JSON_NAME = "io.debezium.data.Json";
-const ENUM_NAME = "io.debezium.data.Enum";
+export const ENUM_NAME = "io.debezium.data.Enum";
 /** Unconstrained PostgreSQL NUMERIC: exact text (see its row). */
 export const NUMERIC_NAME = "io.liberator.data.Numeric";
 export const INTERVAL_NAME = "io.debezium.time.Interval";
 export const SQL_DIALECT_PARAMETER = "liberator.sql.dialect";
 export const SQL_TYPE_PARAMETER = "liberator.sql.type";
+/**
+ * An enum's labels, exactly: a JSON array. `allowed` (Debezium's, kept for its readers) joins them
+ * with commas, so a label "a,b" reads back as two; ours is the one read.
+ */
+export const ENUM_LABELS_PARAMETER = "liberator.enum.labels";
+
+/** The labels of an enum field, from its exact parameter; undefined without one (Debezium's `allowed` alone is ambiguous). */
+export function enumLabels(parameters: Record<string, string> | undefined): string[] | undefined {
+  const json = parameters?.[ENUM_LABELS_PARAMETER];
+  return json === undefined ? undefined : (JSON.parse(json) as string[]);
+}
+
+const enumParameters = (labels: readonly string[]) => ({ allowed: labels.join(","), [ENUM_LABELS_PARAMETER]: JSON.stringify(labels) });
 
 const logical = (type: string, logicalType: string, extra: Record<string, unknown> = {}) => ({ type, logicalType, ...extra });
 const decimal = (precision: number, scale: number) => logical("bytes", "decimal", { precision, scale });
@@ -326,8 +339,9 @@ export const MAPPING: readonly MappingRule[] = [
     example: { sqlType: "enum('a','b')" },
     avro: `string, connect.name ${ENUM_NAME}`,
     js: "string",
-    notes: "Labels in connect.parameters.allowed; an Avro enum cannot hold every label MySQL allows.",
-    build: (t) => ({ type: { ...named("string", ENUM_NAME), "connect.parameters": { allowed: t.args.join(",") } }, fromDriver: toText }),
+    notes:
+      "Labels exactly in connect.parameters liberator.enum.labels (a JSON array), and comma-joined in allowed as Debezium writes them (a label with a comma reads back as two there); an Avro enum cannot hold every label MySQL allows. information_schema shows a label's 4-byte characters as '?': the exact labels are read by a query that stores each index in a value of the column's own type (introspect.ts). The error value '' (index 0, written outside strict mode) is named at start for a MariaDB target, which refuses it.",
+    build: (t) => ({ type: { ...named("string", ENUM_NAME), "connect.parameters": enumParameters(t.args) }, fromDriver: toText }),
   },
   {
     dialect: "mysql",
@@ -538,7 +552,8 @@ export const MAPPING: readonly MappingRule[] = [
     js: "string",
     anyName: true,
     matches: (t, c) => !t.array && c.enumValues !== undefined,
-    build: (_t, c) => ({ type: { ...named("string", ENUM_NAME), "connect.parameters": { allowed: c.enumValues!.join(",") } }, fromDriver: toText }),
+    notes: "A MariaDB target gets an ENUM of the same labels where MariaDB keeps each one as it is (it strips trailing spaces), else a LONGTEXT.",
+    build: (_t, c) => ({ type: { ...named("string", ENUM_NAME), "connect.parameters": enumParameters(c.enumValues!) }, fromDriver: toText }),
   },
   {
     dialect: "postgres",
@@ -590,12 +605,26 @@ export function parseSqlType(sqlType: string, dialect: Dialect): SqlType {
   return { base, args, unsigned: /unsigned/i.test(flags), array };
 }
 
-/** ENUM/SET labels as COLUMN_TYPE quotes them: 'a','it''s'. */
+/** MySQL's escapes in a quoted string (other escaped characters stand for themselves). */
+const UNESCAPED: Record<string, string> = { "0": "\0", n: "\n", r: "\r", t: "\t", b: "\b", Z: "\x1a" };
+
+/** ENUM/SET labels as COLUMN_TYPE quotes them: 'a','it''s','line\nbreak','back\\slash'. */
 function quotedList(text: string): string[] {
   const out: string[] = [];
-  const re = /'((?:[^'\\]|''|\\.)*)'/g;
-  for (let m = re.exec(text); m; m = re.exec(text)) out.push(m[1]!.replace(/''/g, "'").replace(/\\(.)/g, "$1"));
+  const re = /'((?:[^'\\]|''|\\.)*)'/gs;
+  for (let m = re.exec(text); m; m = re.exec(text)) out.push(m[1]!.replace(/''|\\(.)/gs, (_all, c: string | undefined) => (c === undefined ? "'" : (UNESCAPED[c] ?? c))));
   return out;
+}
+
+/**
+ * Labels quoted as MariaDB writes them in COLUMN_TYPE and SHOW CREATE TABLE (append_unescaped:
+ * NUL, newline, carriage return and backslash escaped, quotes doubled), so a spelling from the
+ * binlog equals information_schema's, and a CREATE TABLE reads it back exactly (the sink's
+ * sql_mode keeps backslash escapes).
+ */
+export function quoteMysqlLabels(labels: readonly string[]): string {
+  const escapes: Record<string, string> = { "\0": "\\0", "\n": "\\n", "\r": "\\r", "\\": "\\\\", "'": "''" };
+  return labels.map((l) => `'${l.replace(/[\0\n\r\\']/g, (c) => escapes[c]!)}'`).join(",");
 }
 
 function ruleFor(t: SqlType, column: ColumnInfo): MappingRule {

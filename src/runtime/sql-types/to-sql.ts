@@ -7,11 +7,14 @@
 import { MICRO_TIME_NAME, TEMPORAL_TEXT_NAME } from "../avro/logical-types.js";
 import { ErrorCode, PreconditionError } from "../errors.js";
 import {
+  ENUM_NAME,
+  enumLabels,
   MAPPING,
   NUMERIC_NAME,
   SQL_DIALECT_PARAMETER,
   SQL_TYPE_PARAMETER,
   parseSqlType,
+  quoteMysqlLabels,
   type AvroField,
   type AvroTypeSchema,
   type Dialect,
@@ -101,15 +104,22 @@ function columnType(type: TypeObject, dialect: Dialect, name: string): string {
     if (mysql && (p > 65 || s > 30)) return "LONGTEXT";
     return `${mysql ? "DECIMAL" : "numeric"}(${p},${s})`;
   }
-  const allowed = (type["connect.parameters"] as Record<string, string> | undefined)?.allowed;
-  if (mysql && type["connect.name"] === "io.debezium.data.Enum" && allowed !== undefined) return `ENUM(${allowed.split(",").map(quote).join(",")})`;
+  const labels = enumLabels(type["connect.parameters"] as Record<string, string> | undefined);
+  if (mysql && type["connect.name"] === ENUM_NAME && labels && enumHolds(labels)) return `ENUM(${quoteMysqlLabels(labels)})`;
   if (type.type === "array") return mysql ? "JSON" : `${columnType(fieldType({ type: type.items as AvroTypeSchema }).type, dialect, name)}[]`;
   const pair = BY_LOGICAL_TYPE.get(type.logicalType as string) ?? BY_CONNECT_NAME.get(type["connect.name"] as string) ?? BY_TYPE.get(type.type as string);
   if (!pair) throw new PreconditionError(ErrorCode.SCHEMA_TYPE_UNSUPPORTED, `field "${name}" has Avro type ${JSON.stringify(type)}, which has no column type here`);
   return pair[mysql ? 0 : 1];
 }
 
-const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
+/**
+ * Whether a MariaDB ENUM keeps these labels as they are: it strips trailing spaces when the table
+ * is created, and its PAD SPACE collations would then see "a" and "a " as one label; it holds at
+ * most 65,535 labels of up to 255 characters. Otherwise the labels go into text.
+ */
+function enumHolds(labels: readonly string[]): boolean {
+  return labels.length > 0 && labels.length <= 65_535 && labels.every((l) => !l.endsWith(" ") && [...l].length <= 255) && new Set(labels).size === labels.length;
+}
 
 /**
  * A canonical value as a parameter the driver writes exactly: bigints and decimals as text,

@@ -15,6 +15,7 @@ import { classifyTlsError } from "../../runtime/tls.js";
 import { ConnectionError, ErrorCode, type LiberatorError, PreconditionError } from "../../runtime/errors.js";
 import type { Logger } from "../../runtime/log.js";
 import { describeCoordinates, type Coordinates } from "./position.js";
+import type { ColumnSchema } from "./table-map.js";
 import { classifyMysqlError, isBinlogReadRefused } from "../../runtime/db/errors.js";
 
 /** Events the source acts on; the rest are never decoded. */
@@ -52,7 +53,7 @@ export interface ReaderOptions {
 }
 
 /** A table map with zongji's column schemas as they were when it arrived (zongji reuses its cache). */
-export type QueuedTableMap = TableMapEvent & { schemas: { COLUMN_NAME: string; COLUMN_TYPE: string }[] };
+export type QueuedTableMap = TableMapEvent & { schemas: ColumnSchema[] };
 
 /** What an event weighs in the queue: its change rows, and one for the event itself (a run of tiny transactions is four events per row). */
 const weightOf = (e: AnyBinlogEvent) => 1 + ("rows" in e && Array.isArray(e.rows) ? e.rows.length : 0);

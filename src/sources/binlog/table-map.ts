@@ -13,7 +13,7 @@
 import type { TableMapEvent } from "@vlasky/zongji";
 import type { TableDescription } from "../../runtime/db/introspect.js";
 import { ErrorCode, PreconditionError } from "../../runtime/errors.js";
-import { parseSqlType, type ColumnInfo } from "../../runtime/sql-types/mapping.js";
+import { parseSqlType, quoteMysqlLabels, type ColumnInfo } from "../../runtime/sql-types/mapping.js";
 import type { ColumnOverride } from "./position.js";
 
 export interface LayoutColumn {
@@ -32,8 +32,6 @@ const INTEGERS = new Set(["tinyint", "smallint", "mediumint", "int", "integer", 
 const DECIMALS = new Set(["decimal", "numeric", "dec", "fixed"]);
 const FIXED_SIZE_LOGICAL: Record<string, string> = { uuid: "binary(16)", inet6: "binary(16)", inet4: "binary(4)" };
 
-const quoteLabels = (labels: readonly string[]) => labels.map((l) => `'${l.replace(/'/g, "''")}'`).join(",");
-
 /**
  * A MySQL/MariaDB column type in the spelling zongji builds from a FULL table map: integer and
  * YEAR display widths dropped, UUID/INET as the binary(n) they are stored as, MariaDB's JSON as
@@ -51,21 +49,28 @@ export function binlogSpelling(sqlType: string, mariadb: boolean): string {
   if (t.base in FIXED_SIZE_LOGICAL) return FIXED_SIZE_LOGICAL[t.base]!;
   if (t.base === "json") return mariadb ? "longtext" : "json";
   if (t.base === "bit") return `bit(${t.args[0] ?? 1})`;
-  if (t.base === "enum" || t.base === "set") return `${t.base}(${quoteLabels(t.args)})`;
+  if (t.base === "enum" || t.base === "set") return `${t.base}(${quoteMysqlLabels(t.args)})`;
   if (t.base === "char" || t.base === "binary") return `${t.base}(${t.args[0] ?? 1})`;
   if (["datetime", "timestamp", "time"].includes(t.base)) return t.args[0] && t.args[0] !== "0" ? `${t.base}(${t.args[0]})` : t.base;
   if (t.args.length > 0) return `${t.base}(${t.args.join(",")})`;
   return t.base;
 }
 
-/** The layout of one table-map event; `schemas` are zongji's column schemas for it. */
-export function layoutFromTableMap(event: TableMapEvent, schemas: readonly { COLUMN_NAME: string; COLUMN_TYPE: string }[], mariadb: boolean): TableLayout {
+/** What the layout takes of zongji's column schemas. */
+export type ColumnSchema = { COLUMN_NAME: string; COLUMN_TYPE: string; ENUM_VALUES?: string[]; SET_VALUES?: string[] };
+
+/**
+ * The layout of one table-map event; `schemas` are zongji's column schemas for it. ENUM/SET labels
+ * are taken as decoded from the map (exact, in the column's charset), not from zongji's
+ * COLUMN_TYPE, which quotes them without escaping backslashes.
+ */
+export function layoutFromTableMap(event: TableMapEvent, schemas: readonly ColumnSchema[], mariadb: boolean): TableLayout {
   const nullability = event.columnNullability;
   // unpatched zongji reads the null bitmap and drops it: every column would look nullable
   if (!nullability) throw new PreconditionError(ErrorCode.PATCH_MISSING, "zongji gives table maps without column nullability: patches/@vlasky+zongji+0.9.0.patch is not applied", { fix: "run `npx patch-package`" });
   const columns = schemas.map((s, i) => ({
     name: s.COLUMN_NAME,
-    sqlType: binlogSpelling(s.COLUMN_TYPE, mariadb),
+    sqlType: s.ENUM_VALUES ? `enum(${quoteMysqlLabels(s.ENUM_VALUES)})` : s.SET_VALUES ? `set(${quoteMysqlLabels(s.SET_VALUES)})` : binlogSpelling(s.COLUMN_TYPE, mariadb),
     nullable: nullability[i] ?? true,
   }));
   return { columns, primaryKey: (event.primaryKey ?? []).map((i) => columns[i]?.name ?? "") };

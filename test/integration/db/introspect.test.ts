@@ -16,6 +16,7 @@ import {
 } from "../../../src/runtime/db/introspect.js";
 import { MYSQL_READ_OPTIONS } from "../../../src/runtime/db/mysql.js";
 import { PG_READ_OPTIONS } from "../../../src/runtime/db/postgres.js";
+import { parseSqlType, quoteMysqlLabels } from "../../../src/runtime/sql-types/mapping.js";
 import { createDatabase, dropDatabase, harness, mysqlConnection, pgClient } from "../../harness/index.js";
 
 const ROWS = 50;
@@ -72,6 +73,27 @@ describe("the database layer reads MySQL/MariaDB's catalogue", () => {
     const described = await describeMysqlTable(conn, database, "keyed");
     const primary = (await mysqlIndexes(conn, database, "keyed")).find((i) => i.primary);
     expect(described.primaryKey).toEqual(primary?.columns);
+  });
+
+  it("reads ENUM and SET labels exactly, though information_schema shows their 4-byte characters as '?', with SELECT alone and reading no row", async () => {
+    const enumLabels = ["😀", "a,b", "?", "it's", "back\\slash", "line\nbreak", "𠜎 x"];
+    const setLabels = ["𝄞", "y", "?"];
+    await conn.query(`CREATE TABLE labels (id int PRIMARY KEY, e ENUM(${quoteMysqlLabels(enumLabels)}) NOT NULL, s SET(${quoteMysqlLabels(setLabels)}), big ENUM(${quoteMysqlLabels(Array.from({ length: 1500 }, (_, i) => `${i}🙂`))})) DEFAULT CHARSET=utf8mb4`);
+    const [shown] = await conn.query("SELECT COLUMN_TYPE AS t FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'labels' AND COLUMN_NAME = 'e'", [database]);
+    expect((shown as { t: string }[])[0]!.t, "the server's own spelling loses the 4-byte characters").toContain("'?','a,b','?'");
+    const user = `labels_${process.pid}`;
+    await conn.query(`CREATE USER '${user}'@'%' IDENTIFIED BY 'pw'`);
+    await conn.query(`GRANT SELECT ON \`${database}\`.\`labels\` TO '${user}'@'%'`);
+    const reader = await mysqlConnection(harness(), database, { ...MYSQL_READ_OPTIONS, user, password: "pw" });
+    try {
+      const columns = (await describeMysqlTable(reader, database, "labels")).columns;
+      expect(parseSqlType(columns[1]!.sqlType, "mysql").args).toEqual(enumLabels);
+      expect(parseSqlType(columns[2]!.sqlType, "mysql").args).toEqual(setLabels);
+      expect(parseSqlType(columns[3]!.sqlType, "mysql").args).toEqual(Array.from({ length: 1500 }, (_, i) => `${i}🙂`));
+    } finally {
+      await reader.end();
+      await conn.query(`DROP USER '${user}'@'%'`);
+    }
   });
 
   it("classifies an information_schema table the server lacks as a missing table", async () => {

@@ -1,5 +1,6 @@
 import type { TableMapEvent } from "@vlasky/zongji";
 import { describe, expect, it } from "vitest";
+import { parseSqlType, quoteMysqlLabels } from "../../../src/runtime/sql-types/mapping.js";
 import { binlogSpelling, columnsOf, layoutFromInfoSchema, layoutFromTableMap, liveOverrides } from "../../../src/sources/binlog/table-map.js";
 
 describe("one spelling for the binlog's and information_schema's column types", () => {
@@ -28,6 +29,18 @@ describe("one spelling for the binlog's and information_schema's column types", 
   ])("%s is %s", (info, binlog) => {
     expect(binlogSpelling(info, true)).toBe(binlogSpelling(binlog, true));
     expect(binlogSpelling(info, true)).toBe(binlog);
+  });
+
+  it("spells ENUM/SET labels as information_schema does, and reads them back exactly, whatever they hold", () => {
+    const labels = ["a,b", "it's", "back\\slash", "line\nbreak", "cr\r", "nul\0", "tab\t", "sub\x1a", "😀", "?", ""];
+    const spelled = `enum(${quoteMysqlLabels(labels)})`;
+    // MariaDB's COLUMN_TYPE: quotes doubled; NUL, newline, carriage return and backslash escaped
+    expect(spelled).toBe("enum('a,b','it''s','back\\\\slash','line\\nbreak','cr\\r','nul\\0','tab\t','sub\x1a','😀','?','')");
+    expect(parseSqlType(spelled, "mysql").args).toEqual(labels);
+    expect(binlogSpelling(spelled, true)).toBe(spelled);
+    // the table map's labels, as zongji decodes them, give the same spelling
+    const event = { columnNullability: [true], primaryKey: [] } as unknown as TableMapEvent;
+    expect(layoutFromTableMap(event, [{ COLUMN_NAME: "e", COLUMN_TYPE: "enum(unescaped)", ENUM_VALUES: labels }], true).columns[0]!.sqlType).toBe(spelled);
   });
 
   it("spells MariaDB's JSON as the longtext the binlog says, MySQL's as json", () => {

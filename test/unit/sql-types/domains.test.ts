@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { columnDomain, fieldDomain, gaps } from "../../../src/runtime/sql-types/domains.js";
-import { MAPPING, mapColumn, type ColumnInfo, type Dialect } from "../../../src/runtime/sql-types/mapping.js";
+import { MAPPING, mapColumn, quoteMysqlLabels, type ColumnInfo, type Dialect } from "../../../src/runtime/sql-types/mapping.js";
 import { avroToSqlType } from "../../../src/runtime/sql-types/to-sql.js";
 
 const MYSQL = [
@@ -82,6 +82,23 @@ describe("column domains", () => {
     expect(gaps(my("text"), columnDomain({ sqlType: "longtext", dialect: "mysql" })!)).toEqual([]);
   });
 
+  it("reads an enum's labels from the exact parameter: a label with a comma is one label, on either dialect", () => {
+    const labels = ["a,b", "it's", "back\\slash", "😀", "line\nbreak"];
+    const pgField = mapColumn({ ...column("postgres", "mood"), enumValues: labels }).field;
+    const myField = mapColumn(column("mysql", `enum(${quoteMysqlLabels(labels)})`)).field;
+    expect(fieldDomain(pgField)).toEqual({ kind: "labels", set: false, labels });
+    expect(fieldDomain(myField)).toEqual({ kind: "labels", set: false, labels, errorValue: true });
+    const created = avroToSqlType(pgField, "mysql").replace(/ NOT NULL$/, "");
+    expect(created).toBe(`ENUM(${quoteMysqlLabels(labels)})`);
+    expect(gaps(fieldDomain(pgField)!, columnDomain({ sqlType: created, dialect: "mysql" })!)).toEqual([]);
+  });
+
+  it("makes a MariaDB target's column text where an ENUM would change a label: MariaDB strips trailing spaces", () => {
+    const field = mapColumn({ ...column("postgres", "mood"), enumValues: ["a", "a "] }).field;
+    expect(avroToSqlType(field, "mysql")).toBe("LONGTEXT NOT NULL");
+    expect(gaps(fieldDomain(field)!, columnDomain({ sqlType: "longtext", dialect: "mysql" })!)).toEqual([]);
+  });
+
   it("refuses what a column would round or cut: fewer fraction digits, a smaller integer range, missing labels", () => {
     const my = (t: string) => mapColumn(column("mysql", t)).field;
     const pgCol = (t: string) => columnDomain({ sqlType: t, dialect: "postgres" })!;
@@ -93,7 +110,11 @@ describe("column domains", () => {
     expect(gaps(fieldDomain(my("datetime(6)"))!, pgCol("timestamp(0) without time zone")).map((g) => g.values)).toEqual([
       "timestamps with more than 0 fraction digits, which it would round",
     ]);
-    expect(gaps(fieldDomain(my("enum('a','b','c')"))!, columnDomain({ sqlType: "enum('a','b')", dialect: "mysql" })!).map((g) => g.values)).toEqual(['the labels "c"']);
+    expect(gaps(fieldDomain(my("enum('a','b','c')"))!, columnDomain({ sqlType: "enum('a','b')", dialect: "mysql" })!)).toEqual([
+      { values: 'the labels "c"', exceptional: false },
+      // a strict MariaDB target refuses the error value a source wrote outside strict mode: named at start
+      { values: "the ENUM error value '' (index 0)", exceptional: true },
+    ]);
     expect(gaps(fieldDomain(my("tinyint(1)"))!, pgCol("boolean")).map((g) => g.values)).toEqual(["integers other than 0 and 1"]);
     expect(gaps(fieldDomain(my("int(10) unsigned"))!, columnDomain({ sqlType: "int(11)", dialect: "mysql" })!).map((g) => g.values)).toEqual(["integers outside -2147483648..2147483647"]);
     expect(gaps(fieldDomain(my("int(10) unsigned"))!, columnDomain({ sqlType: "bigint(20)", dialect: "mysql" })!)).toEqual([]);

@@ -41,7 +41,7 @@ describe("the SQL → Avro mapping table", () => {
     ["varchar(20)", "string", "😀", "😀"],
     ["longblob", "bytes", Buffer.from([0, 255]), Buffer.from([0, 255])],
     ["json", { type: "string", "connect.name": "io.debezium.data.Json" }, '{"a": "é"}', '{"a": "é"}'],
-    ["enum('a','it''s')", { type: "string", "connect.name": "io.debezium.data.Enum", "connect.parameters": { allowed: "a,it's" } }, "it's", "it's"],
+    ["enum('a,b','it''s')", { type: "string", "connect.name": "io.debezium.data.Enum", "connect.parameters": { allowed: "a,b,it's", "liberator.enum.labels": '["a,b","it\'s"]' } }, "it's", "it's"],
     ["set('a','b','c')", { type: "array", items: "string" }, "a,c", ["a", "c"]],
     ["set('a','b')", { type: "array", items: "string" }, "", []],
     ["year(4)", "int", 2155, 2155],
@@ -89,7 +89,7 @@ describe("the SQL → Avro mapping table", () => {
 
   it("maps a PostgreSQL enum type, and arrays of it, to strings with their labels", () => {
     const mapped = mapColumn(column("postgres", "mood", { enumValues: ["sad", "ok"] }));
-    expect(bare(mapped.field.type)).toEqual({ type: "string", "connect.name": "io.debezium.data.Enum", "connect.parameters": { allowed: "sad,ok" } });
+    expect(bare(mapped.field.type)).toEqual({ type: "string", "connect.name": "io.debezium.data.Enum", "connect.parameters": { allowed: "sad,ok", "liberator.enum.labels": '["sad","ok"]' } });
     expect(mapColumn(column("postgres", "mood[]", { enumValues: ["sad", "ok"] })).fromDriver("{sad,ok}")).toEqual(["sad", "ok"]);
   });
 

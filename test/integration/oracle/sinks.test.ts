@@ -1,6 +1,7 @@
 import type { Connection } from "mysql2/promise";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describeMysqlTable } from "../../../src/runtime/db/introspect.js";
 import { MYSQL_READ_OPTIONS, MYSQL_SESSION_SQL, selectExact } from "../../../src/runtime/db/mysql.js";
 import { PG_READ_OPTIONS } from "../../../src/runtime/db/postgres.js";
 import { createDatabase, dropDatabase, harness, mysqlConnection, pgClient, readTopic, waitFor } from "../../harness/index.js";
@@ -15,7 +16,7 @@ import { binlogConnector, scratchDatabase } from "../binlog/support.js";
 
 /*
  * The database as the oracle for the sql sinks (issue 15): seeded values of every MariaDB type
- * (binlog source) into a PostgreSQL target, and of every PostgreSQL type (query
+ * (binlog source) into a MariaDB and a PostgreSQL target, and of every PostgreSQL type (query
  * source) into a PostgreSQL target, each table created by autoCreate; every value in a target is
  * compared, by that database's own rendering, with the value at the source. PostgreSQL's text
  * holds no NUL: the MariaDB rows with one (only among the edges here) must be refused into the
@@ -64,13 +65,14 @@ function pgOfMariadb(c: OracleColumn): { sql: string; value(v: unknown): unknown
 describe(`values through the sql sinks, judged by the target and the source databases (seed ${SEED})`, () => {
   const mariadbSource = scratchDatabase();
   let pgSource: string;
-  const targets = { pgFromMariadb: "", pgFromPg: "" };
+  const targets = { mariadb: "", pgFromMariadb: "", pgFromPg: "" };
   let daemon: Daemon | undefined;
   let mariadbReader: Connection;
+  let mariadbTarget: Connection;
   const pg: Record<string, pg.Client> = {};
   const binlog = oracleConnectorName("binlog");
   const query = oracleConnectorName("query");
-  const sinks = { pgFromMariadb: oracleConnectorName("sink_pg"), pgFromPg: oracleConnectorName("sink_pgpg") };
+  const sinks = { mariadb: oracleConnectorName("sink_mariadb"), pgFromMariadb: oracleConnectorName("sink_pg"), pgFromPg: oracleConnectorName("sink_pgpg") };
   const written = new Map<string, number>();
 
   /** A table's rows as the server renders them, by id. */
@@ -122,6 +124,7 @@ describe(`values through the sql sinks, judged by the target and the source data
     pgSource = await createDatabase("postgres");
     targets.pgFromMariadb = await createDatabase("postgres");
     targets.pgFromPg = await createDatabase("postgres");
+    targets.mariadb = await createDatabase("mariadb");
     for (const db of [pgSource, targets.pgFromMariadb, targets.pgFromPg]) pg[db] = await pgClient(harness(), db, { ...PG_READ_OPTIONS });
     for (const sql of PG_PREAMBLE) {
       await pg[pgSource]!.query(sql);
@@ -140,24 +143,30 @@ describe(`values through the sql sinks, judged by the target and the source data
       connectors: [
         binlogConnector(binlog, mariadbSource.name, { zeroDates: null, partialZeroDates: null }),
         { name: query, type: "query", dialect: "postgres", connection: { host, port, user, password, database: pgSource }, tables: POSTGRES.map(([t]) => `public.${t}`), mode: "incrementing", pollIntervalMs: 200 },
+        sink(sinks.mariadb, "mysql", targets.mariadb, mariadbTopics),
         sink(sinks.pgFromMariadb, "postgres", targets.pgFromMariadb, mariadbTopics),
         sink(sinks.pgFromPg, "postgres", targets.pgFromPg, pgTopics),
       ],
     });
     mariadbReader = await mysqlConnection(harness(), mariadbSource.name, { ...MYSQL_READ_OPTIONS });
     await mariadbReader.query(MYSQL_SESSION_SQL);
+    mariadbTarget = await mysqlConnection(harness(), targets.mariadb, { ...MYSQL_READ_OPTIONS });
+    await mariadbTarget.query(MYSQL_SESSION_SQL);
   }, 400_000);
 
   afterAll(async () => {
     await daemon?.stop();
     await mariadbReader?.end();
+    await mariadbTarget?.end();
     for (const client of Object.values(pg)) await client.end();
     for (const db of [pgSource, targets.pgFromMariadb, targets.pgFromPg]) if (db) await dropDatabase("postgres", db);
+    if (targets.mariadb) await dropDatabase("mariadb", targets.mariadb);
   });
 
   /** Rows in a target table so far (0 before autoCreate made it). */
-  const count = async (database: string, table: string): Promise<number> => {
+  const count = async (target: "mariadb" | "postgres", database: string, table: string): Promise<number> => {
     try {
+      if (target === "mariadb") return Number(((await mariadbTarget.query(`SELECT COUNT(*) AS n FROM \`${table}\``))[0] as { n: number }[])[0]!.n);
       return Number((await pg[database]!.query<{ n: string }>(`SELECT count(*) AS n FROM "${table}"`)).rows[0]!.n);
     } catch {
       return 0;
@@ -177,6 +186,28 @@ describe(`values through the sql sinks, judged by the target and the source data
     return out.sort();
   };
 
+  it("writes every MariaDB value into a MariaDB target as the source holds it, but the ENUM error value '', which a strict target refuses, into the dead-letter topic", async () => {
+    const sources = new Map<string, Rows>();
+    for (const [table, columns] of MARIADB) sources.set(table, await mariadbRows(mariadbReader, table, columns));
+    // a bad label written outside strict mode is stored as '' (index 0): no label of the column, so
+    // the sink's strict session refuses it (a data error), never writes another label
+    const refused = new Set([...sources.get("texts")!].filter(([, row]) => row.e === "").map(([id]) => id));
+    const expected = [...refused].map((id) => `texts ${id} SINK_ROW_REFUSED`).sort();
+    expect(await deadLetters(sinks.mariadb, expected.length), "the rows with the ENUM value '', and only those, are refused as data errors").toEqual(expected);
+    for (const [table, columns] of MARIADB) {
+      const source = sources.get(table)!;
+      const none = table === "texts" ? refused : new Set<number>();
+      await waitFor(async () => (await count("mariadb", targets.mariadb, table)) >= source.size - none.size, { timeoutMs: 300_000, intervalMs: 2000, message: `${table} in the MariaDB target` });
+      const found = differences(table, columns, source, await mariadbRows(mariadbTarget, table, columns), none);
+      expect(found.slice(0, 40), `${found.length} values differ`).toEqual([]);
+    }
+    // autoCreate gave the ENUM and SET their exact labels (a comma kept, a 4-byte character not '?')
+    const labelled = async (conn: Connection, database: string) => (await describeMysqlTable(conn, database, "texts")).columns.filter((c) => /^(enum|set)\(/.test(c.sqlType)).map((c) => c.sqlType);
+    const sourceLabels = await labelled(mariadbReader, mariadbSource.name);
+    expect(sourceLabels.join(" ")).toContain("'😀'");
+    expect(await labelled(mariadbTarget, targets.mariadb)).toEqual(sourceLabels);
+  }, 400_000);
+
   it("writes every MariaDB value into a PostgreSQL target as the source holds it, and refuses each row with a NUL, which PostgreSQL's text cannot hold, into the dead-letter topic", async () => {
     const sources = new Map<string, Rows>();
     const nul = new Map<string, Set<number>>();
@@ -192,7 +223,7 @@ describe(`values through the sql sinks, judged by the target and the source data
     for (const [table, columns] of MARIADB) {
       const source = sources.get(table)!;
       const refused = nul.get(table)!;
-      await waitFor(async () => (await count(targets.pgFromMariadb, table)) >= source.size - refused.size, { timeoutMs: 300_000, intervalMs: 2000, message: `${table} in the PostgreSQL target` });
+      await waitFor(async () => (await count("postgres", targets.pgFromMariadb, table)) >= source.size - refused.size, { timeoutMs: 300_000, intervalMs: 2000, message: `${table} in the PostgreSQL target` });
       const { rows } = await pg[targets.pgFromMariadb]!.query<Record<string, unknown>>(`SELECT id, ${columns.map((c) => `${pgOfMariadb(c).sql} AS "${c.name}"`).join(", ")} FROM "${table}"`);
       const target: Rows = new Map(rows.map((row) => [Number(row.id), Object.fromEntries(columns.map((c) => [c.name, row[c.name] === null ? null : pgOfMariadb(c).value(row[c.name])]))]));
       const found = differences(table, columns, source, target, refused);
@@ -202,7 +233,7 @@ describe(`values through the sql sinks, judged by the target and the source data
 
   it("writes every PostgreSQL value into a PostgreSQL target as the source holds it", async () => {
     for (const [table, columns] of POSTGRES) {
-      await waitFor(async () => (await count(targets.pgFromPg, table)) >= written.get(`postgres.${table}`)!, { timeoutMs: 300_000, intervalMs: 2000, message: `${table} in the PostgreSQL target` });
+      await waitFor(async () => (await count("postgres", targets.pgFromPg, table)) >= written.get(`postgres.${table}`)!, { timeoutMs: 300_000, intervalMs: 2000, message: `${table} in the PostgreSQL target` });
       const found = differences(table, columns, await pgRows(pg[pgSource]!, table, columns), await pgRows(pg[targets.pgFromPg]!, table, columns), new Set());
       expect(found.slice(0, 40), `${found.length} values differ`).toEqual([]);
     }

@@ -1,3 +1,4 @@
+import { quoteMysqlLabels } from "../../../src/runtime/sql-types/mapping.js";
 /**
  * The MariaDB side of the oracle: one column per type and variant of the README's mapping table,
  * each with its edge values and a seeded generator (SQL literals, so the server parses them), the
@@ -96,7 +97,9 @@ function texts(name: string, ddl: string, max: number, nul: boolean): OracleColu
   };
 }
 
-const ENUM_LABELS = ["small", "medium", "x-large", "it's", "😀", "ünï", "a,b"];
+// a comma, a 4-byte character (information_schema shows '?'), a real '?' and a backslash: each
+// label must arrive, and be created in a MariaDB target, exactly
+const ENUM_LABELS = ["small", "medium", "x-large", "it's", "😀", "ünï", "a,b", "?", "back\\slash"];
 const SET_LABELS = ["a", "b", "c", "d", "😀"];
 
 function ipv6(r: Random): string {
@@ -175,7 +178,7 @@ export function mariadbTables(nul: boolean): Record<string, OracleColumn[]> {
       generate: (r) => utf8(json(r, nul)),
     },
     {
-      name: "e", ddl: `ENUM(${ENUM_LABELS.map((l) => `'${l.replace(/'/g, "''")}'`).join(",")})`, kind: "text",
+      name: "e", ddl: `ENUM(${quoteMysqlLabels(ENUM_LABELS)})`, kind: "text",
       // '' is the index 0 a bad value becomes outside strict mode
       edges: [...ENUM_LABELS.map(utf8), "'not a label'"],
       generate: (r) => utf8(r.pick(ENUM_LABELS)),

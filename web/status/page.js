@@ -253,7 +253,7 @@ function tableRow(name, t, state) {
     h("td", {}, `${count(t.done)} / ${count(t.estimated)}`),
     h("td", {}, t.rowsPerSecond === null || t.finishedAt || state === "paused" ? "" : `${count(t.rowsPerSecond)} rows/s`),
     h("td", { class: "eta" }, eta),
-    h("td", { class: "muted" }, `${t.kind} snapshot`),
+    h("td", { class: "kind muted" }, `${t.kind} snapshot`),
   );
 }
 

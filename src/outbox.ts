@@ -20,6 +20,7 @@ import { DataError, ErrorCode } from "./runtime/errors.js";
 import { avroType } from "./runtime/avro/logical-types.js";
 import { fromJson, PayloadError, toJson } from "./sources/outbox/payload.js";
 import { quoteIdentifier } from "./runtime/db/identifiers.js";
+import { responseError } from "./runtime/schema-registry/registry-client.js";
 import type { OutboxColumns } from "./sources/outbox/config.js";
 
 export { PayloadError } from "./sources/outbox/payload.js";
@@ -160,9 +161,10 @@ export function registrySchemas(options: RegistrySchemasOptions): SchemaLookup {
     const cached = cache.get(type);
     if (cached && Date.now() - cached.at < maxAge) return cached.schema;
     const subject = options.subject(type);
-    const schema = fetch(`${options.url.replace(/\/$/, "")}/subjects/${encodeURIComponent(subject)}/versions/latest`, { headers }).then(async (res) => {
+    const url = new URL(`${options.url.replace(/\/$/, "")}/subjects/${encodeURIComponent(subject)}/versions/latest`);
+    const schema = fetch(url, { headers }).then(async (res) => {
       if (res.status === 404) return undefined;
-      if (!res.ok) throw new Error(`schema registry ${options.url}: GET subject "${subject}" answered ${res.status}`);
+      if (!res.ok) throw responseError("GET", url, res.status, await res.text());
       return ((await res.json()) as { schema: string }).schema;
     });
     schema.catch(() => cache.delete(type));

@@ -12,7 +12,7 @@
 import type { DatabaseConnection } from "../runtime/config/fields.js";
 import type { ConnectorConfig } from "../runtime/config/load.js";
 import type { TableDescription } from "../runtime/db/introspect.js";
-import { ConfigError, toLiberatorError } from "../runtime/errors.js";
+import { ConfigError, ErrorCode, PreconditionError, toLiberatorError } from "../runtime/errors.js";
 import { createKafka } from "../runtime/kafka/client.js";
 import { createLogger } from "../runtime/log.js";
 import { schemaServiceFactory } from "../runtime/schema-registry/index.js";
@@ -243,14 +243,14 @@ async function verifyTable(
   kafka: KafkaSide | undefined,
 ): Promise<void> {
   const [a, b] = await Promise.all([from.db.describe(from.ref), to.db.describe(to.ref)]);
-  if (!a) throw new Error(`the source table ${report.source} does not exist`);
-  if (!b) throw new Error(`the sink table ${report.sink} does not exist`);
+  if (!a) throw new PreconditionError(ErrorCode.VERIFY_TABLE_MISSING, `the source table ${report.source} does not exist`);
+  if (!b) throw new PreconditionError(ErrorCode.VERIFY_TABLE_MISSING, `the sink table ${report.sink} does not exist`);
   const qualifiedName = `${from.ref.schema}.${from.ref.name}`;
   const hidden = from.source.hidden(qualifiedName);
   const names = a.columns.map((c) => c.name).filter((n) => !hidden.has(n) && b.columns.some((c) => c.name === n));
   const keyNames = a.primaryKey.length > 0 ? a.primaryKey : (from.source.keyColumns(qualifiedName) ?? []);
   const missingKey = keyNames.filter((k) => !names.includes(k));
-  if (missingKey.length > 0) throw new Error(`no key to compare by: the sink table lacks the key column(s) ${missingKey.join(", ")}`);
+  if (missingKey.length > 0) throw new PreconditionError(ErrorCode.VERIFY_KEY_MISSING, `no key to compare by: the sink table lacks the key column(s) ${missingKey.join(", ")}`);
   const side = (db: VerifyDatabase, ref: TableRef, table: TableDescription, options: MapOptions): Side => {
     const columns = names.map((n) => mapColumn(table.columns.find((c) => c.name === n)!, options));
     return { db, ref, table, columns, compare: columns.map(comparer), key: keyNames.map((k) => columns[names.indexOf(k)]!) };
@@ -304,7 +304,7 @@ async function lastState(kafka: KafkaSide, topic: string, src: Side): Promise<Ka
     if (change.before && change.op !== "c" && change.op !== "r") count(rows, values(change.before), -1);
     if (change.after && change.op !== "d") count(rows, values(change.after), 1);
   });
-  if (!found) throw new Error(`the topic ${topic} does not exist`);
+  if (!found) throw new PreconditionError(ErrorCode.VERIFY_TABLE_MISSING, `the topic ${topic} does not exist`);
   return { rows };
 }
 

@@ -215,6 +215,8 @@ export const ERROR_CATALOGUE = {
   COMMAND_UNKNOWN: configuration("The connector has no such command.", "Use one the message names."),
   COMMAND_INVALID: configuration("The command's arguments are missing or wrong.", "Give them as the message shows."),
   OFFSETS_INVALID: configuration("Offsets to set do not parse or do not fit the connector.", "Give them as the message shows."),
+  VERIFY_TABLE_MISSING: configuration("`liberator verify` was to compare a table or topic that does not exist.", "Check the connectors' tables and topics; run verify once the sink has created its table."),
+  VERIFY_KEY_MISSING: configuration("`liberator verify` has no key to compare a table's rows by: the sink table lacks a key column.", "Give the sink table the source's key columns, or set the source's `keyColumns`."),
   STREAM_NOT_FOUND: configuration("No connector wrote that stream and the config does not declare it.", "`GET /streams` lists them."),
 
   // ── internal ──────────────────────────────────────────────────────────────────────────────────

@@ -4,7 +4,7 @@ import { classifyMysqlError } from "./mysql-errors.js";
 import { classifyPostgresError } from "./postgres-errors.js";
 
 export type { DbFailure } from "./failure.js";
-export { classifyMysqlError, isBinlogReadRefused } from "./mysql-errors.js";
+export { classifyMysqlError, isBinlogReadRefused, isSyntaxRefused } from "./mysql-errors.js";
 export { classifyPostgresError } from "./postgres-errors.js";
 
 /** A SQLSTATE is five characters; MySQL's errno is a number (its `code` a name such as ER_…). */

@@ -70,6 +70,9 @@ const BY_NAME = new Map<string, DbFailure>([
 /** The server refuses to send its binlog from the position asked (purged, or not a position of its log). */
 export const isBinlogReadRefused = (err: unknown): boolean => (err as { errno?: unknown } | null)?.errno === 1236; // ER_MASTER_FATAL_ERROR_READING_BINLOG
 
+/** The server does not know a statement's syntax (ER_PARSE_ERROR): an older or newer server's spelling of it. */
+export const isSyntaxRefused = (err: unknown): boolean => (err as { errno?: unknown } | null)?.errno === 1064; // ER_PARSE_ERROR
+
 /** mysql2's own codes for a connection it lost or never had. */
 const CLIENT_CODES = new Set(["PROTOCOL_CONNECTION_LOST", "PROTOCOL_SEQUENCE_TIMEOUT", "PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR", "PROTOCOL_ENQUEUE_AFTER_QUIT", "ER_SERVER_SHUTDOWN"]);
 

@@ -1,4 +1,5 @@
 import type { Admin, ITopicConfig, Kafka } from "kafkajs";
+import { ErrorCode, LiberatorError } from "../errors.js";
 import { describeKafkaConnectError } from "./connect-errors.js";
 
 export interface TopicSpec {
@@ -51,7 +52,7 @@ export async function createTopicsWithLeaders(admin: Admin, topics: ITopicConfig
     } catch (err) {
       if (!NOT_YET.has((err as { type?: string }).type ?? "") || Date.now() > deadline) throw err;
     }
-    if (Date.now() > deadline) throw new Error(`topics ${names.join(", ")} have no leader after ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new LiberatorError(ErrorCode.KAFKA_UNAVAILABLE, `topics ${names.join(", ")} have no leader after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

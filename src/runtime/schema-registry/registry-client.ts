@@ -180,7 +180,7 @@ const CODE_BY_ERROR = new Map<number, RegistryErrorCode>(
 );
 
 /** A registry's `{error_code, message}` as our error: by its code, retriable when the server is at fault. */
-function responseError(method: string, url: URL, status: number, text: string): LiberatorError {
+export function responseError(method: string, url: URL, status: number, text: string): LiberatorError {
   let body: { error_code?: unknown; message?: unknown } = {};
   try {
     body = JSON.parse(text) as typeof body;

@@ -3,6 +3,7 @@
  * GTID position at a point, and a consistent read with the exact point it is consistent with.
  */
 import type { Connection } from "mysql2/promise";
+import { isSyntaxRefused } from "../../runtime/db/errors.js";
 import { listMysqlTables } from "../../runtime/db/introspect.js";
 import { ErrorCode, PreconditionError } from "../../runtime/errors.js";
 import { describeCoordinates, type Coordinates } from "./position.js";
@@ -58,7 +59,7 @@ async function masterStatus(conn: Connection): Promise<Row[]> {
   try {
     return await rows(conn, "SHOW MASTER STATUS");
   } catch (err) {
-    if ((err as { code?: string }).code !== "ER_PARSE_ERROR") throw err;
+    if (!isSyntaxRefused(err)) throw err;
     return rows(conn, "SHOW BINARY LOG STATUS");
   }
 }

@@ -6,7 +6,7 @@
  * messages may quote them.
  */
 import type { ChangeRecord, Headers } from "../connector.js";
-import { MASK, replacedValue } from "../sql-types/column-policy.js";
+import { MASK, replacedValue } from "./pii.js";
 import type { StreamMetadata } from "./metadata.js";
 
 export const ORIGINAL_TOPIC_HEADER = "liberator.original.topic";

@@ -2,14 +2,14 @@
  * A stream's metadata applied to its schemas and values, the same way for every source: the
  * record carries owner, namespace, description and deprecation (`doc` and `liberator.*`
  * properties), each field its PII handling and financial flag; PII fields are masked or hashed
- * with the column policy's own builders (column-policy.ts), or dropped. All `liberator.*`
+ * (pii.ts), or dropped; a source's column policy is this code applied as rows are read. All `liberator.*`
  * properties are part of the canonical form, so a change of metadata is a new schema id and the
  * registry serves the new text.
  */
 import type { AvroSchema } from "../connector.js";
 import { ConfigError, ErrorCode, PreconditionError } from "../errors.js";
 import { COLUMN_ATTRIBUTE } from "../avro/canonical.js";
-import { PII_ATTRIBUTE, replacedField, replacedValue, type PiiReplacement } from "../sql-types/column-policy.js";
+import { PII_ATTRIBUTE, replacedField, replacedValue, type PiiReplacement } from "./pii.js";
 import type { AvroField } from "../sql-types/mapping.js";
 import type { PiiHandling } from "./config.js";
 import type { StreamMetadata } from "./metadata.js";
@@ -94,9 +94,14 @@ function setRecordMetadata(record: RecordSchema, meta: StreamMetadata): void {
   }
 }
 
-function decorateFields(
+/**
+ * A record's fields under the PII and financial declarations, and the replacement of each replaced
+ * field's values; `record.fields` is set to the published fields. A source's per-table column
+ * policy (`columns: {mask, hash}`, sql-types/column-policy.ts) is applied by this too.
+ */
+export function decorateFields(
   record: RecordSchema,
-  meta: StreamMetadata,
+  meta: Pick<StreamMetadata, "pii" | "financial">,
   options: DecorateOptions,
   role: "key" | "value",
 ): Omit<DecoratedSchema, "schema" | "envelope"> {

@@ -1,16 +1,19 @@
 /**
  * Per-table column rules every source applies the same way (DESIGN.md §4, "masked or hashed per
  * table (PII) and excluded by config"): a column can be left out, masked, or replaced by a keyed
- * hash. The schema says what was done (field doc and `liberator.pii`), so consumers and
- * `liberator streams show` can tell a hash from the clear value.
+ * hash. `mask` and `hash` are the shorthand of the stream's `pii: {column: mask | hash}` with the
+ * connector's `hashKey`: the stream declarations' own code (governance/decorate.ts) makes the
+ * fields and replaces the values, here as the rows are read. The schema says what was done (field
+ * doc and `liberator.pii`), so consumers and `liberator streams show` can tell a hash from the
+ * clear value.
  */
-import { createHmac } from "node:crypto";
 import { z } from "zod";
 import { stringList } from "../config/fields.js";
 import { ErrorCode, PreconditionError } from "../errors.js";
-import type { AvroField, MappedColumn } from "./mapping.js";
-
-export const PII_ATTRIBUTE = "liberator.pii";
+import { decorateFields } from "../governance/decorate.js";
+import type { PiiHandling } from "../governance/config.js";
+import type { RecordSchema } from "../governance/record-shape.js";
+import type { MappedColumn } from "./mapping.js";
 
 /** The `columns:` block of a table in a source's config. */
 export const columnPolicySchema = z.strictObject({
@@ -25,7 +28,14 @@ export const columnPolicySchema = z.strictObject({
 
 export type ColumnPolicy = z.infer<typeof columnPolicySchema>;
 
-export const MASK = "****";
+/** A table's `columns:` setting, described once for every source that has one. */
+export const columnPolicyField = () =>
+  columnPolicySchema
+    .optional()
+    .describe("`include`, `exclude`, `mask`, `hash` lists of columns (the key cannot be excluded or masked); the shorthand of the streams' `pii` (docs/governance.md)");
+
+/** The connector's HMAC secret for `columns.hash`. */
+export const hashKeyField = () => z.string().min(16, "must be at least 16 characters").optional().describe("HMAC secret for hashed columns (16+ characters; use `${file:…}`)");
 
 /**
  * The columns of a stream after the policy: kept, masked or hashed, in table order. A key column
@@ -65,51 +75,14 @@ export function applyColumnPolicy(
   }
   const include = policy.include ? new Set([...policy.include, ...keyNames]) : undefined;
   const exclude = new Set(policy.exclude);
-  const mask = new Set(policy.mask);
-  const hash = new Set(policy.hash);
-  return columns
-    .filter((c) => (include ? include.has(c.column) : true) && !exclude.has(c.column))
-    .map((c) => {
-      if (mask.has(c.column)) return replaced(c, "masked", hashKey);
-      if (hash.has(c.column)) return replaced(c, "hashed", hashKey);
-      return c;
-    });
-}
-
-export type PiiReplacement = "masked" | "hashed";
-
-/**
- * The field that stands for a masked or hashed column: a string (nullable when the column is), no
- * default but null (a column default would publish a value in the schema), a doc saying what was
- * done. Stream-level PII handling (src/runtime/governance) uses it too, so both look the same.
- */
-export function replacedField(field: AvroField, column: string, how: PiiReplacement): AvroField {
-  const nullable = Array.isArray(field.type) && field.type.includes("null");
-  return {
-    name: field.name,
-    type: nullable ? ["null", "string"] : "string",
-    ...(nullable ? { default: null } : {}),
-    doc: how === "masked" ? `masked: the value of column ${column} is not published` : `HMAC-SHA256 (hex) of column ${column}`,
-    [PII_ATTRIBUTE]: how,
-  };
-}
-
-/** What replaces a canonical value (null stays null): "****", or its keyed HMAC-SHA256 in hex. */
-export function replacedValue(how: PiiReplacement, hashKey: string | undefined): (canonical: unknown) => string | null {
-  if (how === "masked") return (v) => (v === null || v === undefined ? null : MASK);
-  if (!hashKey) throw new Error("hashing needs a key");
-  return (v) => (v === null || v === undefined ? null : createHmac("sha256", hashKey).update(hashInput(v)).digest("hex"));
-}
-
-function replaced(column: MappedColumn, how: PiiReplacement, hashKey: string | undefined): MappedColumn {
-  const replace = replacedValue(how, hashKey);
-  return { ...column, field: replacedField(column.field, column.column, how), fromDriver: (value) => replace(column.fromDriver(value)) };
-}
-
-/** One byte string per canonical value, so equal values (whatever the driver) hash equal. */
-function hashInput(value: unknown): Buffer | string {
-  if (Buffer.isBuffer(value)) return value;
-  if (typeof value === "string") return value;
-  if (typeof value === "bigint" || typeof value === "number" || typeof value === "boolean") return String(value);
-  return JSON.stringify(value);
+  const kept = columns.filter((c) => (include ? include.has(c.column) : true) && !exclude.has(c.column));
+  const pii = new Map<string, PiiHandling>([...(policy.mask ?? []).map((c) => [c, "mask"] as const), ...(policy.hash ?? []).map((c) => [c, "hash"] as const)]);
+  if (pii.size === 0) return kept;
+  const record: RecordSchema = { type: "record", name: "Value", fields: kept.map((c) => c.field) };
+  const { replacements } = decorateFields(record, { pii, financial: new Set() }, { topic: table, hashKey }, "value");
+  const replace = new Map(replacements.map((r) => [r.field, r.replace]));
+  return kept.map((c, i) => {
+    const replaceValue = replace.get(c.field.name);
+    return replaceValue ? { ...c, field: record.fields[i]!, fromDriver: (value: unknown) => replaceValue(c.fromDriver(value)) } : c;
+  });
 }

@@ -1,16 +1,12 @@
 import { z } from "zod";
 import { bool, databaseConnection, duration, int, stringList, zeroDatePolicy } from "../../runtime/config/fields.js";
 import { connectorSchema } from "../../runtime/config/load.js";
-import { columnPolicySchema } from "../../runtime/sql-types/column-policy.js";
+import { columnPolicyField, hashKeyField } from "../../runtime/sql-types/column-policy.js";
 
 /** Per-table settings, keyed by "database.table". */
 const tableSettings = z.strictObject({
   keyColumns: stringList().optional().describe("the key of a table without a primary key; without it its records have a null key"),
-  columns: columnPolicySchema
-    .optional()
-    .describe(
-      "`include`, `exclude`, `mask`, `hash` lists of columns (the key cannot be excluded or masked); the shorthand of the streams' `pii` (docs/governance.md)",
-    ),
+  columns: columnPolicyField(),
 });
 
 export const binlogConfig = connectorSchema({
@@ -33,7 +29,7 @@ export const binlogConfig = connectorSchema({
     .record(z.string().regex(/^[^.]+\.[^.]+$/, 'keys are "database.table"'), tableSettings)
     .default({})
     .meta({ keyName: "db.table" }),
-  hashKey: z.string().min(16, "must be at least 16 characters").optional().describe("HMAC secret for hashed columns (16+ characters; use `${file:…}`)"),
+  hashKey: hashKeyField(),
   snapshot: z
     .strictObject({
       mode: z

@@ -1,12 +1,12 @@
 import { z } from "zod";
 import { bool, databaseConnection, duration, int, stringList } from "../../runtime/config/fields.js";
 import { connectorSchema } from "../../runtime/config/load.js";
-import { columnPolicySchema } from "../../runtime/sql-types/column-policy.js";
+import { columnPolicyField, hashKeyField } from "../../runtime/sql-types/column-policy.js";
 
 /** Per-table settings, keyed by "schema.table". */
 const tableSettings = z.strictObject({
   keyColumns: stringList().optional().describe("the key of a table without a primary key; without it its records have a null key"),
-  columns: columnPolicySchema.optional().describe("`include`, `exclude`, `mask`, `hash` lists of columns (the key cannot be excluded or masked); the shorthand of the streams' `pii` (docs/governance.md)"),
+  columns: columnPolicyField(),
 });
 
 /** Slot and publication names: PostgreSQL's rules for slots (lower case, digits, underscore). */
@@ -25,7 +25,7 @@ export const pgcdcConfig = connectorSchema({
     .record(z.string().regex(/^[^.]+\.[^.]+$/, 'keys are "schema.table"'), tableSettings)
     .default({})
     .meta({ keyName: "schema.table" }),
-  hashKey: z.string().min(16, "must be at least 16 characters").optional().describe("HMAC secret for hashed columns (16+ characters; use `${file:…}`)"),
+  hashKey: hashKeyField(),
   slot: z
     .strictObject({
       name: slotName().optional().meta({ defaultText: "`liberator_<connector>`", description: "the logical replication slot (lower-case letters, digits, `_`)" }),

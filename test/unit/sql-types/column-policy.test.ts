@@ -1,6 +1,8 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { canonicalForm } from "../../../src/runtime/avro/canonical.js";
+import { decorateValueSchema, replaceValue } from "../../../src/runtime/governance/decorate.js";
+import { envelope } from "../../../src/runtime/sql-types/envelope.js";
 import { tableStream } from "../../../src/runtime/sql-types/envelope.js";
 import type { ColumnInfo } from "../../../src/runtime/sql-types/mapping.js";
 
@@ -52,5 +54,14 @@ describe("column policy: exclude, mask, hash", () => {
   it("keeps only included columns plus the key", () => {
     const only = tableStream(table, { topic: "t", columns: { include: ["email"] } });
     expect(fields(only.rowSchema).map((f) => f.name)).toEqual(["id", "email"]);
+  });
+
+  it("is the shorthand of the stream's pii declaration: the same fields and the same values", () => {
+    const clear = tableStream(table, { topic: "shop.hr.people", columns: { exclude: ["notes"] } });
+    const declared = decorateValueSchema(clear.valueSchema, { pii: new Map([["ssn", "mask"], ["email", "hash"], ["salary", "hash"]]), financial: new Set() }, { topic: "shop.hr.people", hashKey: "k3y" });
+    expect(canonicalForm(declared.schema)).toBe(canonicalForm(stream.valueSchema));
+    const driverRow = { id: "1", email: "a@b.c", ssn: "123-45-6789", salary: "100.00", notes: "secret" };
+    const source = { connector: "binlog", name: "hr", db: "hr", table: "people", ts_ms: 0 };
+    expect(replaceValue(envelope("c", null, clear.row(driverRow), source), declared)).toMatchObject({ after: stream.row(driverRow) });
   });
 });

@@ -1,6 +1,7 @@
 import { clusterConfigSchema } from "../src/runtime/cluster/config.js";
 import { configMarkdown } from "../src/runtime/config/config-doc.js";
 import { connectorBaseSchema, rootSchema } from "../src/runtime/config/schema.js";
+import { governanceConfigSchema, streamMetadataSchema, streamsConfigSchema } from "../src/runtime/governance/config.js";
 import { ERROR_CATALOGUE, type ErrorCategory } from "../src/runtime/error-catalogue.js";
 import { kafkaConfigSchema } from "../src/runtime/kafka/config.js";
 import { schemaRegistryConfig } from "../src/runtime/schema-registry/config.js";
@@ -27,6 +28,11 @@ export function generatedDocSections(): Record<string, Record<string, string>> {
     "docs/binlog.md": { config: configMarkdown(binlogConfig, own) },
     "docs/pgcdc.md": { config: configMarkdown(pgcdcConfig, own) },
     "docs/outbox.md": { config: configMarkdown(outboxConfig, own) },
+    "docs/governance.md": {
+      "streams-config": configMarkdown(streamsConfigSchema, { prefix: "streams." }),
+      "stream-metadata": configMarkdown(streamMetadataSchema),
+      "governance-config": configMarkdown(governanceConfigSchema, { prefix: "governance." }),
+    },
     "docs/sinks.md": { "sql-config": configMarkdown(sqlSinkConfig, own), "bullmq-config": configMarkdown(bullmqSinkConfig, own) },
     "docs/operations.md": {
       "connector-config": configMarkdown(connectorBaseSchema),

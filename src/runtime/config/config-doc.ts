@@ -103,7 +103,9 @@ export function configRows(schema: z.ZodType, { omit = [], prefix: top = "" }: T
         continue;
       }
       const shown = field.defaultText ?? (field.hasDefault ? formatDefault(key, field.defaultValue) : field.required ? "(required)" : "—");
-      rows.push({ field: name, default: shown, meaning: field.description ?? "" });
+      // a described record is one row, named by its keys when the docs name them (`acls.topics.<connector>`)
+      const named = field.core instanceof z.ZodRecord && field.keyName !== undefined ? `${name}.<${field.keyName}>` : name;
+      rows.push({ field: named, default: shown, meaning: field.description ?? "" });
     }
   };
   walk(schema, top);

@@ -28,23 +28,16 @@ const deprecation = z.union([
 
 /** Metadata of a stream, or defaults for several. Every field is optional; more specific levels win. */
 export const streamMetadataSchema = z.strictObject({
-  /** The team or person consumers ask about this stream. */
-  owner: z.string().min(1).optional(),
-  /** The data domain the stream belongs to in the catalog ("sales", "crm"); not the Avro namespace. */
-  namespace: z.string().min(1).optional(),
-  /** What the stream holds; becomes the record's `doc`. */
-  description: z.string().min(1).optional(),
-  /** true, or { replacement, date, reason }; false undoes a deprecation declared by a pattern or default. */
-  deprecated: deprecation.optional(),
-  /**
-   * Personal data: a list of fields (columns), handled as `piiHandling` says, or a mapping from
-   * field to handling (clear, mask, hash, drop).
-   */
-  pii: z.union([stringList(), z.record(z.string().min(1), z.enum(PII_HANDLINGS))]).optional(),
-  /** How the fields of a `pii` list are published; clear (flagged only) when no level sets it. */
-  piiHandling: z.enum(PII_HANDLINGS).optional(),
-  /** Financial fields: flagged in the schema and the catalog, published as they are. */
-  financial: stringList().optional(),
+  owner: z.string().min(1).optional().describe("the team or person consumers ask about the stream"),
+  namespace: z.string().min(1).optional().describe('the data domain in the catalog ("sales", "crm"); it does not rename the Avro records'),
+  description: z.string().min(1).optional().describe("what the stream holds; the record's `doc`"),
+  deprecated: deprecation.optional().describe('`true`, or `{ replacement, date: "YYYY-MM-DD", reason }`; `false` undoes a deprecation a pattern or default declared'),
+  pii: z
+    .union([stringList(), z.record(z.string().min(1), z.enum(PII_HANDLINGS))])
+    .optional()
+    .describe("personal data: a list of fields (or columns), published as `piiHandling` says, or a mapping field → `clear`, `mask`, `hash`, `drop`"),
+  piiHandling: z.enum(PII_HANDLINGS).optional().meta({ defaultText: "`clear`", description: "how the fields of a `pii` list are published, when no more specific level sets it" }),
+  financial: stringList().optional().describe("fields flagged `liberator.financial` in the schema and the catalog, published as they are"),
 });
 
 export type StreamMetadataConfig = z.infer<typeof streamMetadataSchema>;
@@ -55,17 +48,23 @@ const usesHash = (m: StreamMetadataConfig | undefined): boolean =>
 
 export const streamsConfigSchema = z
   .strictObject({
-    /** For every stream Liberator writes. */
-    defaults: streamMetadataSchema.optional(),
-    /** For every stream of one connector, by connector name. */
-    connectors: z.record(z.string().min(1), streamMetadataSchema).default({}),
-    /**
-     * By topic; a key with `*` (any run of characters) or `?` (one) is a pattern. Patterns apply in
-     * the order written, over the defaults; an exact topic applies last.
-     */
-    topics: z.record(z.string().min(1), streamMetadataSchema).default({}),
-    /** The HMAC secret for fields hashed by stream declarations (use `${file:…}`); at least 16 characters. */
-    hashKey: z.string().min(16, "must be at least 16 characters").optional(),
+    defaults: streamMetadataSchema.optional().describe("metadata (the fields below) for every stream Liberator writes"),
+    connectors: z
+      .record(z.string().min(1), streamMetadataSchema)
+      .default({})
+      .meta({ keyName: "name", description: "metadata for every stream of that connector" }),
+    topics: z
+      .record(z.string().min(1), streamMetadataSchema)
+      .default({})
+      .meta({
+        keyName: "topic or pattern",
+        description: "metadata for a topic; `*` (any run of characters) and `?` (one) make a pattern. Patterns apply in the order written, over the defaults and the connector's; the exact topic last",
+      }),
+    hashKey: z
+      .string()
+      .min(16, "must be at least 16 characters")
+      .optional()
+      .describe("the HMAC secret of the fields declared `hash` (16+ characters; use `${file:…}`); needed as soon as one is"),
   })
   .superRefine((c, ctx) => {
     const hashing = usesHash(c.defaults) || [...Object.values(c.connectors), ...Object.values(c.topics)].some(usesHash);
@@ -96,34 +95,31 @@ export const byteRate = () =>
   ]);
 
 const quota = z.strictObject({
-  /** Bytes per second the connector's producer may write (a source's records, a sink's dead letters). */
-  producerByteRate: byteRate().optional(),
-  /** Bytes per second the connector's consumer may fetch (a sink's input). */
-  consumerByteRate: byteRate().optional(),
+  producerByteRate: byteRate().optional().describe("bytes/s its producer may write, a source's records or a sink's dead letters (`10MiB`, `5MB/s`, or a number)"),
+  consumerByteRate: byteRate().optional().describe("bytes/s its consumer may fetch, a sink's input"),
 });
 
 export const governanceConfigSchema = z.strictObject({
-  /** The compacted topic of the stream catalog. */
-  catalogTopic: z.string().min(1).default(CATALOG_TOPIC),
-  /** Where a notice goes each time a stream's subject gets a new schema version. */
-  schemaChangesTopic: z.string().min(1).default(SCHEMA_CHANGES_TOPIC),
+  catalogTopic: z.string().min(1).default(CATALOG_TOPIC).describe("the stream catalog's compacted topic"),
+  schemaChangesTopic: z
+    .string()
+    .min(1)
+    .default(SCHEMA_CHANGES_TOPIC)
+    .describe("where a notice goes each time a stream's subject gets a new schema version (compacted, one partition); its transactional id is `liberator-<topic>`"),
   acls: z
     .strictObject({
-      /**
-       * The principal Liberator's workers authenticate as, e.g. "User:liberator" or, with mTLS,
-       * "User:CN=liberator,OU=data". Default: User:<kafka.sasl.username>.
-       */
-      principal: z.string().regex(/^[A-Za-z]+:.+$/, 'must be "<type>:<name>", e.g. "User:liberator"').optional(),
-      /** The host the ACLs allow ("*": any). */
-      host: z.string().min(1).default("*"),
-      /**
-       * More output topics per connector, beyond what its config tells (a literal topic, or a
-       * prefix ending in `*`), e.g. a query source's custom query topics.
-       */
-      topics: z.record(z.string().min(1), stringList()).default({}),
+      principal: z
+        .string()
+        .regex(/^[A-Za-z]+:.+$/, 'must be "<type>:<name>", e.g. "User:liberator"')
+        .optional()
+        .meta({ defaultText: "`User:<kafka.sasl.username>`", description: "the principal Liberator's workers authenticate as, e.g. `User:liberator` or, with mTLS, `User:CN=liberator,OU=data`" }),
+      host: z.string().min(1).default("*").describe("the host the ACLs allow (`*`: any)"),
+      topics: z
+        .record(z.string().min(1), stringList())
+        .default({})
+        .meta({ keyName: "connector", description: "more output topics of a connector than its config tells (a topic, or a prefix ending in `*`), e.g. a query source's custom query topics" }),
     })
     .prefault({}),
-  /** Byte-rate quotas per connector (by its Kafka client id), set by `liberator acls apply`. */
-  quotas: z.record(z.string().min(1), quota).default({}),
+  quotas: z.record(z.string().min(1), quota).default({}).meta({ keyName: "connector" }),
 });
 

@@ -3,6 +3,8 @@ import { z } from "zod";
 import { configRows } from "../../../src/runtime/config/config-doc.js";
 import { duration, int, zeroDatePolicy } from "../../../src/runtime/config/fields.js";
 import { connectorBaseSchema, rootSchema } from "../../../src/runtime/config/schema.js";
+import { governanceConfigSchema, streamMetadataSchema, streamsConfigSchema } from "../../../src/runtime/governance/config.js";
+import { pgcdcConfig } from "../../../src/sources/pgcdc/config.js";
 import { bullmqSinkConfig } from "../../../src/sinks/bullmq/config.js";
 import { sqlSinkConfig } from "../../../src/sinks/sql/config.js";
 import { binlogConfig } from "../../../src/sources/binlog/config.js";
@@ -23,6 +25,7 @@ describe("config tables generated from the schemas", () => {
       nested: z.strictObject({ depth: int(0).default(3).describe("how deep") }).prefault({}),
       whole: z.strictObject({ a: z.string() }).optional().describe("one row for the object"),
       events: z.record(z.string(), z.strictObject({ version: z.literal("latest").default("latest").describe("which") })).meta({ keyName: "type" }),
+      extra: z.record(z.string(), z.array(z.string())).default({}).meta({ keyName: "connector", description: "one row for the record, named by its keys" }),
     });
     expect(configRows(schema)).toEqual([
       { field: "host", default: "`127.0.0.1`", meaning: "where" },
@@ -36,6 +39,7 @@ describe("config tables generated from the schemas", () => {
       { field: "nested.depth", default: "3", meaning: "how deep" },
       { field: "whole", default: "—", meaning: "one row for the object" },
       { field: "events.<type>.version", default: "`latest`", meaning: "which" },
+      { field: "extra.<connector>", default: "—", meaning: "one row for the record, named by its keys" },
     ]);
     expect(configRows(schema, { omit: ["user", "events"], prefix: "root." }).map((r) => r.field)).toEqual([
       "root.host",
@@ -47,6 +51,7 @@ describe("config tables generated from the schemas", () => {
       "root.zero",
       "root.nested.depth",
       "root.whole",
+      "root.extra.<connector>",
     ]);
   });
 
@@ -58,6 +63,10 @@ describe("config tables generated from the schemas", () => {
     ["outbox", outboxConfig, []],
     ["sql", sqlSinkConfig, []],
     ["bullmq", bullmqSinkConfig, []],
+    ["pgcdc", pgcdcConfig, []],
+    ["streams", streamsConfigSchema, []],
+    ["a stream's metadata", streamMetadataSchema, []],
+    ["governance", governanceConfigSchema, []],
   ];
   for (const [name, schema, omit] of tables) {
     it(`document every field of ${name}: a field added without a description fails here`, () => {

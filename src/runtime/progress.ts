@@ -103,7 +103,8 @@ interface TableState {
 /** One connector's progress, fed by its ConnectorMetrics. */
 export class ProgressBook {
   private readonly tables = new Map<string, TableState>();
-  private stream: { secondsBehind: number | null; bytesBehind: number | null; retainedBytes: number | null; lastEventAt: number | null } | undefined;
+  /** What a source that follows a log last told of it; the seconds behind are the connector's latest. */
+  private stream: { bytesBehind: number | null; retainedBytes: number | null; lastEventAt: number | null } | undefined;
   private secondsBehind: number | undefined;
   private readonly partitions = new Map<string, { topic: string; partition: number; lag: number }>();
   private readonly throughput = new Rate();
@@ -123,13 +124,9 @@ export class ProgressBook {
 
   lag(seconds: number | null, detail?: StreamDetail): void {
     if (seconds !== null) this.secondsBehind = seconds;
+    if (!detail) return;
     const before = this.stream;
-    if (!detail) {
-      if (before && seconds !== null) before.secondsBehind = seconds;
-      return;
-    }
     this.stream = {
-      secondsBehind: seconds ?? before?.secondsBehind ?? null,
       bytesBehind: detail.bytesBehind ?? before?.bytesBehind ?? null,
       retainedBytes: detail.retainedBytes ?? before?.retainedBytes ?? null,
       lastEventAt: detail.lastEventAt ?? before?.lastEventAt ?? null,
@@ -167,7 +164,11 @@ export class ProgressBook {
       lag: Object.keys(lag).length === 0 ? null : lag,
       snapshot: this.tables.size === 0 ? null : Object.fromEntries([...this.tables].map(([name, t]) => [name, tableView(t)])),
       stream: this.stream
-        ? { ...this.stream, lastEventAt: this.stream.lastEventAt === null ? null : new Date(this.stream.lastEventAt).toISOString() }
+        ? {
+            secondsBehind: this.secondsBehind ?? null,
+            ...this.stream,
+            lastEventAt: this.stream.lastEventAt === null ? null : new Date(this.stream.lastEventAt).toISOString(),
+          }
         : null,
       rowsPerSecond: round(this.throughput.perSecond(this.now()) ?? 0),
       schemas: schemas.filter((s) => [...this.topics].some((topic) => s.subject.startsWith(`${topic}-`))).slice(0, SCHEMAS_KEPT),

@@ -34,3 +34,21 @@ describe("metrics of a connector's retrying time", () => {
     expect(await retryingSeconds(metrics, "db")).toBe(kept);
   });
 });
+
+describe("metrics of a source's distance from the server's log", () => {
+  it("sets the byte gauges from a detail without touching the seconds, and drops them when the connector leaves", async () => {
+    const metrics = new Metrics({ processMetrics: false });
+    const m = metrics.forConnector("pg");
+    m.lagSeconds(3);
+    m.lagSeconds(null, { bytesBehind: 100, retainedBytes: 4096 });
+    const value = async (gauge: { get(): Promise<{ values: { labels: Record<string, unknown>; value: number }[] }> }) =>
+      (await gauge.get()).values.find((v) => v.labels.connector === "pg")?.value;
+    expect(await value(metrics.lag)).toBe(3);
+    expect(await value(metrics.lagBytes)).toBe(100);
+    expect(await value(metrics.retainedBytes)).toBe(4096);
+    expect(metrics.view("pg").stream).toMatchObject({ secondsBehind: 3, bytesBehind: 100, retainedBytes: 4096 });
+    metrics.forget("pg");
+    expect(await value(metrics.lagBytes)).toBeUndefined();
+    expect(await value(metrics.retainedBytes)).toBeUndefined();
+  });
+});

@@ -8,7 +8,9 @@
 import type { ChangeRecord, Json, SourceContext } from "../connector.js";
 import { pushChange } from "../sql-types/change-records.js";
 import type { SourceInfo, TableStream } from "../sql-types/envelope.js";
+import type { TableEstimate } from "./introspect.js";
 import { ChunkSize } from "./row-bytes.js";
+import { TableProgress } from "./table-progress.js";
 
 export interface SnapshotProgress {
   /** Every table to copy, in order. */
@@ -38,9 +40,8 @@ export interface SnapshotTable {
 export interface StartedTable<T extends SnapshotTable> {
   captured: T;
   keyless: boolean;
-  estimatedRows: number;
-  /** The server's estimate of a row's size (0: unknown), for the first chunk's size. */
-  rowBytes: number;
+  /** The server's guess of its rows and a row's size, and the range of an integer first key column that refines it. */
+  estimate: TableEstimate & { keyRange?: { min: number; max: number } | undefined };
 }
 
 export interface ChunkReader<T extends SnapshotTable> {
@@ -58,10 +59,8 @@ const PROGRESS_LOG_MS = 10_000;
 
 interface TableRun<T> {
   captured: T;
-  estimated: number;
   size: ChunkSize;
-  startedAt: number;
-  rows: number;
+  progress: TableProgress;
 }
 
 export class ChunkedSnapshot<T extends SnapshotTable> {
@@ -99,7 +98,7 @@ export class ChunkedSnapshot<T extends SnapshotTable> {
       const meta = () => ({ source, transaction: null });
       const now = Date.now();
       for (const row of chunk.rows) pushChange(records, run.captured, "r", null, row, now, meta);
-      run.rows += chunk.rows.length;
+      run.progress.read(chunk);
       const rows = this.progress.rows + chunk.rows.length;
       this.progress = chunk.last ? { ...this.progress, done: this.progress.done + 1, lastKey: null, rows } : { ...this.progress, lastKey: chunk.lastKey, rows };
       this.report(run, chunk.last);
@@ -115,22 +114,18 @@ export class ChunkedSnapshot<T extends SnapshotTable> {
       this.ctx.log.warn({ table: name }, "table without a primary key: copied again from its start after the restart");
       this.progress = { ...this.progress, lastKey: null };
     }
-    this.ctx.log.info({ table: name, estimatedRows: started.estimatedRows, topic: started.captured.stream.topic }, "snapshot of table started");
-    const size = new ChunkSize(this.chunkSize, this.ctx.limits.maxBatchBytes, started.rowBytes);
-    return { captured: started.captured, estimated: started.estimatedRows, size, startedAt: Date.now(), rows: 0 };
+    const progress = new TableProgress(this.ctx, name, "initial", started.estimate, this.progress.lastKey);
+    this.ctx.log.info({ table: name, estimatedRows: progress.estimatedRows, topic: started.captured.stream.topic }, "snapshot of table started");
+    const size = new ChunkSize(this.chunkSize, this.ctx.limits.maxBatchBytes, progress.rowBytes);
+    return { captured: started.captured, size, progress };
   }
 
   private report(run: TableRun<T>, finished: boolean): void {
-    const estimated = Math.max(run.estimated, run.rows);
-    this.ctx.metrics.snapshotProgress(run.captured.name, run.rows, estimated);
     const now = Date.now();
     if (!finished && now - this.lastLog < PROGRESS_LOG_MS) return;
     this.lastLog = now;
-    const seconds = (now - run.startedAt) / 1000;
-    const rate = seconds > 0 ? Math.round(run.rows / seconds) : 0;
-    const eta = rate > 0 ? Math.round((estimated - run.rows) / rate) : null;
     this.ctx.log.info(
-      { table: run.captured.name, rows: run.rows, estimatedRows: estimated, rowsPerSecond: rate, ...(finished ? {} : { etaSeconds: eta }), tablesDone: this.progress.done, tables: this.progress.tables.length },
+      { ...run.progress.summary(finished), tablesDone: this.progress.done, tables: this.progress.tables.length },
       finished ? "snapshot of table done" : "snapshot progress",
     );
   }

@@ -5,7 +5,7 @@
  */
 import { ErrorCode, PreconditionError } from "../errors.js";
 import { parseSqlType, quoteMysqlLabels, type ColumnInfo } from "../sql-types/mapping.js";
-import { quoteMysql, type TableName } from "./identifiers.js";
+import { quoteMysql, quotePg, type TableName } from "./identifiers.js";
 import { parsePgArray } from "../sql-types/driver-values.js";
 
 export interface TableDescription {
@@ -245,9 +245,27 @@ export async function estimateMysqlTable(db: MysqlQueryable, database: string, t
   return { rows: Number(row?.n ?? 0), rowBytes: Number(row?.len ?? 0) };
 }
 
+/** reltuples (-1 before the first VACUUM or ANALYZE in PostgreSQL 14+: 0 here), and the table's pages over it for a row's size. */
 export async function estimatePgTable(db: PgQueryable, schema: string, table: string): Promise<TableEstimate> {
-  const { rows } = await db.query("SELECT greatest(reltuples, 0)::bigint AS n FROM pg_class WHERE oid = to_regclass(format('%I.%I', $1::text, $2::text))", [schema, table]);
-  return { rows: Number((rows as Row[])[0]?.n ?? 0), rowBytes: 0 };
+  const { rows } = await db.query(
+    `SELECT greatest(reltuples, 0)::bigint AS n, CASE WHEN reltuples > 0 THEN (pg_relation_size(oid) / reltuples)::bigint ELSE 0 END AS bytes
+     FROM pg_class WHERE oid = to_regclass(format('%I.%I', $1::text, $2::text))`,
+    [schema, table],
+  );
+  const row = (rows as Row[])[0];
+  return { rows: Number(row?.n ?? 0), rowBytes: Number(row?.bytes ?? 0) };
+}
+
+/** MIN and MAX of an integer column (two index dives on a key), or undefined when it holds other values or the table is empty. */
+export async function pgIntegerRange(db: PgQueryable, schema: string, table: string, column: string): Promise<{ min: number; max: number } | undefined> {
+  const from = `${quotePg(schema)}.${quotePg(table)}`;
+  const { rows: types } = await db.query("SELECT format_type(atttypid, NULL) AS type FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2", [from, column]);
+  const type = (types as Row[])[0]?.type;
+  if (typeof type !== "string" || !/^(smallint|integer|bigint)$/.test(type)) return undefined;
+  const { rows } = await db.query(`SELECT min(${quotePg(column)})::text AS lo, max(${quotePg(column)})::text AS hi FROM ${from}`);
+  const row = (rows as Row[])[0];
+  if (row?.lo === null || row?.lo === undefined || row.hi === null) return undefined;
+  return { min: Number(row.lo), max: Number(row.hi) };
 }
 
 /** MySQL's own databases: never user data to read or compare. */

@@ -13,7 +13,8 @@ import { mysqlConnect, TABLE_AFTER_TABLE } from "../../runtime/db/mysql.js";
 import { ErrorCode, PreconditionError } from "../../runtime/errors.js";
 import { ChunkSize } from "../../runtime/db/row-bytes.js";
 import { readChunk } from "./chunks.js";
-import { TableProgress } from "./table-progress.js";
+import type { TableProgress } from "../../runtime/db/table-progress.js";
+import { startTableProgress } from "./table-progress.js";
 import type { BinlogConfig } from "./config.js";
 import { splitTableName, type TableFilter } from "./filters.js";
 import type { Coordinates, IncrementalProgress } from "./position.js";
@@ -111,7 +112,7 @@ export class IncrementalSnapshot {
 
   private async chunkSize(conn: Connection, name: string, t: CapturedTable): Promise<ChunkSize> {
     if (this.sizing?.table !== name) {
-      const progress = await TableProgress.start(conn, this.ctx, t, "incremental", this.progress?.lastKey ?? null);
+      const progress = await startTableProgress(conn, this.ctx, t, "incremental", this.progress?.lastKey ?? null);
       this.sizing = { table: name, size: new ChunkSize(this.config.snapshot.chunkSize, this.ctx.limits.maxBatchBytes, progress.rowBytes), progress };
     }
     return this.sizing.size;

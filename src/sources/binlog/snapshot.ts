@@ -18,7 +18,8 @@ import type { SnapshotProgress } from "./position.js";
 import { pushChange } from "../../runtime/sql-types/change-records.js";
 import type { CapturedTable, SchemaHistory } from "./schema-history.js";
 import { startConsistentRead, type ConsistentRead } from "./server.js";
-import { TableProgress } from "./table-progress.js";
+import type { TableProgress } from "../../runtime/db/table-progress.js";
+import { startTableProgress } from "./table-progress.js";
 
 const PROGRESS_LOG_MS = 10_000;
 
@@ -137,7 +138,7 @@ export class InitialSnapshot {
       this.ctx.log.warn({ table: name }, "table without a primary key: copied again from its start after the restart");
       this.progress = { ...this.progress, lastKey: null };
     }
-    const progress = await TableProgress.start(conn, this.ctx, captured, "initial", this.progress.lastKey);
+    const progress = await startTableProgress(conn, this.ctx, captured, "initial", this.progress.lastKey);
     this.ctx.log.info({ table: name, estimatedRows: progress.estimatedRows, topic: captured.stream.topic }, "snapshot of table started");
     const size = new ChunkSize(this.config.snapshot.chunkSize, this.ctx.limits.maxBatchBytes, progress.rowBytes);
     return { captured, size, progress };
@@ -152,12 +153,8 @@ export class InitialSnapshot {
     const now = Date.now();
     if (!finished && now - this.lastLog < PROGRESS_LOG_MS) return;
     this.lastLog = now;
-    const { rows, estimatedRows: estimated, startedAt } = run.progress;
-    const seconds = (now - startedAt) / 1000;
-    const rate = seconds > 0 ? Math.round(rows / seconds) : 0;
-    const eta = rate > 0 ? Math.round((estimated - rows) / rate) : null;
     this.ctx.log.info(
-      { table: run.captured.name, rows, estimatedRows: estimated, rowsPerSecond: rate, ...(finished ? {} : { etaSeconds: eta }), tablesDone: this.progress.done, tables: this.progress.tables.length },
+      { ...run.progress.summary(finished), tablesDone: this.progress.done, tables: this.progress.tables.length },
       finished ? "snapshot of table done" : "snapshot progress",
     );
   }

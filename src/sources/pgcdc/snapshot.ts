@@ -9,6 +9,7 @@ import type pg from "pg";
 import type { ChangeRecord, Json, SourceContext } from "../../runtime/connector.js";
 import { ChunkedSnapshot, type Chunk, type ChunkReader, type SnapshotProgress } from "../../runtime/db/chunked-snapshot.js";
 import { quotePg } from "../../runtime/db/identifiers.js";
+import { estimatePgTable, pgIntegerRange } from "../../runtime/db/introspect.js";
 import { PG_READ_OPTIONS, pgConnect } from "../../runtime/db/postgres.js";
 import type { PgcdcConfig } from "./config.js";
 import { formatLsn } from "./pgoutput.js";
@@ -63,12 +64,10 @@ export class SnapshotReader {
       if (!captured) return undefined;
       await this.versions.check(captured);
       const [schema, table] = splitName(name);
-      const { rows } = await client.query<{ n: string; bytes: string }>(
-        `SELECT GREATEST(c.reltuples, 0)::bigint AS n, CASE WHEN c.reltuples > 0 THEN (pg_relation_size(c.oid) / c.reltuples)::bigint ELSE 0 END AS bytes
-         FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = $1 AND c.relname = $2`,
-        [schema, table],
-      );
-      return { captured, keyless: captured.primaryKey.length === 0, estimatedRows: Number(rows[0]?.n ?? 0), rowBytes: Number(rows[0]?.bytes ?? 0) };
+      const estimate = await estimatePgTable(client, schema, table);
+      const first = captured.primaryKey[0];
+      const keyRange = first === undefined ? undefined : await pgIntegerRange(client, schema, table, first);
+      return { captured, keyless: captured.primaryKey.length === 0, estimate: { ...estimate, keyRange } };
     },
     read: (captured, lastKey, rows) => readChunk(this.client!, captured, lastKey, rows),
     source: (t) => ({ connector: "pgcdc", name: this.ctx.connector, db: t.schema, table: t.table, file: formatLsn(this.at), pos: null, gtid: null, row: null, snapshot: "true", ts_ms: Date.now(), txId: null }),

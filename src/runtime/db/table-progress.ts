@@ -5,7 +5,6 @@
  * integer first key column, the rows read per key value so far times the key range still ahead.
  */
 import type { Json, SourceContext } from "../connector.js";
-import type { Chunk } from "./chunked-snapshot.js";
 import type { TableEstimate } from "./introspect.js";
 
 export class TableProgress {
@@ -38,7 +37,8 @@ export class TableProgress {
     return Math.max(this.estimated, this.rows);
   }
 
-  read(chunk: Pick<Chunk, "rows" | "lastKey" | "last">): void {
+  /** A chunk read (a chunked snapshot's Chunk): its rows, the key of its last row, whether the table has no more. */
+  read(chunk: { rows: readonly unknown[]; lastKey: Json[] | null; last: boolean }): void {
     this.rows += chunk.rows.length;
     const last = Number(chunk.lastKey?.[0]);
     if (chunk.last) this.estimated = this.rows;

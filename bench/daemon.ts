@@ -4,7 +4,7 @@
  * the load average, and the scale factor for quick runs on a busy machine.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, readFileSync } from "node:fs";
+import { copyFileSync, cpSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "../test/harness/paths.js";
 import { childNodeArgs } from "./node-args.js";
@@ -91,6 +91,8 @@ export function buildLiberator(): string {
   execFileSync(process.execPath, [join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", join(out, "dist")], { cwd: repoRoot, stdio: "inherit" });
   // cli.js reads ../package.json, and Node takes "type": "module" from it
   copyFileSync(join(repoRoot, "package.json"), join(out, "package.json"));
+  // the admin API serves the status page from ../web/status, as the Dockerfile lays it out
+  cpSync(join(repoRoot, "web", "status"), join(out, "web", "status"), { recursive: true });
   return join(out, "dist", "cli.js");
 }
 

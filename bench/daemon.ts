@@ -6,6 +6,7 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { copyFileSync, cpSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { repoRoot } from "../test/harness/paths.js";
 import { childNodeArgs } from "./node-args.js";
 
@@ -102,11 +103,12 @@ export interface Daemon extends Measured {
 
 /**
  * `liberator run -c file` with the Node flags users get (plus LIBERATOR_BENCH_NODE_ARGS); through
- * tsx unless `cli` names a compiled dist/cli.js.
+ * tsx unless `cli` names a compiled dist/cli.js. `onLogLine` gets each line it logs (else dropped).
  */
-export function startLiberator(file: string, adminPort: number, cli?: string): Daemon {
+export function startLiberator(file: string, adminPort: number, cli?: string, onLogLine?: (line: string) => void): Daemon {
   const entry = cli ? [cli] : ["--import", "tsx", join(repoRoot, "src/cli.ts")];
-  const child = spawn(process.execPath, [...childNodeArgs(), ...entry, "run", "-c", file], { cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, [...childNodeArgs(), ...entry, "run", "-c", file], { cwd: repoRoot, stdio: ["ignore", onLogLine ? "pipe" : "ignore", "pipe"] });
+  if (onLogLine) createInterface({ input: child.stdout! }).on("line", onLogLine);
   const measured = measure(child);
   child.once("exit", (code) => {
     if (code !== 0 && code !== null) process.stderr.write(`liberator exited with ${code}: ${measured.stderr()}\n`);

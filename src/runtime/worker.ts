@@ -118,6 +118,20 @@ export class Worker implements WorkerServices, ConnectorControl {
     return this.offsetStore.get();
   }
 
+  /**
+   * Opens what the connectors share (the schema registry, the source offsets topic) before one
+   * needs it: a cluster worker handed a connector then starts it without first reading those
+   * topics, which took 0.3–1.4 s of a hand-over on a loaded machine. Resolves once done or failed.
+   */
+  async prepareShared(): Promise<void> {
+    const kinds = new Set(this.config.connectors.filter((c) => c.config.enabled).map((c) => c.spec.kind));
+    const later = (what: string) => (err: unknown) => this.log.warn({ err }, `could not open ${what} ahead of use; the first connector that needs it tries again`);
+    await Promise.all([
+      kinds.size > 0 && this.schemas().catch(later("the schema registry")),
+      kinds.has("source") && this.sourceOffsets().catch(later("the source offsets")),
+    ]);
+  }
+
   async ensureTopics(topics: string[]): Promise<void> {
     const { partitions, replicationFactor } = this.config.root.kafka.topics;
     await ensureTopics(

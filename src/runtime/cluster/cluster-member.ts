@@ -58,6 +58,8 @@ export class ClusterMember {
   /** Connectors handed over for balance, and until when this worker leaves them to the others. */
   private readonly handedBack = new Map<string, number>();
   private readonly handedOver: { id: string; token: string }[] = [];
+  /** Sinks handed over on shutdown that are still closing. */
+  private readonly sinksClosing: Promise<void>[] = [];
   private readonly watchdog: LeaseWatchdog;
   private readonly startedAt = new Date().toISOString();
   private bull: BullWorker<ConnectorJobData, string> | undefined;
@@ -65,6 +67,8 @@ export class ClusterMember {
   private quietUntil = 0;
   private closing = false;
   private joined = false;
+  /** What connectors share is open: a connector handed over starts without waiting for it. */
+  private prepared = false;
   private lastBullError = "";
 
   constructor(
@@ -97,6 +101,7 @@ export class ClusterMember {
     await this.announce();
     await this.client.bus.start((request) => this.handle(request));
     await this.reconcile(this.worker.loaded, "all-unknown");
+    void this.worker.prepareShared().then(() => (this.prepared = true));
     const bull = new BullWorker<ConnectorJobData, string>(QUEUE_NAME, (job, token, signal) => this.process(job, token, signal), {
       connection: this.client.connect("worker"),
       prefix: this.config.queuePrefix,
@@ -132,9 +137,13 @@ export class ClusterMember {
     this.log.info({ worker: this.id, prefix: this.config.queuePrefix, capacity: this.config.capacity }, "joined the cluster");
   }
 
-  /** Joined, not leaving, and every connector it runs is up. */
+  /**
+   * Joined, ready to take a connector at once, not leaving, and every connector it runs is up: a
+   * rolling restart that stops the next worker only once this one is ready hands its connectors
+   * to a worker that can start them without first opening the schema registry.
+   */
   ready(): boolean {
-    return this.joined && !this.closing && this.worker.ready();
+    return this.joined && this.prepared && !this.closing && this.worker.ready();
   }
 
   /**
@@ -155,6 +164,7 @@ export class ClusterMember {
     await closed;
     const back = await Promise.all(this.handedOver.map(({ id, token }) => this.requeue(id, token)));
     this.log.info({ connectors: back.filter(Boolean).length, ms: Date.now() - started }, "left the cluster: connectors handed back");
+    await Promise.all(this.sinksClosing);
     await this.client.close();
   }
 
@@ -255,11 +265,16 @@ export class ClusterMember {
       this.log.error({ err, connector: name }, "could not take the connector");
       reason = "error";
     }
-    await this.worker.stopConnector(name);
+    const stopped = this.worker.stopConnector(name).then(() => {
+      this.worker.metrics.releases.inc({ reason });
+      this.log.info({ connector: name, reason }, `connector stopped on this worker: ${RELEASE_LOG[reason]}`);
+    });
+    // a sink abandons its write in flight, and the epoch the next copy claims fences whatever is
+    // left of it: on shutdown its job goes back while it closes, and the next worker starts at once
+    if (reason === "shutdown" && connector.spec.kind === "sink") this.sinksClosing.push(stopped);
+    else await stopped;
     this.held.delete(name);
     this.watchdog.untrack(job.id!);
-    this.worker.metrics.releases.inc({ reason });
-    this.log.info({ connector: name, reason }, `connector stopped on this worker: ${RELEASE_LOG[reason]}`);
     void this.disown(name);
     void this.announce().catch(() => undefined);
     if (reason === "finished" || reason === "removed") return reason;

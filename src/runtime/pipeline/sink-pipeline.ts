@@ -104,17 +104,21 @@ async function readIntoSink(
   const kafka = worker.kafkaFor(connector.name);
   const deadLetters = new DeadLetterProducer(kafka);
   const groupOffsets = new GroupOffsets(kafka, sinkGroupId(connector.name), log, GROUP_COMMIT_INTERVAL_MS);
-  let admin: Admin | undefined;
+  const startedAt = performance.now();
+  // independent steps at once: a hand-over waits for the slowest of them, not for their sum
+  const connecting = connectedAdmin(kafka);
   try {
-    const schemas = await worker.schemas();
-    await sink.open();
-    admin = await connectedAdmin(kafka);
+    const [schemas, admin] = await Promise.all([
+      worker.schemas(),
+      connecting,
+      sink.open(),
+    ]);
     let topics = await firstTopics(admin, entries, control, log);
     const next = new Map<string, bigint>();
-    const reading = { kafka, admin, sink, deserializer: schemas.deserializer, registry: schemas.registry, deadLetters, groupOffsets, next, log };
+    const reading = { kafka, admin, sink, deserializer: schemas.deserializer, registry: schemas.registry, deadLetters, groupOffsets, next, log, startedAt, wrote: false };
     while (topics && !control.signal.aborted) {
       const end = await consume(connector, control, reading, topics, async () => {
-        const now = await listResolvedTopics(admin!, entries);
+        const now = await listResolvedTopics(admin, entries);
         return now.topics.some((t) => !topics!.includes(t)) ? now.topics : undefined;
       });
       if (typeof end === "string") return end;
@@ -124,7 +128,8 @@ async function readIntoSink(
     return "stopped";
   } finally {
     await Promise.all([
-      admin?.disconnect().catch(() => undefined),
+      // still connecting when another step failed: disconnected once it is
+      connecting.then((a) => a.disconnect()).catch(() => undefined),
       groupOffsets.close(),
       deadLetters.close(),
       sink.close().catch((err: unknown) => log.warn({ err }, "closing the sink failed")),
@@ -163,19 +168,14 @@ interface Reading {
   /** The next offset to read per partition, as the target holds it. */
   next: Map<string, bigint>;
   log: Logger;
+  /** performance.now() when the pipeline began; whether it has written since. */
+  startedAt: number;
+  wrote: boolean;
 }
 
 /** One consumer over `topics` until the pipeline stops, fails, or `grown()` finds more topics to read. */
 async function consume(connector: ConnectorConfig, control: PipelineControl, r: Reading, topics: string[], grown: () => Promise<string[] | undefined>): Promise<ConsumerEnd> {
   const { kafka, sink, next, log } = r;
-  if (sink.check) await sink.check(await latestSchemas(r.registry, topics));
-  for (const o of await sink.offsets(topics)) next.set(tp(o.topic, o.partition), BigInt(o.offset));
-  // a partition the target has no offset for starts at its beginning, never at the group's
-  // committed offset: that one only tracks lag, and a target emptied to be rebuilt must get it all
-  const earliest = new Map<string, string>();
-  for (const topic of topics) for (const p of await r.admin.fetchTopicOffsets(topic)) earliest.set(tp(topic, p.partition), p.low);
-  control.onOpened(positionOf(next), sink);
-
   const writer = new BatchWriter(sink, connector, r.deserializer, r.deadLetters, log, control);
   writer.onResolved = (topic, partition, offset) => r.groupOffsets.set(topic, partition, offset);
   const linger = connector.config.batch.lingerMs ?? 0;
@@ -194,6 +194,9 @@ async function consume(connector: ConnectorConfig, control: PipelineControl, r: 
     retry: { retries: 3, restartOnFailure: async () => false },
   });
   let watch: NodeJS.Timeout | undefined;
+  // a partition the target has no offset for starts at its beginning, never at the group's
+  // committed offset: that one only tracks lag, and a target emptied to be rebuilt must get it all
+  const earliest = new Map<string, string>();
   try {
     const ended = new Promise<ConsumerEnd>((resolve, reject) => {
       control.signal.addEventListener("abort", () => resolve("stopped"), { once: true });
@@ -207,7 +210,28 @@ async function consume(connector: ConnectorConfig, control: PipelineControl, r: 
         );
       }, TOPIC_POLL_MS);
     });
-    writer.onWritten = (records) => control.onCommitted(positionOf(next), records);
+    // a failure before the consumer runs is thrown where it happens; this one is then left unread
+    ended.catch(() => undefined);
+    // the tables are checked while the consumer joins and fetches: only the first write waits for it
+    if (sink.check) writer.after(latestSchemas(r.registry, topics).then((schemas) => sink.check!(schemas)));
+    // what the first fetch needs, at once: where to start (the target's offsets, the topics'
+    // beginnings) and the consumer's connection
+    const [stored] = await Promise.all([
+      sink.offsets(topics),
+      Promise.all(topics.map(async (topic) => ({ topic, offsets: await r.admin.fetchTopicOffsets(topic) }))).then((all) => {
+        for (const { topic, offsets } of all) for (const p of offsets) earliest.set(tp(topic, p.partition), p.low);
+      }),
+      consumer.connect(),
+    ]);
+    if (control.signal.aborted) return "stopped";
+    for (const o of stored) next.set(tp(o.topic, o.partition), BigInt(o.offset));
+    control.onOpened(positionOf(next), sink);
+    writer.onWritten = (records) => {
+      // once per consumer: how long from the start of the pipeline to writing (a hand-over's cost)
+      if (!r.wrote) log.info({ records, ms: Math.round(performance.now() - r.startedAt) }, "writing: first batch committed");
+      r.wrote = true;
+      control.onCommitted(positionOf(next), records);
+    };
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       // synchronous on purpose: kafkajs applies seeks made here before its first fetch
       for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
@@ -218,7 +242,6 @@ async function consume(connector: ConnectorConfig, control: PipelineControl, r: 
       }
       log.info({ assignment: payload.memberAssignment }, "partitions assigned; reading from the offsets stored in the target");
     });
-    await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
@@ -291,6 +314,17 @@ class BatchWriter {
     if (this.failed || this.signal.aborted) return;
     payload.resolveOffset(payload.batch.lastOffset());
     this.writing = this.process(payload.batch, () => payload.heartbeat(), next);
+  }
+
+  /** Writes nothing before `step` is done (the check of the target's tables); its failure is the writer's. */
+  after(step: Promise<unknown>): void {
+    this.writing = step.then(
+      () => undefined,
+      (err: unknown) => {
+        this.failed = true;
+        this.onFailure(err);
+      },
+    );
   }
 
   /** Resolves once no batch is being written (a failure went to onFailure). */

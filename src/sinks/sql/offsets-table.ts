@@ -8,6 +8,7 @@
  * writing: the row lock orders it either wholly before the takeover or refuses it after.
  */
 import type { TopicPartitionOffset } from "../../runtime/connector.js";
+import { classifyDbError } from "../../runtime/db/errors.js";
 import { FencedError } from "../../runtime/errors.js";
 import type { SqlTarget, TableRef } from "./target.js";
 
@@ -28,7 +29,7 @@ export class OffsetsTable {
     this.partition = target.dialect === "mysql" ? "`partition`" : "partition";
   }
 
-  async create(): Promise<void> {
+  private async create(): Promise<void> {
     const create =
       `CREATE TABLE IF NOT EXISTS ${this.table} (connector VARCHAR(255) NOT NULL, topic VARCHAR(255) NOT NULL, ${this.partition} INTEGER NOT NULL, ` +
       `next_offset BIGINT NOT NULL, epoch BIGINT NOT NULL, PRIMARY KEY (connector, topic, ${this.partition}))`;
@@ -45,15 +46,30 @@ export class OffsetsTable {
     });
   }
 
-  /** A new epoch for this connector, committed at once: from here on older instances cannot write. */
+  /**
+   * A new epoch for this connector, committed at once: from here on older instances cannot write.
+   * The table is created only when the claim finds it missing: every start but the first (a
+   * hand-over among them) then opens with this one statement.
+   */
   async claim(): Promise<bigint> {
+    try {
+      return await this.claimEpoch();
+    } catch (err) {
+      if (classifyDbError(err) !== "table-missing") throw err;
+      await this.create();
+      return this.claimEpoch();
+    }
+  }
+
+  private async claimEpoch(): Promise<bigint> {
     const key = [this.connector, CLAIM_TOPIC, CLAIM_PARTITION];
+    const insert = `INSERT INTO ${this.table} (connector, topic, ${this.partition}, next_offset, epoch) VALUES (?, ?, ?, 0, 1)`;
+    if (this.target.dialect === "postgres") {
+      const [row] = await this.target.query(this.sql(`${insert} ON CONFLICT (connector, topic, ${this.partition}) DO UPDATE SET epoch = ${this.table}.epoch + 1 RETURNING epoch`), key);
+      return BigInt(row!.epoch as string | number);
+    }
     return this.target.transaction(async () => {
-      const conflict =
-        this.target.dialect === "postgres"
-          ? `ON CONFLICT (connector, topic, ${this.partition}) DO UPDATE SET epoch = ${this.table}.epoch + 1`
-          : "ON DUPLICATE KEY UPDATE epoch = epoch + 1";
-      await this.target.query(this.sql(`INSERT INTO ${this.table} (connector, topic, ${this.partition}, next_offset, epoch) VALUES (?, ?, ?, 0, 1) ${conflict}`), key);
+      await this.target.query(this.sql(`${insert} ON DUPLICATE KEY UPDATE epoch = epoch + 1`), key);
       return (await this.epochRow(false))!;
     });
   }

@@ -42,7 +42,6 @@ export class SqlSink implements Sink {
 
   async open(): Promise<void> {
     await this.target.connect();
-    await this.offsetsTable.create();
     this.epoch = await this.offsetsTable.claim();
     this.ctx.log.info({ epoch: this.epoch.toString(), target: this.target.where }, "sink opened: this instance owns the connector's offsets in the target");
   }

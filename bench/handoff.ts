@@ -137,6 +137,7 @@ async function bareJoin(brokers: string[], topic: string): Promise<number> {
 async function barePickUp(redisUrl: string): Promise<number[]> {
   const prefix = uniqueName("bench_pickup");
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const fetching = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue("connectors", { connection, prefix });
   const times: number[] = [];
   let queuedAt = 0;
@@ -147,7 +148,7 @@ async function barePickUp(redisUrl: string): Promise<number[]> {
       times.push(performance.now() - queuedAt);
       taken();
     },
-    { connection: new Redis(redisUrl, { maxRetriesPerRequest: null }), prefix, drainDelay: 1, lockDuration: 5000 },
+    { connection: fetching, prefix, drainDelay: 1, lockDuration: 5000 },
   );
   await worker.waitUntilReady();
   try {
@@ -163,7 +164,9 @@ async function barePickUp(redisUrl: string): Promise<number[]> {
     await worker.close();
     await queue.obliterate({ force: true }).catch(() => undefined);
     await queue.close();
+    // BullMQ leaves the connections it is given open
     connection.disconnect();
+    fetching.disconnect();
   }
   return times;
 }

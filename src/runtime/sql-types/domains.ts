@@ -23,6 +23,7 @@ export type Domain =
   | { kind: "decimal"; digits: number; scale: number }
   /** Any decimal of any scale, NaN and ±Infinity: PostgreSQL's unconstrained numeric. */
   | { kind: "number" }
+  /** `special`: NaN, ±Infinity and -0 (MariaDB's FLOAT and DOUBLE hold none: it stores -0 as 0). */
   | { kind: "float"; bits: 32 | 64; special: boolean }
   | { kind: "boolean" }
   /** `chars` undefined: longer than any value that matters. `nul`: whether it holds U+0000 (PostgreSQL's text does not). */
@@ -373,7 +374,7 @@ export function gaps(source: Domain, target: Domain): Gap[] {
     case "float":
       if (t.kind === "float") {
         if (s.bits > t.bits) return ordinary("64-bit floating-point numbers, which a 32-bit float rounds");
-        return s.special && !t.special ? special("NaN, Infinity and -Infinity") : [];
+        return s.special && !t.special ? special("NaN, Infinity, -Infinity and -0") : [];
       }
       if (t.kind === "number") return [];
       break;

@@ -5,7 +5,7 @@
  * column type is derived from the Avro type, choosing text over any type that would round.
  */
 import { MICRO_TIME_NAME, TEMPORAL_TEXT_NAME } from "../avro/logical-types.js";
-import { ErrorCode, PreconditionError } from "../errors.js";
+import { DataError, ErrorCode, PreconditionError } from "../errors.js";
 import {
   ENUM_NAME,
   enumLabels,
@@ -143,6 +143,8 @@ function paramOf(value: unknown, type: TypeObject, dialect: Dialect): unknown {
       return pgCalendar(text);
     }
   }
+  // MariaDB stores -0 as 0 without a word: refused here, as the database refuses NaN (domains.ts names it at start)
+  if (mysql && Object.is(value, -0)) throw new DataError(ErrorCode.SINK_ROW_REFUSED, "-0 (negative zero): MariaDB's FLOAT and DOUBLE store it as 0", { fix: "write the column to a PostgreSQL target, or accept 0 by changing the record" });
   if (typeof value === "bigint") return value.toString();
   // BIT(1) columns take 1/0, not true/false (and MySQL's BOOLEAN is a TINYINT anyway)
   if (typeof value === "boolean") return mysql ? Number(value) : sameDialectType(type, dialect)?.startsWith("bit") ? (value ? "1" : "0") : value;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { columnDomain, fieldDomain, gaps } from "../../../src/runtime/sql-types/domains.js";
 import { MAPPING, mapColumn, quoteMysqlLabels, type ColumnInfo, type Dialect } from "../../../src/runtime/sql-types/mapping.js";
-import { avroToSqlType } from "../../../src/runtime/sql-types/to-sql.js";
+import { ErrorCode } from "../../../src/runtime/errors.js";
+import { avroToSqlType, toSqlParam } from "../../../src/runtime/sql-types/to-sql.js";
 
 const MYSQL = [
   "tinyint(4)", "tinyint(3) unsigned", "smallint(6) unsigned", "mediumint(9)", "int(11)", "int(10) unsigned", "bigint(20)", "bigint(20) unsigned",
@@ -58,7 +59,7 @@ describe("column domains", () => {
   it("tells exceptional values from ordinary ones: NaN, infinite dates and unbounded text are named, not refused", () => {
     const pg = (t: string) => fieldDomain(mapColumn(column("postgres", t)).field)!;
     const my = (t: string) => columnDomain({ sqlType: t, dialect: "mysql" })!;
-    expect(gaps(pg("double precision"), my("double"))).toEqual([{ values: "NaN, Infinity and -Infinity", exceptional: true }]);
+    expect(gaps(pg("double precision"), my("double"))).toEqual([{ values: "NaN, Infinity, -Infinity and -0", exceptional: true }]);
     expect(gaps(pg("date"), my("date"))).toEqual([{ values: "infinity, -infinity and years before 0001 or after 9999", exceptional: true }]);
     expect(gaps(pg("text"), my("varchar(768)"))).toEqual([{ values: "text longer than 768 characters", exceptional: true, length: true }]);
     expect(gaps(pg("character varying(20)"), my("varchar(10)"))).toEqual([{ values: "text longer than 10 characters", exceptional: false, length: true }]);
@@ -91,6 +92,13 @@ describe("column domains", () => {
     const created = avroToSqlType(pgField, "mysql").replace(/ NOT NULL$/, "");
     expect(created).toBe(`ENUM(${quoteMysqlLabels(labels)})`);
     expect(gaps(fieldDomain(pgField)!, columnDomain({ sqlType: created, dialect: "mysql" })!)).toEqual([]);
+  });
+
+  it("refuses -0 bound for MariaDB, which stores it as 0, as a row the target cannot hold; PostgreSQL keeps it", () => {
+    const field = mapColumn(column("postgres", "double precision")).field;
+    expect(() => toSqlParam(-0, field, "mysql")).toThrow(expect.objectContaining({ code: ErrorCode.SINK_ROW_REFUSED }));
+    expect(Object.is(toSqlParam(-0, field, "postgres"), -0) || toSqlParam(-0, field, "postgres") === "-0").toBe(true);
+    expect(toSqlParam(0, field, "mysql")).toBe(0);
   });
 
   it("makes a MariaDB target's column text where an ENUM would change a label: MariaDB strips trailing spaces", () => {

@@ -23,29 +23,21 @@
  * 100-row transactions, 120,000 1-row transactions); BENCH_LIVE_SECONDS (10) and
  * BENCH_LATENCY_RATE (10,000) set the live phases.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import ZongJi, { type AnyBinlogEvent } from "@vlasky/zongji";
-import { Kafka, logLevel } from "kafkajs";
 import mysql, { type Connection } from "mysql2/promise";
-import { pino } from "pino";
-import { stringify } from "yaml";
-import { ensureTopics } from "../src/runtime/kafka/admin.js";
-import { createSchemaService, parseSchemaRegistryConfig, type SchemaService } from "../src/runtime/schema-registry/index.js";
 import { MYSQL_READ_OPTIONS } from "../src/runtime/db/mysql.js";
 import { EVENTS } from "../src/sources/binlog/binlog-reader.js";
-import { freePort } from "../test/harness/ports.js";
 import type { HarnessInfo } from "../test/harness/start.js";
 import { uniqueName } from "../test/harness/util.js";
-import { avroKeyId, readBack, summary, watchArrivals, type Arrivals } from "./arrivals.js";
+import { summary } from "./arrivals.js";
 import { bareLatency, bareProducer, mysqlReader, plainMysqlRead, timed, type Ceiling } from "./ceilings.js";
-import { buildLiberator, loadAverage, ratio, round, scaled, sleep, startLiberator, timeUntil, type Daemon, type Status } from "./daemon.js";
+import { ConnectorBench, type PhaseResult } from "./connector-bench.js";
+import { loadAverage, ratio, round, scaled, timeUntil } from "./daemon.js";
+import { latency, LATENCY_WARMUP_SECONDS } from "./latency.js";
 import type { BenchContext, BenchResult, Figure } from "./report.js";
 
 const CHUNK = 10_000;
 const BATCH = 10_000;
-const LATENCY_WARMUP_SECONDS = 2;
 const LIVE_WRITERS = 2;
 
 export const TABLE = `(id INT PRIMARY KEY, name VARCHAR(64) NOT NULL, qty INT NOT NULL, price DECIMAL(10,2) NOT NULL, created DATETIME(6) NOT NULL, active TINYINT NOT NULL)`;
@@ -125,39 +117,20 @@ async function zongjiAlone(info: HarnessInfo, start: { file: string; pos: number
   }
 }
 
-/** dist/cli.js, built once per run. */
-let compiled: string | undefined;
-
-export interface PhaseResult {
-  rowsPerS: number;
-  cpuUsPerRow: number;
-  rssMb: number;
-  load: string;
-  /** Average key and value sizes of the phase's records in Kafka. */
-  keyBytes: number;
-  valueBytes: number;
-}
-
 /**
  * One MariaDB database with the benchmark's tables and one binlog connector on it; each phase
  * starts a fresh `liberator run` and stops it after. The connector snapshots once (the first phase)
  * and streams from its committed position on every later start.
  */
-export class BinlogBench {
+export class BinlogBench extends ConnectorBench {
   readonly database = uniqueName("bench_binlog");
-  readonly name = uniqueName("bench_binlog");
-  private readonly registryTopic = uniqueName("bench_binlog_schemas");
-  readonly kafka: Kafka;
-  private file = "";
-  private port = 0;
-  private schemas!: SchemaService;
 
   private constructor(
-    readonly info: HarnessInfo,
+    info: HarnessInfo,
     readonly conn: Connection,
     private readonly shape: Shape,
   ) {
-    this.kafka = new Kafka({ clientId: "bench-binlog", brokers: info.kafka.brokers, logLevel: logLevel.NOTHING });
+    super(info, "binlog");
   }
 
   /** `shape`: the tables' columns; the wide rows' snapshot is filled in transactions of 1,000 rows (4 MB). */
@@ -168,50 +141,12 @@ export class BinlogBench {
     await conn.query(`USE ${b.database}`);
     await conn.query(["snap", "stream100", "stream1", "live", "lat"].map((t) => `CREATE TABLE ${t} ${shape.table}`).join(";"));
     await fill(conn, "snap", 1, snapshotRows, shape === NARROW ? 10_000 : 1000, shape);
-    b.file = join(mkdtempSync(join(tmpdir(), "liberator-bench-binlog-")), "connectors.yaml");
-    b.port = await freePort();
-    writeFileSync(
-      b.file,
-      stringify({
-        kafka: { brokers: info.kafka.brokers, topics: { replicationFactor: 1 } },
-        schemaRegistry: { topic: b.registryTopic },
-        admin: { host: "127.0.0.1", port: b.port },
-        log: { level: "warn" },
-        connectors: [{ name: b.name, type: "binlog", connection: { ...info.mariadb }, include: [`${b.database}.*`], snapshot: { chunkSize: CHUNK } }],
-      }),
-    );
-    b.schemas = await createSchemaService(parseSchemaRegistryConfig({ topic: b.registryTopic }), { kafka: b.kafka, log: pino({ level: "silent" }) });
+    await b.configure({ type: "binlog", connection: { ...info.mariadb }, include: [`${b.database}.*`], snapshot: { chunkSize: CHUNK } });
     return b;
   }
 
   topic(table: string): string {
     return `${this.name}.${this.database}.${table}`;
-  }
-
-  /** A fresh daemon for `work`, compiled as users run it (as the Dockerfile builds it, no tsx); its peak RSS is the phase's. */
-  async daemon<T>(work: (d: Daemon) => Promise<T>): Promise<{ result: T; rssMb: number }> {
-    const d = startLiberator(this.file, this.port, (compiled ??= buildLiberator()));
-    try {
-      const result = await work(d);
-      return { result, rssMb: d.peakMb() };
-    } finally {
-      await d.stop();
-    }
-  }
-
-  async watch(table: string, capacity: number, committedAt?: Float64Array): Promise<Arrivals> {
-    await ensureTopics(this.kafka, [{ topic: this.topic(table), partitions: 1, replicationFactor: 1 }]);
-    return watchArrivals(this.kafka, this.topic(table), capacity, avroKeyId(this.schemas), committedAt);
-  }
-
-  private async backlog(table: string, rows: number, until: (s: Status) => boolean): Promise<PhaseResult> {
-    const { result: t, rssMb } = await this.daemon((d) => timeUntil(d, this.name, until));
-    const sizes = await readBack(this.kafka, this.topic(table), rows, avroKeyId(this.schemas));
-    return { rowsPerS: (rows * 1000) / (t.ended - t.started), cpuUsPerRow: (t.cpu * 1e6) / rows, rssMb, load: t.load, ...sizes };
-  }
-
-  snapshot(rows: number): Promise<PhaseResult> {
-    return this.backlog("snap", rows, (s) => s.details?.phase === "stream" && s.records >= rows);
   }
 
   /** Rows pre-written in transactions of `perTransaction` while no daemon runs, then streamed; also returns where they start in the binlog. */
@@ -222,8 +157,13 @@ export class BinlogBench {
     return { start, ...(await this.backlog(table, rows, (s) => s.records >= rows)) };
   }
 
-  async close(): Promise<void> {
-    await this.schemas.close();
+  /** Rows id from..to of the latency phase's table, in one transaction. */
+  async insertLatencyRows(from: number, to: number): Promise<void> {
+    await this.conn.query(`INSERT INTO lat SELECT seq, 'n', seq % 1000, 1.00, NOW(6), 1 FROM seq_${from}_to_${to}`);
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
     await this.conn.query(`DROP DATABASE ${this.database}`).catch(() => undefined);
     await this.conn.end();
   }
@@ -271,43 +211,6 @@ async function live(b: BinlogBench, seconds: number) {
   return { ...result, rssMb };
 }
 
-/** A writer committing `rate` rows/s (rate/200 rows every 5 ms) while a daemon streams; every row's lag. */
-async function latency(b: BinlogBench, rate: number, seconds: number) {
-  const warmRows = rate * LATENCY_WARMUP_SECONDS;
-  const total = warmRows + rate * seconds;
-  const committedAt = new Float64Array(total + 1);
-  const { result, rssMb } = await b.daemon(async (d) => {
-    await timeUntil(d, b.name, (s) => s.details?.phase === "stream");
-    const arrivals = await b.watch("lat", total, committedAt);
-    try {
-      const perTick = Math.max(1, Math.round(rate / 200));
-      const t0 = performance.now();
-      let cpu0 = 0;
-      for (let from = 1, tick = 0; from <= total; from += perTick, tick++) {
-        const due = t0 + tick * 5 - performance.now();
-        if (due > 0) await sleep(due);
-        if (from === warmRows + 1) cpu0 = d.cpuSeconds();
-        const to = Math.min(total, from + perTick - 1);
-        await b.conn.query(`INSERT INTO lat SELECT seq, 'n', seq % 1000, 1.00, NOW(6), 1 FROM seq_${from}_to_${to}`);
-        committedAt.fill(performance.now(), from, to + 1);
-      }
-      await arrivals.complete(total, 30_000);
-      return {
-        warm: summary(arrivals.latencies(1, warmRows)),
-        measured: summary(arrivals.latencies(warmRows + 1, total)),
-        all: summary(arrivals.latencies(1, total)),
-        cpuUsPerRow: ((d.cpuSeconds() - cpu0) * 1e6) / (total - warmRows),
-        keyBytes: arrivals.keyBytes(),
-        valueBytes: arrivals.valueBytes(),
-        load: loadAverage(),
-      };
-    } finally {
-      await arrivals.stop();
-    }
-  });
-  return { ...result, rssMb };
-}
-
 /**
  * Rows of about 4 KB through a connector of its own: a snapshot beside the plain chunked SELECT of
  * the same table, and 100-row transactions beside zongji alone. Its peak RSS shows the pipeline
@@ -332,7 +235,12 @@ async function wide(info: HarnessInfo) {
 /** MB/s of records whose values average `valueBytes`. */
 const mbPerS = (rowsPerS: number, valueBytes: number) => (rowsPerS * valueBytes) / 1e6;
 
-const ms = (n: number) => `${n.toFixed(n < 10 ? 1 : 0)} ms`;
+export const ms = (n: number) => `${n.toFixed(n < 10 ? 1 : 0)} ms`;
+
+/** A phase's note: rows/s, the process's CPU per row and peak RSS, the load, and its ceiling's CPU per row. */
+export const phaseLine = (label: string, p: { rowsPerS: number; cpuUsPerRow: number; rssMb: number; load: string }, c?: Ceiling, cLabel?: string) =>
+  `${label}: ${Math.round(p.rowsPerS).toLocaleString("en-US")} rows/s, liberator ${p.cpuUsPerRow.toFixed(1)} µs CPU/row, peak RSS ${Math.round(p.rssMb)} MB, load ${p.load}` +
+  (c ? `; ${cLabel} ${c.cpuUsPerRow.toFixed(1)} µs CPU/row` : "");
 
 export async function run(context: BenchContext): Promise<BenchResult> {
   const info = await context.servers();
@@ -388,9 +296,6 @@ export async function run(context: BenchContext): Promise<BenchResult> {
       { name: "peak RSS of liberator, wide rows", value: wideRssMb, unit: "MB", reference: { value: 256, label: "goal: below" } },
       { name: "peak RSS of liberator", value: rssMb, unit: "MB", reference: { value: 256, label: "goal: below" } },
     ];
-    const phaseLine = (label: string, p: { rowsPerS: number; cpuUsPerRow: number; rssMb: number; load: string }, c?: Ceiling, cLabel?: string) =>
-      `${label}: ${Math.round(p.rowsPerS).toLocaleString("en-US")} rows/s, liberator ${p.cpuUsPerRow.toFixed(1)} µs CPU/row, peak RSS ${Math.round(p.rssMb)} MB, load ${p.load}` +
-      (c ? `; ${cLabel} ${c.cpuUsPerRow.toFixed(1)} µs CPU/row` : "");
     return {
       figures,
       fields: {

@@ -28,7 +28,8 @@ import { ensureTopics } from "../src/runtime/kafka/admin.js";
 import { startMariaDB, type MariaDBServer } from "../test/harness/mariadb.js";
 import { repoRoot } from "../test/harness/paths.js";
 import { uniqueName } from "../test/harness/util.js";
-import { BinlogBench, fill, TABLE, volumes, type PhaseResult } from "./binlog.js";
+import { BinlogBench, fill, TABLE, volumes } from "./binlog.js";
+import type { PhaseResult } from "./connector-bench.js";
 import { loadAverage, measure, ratio, round } from "./daemon.js";
 import type { BenchContext, BenchResult, Field, Figure } from "./report.js";
 

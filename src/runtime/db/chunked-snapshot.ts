@@ -5,6 +5,7 @@
  * position, so a restart goes on with the next chunk. How a table is described and a chunk read
  * is the source's business (a ChunkReader).
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { ChangeRecord, Json, SourceContext } from "../connector.js";
 import { pushChange } from "../sql-types/change-records.js";
 import type { SourceInfo, TableStream } from "../sql-types/envelope.js";
@@ -56,6 +57,27 @@ export interface ChunkReader<T extends SnapshotTable> {
 }
 
 const PROGRESS_LOG_MS = 10_000;
+
+/** `snapshot.maxRowsPerSecond` (0: no limit): before each read, waits until the rows read so far are within the rate. */
+export class RowRate {
+  private readonly startedAt = Date.now();
+  private rows = 0;
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  async before(): Promise<void> {
+    if (this.perSecond <= 0) return;
+    const due = this.startedAt + (this.rows / this.perSecond) * 1000 - Date.now();
+    if (due > 0) await sleep(due, undefined, { signal: this.signal }).catch(() => undefined);
+  }
+
+  read(rows: number): void {
+    this.rows += rows;
+  }
+}
 
 interface TableRun<T> {
   captured: T;

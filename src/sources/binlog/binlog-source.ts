@@ -14,8 +14,9 @@ import { mysqlConnect } from "../../runtime/db/mysql.js";
 import { ErrorCode, PreconditionError } from "../../runtime/errors.js";
 import type { BinlogConfig } from "./config.js";
 import { splitTableName, tableFilter, type TableFilter } from "./filters.js";
-import { IncrementalSnapshot } from "./incremental-snapshot.js";
-import { compareCoordinates, describeCoordinates, parsePosition, type BinlogPosition, type IncrementalProgress, type SnapshotProgress } from "./position.js";
+import { requestedTables, streamingRequired, type IncrementalProgress } from "../../runtime/db/incremental-snapshot.js";
+import { BinlogIncrementalReader } from "./incremental-snapshot.js";
+import { compareCoordinates, describeCoordinates, parsePosition, type BinlogPosition, type SnapshotProgress } from "./position.js";
 import { failedCheck, preflightChecks } from "./preflight.js";
 import { SchemaHistory, topicOf } from "./schema-history.js";
 import { binaryLogs, capturedTables, checkStartPoint, gtidAt, logEnd, serverInfo, type ConsistentRead, type ServerInfo } from "./server.js";
@@ -38,7 +39,7 @@ export class BinlogSource implements Source {
   private history!: SchemaHistory;
   private readonly filter: TableFilter;
   private phase: Phase | undefined;
-  private incremental: IncrementalSnapshot | undefined;
+  private incremental: BinlogIncrementalReader | undefined;
   private closed = false;
   private behindAt = 0;
 
@@ -99,18 +100,9 @@ export class BinlogSource implements Source {
 
   async command(name: string, args: Record<string, Json>): Promise<Json> {
     if (name !== "snapshot") throw new PreconditionError(ErrorCode.COMMAND_UNKNOWN, `the binlog source has no command "${name}"`, { fix: "use snapshot" });
-    const raw = args.tables ?? args.table;
-    const tables = (Array.isArray(raw) ? raw : [raw]).filter((t): t is string => typeof t === "string" && t.includes("."));
-    if (tables.length === 0) {
-      throw new PreconditionError(ErrorCode.COMMAND_INVALID, 'snapshot needs { "table": "database.table" } or { "tables": [...] }', { fix: "liberator snapshot <connector> --table shop.orders" });
-    }
-    if (this.phase?.kind !== "stream" || !this.incremental) {
-      throw new PreconditionError(ErrorCode.COMMAND_UNAVAILABLE, `an incremental snapshot needs the connector streaming (it is in its ${this.phase?.kind ?? "start"} phase)`, {
-        fix: "wait until the initial snapshot is done",
-      });
-    }
-    const queued = await this.incremental.request(this.conn!, tables);
-    return { queued };
+    const tables = requestedTables(args, "database.table");
+    if (this.phase?.kind !== "stream" || !this.incremental) throw streamingRequired(this.phase?.kind);
+    return { queued: await this.incremental.request(tables) };
   }
 
   status(): ConnectorStatus {
@@ -121,7 +113,7 @@ export class BinlogSource implements Source {
       base.snapshot = { tables: phase.progress.tables.length, tablesDone: phase.progress.done, rows: phase.progress.rows, catchingUpTo: phase.catchUp ? describeCoordinates(phase.point.at) : null };
     }
     if (phase.kind === "stream" && phase.stream) base.stream = phase.stream.status();
-    if (this.incremental) base.incremental = this.incremental.status();
+    if (this.incremental) base.incremental = this.incremental.queue.status();
     return base;
   }
 
@@ -138,8 +130,8 @@ export class BinlogSource implements Source {
     await this.conn?.end().catch(() => undefined);
   }
 
-  private newIncremental(progress: IncrementalProgress | null): IncrementalSnapshot {
-    return new IncrementalSnapshot(this.config, this.ctx, this.history, this.filter, this.server.mariadb, progress);
+  private newIncremental(progress: IncrementalProgress | null): BinlogIncrementalReader {
+    return new BinlogIncrementalReader(this.config, this.ctx, this.history, this.filter, this.server.mariadb, this.conn!, progress);
   }
 
   private async startStreamAtEnd(): Promise<void> {
@@ -205,13 +197,13 @@ export class BinlogSource implements Source {
       phase.stream = this.newStream(phase.at);
       await phase.stream.start();
     }
-    const chunk = this.ctx.signal.aborted ? undefined : await this.incremental!.next();
+    const chunk = this.ctx.signal.aborted ? undefined : await this.incremental!.queue.next();
     const batch = await phase.stream.read(IDLE_MS, chunk?.at);
     phase.at = batch.at;
     let records: ChangeRecord[] = batch.records;
     if (chunk && batch.reached) {
       records = records.length === 0 ? chunk.records : [...records, ...chunk.records];
-      this.incremental!.produced();
+      this.incremental!.queue.produced();
     }
     await this.reportBehind(phase.stream, phase.at);
     return { records, position: this.streamPosition(phase.at) };
@@ -240,7 +232,7 @@ export class BinlogSource implements Source {
   }
 
   private streamPosition(at: StreamStart): Position {
-    const p: BinlogPosition = { phase: "stream", file: at.file, pos: at.pos, gtid: at.gtid, row: at.row, incremental: this.incremental?.committed ?? null, schemas: this.history.forPosition() };
+    const p: BinlogPosition = { phase: "stream", file: at.file, pos: at.pos, gtid: at.gtid, row: at.row, incremental: this.incremental?.queue.committed ?? null, schemas: this.history.forPosition() };
     return p as unknown as Position;
   }
 }

@@ -12,6 +12,7 @@ import type { Json, Position } from "../../runtime/connector.js";
 import { DataError, ErrorCode } from "../../runtime/errors.js";
 import { isObject } from "../../runtime/json.js";
 import type { SnapshotProgress } from "../../runtime/db/chunked-snapshot.js";
+import type { IncrementalProgress } from "../../runtime/db/incremental-snapshot.js";
 
 export type { SnapshotProgress } from "../../runtime/db/chunked-snapshot.js";
 
@@ -33,11 +34,6 @@ export interface ColumnOverride {
 /** Schema history: per "db.table", per column, what the binlog alone cannot say. */
 export type SchemaOverrides = Record<string, Record<string, ColumnOverride>>;
 
-/** An incremental snapshot requested while streaming: the tables left, and the current one's progress. */
-export interface IncrementalProgress {
-  tables: string[];
-  lastKey: Json[] | null;
-}
 
 interface Common extends Coordinates {
   /** The GTID position of everything before `file`/`pos` (MariaDB "domain-server-seq,…"); null where unknown. */

@@ -10,6 +10,7 @@ import type { Connection } from "mysql2/promise";
 import type { ChangeRecord, SourceContext } from "../../runtime/connector.js";
 import { mysqlConnect, TABLE_AFTER_TABLE } from "../../runtime/db/mysql.js";
 import type { SourceInfo } from "../../runtime/sql-types/envelope.js";
+import { RowRate } from "../../runtime/db/chunked-snapshot.js";
 import { ChunkSize } from "../../runtime/db/row-bytes.js";
 import { readChunk } from "./chunks.js";
 import type { BinlogConfig } from "./config.js";
@@ -31,21 +32,19 @@ interface TableRun {
 
 /** The pace a snapshot keeps so the legacy database goes on serving its users. */
 export class Throttle {
-  private readonly startedAt = Date.now();
-  private rows = 0;
+  private readonly rate: RowRate;
   private busyLogged = false;
 
   constructor(
     private readonly config: BinlogConfig["snapshot"],
     private readonly ctx: SourceContext,
-  ) {}
+  ) {
+    this.rate = new RowRate(config.maxRowsPerSecond, ctx.signal);
+  }
 
   async before(conn: Connection): Promise<void> {
-    const { maxRowsPerSecond, pauseAboveThreadsRunning } = this.config;
-    if (maxRowsPerSecond > 0) {
-      const due = this.startedAt + (this.rows / maxRowsPerSecond) * 1000 - Date.now();
-      if (due > 0) await sleep(due, undefined, { signal: this.ctx.signal }).catch(() => undefined);
-    }
+    const { pauseAboveThreadsRunning } = this.config;
+    await this.rate.before();
     while (pauseAboveThreadsRunning > 0 && !this.ctx.signal.aborted) {
       const [result] = await conn.query("SHOW GLOBAL STATUS LIKE 'Threads_running'");
       const running = Number((result as { Value: unknown }[])[0]?.Value ?? 0);
@@ -58,7 +57,7 @@ export class Throttle {
   }
 
   read(rows: number): void {
-    this.rows += rows;
+    this.rate.read(rows);
   }
 }
 

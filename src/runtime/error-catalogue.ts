@@ -186,6 +186,8 @@ export const ERROR_CATALOGUE = {
   PGCDC_SLOT_MISSING: configuration("The replication slot the stored position needs was dropped.", `Copy the tables again (snapshot.mode: when_needed does it by itself), or ${RESET_OFFSETS}.`),
   PGCDC_SLOT_INVALIDATED: configuration("The replication slot fell further behind than max_slot_wal_keep_size allows and lost the WAL it needs.", `Copy the tables again (snapshot.mode: when_needed drops the slot and does it by itself), or ${RESET_OFFSETS}.`),
   BINLOG_TABLE_NOT_CAPTURED: configuration("A snapshot names a table the connector does not capture.", "Name captured tables as database.table."),
+  PGCDC_TABLE_NOT_CAPTURED: configuration("A snapshot names a table the connector does not capture.", "Name captured tables as schema.table."),
+  PGCDC_INCREMENTAL_NEEDS_KEY: configuration("An incremental snapshot of the pgcdc source needs a table with a primary key: it reads key ranges and recognises changed rows by their key.", "Give the table a primary key."),
   OUTBOX_TABLE_MISSING: configuration("The outbox table does not exist.", "Create it with `liberator outbox init -c <config> --connector <name> --apply`, or fix `table`."),
   OUTBOX_COLUMN_MISSING: configuration("The outbox table lacks a column the config names.", "Fix `columns` in the connector's config, or add the column."),
   OUTBOX_REGISTRY_UNAVAILABLE: configuration("An event's schema is to come from a registry, and there is none.", "Configure `schemaRegistry`, or name an .avsc file."),

@@ -14,18 +14,24 @@
  * or doubled, and each key's records stay in commit order, however long the process was down.
  * (The binlog source resumes the same way; the temporary slot is what gives PostgreSQL a snapshot
  * with a known LSN without a lock.)
+ *
+ * While streaming, incremental snapshots of chosen tables (the `snapshot` command) are read chunk
+ * by chunk between watermarks (incremental-snapshot.ts), their rows produced in the batch where the
+ * stream reaches a chunk's high watermark.
  */
 import type pg from "pg";
 import type { ConnectorStatus, Json, Position, Source, SourceBatch, SourceContext } from "../../runtime/connector.js";
 import type { SnapshotProgress } from "../../runtime/db/chunked-snapshot.js";
 import { PG_READ_OPTIONS, pgConnect, pgReplicationConnect } from "../../runtime/db/postgres.js";
 import type { TableFilter } from "../../runtime/db/table-filter.js";
+import { requestedTables, streamingRequired, type IncrementalProgress } from "../../runtime/db/incremental-snapshot.js";
 import { ErrorCode, PreconditionError } from "../../runtime/errors.js";
 import { publicationOf, slotOf, type PgcdcConfig } from "./config.js";
 import { formatLsn } from "./pgoutput.js";
 import { parsePosition, toPosition, type At } from "./position.js";
 import { failedCheck, preflightChecks } from "./preflight.js";
 import { createSlot, WalStream } from "./replication.js";
+import { PgcdcIncremental } from "./incremental-snapshot.js";
 import { dropSlot, ensurePublication, slotLag, slotState } from "./slot.js";
 import { SnapshotReader } from "./snapshot.js";
 import { MESSAGE_PREFIX, WalReader } from "./stream.js";
@@ -45,6 +51,7 @@ export class PgcdcSource implements Source {
   private readonly filter: TableFilter;
   private readonly slot: string;
   private phase: Phase | undefined;
+  private incremental: PgcdcIncremental | undefined;
   private protoVersion = 1;
   /** The LSN the pipeline has committed: the only one ever confirmed to the server. */
   private confirmed = 0n;
@@ -98,6 +105,7 @@ export class PgcdcSource implements Source {
     } else {
       const at = { lsn: stored.lsn, row: stored.row };
       this.phase = mode === "initial_only" ? { kind: "done", at } : { kind: "stream", stream: undefined, at };
+      if (mode !== "initial_only") this.newIncremental(stored.incremental);
     }
     this.ctx.log.info({ phase: this.phase!.kind, lsn: formatLsn(this.phase!.at.lsn), slot: this.slot, publication: publicationOf(this.config), protoVersion: this.protoVersion }, "pgcdc source open");
   }
@@ -124,8 +132,11 @@ export class PgcdcSource implements Source {
     return tables.map((name) => topicOf(this.config, ...splitName(name)));
   }
 
-  async command(name: string): Promise<Json> {
-    throw new PreconditionError(ErrorCode.COMMAND_UNKNOWN, `the pgcdc source has no command "${name}" yet`, { fix: "incremental snapshots of the pgcdc source are not built yet" });
+  async command(name: string, args: Record<string, Json>): Promise<Json> {
+    if (name !== "snapshot") throw new PreconditionError(ErrorCode.COMMAND_UNKNOWN, `the pgcdc source has no command "${name}"`, { fix: "use snapshot" });
+    const tables = requestedTables(args, "schema.table");
+    if (this.phase?.kind !== "stream" || !this.incremental) throw streamingRequired(this.phase?.kind);
+    return { queued: await this.incremental.request(tables) };
   }
 
   status(): ConnectorStatus {
@@ -138,6 +149,7 @@ export class PgcdcSource implements Source {
       base.snapshot = { tables: p.tables.length, tablesDone: p.done, rows: p.rows, catchingUpTo: phase.catchUp ? formatLsn(phase.point) : null };
     }
     if (phase.kind === "stream" && phase.stream) base.stream = phase.stream.status();
+    if (this.incremental) base.incremental = this.incremental.status();
     return base;
   }
 
@@ -148,6 +160,7 @@ export class PgcdcSource implements Source {
     const stream = phase?.kind === "snapshot" ? phase.catchUp : phase?.kind === "stream" ? phase.stream : undefined;
     await stream?.stop();
     if (phase?.kind === "snapshot") await phase.snapshot.close();
+    await this.incremental?.close();
     await this.db?.end().catch(() => undefined);
   }
 
@@ -163,6 +176,11 @@ export class PgcdcSource implements Source {
       }
     }
     this.phase = { kind: "stream", stream: undefined, at: { lsn, row: 0 } };
+    this.newIncremental(null);
+  }
+
+  private newIncremental(progress: IncrementalProgress | null): void {
+    this.incremental = new PgcdcIncremental(this.config, this.ctx, this.versions, this.filter, this.db!, progress);
   }
 
   private async startSnapshot(tables: string[], slotExists: boolean): Promise<void> {
@@ -248,17 +266,28 @@ export class PgcdcSource implements Source {
       this.ctx.log.info({ tables: phase.snapshot.current.tables.length, rows: phase.snapshot.current.rows, lsn: formatLsn(phase.at.lsn) }, "snapshot done");
       const done = this.config.snapshot.mode === "initial_only";
       this.phase = done ? { kind: "done", at: phase.at } : { kind: "stream", stream: undefined, at: phase.at };
-      return { records: [], position: toPosition({ phase: "stream", ...phase.at }) };
+      if (!done) this.newIncremental(null);
+      return { records: [], position: toPosition({ phase: "stream", ...phase.at, incremental: null }) };
     }
     return { records: chunk.records, position: toPosition({ phase: "snapshot", ...phase.at, snapshot: chunk.progress }) };
   }
 
   private async readStream(phase: Extract<Phase, { kind: "stream" }>): Promise<SourceBatch> {
-    phase.stream ??= await this.newStream(phase.at);
+    const incremental = this.incremental!;
+    if (!phase.stream) {
+      phase.stream = await this.newStream(phase.at);
+      phase.stream.observer = (xid, records, truncated) => incremental.observe(xid, records, truncated);
+    }
     await this.heartbeat(true);
-    const batch = await phase.stream.read(IDLE_MS);
+    const chunk = this.ctx.signal.aborted ? undefined : await incremental.next();
+    const batch = await phase.stream.read(IDLE_MS, chunk?.at.lsn);
     phase.at = batch.at;
-    return { records: batch.records, position: toPosition({ phase: "stream", ...batch.at }) };
+    let records = batch.records;
+    if (chunk && batch.reached) {
+      const rows = incremental.produce(chunk);
+      records = records.length === 0 ? rows : [...records, ...rows];
+    }
+    return { records, position: toPosition({ phase: "stream", ...batch.at, incremental: incremental.committed }) };
   }
 
   /**

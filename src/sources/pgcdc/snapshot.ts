@@ -4,10 +4,9 @@
  * rows stand exactly at the slot's consistent point and streaming from there neither misses nor
  * repeats a change.
  */
-import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
 import type { ChangeRecord, Json, SourceContext } from "../../runtime/connector.js";
-import { ChunkedSnapshot, type Chunk, type ChunkReader, type SnapshotProgress } from "../../runtime/db/chunked-snapshot.js";
+import { ChunkedSnapshot, RowRate, type Chunk, type ChunkReader, type SnapshotProgress } from "../../runtime/db/chunked-snapshot.js";
 import { quotePg } from "../../runtime/db/identifiers.js";
 import { estimatePgTable, pgIntegerRange } from "../../runtime/db/introspect.js";
 import { PG_READ_OPTIONS, pgConnect } from "../../runtime/db/postgres.js";
@@ -18,9 +17,7 @@ import { splitName, type CapturedTable, type TableVersions } from "./tables.js";
 export class SnapshotReader {
   private client: pg.Client | undefined;
   private readonly chunks: ChunkedSnapshot<CapturedTable>;
-  private readonly startedAt = Date.now();
-  /** Rows this reader copied, for snapshot.maxRowsPerSecond. */
-  private copied = 0;
+  private readonly rate: RowRate;
 
   constructor(
     private readonly config: PgcdcConfig,
@@ -30,6 +27,7 @@ export class SnapshotReader {
     private readonly at: bigint,
     progress: SnapshotProgress,
   ) {
+    this.rate = new RowRate(config.snapshot.maxRowsPerSecond, ctx.signal);
     this.chunks = new ChunkedSnapshot(this.reader, ctx, config.snapshot.chunkSize, progress);
   }
 
@@ -71,15 +69,8 @@ export class SnapshotReader {
     },
     read: (captured, lastKey, rows) => readChunk(this.client!, captured, lastKey, rows),
     source: (t) => ({ connector: "pgcdc", name: this.ctx.connector, db: t.schema, table: t.table, file: formatLsn(this.at), pos: null, gtid: null, row: null, snapshot: "true", ts_ms: Date.now(), txId: null }),
-    pace: async () => {
-      const perSecond = this.config.snapshot.maxRowsPerSecond;
-      if (perSecond <= 0) return;
-      const due = this.startedAt + (this.copied / perSecond) * 1000 - Date.now();
-      if (due > 0) await sleep(due, undefined, { signal: this.ctx.signal }).catch(() => undefined);
-    },
-    afterChunk: (rows) => {
-      this.copied += rows;
-    },
+    pace: () => this.rate.before(),
+    afterChunk: (rows) => this.rate.read(rows),
   };
 }
 
@@ -89,7 +80,7 @@ export class SnapshotReader {
  * key column). Without a primary key, LIMIT/OFFSET inside the one snapshot (a restart reads the
  * table again from its start).
  */
-async function readChunk(client: pg.Client, t: CapturedTable, lastKey: Json[] | null, size: number): Promise<Chunk> {
+export async function readChunk(client: pg.Client, t: CapturedTable, lastKey: Json[] | null, size: number): Promise<Chunk> {
   const select = t.stream.columns.map((c) => `${c.select(quotePg(c.column))} AS ${quotePg(c.column)}`).join(", ");
   const from = `${quotePg(t.schema)}.${quotePg(t.table)}`;
   const key = t.primaryKey;

@@ -43,7 +43,12 @@ interface OpenTransaction {
   skip: number;
   perTable: Map<string, number>;
   total: number;
+  /** Topics of the captured tables it truncated (whether or not emitTruncate makes records of it). */
+  truncated: Set<string>;
 }
+
+/** Told of each committed transaction's records as they are handed out (an incremental snapshot watches them). */
+export type CommitObserver = (xid: number, records: readonly ChangeRecord[], truncated: ReadonlySet<string>) => void;
 
 type Row = Record<string, unknown>;
 
@@ -60,6 +65,7 @@ export class WalReader {
   private lastCommitMs = 0;
   private caughtUp = false;
   private stopped: Error | undefined;
+  observer: CommitObserver | undefined;
 
   constructor(
     private readonly config: PgcdcConfig,
@@ -137,6 +143,7 @@ export class WalReader {
 
   private split(out: ChangeRecord[]): StreamBatch {
     const t = this.txn!;
+    this.observer?.(t.xid, t.records, t.truncated);
     out.push(...t.records);
     t.done += t.records.length;
     t.records = [];
@@ -151,7 +158,7 @@ export class WalReader {
     switch (message.tag) {
       case "begin":
         this.caughtUp = false;
-        this.txn = { finalLsn: message.finalLsn, xid: message.xid, commitMs: pgTimeToMs(message.commitTime), records: [], done: 0, skip: this.resumeSkip, perTable: new Map(), total: 0 };
+        this.txn = { finalLsn: message.finalLsn, xid: message.xid, commitMs: pgTimeToMs(message.commitTime), records: [], done: 0, skip: this.resumeSkip, perTable: new Map(), total: 0, truncated: new Set() };
         this.resumeSkip = 0;
         return;
       case "commit": {
@@ -160,6 +167,7 @@ export class WalReader {
         // a transaction that committed before the start point (the server skips these; this guards a restart)
         if (message.endLsn <= this.at.lsn) return;
         if (t) {
+          this.observer?.(t.xid, t.records, t.truncated);
           for (const r of t.records) out.push(r);
           this.lastCommitMs = t.commitMs;
         }
@@ -249,11 +257,12 @@ export class WalReader {
   }
 
   private async truncate(relations: number[]): Promise<void> {
-    if (!this.config.emitTruncate) return;
     const txn = this.txn!;
     for (const id of relations) {
       const t = this.relations.get(id);
       if (!t) continue;
+      txn.truncated.add(t.stream.topic);
+      if (!this.config.emitTruncate) continue;
       const { source, transaction } = this.meta(t);
       txn.records.push(truncateRecord(t, txn.commitMs, source, transaction));
     }

@@ -10,17 +10,23 @@ import { expectTopicEqualsPgTable, pgcdcConnector, scratchDatabase } from "./sup
 
 const ROWS = 3000;
 const WRITERS = 4;
+const WRITE_PAUSE_MS = 4;
 
 interface Incremental {
   tables: string[];
   lastKey: unknown[] | null;
 }
 
-/** Bumps versions of random rows, deletes some and inserts new ones at version 1, until told to stop. */
+/**
+ * Bumps versions of random rows, deletes some and inserts new ones at version 1, until told to
+ * stop; a statement every WRITE_PAUSE_MS at most. Flat out, four writers on a quiet machine offered
+ * more 1-row transactions than the stream could carry, so it never reached a chunk's watermark.
+ */
 function writer(client: pg.Client, stop: () => boolean): Promise<number> {
   return (async () => {
     let n = 0;
     for (; !stop(); n++) {
+      await new Promise((r) => setTimeout(r, WRITE_PAUSE_MS));
       const r = Math.random();
       const id = 1 + Math.floor(Math.random() * ROWS);
       if (r < 0.1) await client.query("INSERT INTO items (v) VALUES (1)");

@@ -59,7 +59,7 @@ export async function runCommand(file: string): Promise<void> {
       metrics: worker.metrics,
       ready: () => member?.ready() ?? worker.ready(),
       readiness: () => Object.fromEntries(worker.running().map((name) => [name, worker.runner(name)?.state])),
-      plugins: [connectorRoutes(control), statusRoutes(control), statusPage(), registryRoutes(async () => (await worker.schemas()).registry), streamRoutes(governance)],
+      plugins: [connectorRoutes(control), statusRoutes(control), statusPage(log), registryRoutes(async () => (await worker.schemas()).registry), streamRoutes(governance)],
     });
   }
   // the signals are ours before anything runs: a SIGHUP would otherwise end the process

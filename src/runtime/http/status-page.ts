@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { FastifyPluginAsync } from "fastify";
+import type { Logger } from "../log.js";
 
 /**
  * web/ sits at the package root, two folders above this file both as src/runtime/http/*.ts (tsx)
@@ -23,11 +24,23 @@ const PAGE_FILES: Record<string, [file: string, type: string]> = {
 
 export const PAGE_PATHS: readonly string[] = Object.keys(PAGE_FILES);
 
-export function statusPage(): FastifyPluginAsync {
+/**
+ * The page's files are read once at start. An install that lost them still runs its connectors and
+ * its API (a missing page is no reason to stop moving data): the page's paths answer 404 with what
+ * is missing, and the start logs a warning.
+ */
+export function statusPage(log: Logger, dir: URL = PAGE_DIR): FastifyPluginAsync {
   return async (app) => {
     for (const [path, [file, type]] of Object.entries(PAGE_FILES)) {
-      // read once at start: a package that lost its page fails at once, not when someone opens it
-      const body = readFileSync(fileURLToPath(new URL(file, PAGE_DIR)));
+      const where = fileURLToPath(new URL(file, dir));
+      let body: Buffer;
+      try {
+        body = readFileSync(where);
+      } catch (err) {
+        log.warn({ file: where, err: (err as Error).message }, "status page file missing: the page is not served (reinstall the package; the API and the connectors are not affected)");
+        app.get(path, async (_req, reply) => reply.code(404).type("text/plain; charset=utf-8").send(`status page file missing from this install: ${file}\n`));
+        continue;
+      }
       app.get(path, async (_req, reply) => reply.type(type).header("cache-control", "no-cache").send(body));
     }
   };

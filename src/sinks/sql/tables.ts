@@ -154,15 +154,14 @@ export class Tables {
         { fix: `review and run: ${narrow.map((g) => g.alter).join("; ")}` },
       );
     }
-    for (const g of found.filter((x) => x.exceptional.length > 0)) {
-      const said = `${g.column}:${g.sqlType}`;
-      if (state.warned.has(said)) continue;
-      state.warned.add(said);
-      this.log.warn(
-        { table: state.label, column: g.column, type: g.sqlType },
-        `table ${state.label} cannot hold every value the stream may carry, ${describeGap(g, "exceptional")}: a record with one is refused when it comes (errors.tolerance decides: dead letter or stop)`,
-      );
-    }
+    // one line per table and schema version: a wide table's text columns made one line each at every start
+    const unsaid = found.filter((g) => g.exceptional.length > 0 && !state.warned.has(`${g.column}:${g.sqlType}`));
+    if (unsaid.length === 0) return;
+    for (const g of unsaid) state.warned.add(`${g.column}:${g.sqlType}`);
+    this.log.warn(
+      { table: state.label, columns: unsaid.map((g) => g.column) },
+      `table ${state.label} cannot hold every value the stream may carry, ${unsaid.map((g) => describeGap(g, "exceptional")).join("; ")}: a record with one is refused when it comes (errors.tolerance decides: dead letter or stop)`,
+    );
   }
 
   private checkKey(state: TableState, table: TargetTable, key: string[]): void {

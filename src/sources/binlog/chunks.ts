@@ -7,19 +7,11 @@
  */
 import type { Connection } from "mysql2/promise";
 import type { Json } from "../../runtime/connector.js";
+import type { Chunk } from "../../runtime/db/chunked-snapshot.js";
+import { quoteMysql } from "../../runtime/db/identifiers.js";
 import { selectExact } from "../../runtime/db/mysql.js";
 import { decodeKey, encodeKey } from "./position.js";
 import type { CapturedTable } from "./schema-history.js";
-import { quoteMysql } from "../../runtime/db/identifiers.js";
-
-
-export interface Chunk {
-  rows: Record<string, unknown>[];
-  /** The key of the last row (or, without a primary key, the rows read so far as [n]); null when empty. */
-  lastKey: Json[] | null;
-  /** Fewer rows than asked: the table has no more. */
-  last: boolean;
-}
 
 /** The key predicate for composite keys: (a > ?) OR (a = ? AND b > ?) … — indexable on every server. */
 function after(key: readonly string[]): string {

@@ -1,6 +1,7 @@
 /**
- * The snapshot phase: a consistent copy of the captured tables, as `op: "r"` records, read in
- * primary-key chunks inside ONE consistent read whose binlog point streaming starts from. Each
+ * The snapshot phase: a consistent copy of the captured tables, as `op: "r"` records, in the
+ * primary-key chunks of the runtime's chunked snapshot (runtime/db/chunked-snapshot.ts, shared
+ * with pgcdc), read inside ONE consistent read whose binlog point streaming starts from. Each
  * chunk is a batch (one Kafka transaction) with the progress in its position, so a restart goes on
  * with the next chunk, from a new consistent read (the coordinator first streams what changed in
  * between, so no change is lost and each key's history stays in commit order).
@@ -9,26 +10,14 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Connection } from "mysql2/promise";
 import type { ChangeRecord, SourceContext } from "../../runtime/connector.js";
 import { mysqlConnect, TABLE_AFTER_TABLE } from "../../runtime/db/mysql.js";
-import type { SourceInfo } from "../../runtime/sql-types/envelope.js";
-import { RowRate } from "../../runtime/db/chunked-snapshot.js";
-import { ChunkSize } from "../../runtime/db/row-bytes.js";
+import { ChunkedSnapshot, RowRate, type ChunkReader } from "../../runtime/db/chunked-snapshot.js";
 import { readChunk } from "./chunks.js";
 import type { BinlogConfig } from "./config.js";
 import { splitTableName } from "./filters.js";
 import type { SnapshotProgress } from "./position.js";
-import { pushChange } from "../../runtime/sql-types/change-records.js";
 import type { CapturedTable, SchemaHistory } from "./schema-history.js";
 import { startConsistentRead, type ConsistentRead } from "./server.js";
-import type { TableProgress } from "../../runtime/db/table-progress.js";
-import { startTableProgress } from "./table-progress.js";
-
-const PROGRESS_LOG_MS = 10_000;
-
-interface TableRun {
-  captured: CapturedTable;
-  size: ChunkSize;
-  progress: TableProgress;
-}
+import { tableEstimate } from "./table-progress.js";
 
 /** The pace a snapshot keeps so the legacy database goes on serving its users. */
 export class Throttle {
@@ -64,18 +53,18 @@ export class Throttle {
 export class InitialSnapshot {
   private conn: Connection | undefined;
   private point: ConsistentRead | undefined;
-  private run: TableRun | undefined;
-  private lastLog = 0;
   private readonly throttle: Throttle;
+  private readonly chunks: ChunkedSnapshot<CapturedTable>;
 
   constructor(
     private readonly config: BinlogConfig,
     private readonly ctx: SourceContext,
     private readonly history: SchemaHistory,
     private readonly mariadb: boolean,
-    private progress: SnapshotProgress,
+    progress: SnapshotProgress,
   ) {
     this.throttle = new Throttle(config.snapshot, ctx);
+    this.chunks = new ChunkedSnapshot(this.reader, ctx, config.snapshot.chunkSize, progress);
   }
 
   /** Opens the consistent read; its point is where the copied rows stand. */
@@ -85,40 +74,9 @@ export class InitialSnapshot {
     return this.point;
   }
 
-  get tables(): readonly string[] {
-    return this.progress.tables;
-  }
-
   /** The next chunk, or null when every table is copied. */
-  async next(): Promise<{ records: ChangeRecord[]; progress: SnapshotProgress } | null> {
-    const conn = this.conn!;
-    for (;;) {
-      const name = this.progress.tables[this.progress.done];
-      if (name === undefined) return null;
-      const run = this.run ?? (this.run = await this.startTable(conn, name));
-      if (!run) {
-        this.ctx.log.warn({ table: name }, "table to copy is gone: skipped");
-        this.progress = { ...this.progress, done: this.progress.done + 1, lastKey: null };
-        continue;
-      }
-      await this.throttle.before(conn);
-      const chunk = await readChunk(conn, run.captured, this.progress.lastKey, run.size.rows());
-      run.size.read(chunk.rows);
-      this.throttle.read(chunk.rows.length);
-      const records: ChangeRecord[] = [];
-      const source = this.source(run.captured);
-      const meta = () => ({ source, transaction: null });
-      const now = Date.now();
-      for (const row of chunk.rows) pushChange(records, run.captured, "r", null, row, now, meta);
-      run.progress.read(chunk);
-      const rows = this.progress.rows + chunk.rows.length;
-      this.progress = chunk.last
-        ? { ...this.progress, done: this.progress.done + 1, lastKey: null, rows }
-        : { ...this.progress, lastKey: chunk.lastKey, rows };
-      this.log(run, chunk.last);
-      if (chunk.last) this.run = undefined;
-      if (records.length > 0 || chunk.last) return { records, progress: this.progress };
-    }
+  next(): Promise<{ records: ChangeRecord[]; progress: SnapshotProgress } | null> {
+    return this.chunks.next();
   }
 
   async close(): Promise<void> {
@@ -128,33 +86,21 @@ export class InitialSnapshot {
     await conn?.end().catch(() => undefined);
   }
 
-  private async startTable(conn: Connection, name: string): Promise<TableRun | undefined> {
-    const [database, table] = splitTableName(name);
-    const captured = await this.history.learn(conn, name, database, table);
-    if (!captured) return undefined;
-    await this.history.check(captured);
-    if (captured.layout.primaryKey.length === 0 && this.progress.lastKey) {
-      this.ctx.log.warn({ table: name }, "table without a primary key: copied again from its start after the restart");
-      this.progress = { ...this.progress, lastKey: null };
-    }
-    const progress = await startTableProgress(conn, this.ctx, captured, "initial", this.progress.lastKey);
-    this.ctx.log.info({ table: name, estimatedRows: progress.estimatedRows, topic: captured.stream.topic }, "snapshot of table started");
-    const size = new ChunkSize(this.config.snapshot.chunkSize, this.ctx.limits.maxBatchBytes, progress.rowBytes);
-    return { captured, size, progress };
-  }
-
-  private source(t: CapturedTable): SourceInfo {
-    const at = this.point!;
-    return { connector: "binlog", name: this.ctx.connector, db: t.database, table: t.table, file: at.at.file, pos: at.at.pos, gtid: at.gtid, row: null, snapshot: "true", ts_ms: Date.now(), txId: null };
-  }
-
-  private log(run: TableRun, finished: boolean): void {
-    const now = Date.now();
-    if (!finished && now - this.lastLog < PROGRESS_LOG_MS) return;
-    this.lastLog = now;
-    this.ctx.log.info(
-      { ...run.progress.summary(finished), tablesDone: this.progress.done, tables: this.progress.tables.length },
-      finished ? "snapshot of table done" : "snapshot progress",
-    );
-  }
+  private readonly reader: ChunkReader<CapturedTable> = {
+    start: async (name) => {
+      const conn = this.conn!;
+      const [database, table] = splitTableName(name);
+      const captured = await this.history.learn(conn, name, database, table);
+      if (!captured) return undefined;
+      await this.history.check(captured);
+      return { captured, keyless: captured.layout.primaryKey.length === 0, estimate: await tableEstimate(conn, captured) };
+    },
+    read: (captured, lastKey, rows) => readChunk(this.conn!, captured, lastKey, rows),
+    source: (t) => {
+      const at = this.point!;
+      return { connector: "binlog", name: this.ctx.connector, db: t.database, table: t.table, file: at.at.file, pos: at.at.pos, gtid: at.gtid, row: null, snapshot: "true", ts_ms: Date.now(), txId: null };
+    },
+    pace: () => this.throttle.before(this.conn!),
+    afterChunk: (rows) => this.throttle.read(rows),
+  };
 }

@@ -4,14 +4,19 @@
  */
 import type { Connection } from "mysql2/promise";
 import type { Json, SourceContext } from "../../runtime/connector.js";
+import type { StartedTable } from "../../runtime/db/chunked-snapshot.js";
 import { quoteMysql } from "../../runtime/db/identifiers.js";
 import { estimateMysqlTable } from "../../runtime/db/introspect.js";
 import { TableProgress } from "../../runtime/db/table-progress.js";
 import type { CapturedTable } from "./schema-history.js";
 
-export async function startTableProgress(conn: Connection, ctx: SourceContext, table: CapturedTable, kind: "initial" | "incremental", lastKey: Json[] | null): Promise<TableProgress> {
+export async function tableEstimate(conn: Connection, table: CapturedTable): Promise<StartedTable<CapturedTable>["estimate"]> {
   const estimated = await estimateMysqlTable(conn, table.database, table.table);
-  return new TableProgress(ctx, table.name, kind, { ...estimated, keyRange: await keyRange(conn, table) }, lastKey);
+  return { ...estimated, keyRange: await keyRange(conn, table) };
+}
+
+export async function startTableProgress(conn: Connection, ctx: SourceContext, table: CapturedTable, kind: "initial" | "incremental", lastKey: Json[] | null): Promise<TableProgress> {
+  return new TableProgress(ctx, table.name, kind, await tableEstimate(conn, table), lastKey);
 }
 
 /** MIN and MAX of the first key column (two index dives) when it holds integers; undefined otherwise. */

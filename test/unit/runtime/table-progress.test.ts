@@ -44,8 +44,13 @@ describe("TableProgress", () => {
   it("measures a resumed run from the key it resumed after, and keeps the guess without an integer key", () => {
     const resumed: Reported[] = [];
     const p = new TableProgress(context(resumed), "s.t", "incremental", { rows: 1000, rowBytes: 0, keyRange: { min: 1, max: 1000 } }, ["600"]);
+    // the 600 keys behind it hold about 600 of the guessed 1000 rows: the bar resumes at 60 %
+    expect(resumed[0]).toMatchObject({ done: 600, estimated: 1000 });
     p.read({ rows: rows(100), lastKey: ["700"], last: false });
-    expect(resumed.at(-1)).toMatchObject({ done: 100, estimated: 400, detail: { kind: "incremental" } });
+    expect(resumed.at(-1)).toMatchObject({ done: 700, estimated: 1000, detail: { kind: "incremental" } });
+    expect(p.summary(false)).toMatchObject({ rows: 700, estimatedRows: 1000 });
+    p.read({ rows: rows(150), lastKey: ["1000"], last: true });
+    expect(resumed.at(-1)).toMatchObject({ done: 850, estimated: 850 });
 
     const keyless: Reported[] = [];
     const q = new TableProgress(context(keyless), "s.t", "initial", { rows: 1000, rowBytes: 0 }, null);

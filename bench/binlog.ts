@@ -98,9 +98,16 @@ async function zongjiAlone(info: HarnessInfo, start: { file: string; pos: number
   // the source's options: mysqlOptions() (MYSQL_READ_OPTIONS, UTC) and date strings
   const zongji = new ZongJi({ ...info.mariadb, ...MYSQL_READ_OPTIONS, timezone: "Z", dateStrings: true });
   let seen = 0;
+  let stall: NodeJS.Timeout | undefined;
   try {
     return await timed(rows, async () => {
       await new Promise<void>((resolve, reject) => {
+        // rows that never come fail the run, as they do Liberator's
+        let counted = -1;
+        stall = setInterval(() => {
+          if (seen === counted) reject(new Error(`zongji alone saw ${seen} of ${rows} rows of ${table} and nothing more for 60 s`));
+          counted = seen;
+        }, 60_000);
         zongji.on("error", reject);
         zongji.on("binlog", (event: AnyBinlogEvent) => {
           if (event.getTypeName() === "WriteRows" && "tableMap" in event) {
@@ -113,6 +120,7 @@ async function zongjiAlone(info: HarnessInfo, start: { file: string; pos: number
       });
     });
   } finally {
+    clearInterval(stall);
     zongji.stop();
   }
 }

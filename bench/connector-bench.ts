@@ -28,9 +28,6 @@ export interface PhaseResult {
   valueBytes: number;
 }
 
-/** dist/cli.js, built once per run. */
-let compiled: string | undefined;
-
 export abstract class ConnectorBench {
   readonly name: string;
   readonly kafka: Kafka;
@@ -70,7 +67,7 @@ export abstract class ConnectorBench {
 
   /** A fresh daemon for `work`, compiled as users run it (as the Dockerfile builds it, no tsx); its peak RSS is the phase's. */
   async daemon<T>(work: (d: Daemon) => Promise<T>): Promise<{ result: T; rssMb: number }> {
-    const d = startLiberator(this.file, this.port, (compiled ??= buildLiberator()));
+    const d = startLiberator(this.file, this.port, buildLiberator());
     try {
       const result = await work(d);
       return { result, rssMb: d.peakMb() };

@@ -86,8 +86,14 @@ export function measure(child: ChildProcess): Measured {
   };
 }
 
-/** Compiles src/ the way the Dockerfile does, into a folder of its own under .cache (git-ignored); returns dist/cli.js. */
+let built: string | undefined;
+
+/** Compiles src/ the way the Dockerfile does, once per run, into a folder of its own under .cache (git-ignored); returns dist/cli.js. */
 export function buildLiberator(): string {
+  return (built ??= compile());
+}
+
+function compile(): string {
   const out = join(repoRoot, ".cache", "bench-build");
   execFileSync(process.execPath, [join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", join(out, "dist")], { cwd: repoRoot, stdio: "inherit" });
   // cli.js reads ../package.json, and Node takes "type": "module" from it

@@ -1,5 +1,5 @@
 /**
- * The outbox relay through the real `liberator run` (a child process), exactly-once and Avro on,
+ * The outbox relay through the real `liberator run` (compiled, a child process), exactly-once and Avro on,
  * as users run it, each figure beside its ceiling measured in the same run:
  * - throughput: a pre-filled outbox (PostgreSQL, then MariaDB) relayed to empty: events/s between
  *   the first and the last committed batch, as the admin API counts them; beside the plain read
@@ -31,7 +31,7 @@ import { uniqueName } from "../test/harness/util.js";
 import { ORDER_EVENT } from "../test/integration/outbox/order-event.js";
 import { readBack, summary, watchArrivals } from "./arrivals.js";
 import { bareLatency, bareProducer, mysqlReader, plainMysqlRead, plainPgRead, type Ceiling } from "./ceilings.js";
-import { loadAverage, ratio, round, scaled, sleep, startLiberator, type Daemon } from "./daemon.js";
+import { buildLiberator, loadAverage, ratio, round, scaled, sleep, startLiberator, type Daemon } from "./daemon.js";
 import type { BenchContext, BenchResult } from "./report.js";
 
 const RATE = 1_000;
@@ -39,6 +39,8 @@ const WARMUP_MS = 3_000;
 const MEASURE_MS = 15_000;
 const WRITERS = 4;
 const BATCH = 10_000;
+/** A relay that commits nothing new for this long has lost events: the run fails rather than waits. */
+const STALL_MS = 60_000;
 
 interface Db {
   kind: DatabaseKind;
@@ -88,6 +90,15 @@ const prefillSql = (kind: DatabaseKind, events: number) =>
     : `INSERT INTO outbox (aggregate_type, aggregate_id, type, payload)
     SELECT 'Order', seq % 1000, 'OrderPlaced', JSON_OBJECT('orderId', seq, 'seq', seq, 'amount', '12.30') FROM seq_1_to_${events}`;
 
+/** Until the relay has deleted every relayed row from the outbox; fails when rows stay past STALL_MS. */
+async function drained(db: Db): Promise<void> {
+  const deadline = performance.now() + STALL_MS;
+  for (let left = await db.count(); left > 0; left = await db.count()) {
+    if (performance.now() > deadline) throw new Error(`${db.kind}: ${left} events stayed in the outbox ${STALL_MS / 1000} s after they were relayed`);
+    await sleep(50);
+  }
+}
+
 /** The event id an outbox record carries in its `id` header. */
 const eventId = (m: KafkaMessage) => (m.headers?.id === undefined ? undefined : Number(m.headers.id.toString()));
 
@@ -109,7 +120,7 @@ async function relay(info: HarnessInfo, db: Db, topicPrefix: string, schemaFile:
   writeFileSync(file, stringify({ kafka: { brokers: info.kafka.brokers, topics: { replicationFactor: 1 } }, admin: { port }, log: { level: "warn" }, connectors: [connector] }));
   return {
     start: () => {
-      const d = startLiberator(file, port);
+      const d = startLiberator(file, port, buildLiberator());
       return {
         d,
         /** Events committed so far, as the admin API reports them. */
@@ -165,16 +176,19 @@ async function throughput(info: HarnessInfo, kind: DatabaseKind, schemaFile: str
     d = run.d;
     let first: { at: number; n: number; cpu: number } | undefined;
     let n = 0;
+    let news = performance.now();
     while (n < events) {
       if (d.child.exitCode !== null) throw new Error(`liberator exited: ${d.stderr()}`);
+      if (performance.now() - news > STALL_MS) throw new Error(`${kind}: the relay committed ${n} of ${events} events and nothing more for ${STALL_MS / 1000} s`);
       await sleep(20);
-      n = await run.records();
+      const now = await run.records();
+      if (now > n) [n, news] = [now, performance.now()];
       if (n > 0 && !first) first = { at: performance.now(), n, cpu: d.cpuSeconds() };
     }
     const seconds = (performance.now() - first!.at) / 1000;
     const cpu = d.cpuSeconds() - first!.cpu;
     const load = loadAverage();
-    while ((await db.count()) > 0) await sleep(50);
+    await drained(db);
     await d.stop();
     const kafka = new Kafka({ clientId: "bench-outbox", brokers: info.kafka.brokers, logLevel: logLevel.NOTHING });
     const sizes = await readBack(kafka, `${prefix}.Order`, events, async (m) => eventId(m));
@@ -234,7 +248,7 @@ async function latency(info: HarnessInfo, kind: DatabaseKind, schemaFile: string
     await arrivals.complete(written, 30_000);
     const commits = await run.commits();
     const load = loadAverage();
-    while ((await db.count()) > 0) await sleep(50);
+    await drained(db);
     return {
       ...summary(arrivals.latenciesOf(measured)),
       written: written.length,
@@ -293,7 +307,7 @@ export async function run(context: BenchContext): Promise<BenchResult> {
       rss_mb: Math.round(rss),
     },
     notes: [
-      `liberator run in a child process (tsx), exactly-once (one Kafka transaction per batch, position included) and Avro (embedded registry), default batch of ${BATCH.toLocaleString("en-US")}`,
+      `liberator run in a child process (compiled, node dist/cli.js), exactly-once (one Kafka transaction per batch, position included) and Avro (embedded registry), default batch of ${BATCH.toLocaleString("en-US")}`,
       `throughput: ${events.toLocaleString("en-US")} events pre-filled, counted from the first to the last committed batch; every event read back from the topic once, and the outbox empty after`,
       tp("PostgreSQL", pg),
       tp("MariaDB", maria),

@@ -40,7 +40,7 @@ import { SqlSink } from "../src/sinks/sql/sql-sink.js";
 import type { HarnessInfo } from "../test/harness/start.js";
 import { uniqueName } from "../test/harness/util.js";
 import type { Ceiling } from "./ceilings.js";
-import { loadAverage, ratio, round, scaled, sleep, startLiberator, type Daemon } from "./daemon.js";
+import { buildLiberator, loadAverage, ratio, round, scaled, sleep, startLiberator, type Daemon } from "./daemon.js";
 import type { BenchContext, BenchResult } from "./report.js";
 
 const ROWS = process.env.BENCH_SINK_ROWS ? Number(process.env.BENCH_SINK_ROWS) : scaled(1_000_000, 10_000);
@@ -215,7 +215,7 @@ async function runSinks(info: HarnessInfo, target: Target, topics: { topic: stri
     }),
   );
   const started = Date.now();
-  const d: Daemon = startLiberator(file, 0);
+  const d: Daemon = startLiberator(file, 0, buildLiberator());
   let first: { at: number; rows: number; cpu: number } | undefined;
   let done: number;
   let doneCpu: number;

@@ -336,7 +336,8 @@ export function gaps(source: Domain, target: Domain): Gap[] {
   const longer = (values: string, unbounded: boolean): Gap[] => [{ values, exceptional: unbounded, length: true }];
   const s = source;
   const t = target;
-  // MySQL keeps arrays and sets as JSON
+  // MySQL keeps arrays and sets as JSON, whose numbers hold no NaN, infinity or -0 (to-sql.ts refuses them)
+  if (t.kind === "json" && s.kind === "array" && s.items.kind === "float" && s.items.special) return special("NaN, Infinity, -Infinity and -0 in an array (JSON has no such numbers)");
   if (t.kind === "json" && (s.kind === "array" || (s.kind === "labels" && s.set))) return [];
   if (t.kind === "text") {
     // every value but bytes has an exact text, which a text column keeps

@@ -130,31 +130,48 @@ export function toSqlParam(value: unknown, field: Pick<AvroField, "type">, diale
   return paramOf(value, fieldType(field).type, dialect);
 }
 
-function paramOf(value: unknown, type: TypeObject, dialect: Dialect): unknown {
+function paramOf(value: unknown, type: TypeObject, dialect: Dialect, inJson = false): unknown {
   if (value === null || value === undefined) return null;
   const mysql = dialect === "mysql";
   switch (type.logicalType) {
     case "date":
+      if (mysql && !inJson) return mysqlCalendar(value as string);
       return mysql ? value : pgCalendar(value as string);
     case "timestamp-micros":
     case "local-timestamp-micros": {
       const text = value as string;
-      if (mysql) return text.replace("T", " ").replace(/Z$/, "");
+      if (mysql) return (inJson ? text : mysqlCalendar(text)).replace("T", " ").replace(/Z$/, "");
       return pgCalendar(text);
     }
   }
-  // MariaDB stores -0 as 0 without a word: refused here, as the database refuses NaN (domains.ts names it at start)
-  if (mysql && Object.is(value, -0)) throw new DataError(ErrorCode.SINK_ROW_REFUSED, "-0 (negative zero): MariaDB's FLOAT and DOUBLE store it as 0", { fix: "write the column to a PostgreSQL target, or accept 0 by changing the record" });
+  // domains.ts names these at start; the row is refused here rather than left to the server, which
+  // stores -0 as 0 without a word, and JSON, which has no such numbers (JSON.stringify writes null and 0)
+  if (mysql && typeof value === "number" && (!Number.isFinite(value) || Object.is(value, -0))) {
+    throw new DataError(ErrorCode.SINK_ROW_REFUSED, `${Object.is(value, -0) ? "-0 (negative zero)" : String(value)}: MariaDB's FLOAT and DOUBLE ${Object.is(value, -0) ? "store it as 0" : "hold no NaN or infinity"}${inJson ? ", nor does JSON" : ""}`, {
+      fix: "write the column to a PostgreSQL target, or change the record",
+    });
+  }
   if (typeof value === "bigint") return value.toString();
   // BIT(1) columns take 1/0, not true/false (and MySQL's BOOLEAN is a TINYINT anyway)
   if (typeof value === "boolean") return mysql ? Number(value) : sameDialectType(type, dialect)?.startsWith("bit") ? (value ? "1" : "0") : value;
   if (Array.isArray(value)) {
     if (mysql && sameDialectType(type, dialect)?.toLowerCase().startsWith("set(")) return value.join(",");
     const items = fieldType({ type: type.items as AvroTypeSchema }).type;
-    const converted = value.map((v) => paramOf(v, items, dialect));
+    const converted = value.map((v) => paramOf(v, items, dialect, mysql));
     return mysql ? JSON.stringify(converted.map((v) => (Buffer.isBuffer(v) ? v.toString("base64") : v))) : converted;
   }
   return value;
+}
+
+/**
+ * A date or timestamp for a MariaDB DATE/DATETIME, which holds years 0001-9999: PostgreSQL's
+ * infinities and other years (the text branch, "-004712-01-01", "+010000-…") are refused here,
+ * never left to the server's lenient parsing of the text; so is 1 BC ("0000-12-31"), which MariaDB
+ * would take as its year 0, a zero date to MariaDB sources (partialZeroDates).
+ */
+function mysqlCalendar(text: string): string {
+  if (/^\d{4}-/.test(text) && !text.startsWith("0000")) return text;
+  throw new DataError(ErrorCode.SINK_ROW_REFUSED, `${text}: MariaDB's DATE and DATETIME hold years 0001 to 9999, no infinity`, { fix: "write the column to a PostgreSQL target, or change the record" });
 }
 
 /** PostgreSQL spells years before 1 as BC ("0044-03-15 BC") and wants no "+" on long years. */

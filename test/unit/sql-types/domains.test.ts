@@ -101,6 +101,32 @@ describe("column domains", () => {
     expect(toSqlParam(0, field, "mysql")).toBe(0);
   });
 
+  it("refuses NaN and the infinities bound for MariaDB, alone or in an array's JSON, instead of leaving them to the server or JSON.stringify (null)", () => {
+    for (const type of ["real", "double precision"]) {
+      const field = mapColumn(column("postgres", type)).field;
+      for (const v of [NaN, Infinity, -Infinity]) {
+        expect(() => toSqlParam(v, field, "mysql")).toThrow(expect.objectContaining({ code: ErrorCode.SINK_ROW_REFUSED }));
+        expect(toSqlParam(v, field, "postgres")).toBe(v);
+      }
+    }
+    const array = mapColumn(column("postgres", "double precision[]")).field;
+    for (const v of [NaN, -Infinity, -0]) expect(() => toSqlParam([1, v], array, "mysql")).toThrow(expect.objectContaining({ code: ErrorCode.SINK_ROW_REFUSED }));
+    expect(toSqlParam([1.5, null], array, "mysql")).toBe("[1.5,null]");
+    expect(gaps(fieldDomain(array)!, columnDomain({ sqlType: "json", dialect: "mysql" })!)).toEqual([{ values: "NaN, Infinity, -Infinity and -0 in an array (JSON has no such numbers)", exceptional: true }]);
+  });
+
+  it("refuses PostgreSQL's infinities and years outside 0001-9999 bound for a MariaDB DATE or DATETIME, never left to the server's parsing; keeps them as text in an array's JSON", () => {
+    for (const type of ["date", "timestamp(6) without time zone", "timestamp(6) with time zone"]) {
+      const field = mapColumn(column("postgres", type)).field;
+      for (const v of ["infinity", "-infinity", "0000-12-31", "0000-12-31T23:59:59.999999Z", "-004712-01-01", "+010000-01-01T00:00:00.000000Z", "-000043-03-15T00:00:00.000000"]) {
+        expect(() => toSqlParam(v, field, "mysql"), `${type} ${v}`).toThrow(expect.objectContaining({ code: ErrorCode.SINK_ROW_REFUSED }));
+      }
+    }
+    expect(toSqlParam("0001-01-01", mapColumn(column("postgres", "date")).field, "mysql")).toBe("0001-01-01");
+    expect(toSqlParam("0001-01-01T00:00:00.000000Z", mapColumn(column("postgres", "timestamp(6) with time zone")).field, "mysql")).toBe("0001-01-01 00:00:00.000000");
+    expect(toSqlParam(["infinity", "-000043-03-15", "2024-02-29"], mapColumn(column("postgres", "date[]")).field, "mysql")).toBe('["infinity","-000043-03-15","2024-02-29"]');
+  });
+
   it("makes a MariaDB target's column text where an ENUM would change a label: MariaDB strips trailing spaces", () => {
     const field = mapColumn({ ...column("postgres", "mood"), enumValues: ["a", "a "] }).field;
     expect(avroToSqlType(field, "mysql")).toBe("LONGTEXT NOT NULL");

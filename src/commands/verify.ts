@@ -181,7 +181,7 @@ export async function verifyTables(source: SourceSide, sink: SqlSinkConfig, opti
       for (const name of tables) {
         const ref = qualified(name, source.dialect, source.connection);
         const topic = `${source.topicPrefix}.${ref.schema}.${ref.name}`;
-        const target = qualified(resolveTable(sink.table, topic, { db: ref.schema, table: ref.name }), sink.dialect, sink.connection);
+        const target = qualified(resolveTable(sink.table, topic, { db: ref.schema, table: ref.name }, sink.dialect), sink.dialect, sink.connection);
         const report: TableReport = { source: from.quoteTable(ref), sink: to.quoteTable(target), sourceRows: 0, sinkRows: 0, columns: [], ranges: 0, keyless: false, diffs: [] };
         if (kafka) report.topic = topic;
         try {

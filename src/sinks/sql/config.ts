@@ -21,7 +21,7 @@ export const sqlSinkConfig = connectorSchema({
     .min(1)
     .default("{table}")
     .describe(
-      "the target table, a pattern: `{table}` is the source table (the envelope's `source.table`, else the topic's last segment), `{db}` the source database (`source.db`, else the topic's second-to-last segment), `{topic}` the whole topic with characters other than letters, digits and `_` made `_`. `schema.{table}` (PostgreSQL) or `database.{table}` (MySQL) qualifies it.",
+      "the target table, a pattern: `{table}` is the source table (the envelope's `source.table`, else the topic's last segment; a query source's PostgreSQL table comes as `schema.table`, whose schema a PostgreSQL target keeps and a MySQL/MariaDB target leaves out), `{db}` the source database (`source.db`, else the topic's second-to-last segment), `{topic}` the whole topic with characters other than letters, digits and `_` made `_`. `schema.{table}` (PostgreSQL) or `database.{table}` (MySQL) qualifies it.",
     ),
   mode: z
     .enum(["insert", "upsert", "update"])

@@ -49,7 +49,7 @@ export class Planner {
       let w: TableWrites;
       if (last && last.topic === record.topic && last.db === from?.db && last.table === from?.table) w = last.writes;
       else {
-        const state = await this.tables.state(resolveTable(this.config.table, record.topic, from));
+        const state = await this.tables.state(resolveTable(this.config.table, record.topic, from, this.config.dialect));
         let found = writes.get(state);
         if (!found) writes.set(state, (found = { state, truncate: false, keyed: new Map(), rows: [], records: 0 }));
         w = found;

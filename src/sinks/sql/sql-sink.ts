@@ -59,7 +59,7 @@ export class SqlSink implements Sink {
       } catch {
         continue; // not rows: the first record says so, with its offset
       }
-      const state = await this.tables.state(resolveTable(this.config.table, topic, undefined));
+      const state = await this.tables.state(resolveTable(this.config.table, topic, undefined, this.config.dialect));
       if (state.table) this.tables.checkColumns(state, schema, this.config.keyColumns ?? state.table.primaryKey);
     }
   }

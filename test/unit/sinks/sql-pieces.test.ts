@@ -19,9 +19,18 @@ describe("sql sink config", () => {
 
 describe("target table names", () => {
   it("fills {table} and {db} from the envelope's source, else from the topic's last segments", () => {
-    expect(resolveTable("{table}", "app.shop.orders", { db: "legacy", table: "Orders" })).toEqual({ name: "Orders" });
-    expect(resolveTable("{db}.{table}", "app.shop.orders", undefined)).toEqual({ schema: "shop", name: "orders" });
-    expect(resolveTable("raw_{topic}", "app.shop.orders-v2", undefined)).toEqual({ name: "raw_app_shop_orders_v2" });
+    for (const dialect of ["postgres", "mysql"] as const) {
+      expect(resolveTable("{table}", "app.shop.orders", { db: "legacy", table: "Orders" }, dialect)).toEqual({ name: "Orders" });
+      expect(resolveTable("{db}.{table}", "app.shop.orders", undefined, dialect)).toEqual({ schema: "shop", name: "orders" });
+      expect(resolveTable("raw_{topic}", "app.shop.orders-v2", undefined, dialect)).toEqual({ name: "raw_app_shop_orders_v2" });
+    }
+  });
+  it("keeps the PostgreSQL schema a query source names its tables with for a PostgreSQL target, and leaves it out on MySQL/MariaDB, where it would be a database", () => {
+    const origin = { db: "shop", table: "sales.orders" };
+    expect(resolveTable("{table}", "app.sales.orders", origin, "postgres")).toEqual({ schema: "sales", name: "orders" });
+    expect(resolveTable("{table}", "app.sales.orders", origin, "mysql")).toEqual({ name: "orders" });
+    expect(resolveTable("{db}.{table}", "app.sales.orders", origin, "mysql")).toEqual({ schema: "shop", name: "orders" });
+    expect(resolveTable("copy_{table}", "app.sales.orders", origin, "mysql")).toEqual({ name: "copy_orders" });
   });
   it("reads an optional schema before the first dot", () => {
     expect(tableRefOf("analytics.orders")).toEqual({ schema: "analytics", name: "orders" });

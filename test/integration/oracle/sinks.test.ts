@@ -8,25 +8,32 @@ import { createDatabase, dropDatabase, harness, mysqlConnection, pgClient, readT
 import { startDaemon, type Daemon } from "../../support/daemon.js";
 import { durationText, rawReader, sixDigits } from "../../support/oracle/avro.js";
 import { mariadbTables, normalizeServer, serverExpression, type OracleColumn } from "../../support/oracle/mariadb.js";
-import { PG_PREAMBLE, PG_TABLES, pgNormalizeServer, pgServerExpression, type PgColumn } from "../../support/oracle/postgres.js";
+import { floatBits, PG_PREAMBLE, PG_TABLES, pgNormalizeServer, pgServerExpression, pgTables, type PgColumn } from "../../support/oracle/postgres.js";
 import { oracleSeed, random } from "../../support/oracle/random.js";
 import { insertStatements, literalRows } from "../../support/oracle/rows.js";
 import { oracleConnectorName } from "../../support/oracle/topics.js";
+import { p4 } from "../../support/oracle/values.js";
 import { binlogConnector, scratchDatabase } from "../binlog/support.js";
 
 /*
  * The database as the oracle for the sql sinks (issue 15): seeded values of every MariaDB type
  * (binlog source) into a MariaDB and a PostgreSQL target, and of every PostgreSQL type (query
- * source) into a PostgreSQL target, each table created by autoCreate; every value in a target is
- * compared, by that database's own rendering, with the value at the source. PostgreSQL's text
- * holds no NUL: the MariaDB rows with one (only among the edges here) must be refused into the
- * dead-letter topic (errors.tolerance: all), every other row must arrive exact.
+ * source) into a PostgreSQL and a MariaDB target, each table created by autoCreate; every value in
+ * a target is compared, by that database's own rendering, with the value at the source. A row
+ * holding a value the target has no type for must be refused into the dead-letter topic
+ * (errors.tolerance: all), never changed: in PostgreSQL a NUL character of MariaDB text; in
+ * MariaDB NaN, ±Infinity and -0 of a float, PostgreSQL's infinite dates and years outside
+ * 0001-9999. Every other row must arrive exact.
  * Replay a failure with ORACLE_SEED=<seed>.
  */
 const SEED = oracleSeed();
 const MARIADB = Object.entries(mariadbTables(false));
 const POSTGRES = Object.entries(PG_TABLES);
+/** The same columns for the MariaDB target, with 0.5% of dates outside 0001-9999 (not 10%), so most rows stay comparable there. */
+const POSTGRES_MY = Object.entries(pgTables(0.005)).map(([table, columns]) => [`${table}_my`, columns] as const);
 const GENERATED = 2000;
+/** Generated values per column in POSTGRES_MY: GENERATED of them must remain once the refused rows are left out. */
+const GENERATED_MY = 2400;
 
 type Rows = Map<number, Record<string, unknown>>;
 
@@ -62,17 +69,90 @@ function pgOfMariadb(c: OracleColumn): { sql: string; value(v: unknown): unknown
   }
 }
 
+const floatOfHex = (hex: string) => (hex.length === 8 ? Buffer.from(hex, "hex").readFloatBE(0) : Buffer.from(hex, "hex").readDoubleBE(0));
+
+/** A MariaDB DATE or DATETIME's text as pgNormalizeServer spells PostgreSQL's: "<year> MM-DD[ HH:MM:SS.ffffff]". */
+function mariadbCalendar(text: string): string {
+  const m = /^(\d{4})-(\d\d-\d\d)(?: (.+))?$/.exec(text);
+  return m ? `${Number(m[1])} ${m[2]}${m[3] ? ` ${sixDigits(m[3])}` : ""}` : `unexpected MariaDB text ${text}`;
+}
+
+/** A PostgreSQL array's elements as PostgreSQL writes each one (`e::text`), in a JSON array, NULL elements null. */
+const pgArrayElements = (col: string) =>
+  `CASE WHEN ${col} IS NULL THEN NULL ELSE COALESCE((SELECT json_agg(e::text ORDER BY i) FROM unnest(${col}) WITH ORDINALITY AS u(e, i)), '[]')::text END`;
+
+/** An element of the JSON array the sql sink wrote into MariaDB for a PostgreSQL array, as PostgreSQL writes the element. */
+function elementText(items: PgColumn, v: unknown): string | null {
+  if (v === null) return null;
+  if (items.kind === "bytes") return `\\x${Buffer.from(v as string, "base64").toString("hex")}`;
+  if (items.kind === "calendar") {
+    // Liberator's text of a date: ISO 8601 with an astronomical year ("-000043-03-15" is 44 BC)
+    const m = /^([+-]?)(\d{4,})-(\d\d-\d\d)$/.exec(v as string);
+    if (!m) return v as string;
+    const year = Number(m[2]) * (m[1] === "-" ? -1 : 1);
+    return year >= 1 ? `${p4(year)}-${m[3]}` : `${p4(1 - year)}-${m[3]} BC`;
+  }
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+
+/** A PostgreSQL column read back from the MariaDB column autoCreate made for it, rendered as pgNormalizeServer renders the source (arrays: their elements' texts in JSON). */
+function mariadbOfPg(c: PgColumn): { sql: string; value(v: unknown): unknown } {
+  const col = `\`${c.name}\``;
+  const text = `CAST(${col} AS CHAR)`;
+  switch (c.kind) {
+    case "float4":
+    case "float8":
+      // the binary protocol gives FLOAT and DOUBLE as their bits
+      return { sql: col, value: (v) => floatBits(v as number, c.kind === "float4" ? 4 : 8) };
+    case "bool":
+      return { sql: text, value: (v) => (v === "1" ? "true" : v === "0" ? "false" : `not a boolean: ${String(v)}`) };
+    case "bytes":
+      return { sql: `LOWER(HEX(${col}))`, value: (v) => v };
+    case "calendar":
+      return { sql: text, value: (v) => mariadbCalendar(v as string) };
+    case "time":
+      return { sql: text, value: (v) => sixDigits(v as string) };
+    case "array":
+      return { sql: text, value: (v) => JSON.stringify((JSON.parse(v as string) as unknown[]).map((e) => elementText(c.items!, e))) };
+    default:
+      return { sql: text, value: (v) => v };
+  }
+}
+
+/**
+ * What MariaDB has no type for in a PostgreSQL value as pgNormalizeServer renders it, named as the
+ * sink's refusal names the target types; undefined when MariaDB holds it.
+ */
+function unholdable(c: PgColumn, value: unknown): string | undefined {
+  if (value === null) return undefined;
+  if (c.kind === "float4" || c.kind === "float8") {
+    const v = floatOfHex(value as string);
+    return Number.isFinite(v) && !Object.is(v, -0) ? undefined : "FLOAT and DOUBLE";
+  }
+  if (c.kind === "calendar") {
+    const year = Number((value as string).split(" ")[0]);
+    return year >= 1 && year <= 9999 ? undefined : "DATE and DATETIME";
+  }
+  return undefined;
+}
+
 describe(`values through the sql sinks, judged by the target and the source databases (seed ${SEED})`, () => {
   const mariadbSource = scratchDatabase();
   let pgSource: string;
-  const targets = { mariadb: "", pgFromMariadb: "", pgFromPg: "" };
+  const targets = { mariadb: "", pgFromMariadb: "", pgFromPg: "", mariadbFromPg: "" };
   let daemon: Daemon | undefined;
   let mariadbReader: Connection;
   let mariadbTarget: Connection;
+  let mariadbFromPg: Connection;
   const pg: Record<string, pg.Client> = {};
   const binlog = oracleConnectorName("binlog");
   const query = oracleConnectorName("query");
-  const sinks = { mariadb: oracleConnectorName("sink_mariadb"), pgFromMariadb: oracleConnectorName("sink_pg"), pgFromPg: oracleConnectorName("sink_pgpg") };
+  const sinks = {
+    mariadb: oracleConnectorName("sink_mariadb"),
+    pgFromMariadb: oracleConnectorName("sink_pg"),
+    pgFromPg: oracleConnectorName("sink_pgpg"),
+    mariadbFromPg: oracleConnectorName("sink_pgmy"),
+  };
   const written = new Map<string, number>();
 
   /** A table's rows as the server renders them, by id. */
@@ -83,6 +163,14 @@ describe(`values through the sql sinks, judged by the target and the source data
   const pgRows = async (client: pg.Client, table: string, columns: PgColumn[]): Promise<Rows> => {
     const { rows } = await client.query<Record<string, unknown>>(`SELECT id, ${columns.map((c) => `${pgServerExpression(c)} AS "${c.name}"`).join(", ")} FROM "${table}"`);
     return new Map(rows.map((row) => [Number(row.id), Object.fromEntries(columns.map((c) => [c.name, pgNormalizeServer(c, row[c.name])]))]));
+  };
+
+  /** A POSTGRES_MY table's rows as the server renders them (pgNormalizeServer; arrays as their elements' texts in JSON), by id. */
+  const pgMyRows = async (table: string, columns: PgColumn[]): Promise<Rows> => {
+    const expression = (c: PgColumn) => (c.kind === "array" ? pgArrayElements(`"${c.name}"`) : pgServerExpression(c));
+    const { rows } = await pg[pgSource]!.query<Record<string, unknown>>(`SELECT id, ${columns.map((c) => `${expression(c)} AS "${c.name}"`).join(", ")} FROM "${table}"`);
+    const value = (c: PgColumn, v: unknown) => (v === null ? null : c.kind === "array" ? JSON.stringify(JSON.parse(v as string)) : pgNormalizeServer(c, v));
+    return new Map(rows.map((row) => [Number(row.id), Object.fromEntries(columns.map((c) => [c.name, value(c, row[c.name])]))]));
   };
 
   /** Differences between a source's rows and a target's, each naming the seed, the table, the column and both renderings. */
@@ -136,55 +224,69 @@ describe(`values through the sql sinks, judged by the target and the source data
       written.set(`postgres.${table}`, rows.length);
       for (const sql of insertStatements(table, columns, rows, (n) => `"${n}"`, 100)) await pg[pgSource]!.query(sql);
     }
+    for (const [table, columns] of POSTGRES_MY) {
+      await pg[pgSource]!.query(`CREATE TABLE "${table}" (id integer PRIMARY KEY, ${columns.map((c) => `"${c.name}" ${c.ddl}`).join(", ")})`);
+      for (const sql of insertStatements(table, columns, literalRows(r, columns, 1, GENERATED_MY), (n) => `"${n}"`, 100)) await pg[pgSource]!.query(sql);
+    }
+    targets.mariadbFromPg = await createDatabase("mariadb");
     const { host, port, user, password } = harness().postgres;
     const mariadbTopics = MARIADB.map(([t]) => `${binlog}.${mariadbSource.name}.${t}`);
     const pgTopics = POSTGRES.map(([t]) => `${query}.public.${t}`);
+    const pgMyTopics = POSTGRES_MY.map(([t]) => `${query}.public.${t}`);
     daemon = await startDaemon({
       connectors: [
         binlogConnector(binlog, mariadbSource.name, { zeroDates: null, partialZeroDates: null }),
-        { name: query, type: "query", dialect: "postgres", connection: { host, port, user, password, database: pgSource }, tables: POSTGRES.map(([t]) => `public.${t}`), mode: "incrementing", pollIntervalMs: 200 },
+        { name: query, type: "query", dialect: "postgres", connection: { host, port, user, password, database: pgSource }, tables: [...POSTGRES, ...POSTGRES_MY].map(([t]) => `public.${t}`), mode: "incrementing", pollIntervalMs: 200 },
         sink(sinks.mariadb, "mysql", targets.mariadb, mariadbTopics),
         sink(sinks.pgFromMariadb, "postgres", targets.pgFromMariadb, mariadbTopics),
         sink(sinks.pgFromPg, "postgres", targets.pgFromPg, pgTopics),
+        // the default table pattern: the query source's source.table is "public.<table>", which must not become a MariaDB database
+        sink(sinks.mariadbFromPg, "mysql", targets.mariadbFromPg, pgMyTopics),
       ],
     });
     mariadbReader = await mysqlConnection(harness(), mariadbSource.name, { ...MYSQL_READ_OPTIONS });
     await mariadbReader.query(MYSQL_SESSION_SQL);
     mariadbTarget = await mysqlConnection(harness(), targets.mariadb, { ...MYSQL_READ_OPTIONS });
     await mariadbTarget.query(MYSQL_SESSION_SQL);
+    mariadbFromPg = await mysqlConnection(harness(), targets.mariadbFromPg, { ...MYSQL_READ_OPTIONS });
+    await mariadbFromPg.query(MYSQL_SESSION_SQL);
   }, 400_000);
 
   afterAll(async () => {
     await daemon?.stop();
     await mariadbReader?.end();
     await mariadbTarget?.end();
+    await mariadbFromPg?.end();
     for (const client of Object.values(pg)) await client.end();
     for (const db of [pgSource, targets.pgFromMariadb, targets.pgFromPg]) if (db) await dropDatabase("postgres", db);
-    if (targets.mariadb) await dropDatabase("mariadb", targets.mariadb);
+    for (const db of [targets.mariadb, targets.mariadbFromPg]) if (db) await dropDatabase("mariadb", db);
   });
 
   /** Rows in a target table so far (0 before autoCreate made it). */
   const count = async (target: "mariadb" | "postgres", database: string, table: string): Promise<number> => {
     try {
-      if (target === "mariadb") return Number(((await mariadbTarget.query(`SELECT COUNT(*) AS n FROM \`${table}\``))[0] as { n: number }[])[0]!.n);
+      const conn = database === targets.mariadbFromPg ? mariadbFromPg : mariadbTarget;
+      if (target === "mariadb") return Number(((await conn.query(`SELECT COUNT(*) AS n FROM \`${table}\``))[0] as { n: number }[])[0]!.n);
       return Number((await pg[database]!.query<{ n: string }>(`SELECT count(*) AS n FROM "${table}"`)).rows[0]!.n);
     } catch {
       return 0;
     }
   };
 
-  /** The rows a sink sent to its dead-letter topic, as "<table> <id> <error code>". */
-  const deadLetters = async (name: string, expected: number): Promise<string[]> => {
+  /** The rows a sink sent to its dead-letter topic, as "<table> <id> <error code>", with the error's message. */
+  /** `expected` undefined: what the topic holds by now (the sink has written every row it will). */
+  const deadLetterRecords = async (name: string, expected: number | undefined): Promise<{ entry: string; message: string }[]> => {
     if (expected === 0) return [];
     const raw = rawReader(daemon!.adminUrl);
-    const out: string[] = [];
-    for (const m of await readTopic(harness().kafka.brokers, `_liberator_dlq.${name}`, { expect: expected, timeoutMs: 120_000 })) {
+    const out: { entry: string; message: string }[] = [];
+    for (const m of await readTopic(harness().kafka.brokers, `_liberator_dlq.${name}`, { ...(expected === undefined ? {} : { expect: expected }), timeoutMs: 120_000 })) {
       const after = await raw.after(m.value);
       const header = (h: string) => String(m.headers[h] ?? "");
-      out.push(`${header("liberator.original.topic").split(".").pop()} ${after ? Number(after.id!.value) : "?"} ${header("liberator.error.code")}`);
+      out.push({ entry: `${header("liberator.original.topic").split(".").pop()} ${after ? Number(after.id!.value) : "?"} ${header("liberator.error.code")}`, message: header("liberator.error.message") });
     }
-    return out.sort();
+    return out.sort((a, b) => (a.entry < b.entry ? -1 : a.entry > b.entry ? 1 : 0));
   };
+  const deadLetters = async (name: string, expected: number): Promise<string[]> => (await deadLetterRecords(name, expected)).map((d) => d.entry);
 
   it("writes every MariaDB value into a MariaDB target as the source holds it, but the ENUM error value '', which a strict target refuses, into the dead-letter topic", async () => {
     const sources = new Map<string, Rows>();
@@ -237,5 +339,47 @@ describe(`values through the sql sinks, judged by the target and the source data
       const found = differences(table, columns, await pgRows(pg[pgSource]!, table, columns), await pgRows(pg[targets.pgFromPg]!, table, columns), new Set());
       expect(found.slice(0, 40), `${found.length} values differ`).toEqual([]);
     }
+  }, 400_000);
+
+  it("writes every PostgreSQL value MariaDB can hold into a MariaDB target as the source holds it, into the connection's database by the default table pattern, and refuses each row with NaN, ±Infinity, -0, an infinite date or a year outside 0001-9999 into the dead-letter topic, naming it", async () => {
+    const sources = new Map<string, Rows>();
+    const refused = new Map<string, Map<number, string>>();
+    for (const [table, columns] of POSTGRES_MY) {
+      const source = await pgMyRows(table, columns);
+      sources.set(table, source);
+      const why = new Map<number, string>();
+      for (const [id, row] of source) {
+        // the sink refuses a row at its first such column
+        const first = columns.map((c) => unholdable(c, row[c.name])).find((w) => w !== undefined);
+        if (first) why.set(id, first);
+      }
+      refused.set(table, why);
+    }
+    const expected = [...refused].flatMap(([table, why]) => [...why].map(([id, types]) => `${table} ${id} SINK_ROW_REFUSED MariaDB's ${types}`)).sort();
+    console.log(`PostgreSQL into MariaDB, rows refused: ${[...refused].map(([table, why]) => `${table} ${why.size}`).join(", ")}`);
+    expect(refused.get("numbers_my")!.size, "the edges hold NaN, ±Infinity and -0").toBeGreaterThan(0);
+    expect(refused.get("times_my")!.size, "the edges hold infinities and years outside 0001-9999").toBeGreaterThan(0);
+    for (const [table] of POSTGRES_MY) {
+      const expecting = sources.get(table)!.size - refused.get(table)!.size;
+      await waitFor(async () => (await count("mariadb", targets.mariadbFromPg, table)) >= expecting, { timeoutMs: 300_000, intervalMs: 2000, message: `${table} in the MariaDB target` });
+    }
+    // every row is written or refused by now: the dead-letter topic holds all it will
+    const letters = await deadLetterRecords(sinks.mariadbFromPg, undefined);
+    const named = letters.map(({ entry, message }) => `${entry} ${/MariaDB's (FLOAT and DOUBLE|DATE and DATETIME)/.exec(message)?.[0] ?? message}`).sort();
+    expect.soft(named, "the rows MariaDB cannot hold, and only those, are refused as data errors naming the target type").toEqual(expected);
+    for (const [table, columns] of POSTGRES_MY) {
+      const source = sources.get(table)!;
+      const none = new Set(refused.get(table)!.keys());
+      for (const c of columns) {
+        const compared = [...source].filter(([id, row]) => !none.has(id) && row[c.name] !== null).length;
+        expect(compared, `${table}.${c.name}: values compared`).toBeGreaterThanOrEqual(GENERATED);
+      }
+      const { rows } = await selectExact(mariadbFromPg, `SELECT id, ${columns.map((c) => `${mariadbOfPg(c).sql} AS \`${c.name}\``).join(", ")} FROM \`${table}\``);
+      const target: Rows = new Map(rows.map((row) => [Number(row.id), Object.fromEntries(columns.map((c) => [c.name, row[c.name] === null ? null : mariadbOfPg(c).value(row[c.name])]))]));
+      const found = differences(table, columns, source, target, none);
+      expect(found.slice(0, 40), `${found.length} values differ`).toEqual([]);
+    }
+    // source.table is "public.<table>": no MariaDB database of the PostgreSQL schema's name was made or written
+    expect((await mariadbFromPg.query("SHOW DATABASES LIKE 'public'"))[0]).toEqual([]);
   }, 400_000);
 });

@@ -61,23 +61,23 @@ function texts(name: string, ddl: string, max: number): PgColumn {
   );
 }
 
-/** A year for a PostgreSQL calendar: most in 1000-9999, some before year 1 (BC) or after 9999. */
-function pgYear(r: Random, max: number): { year: string; bc: string } {
-  const far = r.next();
+/** A year for a PostgreSQL calendar: most in 1-9999, a share `far` before year 1 (BC, half of them) or after 9999. */
+function pgYear(r: Random, max: number, far: number): { year: string; bc: string } {
+  const x = r.next();
   // 4712 BC at the latest: an offset of +14:00 must not take a timestamp before 4713 BC
-  if (far < 0.05) return { year: String(r.int(1, 4712)), bc: " BC" };
-  if (far < 0.1) return { year: String(r.int(10_000, max)), bc: "" };
+  if (x < far / 2) return { year: String(r.int(1, 4712)), bc: " BC" };
+  if (x < far) return { year: String(r.int(10_000, max)), bc: "" };
   return { year: p4(r.int(1, 9999)), bc: "" };
 }
 
-function pgDay(r: Random, maxYear: number): { text: string; bc: string } {
-  const { year, bc } = pgYear(r, maxYear);
+function pgDay(r: Random, maxYear: number, far: number): { text: string; bc: string } {
+  const { year, bc } = pgYear(r, maxYear, far);
   // the month and day of a leap-free year keep every BC and far date valid
   const { m, d } = calendarDay(r, 2001, 2001);
   return { text: `${year.padStart(4, "0")}-${p2(m)}-${p2(d)}`, bc };
 }
 
-function timestamp(fsp: number, zoned: boolean): PgColumn {
+function timestamp(fsp: number, zoned: boolean, far: number): PgColumn {
   const zone = zoned ? "+00" : "";
   const last = `294276-12-31 23:59:59${nines(fsp)}`;
   return column(
@@ -86,7 +86,7 @@ function timestamp(fsp: number, zoned: boolean): PgColumn {
     "calendar",
     ["infinity", "-infinity", `4713-01-01 00:00:00${zone} BC`, `0001-12-31 23:59:59${nines(fsp)}${zone} BC`, `0001-01-01 00:00:00${zone}`, `9999-12-31 23:59:59${nines(fsp)}${zone}`, `10000-01-01 00:00:00${zone}`, `${last}${zone}`, `1970-01-01 00:00:00${zone}`, `2024-02-29 12:00:00.5${zone}`].map(pgQuote),
     (r) => {
-      const { text: d, bc } = pgDay(r, 294_275);
+      const { text: d, bc } = pgDay(r, 294_275, far);
       const offset = zoned ? (r.chance(0.5) ? "+00" : `${r.chance(0.5) ? "+" : "-"}${p2(r.int(0, 14))}:${p2(r.pick([0, 30, 45]))}`) : "";
       return pgQuote(`${d} ${clock(r, fsp)}${offset}${bc}`);
     },
@@ -171,8 +171,12 @@ const num12 = decimal(12, 3);
 /** Types the tables need created first, in the oracle's database. */
 export const PG_PREAMBLE = [`CREATE TYPE mood AS ENUM (${MOOD.map(pgQuote).join(", ")})`, "CREATE EXTENSION IF NOT EXISTS citext"];
 
-/** Every column of the oracle's PostgreSQL tables, by table. */
-export const PG_TABLES: Record<string, PgColumn[]> = {
+/**
+ * Every column of the oracle's PostgreSQL tables, by table; `far` is the share of generated dates
+ * and timestamps before year 1 or after 9999 (a MariaDB target refuses them: fewer keep more rows
+ * comparable there).
+ */
+export const pgTables = (far = 0.1): Record<string, PgColumn[]> => ({
   numbers: [
     integer("i16", "smallint", -32768n, 32767n),
     int4,
@@ -206,10 +210,10 @@ export const PG_TABLES: Record<string, PgColumn[]> = {
   ],
   times: [
     column("d", "date", "calendar", ["infinity", "-infinity", "4713-01-01 BC", "0001-12-31 BC", "0001-01-01", "9999-12-31", "10000-01-01", "5874897-12-31", "1970-01-01", "2024-02-29", "1900-02-28"].map(pgQuote), (r) => {
-      const { text: d, bc } = pgDay(r, 5_874_896);
+      const { text: d, bc } = pgDay(r, 5_874_896, far);
       return pgQuote(`${d}${bc}`);
     }),
-    ...[0, 1, 2, 3, 4, 5, 6].flatMap((fsp) => [timestamp(fsp, false), timestamp(fsp, true), time(fsp)]),
+    ...[0, 1, 2, 3, 4, 5, 6].flatMap((fsp) => [timestamp(fsp, false, far), timestamp(fsp, true, far), time(fsp)]),
     timetz(0), timetz(6),
     interval(), interval(0), interval(3),
   ],
@@ -228,10 +232,12 @@ export const PG_TABLES: Record<string, PgColumn[]> = {
     array(int4),
     array(text40),
     array(num12),
-    array(column("d", "date", "calendar", ["'infinity'", "'2024-02-29'", "'0044-03-15 BC'"], (r) => pgQuote(`${pgDay(r, 9999).text}`))),
+    array(column("d", "date", "calendar", ["'infinity'", "'2024-02-29'", "'0044-03-15 BC'"], (r) => pgQuote(`${pgDay(r, 9999, far).text}`))),
     array(column("bin", "bytea", "bytes", [byteaLiteral(EVERY_BYTE)], (r) => byteaLiteral(r.bytes(r.int(0, 8))))),
   ],
-};
+});
+
+export const PG_TABLES = pgTables();
 
 /** What the server renders a column as, in the SELECT list (floats: the hex of their IEEE bits; char(n): with its padding). */
 export function pgServerExpression(c: PgColumn): string {
@@ -349,7 +355,8 @@ function pgCalendarText(s: string): string {
   return year >= 1 ? `${p4(year)}-${m[2]}` : `${p4(1 - year)}-${m[2]} BC`;
 }
 
-function floatBits(v: number, size: 4 | 8): string {
+/** A float's IEEE bits in hex, as float4send/float8send give them (NaN as PostgreSQL writes it). */
+export function floatBits(v: number, size: 4 | 8): string {
   if (Number.isNaN(v)) return size === 4 ? "7fc00000" : "7ff8000000000000";
   const b = Buffer.alloc(size);
   if (size === 4) b.writeFloatBE(v);

@@ -256,7 +256,7 @@ async function runSinks(info: HarnessInfo, target: Target, topics: { topic: stri
 async function withoutKafka(target: Target, schemas: SchemaService, topic: string): Promise<Ceiling> {
   const sink = new SqlSink(
     sqlSinkConfig.parse({ name: "bench_ceiling", type: "sql", dialect: target.dialect, connection: target.connection, topics: [topic], table: "orders", mode: "upsert" }),
-    { connector: "bench_ceiling", log, signal: new AbortController().signal, metrics: { recordsOut() {}, recordsIn() {}, lagSeconds() {}, snapshotProgress() {}, observe() {} } },
+    { connector: "bench_ceiling", task: { index: 0, count: 1 }, log, signal: new AbortController().signal, metrics: { recordsOut() {}, recordsIn() {}, lagSeconds() {}, snapshotProgress() {}, observe() {} } },
   );
   await sink.open();
   let ms = 0;

@@ -1,16 +1,19 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Json, Position } from "./connector.js";
+import type { Json, Position, TaskRef } from "./connector.js";
 import type { ConnectorConfig } from "./config/load.js";
 import type { ConnectorState } from "./connector-state.js";
 import { ErrorCode, LiberatorError, toLiberatorError, type ErrorCategory } from "./errors.js";
 import type { Logger } from "./log.js";
 import { backoffDelay } from "./retry.js";
+import { SINGLE_TASK, taskKey } from "./tasks.js";
 import type { LiveConnector, PipelineLauncher } from "./pipeline/services.js";
 
 export interface ConnectorStatusReport {
   name: string;
   type: string;
   kind: "source" | "sink";
+  /** Which of the connector's tasks this is (task 0 of 1 for a connector that does not split). */
+  task: TaskRef;
   state: ConnectorState;
   position: Position | null;
   committedAt: string | null;
@@ -34,6 +37,8 @@ export interface ConnectorRunnerOptions {
   paused?: boolean;
   /** Every failure, at once (each attempt's too), for metrics; `retried` when another attempt follows. */
   onFailure?: (error: LiberatorError, retried: boolean) => void;
+  /** The task it runs; task 0 of 1 by default. */
+  task?: TaskRef;
 }
 
 /** Running this long without a failure makes the next fault start its backoff from the beginning. */
@@ -71,6 +76,7 @@ export class ConnectorRunner {
   private failedWait: AbortController | undefined;
   private live: LiveConnector | undefined;
   private readonly onFailure: (error: LiberatorError, retried: boolean) => void;
+  readonly task: TaskRef;
 
   constructor(
     readonly connector: ConnectorConfig,
@@ -82,10 +88,16 @@ export class ConnectorRunner {
   ) {
     if (options.paused) this.paused = pauseGate();
     this.onFailure = options.onFailure ?? (() => undefined);
+    this.task = options.task ?? SINGLE_TASK;
   }
 
   get name(): string {
     return this.connector.name;
+  }
+
+  /** The task's key: the connector's name, or `<name>#<index>` when it runs as several tasks. */
+  get key(): string {
+    return taskKey(this.connector.name, this.task);
   }
 
   get state(): ConnectorState {
@@ -150,6 +162,7 @@ export class ConnectorRunner {
       name: this.connector.name,
       type: this.connector.type,
       kind: this.connector.spec.kind,
+      task: this.task,
       state: this.stateValue,
       position: this.position,
       committedAt: this.committedAt,
@@ -236,6 +249,7 @@ export class ConnectorRunner {
       let progressed = false;
       try {
         const end = await this.launch(this.connector, {
+          task: this.task,
           signal: run.signal,
           paused: () => this.paused !== undefined,
           whenResumed: () => this.paused?.promise ?? Promise.resolve(),

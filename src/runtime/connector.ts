@@ -188,8 +188,20 @@ export interface SchemaGate {
   registered?(subject: string, version?: number | "latest"): Promise<AvroSchema>;
 }
 
+/**
+ * Which of a connector's task instances this one is (`tasks: N | auto` in its config): `index`
+ * from 0 to `count - 1`. The tasks of one connector run side by side, in one process or spread
+ * over the workers of a cluster; a connector with `tasks: 1` (the default) is task 0 of 1.
+ */
+export interface TaskRef {
+  readonly index: number;
+  readonly count: number;
+}
+
 interface ConnectorContextBase {
   readonly connector: string;
+  /** The task this instance is: a source that splits its work (tables) takes its share by it. */
+  readonly task: TaskRef;
   readonly log: Logger;
   /** Aborted when the connector must stop; long waits must end soon after. */
   readonly signal: AbortSignal;

@@ -14,6 +14,8 @@ export interface ConnectorView extends Omit<ConnectorStatusReport, "state">, Con
   state: ConnectorStatusReport["state"] | "unassigned";
   /** The worker that runs it; null when none does. */
   worker: string | null;
+  /** A connector that runs as several tasks: each one's view (`GET /connectors/{name}`). */
+  tasks?: ConnectorView[];
 }
 
 export interface ConnectorControl {

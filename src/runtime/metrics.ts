@@ -1,7 +1,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { ConnectorMetrics } from "./connector.js";
+import type { ConnectorMetrics, TaskRef } from "./connector.js";
 import { CONNECTOR_STATES, type ConnectorState } from "./connector-state.js";
 import { ProgressBook, SchemaLedger, type ConnectorProgress } from "./progress.js";
+import { SINGLE_TASK, taskKey } from "./tasks.js";
 
 /** Every Prometheus series Liberator exports, defined once. */
 export class Metrics {
@@ -9,25 +10,25 @@ export class Metrics {
   readonly state = new Gauge({
     name: "liberator_connector_state",
     help: "1 for the state each connector is in",
-    labelNames: ["connector", "state"] as const,
+    labelNames: ["connector", "task", "state"] as const,
     registers: [this.registry],
   });
   readonly records = new Counter({
     name: "liberator_records_total",
     help: "Records written to Kafka (out) or to a sink's target (in)",
-    labelNames: ["connector", "table", "direction"] as const,
+    labelNames: ["connector", "task", "table", "direction"] as const,
     registers: [this.registry],
   });
   readonly bytes = new Counter({
     name: "liberator_bytes_total",
     help: "Serialized bytes written to Kafka (out) or read from it (in)",
-    labelNames: ["connector", "table", "direction"] as const,
+    labelNames: ["connector", "task", "table", "direction"] as const,
     registers: [this.registry],
   });
   readonly latency = new Histogram({
     name: "liberator_batch_seconds",
     help: "Time per stage of a batch: poll (reading the source), batch (whole batch), commit (the Kafka or target transaction)",
-    labelNames: ["connector", "stage"] as const,
+    labelNames: ["connector", "task", "stage"] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
@@ -58,13 +59,13 @@ export class Metrics {
   readonly errors = new Counter({
     name: "liberator_errors_total",
     help: "Connector failures by stable error code",
-    labelNames: ["connector", "code"] as const,
+    labelNames: ["connector", "task", "code"] as const,
     registers: [this.registry],
   });
   readonly retries = new Counter({
     name: "liberator_retries_total",
     help: "Attempts after a transient failure: a read or write tried again, or the connector started again",
-    labelNames: ["connector"] as const,
+    labelNames: ["connector", "task"] as const,
     registers: [this.registry],
   });
   /** When each connector that is retrying now started to, or was last counted. */
@@ -105,8 +106,10 @@ export class Metrics {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: "liberator_process_" });
   }
 
-  setState(connector: string, state: ConnectorState): void {
-    for (const s of CONNECTOR_STATES) this.state.set({ connector, state: s }, s === state ? 1 : 0);
+  /** The state of one task of a connector (the `task` label is its index). */
+  setState(connector: string, state: ConnectorState, task: TaskRef = SINGLE_TASK): void {
+    const labels = { connector, task: String(task.index) };
+    for (const s of CONNECTOR_STATES) this.state.set({ ...labels, state: s }, s === state ? 1 : 0);
     this.countRetrying(connector);
     if (state === "retrying") {
       if (!this.retryingSince.has(connector)) this.retryingSince.set(connector, Date.now());
@@ -132,28 +135,33 @@ export class Metrics {
     this.book(connector).consumerLag(topic, partition, lag);
   }
 
-  /** Lag, snapshot progress, rates and schemas of a connector, as its status shows them. */
-  view(connector: string): ConnectorProgress {
-    return (this.books.get(connector) ?? new ProgressBook()).view(this.schemas.list());
+  /** Lag, snapshot progress, rates and schemas of a connector (of one of its tasks), as its status shows them. */
+  view(connector: string, task: TaskRef = SINGLE_TASK): ConnectorProgress {
+    return (this.books.get(taskKey(connector, task)) ?? this.books.get(connector) ?? new ProgressBook()).view(this.schemas.list());
   }
 
   /**
-   * Drops a connector's gauges once it no longer runs here (removed, or moved to another worker),
-   * so only the worker that runs a connector exports its state and lag. Counters stay: they only grow.
+   * Drops a task's gauges once it no longer runs here (removed, or moved to another worker), and
+   * with its connector's `last` task the connector's own, so only the worker that runs a task
+   * exports its state and lag. Counters stay: they only grow.
    */
-  forget(connector: string): void {
-    this.countRetrying(connector);
-    this.retryingSince.delete(connector);
-    for (const state of CONNECTOR_STATES) this.state.remove({ connector, state });
-    this.lag.remove({ connector });
-    this.lagBytes.remove({ connector });
-    this.retainedBytes.remove({ connector });
-    const book = this.books.get(connector);
+  forget(connector: string, task: TaskRef = SINGLE_TASK, last = true): void {
+    for (const state of CONNECTOR_STATES) this.state.remove({ connector, task: String(task.index), state });
+    const key = taskKey(connector, task);
+    const book = this.books.get(key);
     for (const table of book?.tableNames() ?? []) {
       this.snapshot.remove({ connector, table, kind: "done" });
       this.snapshot.remove({ connector, table, kind: "estimated" });
     }
-    for (const p of book?.partitionKeys() ?? []) this.consumerLag.remove({ connector, topic: p.topic, partition: String(p.partition) });
+    this.books.delete(key);
+    if (!last) return;
+    this.countRetrying(connector);
+    this.retryingSince.delete(connector);
+    this.lag.remove({ connector });
+    this.lagBytes.remove({ connector });
+    this.retainedBytes.remove({ connector });
+    const own = this.books.get(connector) ?? book;
+    for (const p of own?.partitionKeys() ?? []) this.consumerLag.remove({ connector, topic: p.topic, partition: String(p.partition) });
     this.books.delete(connector);
   }
 
@@ -163,30 +171,33 @@ export class Metrics {
     return book;
   }
 
-  forConnector(connector: string): ConnectorMetrics {
+  forConnector(connector: string, task: TaskRef = SINGLE_TASK): ConnectorMetrics {
+    const t = String(task.index);
+    // a task's own progress (its rows, its partitions' rates); lag and snapshots are the connector's
+    const own = () => this.book(taskKey(connector, task));
     return {
       recordsOut: (table, n, bytes) => {
-        this.records.inc({ connector, table, direction: "out" }, n);
-        if (bytes) this.bytes.inc({ connector, table, direction: "out" }, bytes);
-        this.book(connector).counted(table, n);
+        this.records.inc({ connector, task: t, table, direction: "out" }, n);
+        if (bytes) this.bytes.inc({ connector, task: t, table, direction: "out" }, bytes);
+        own().counted(table, n);
       },
       recordsIn: (table, n, bytes) => {
-        this.records.inc({ connector, table, direction: "in" }, n);
-        if (bytes) this.bytes.inc({ connector, table, direction: "in" }, bytes);
-        this.book(connector).counted(table, n);
+        this.records.inc({ connector, task: t, table, direction: "in" }, n);
+        if (bytes) this.bytes.inc({ connector, task: t, table, direction: "in" }, bytes);
+        own().counted(table, n);
       },
       lagSeconds: (s, detail) => {
         if (s !== null) this.lag.set({ connector }, s);
         if (detail?.bytesBehind !== undefined) this.lagBytes.set({ connector }, detail.bytesBehind);
         if (detail?.retainedBytes !== undefined) this.retainedBytes.set({ connector }, detail.retainedBytes);
-        this.book(connector).lag(s, detail);
+        own().lag(s, detail);
       },
       snapshotProgress: (table, done, estimated, detail) => {
         this.snapshot.set({ connector, table, kind: "done" }, done);
         this.snapshot.set({ connector, table, kind: "estimated" }, estimated);
-        this.book(connector).snapshot(table, done, estimated, detail);
+        own().snapshot(table, done, estimated, detail);
       },
-      observe: (stage, seconds) => this.latency.observe({ connector, stage }, seconds),
+      observe: (stage, seconds) => this.latency.observe({ connector, task: t, stage }, seconds),
     };
   }
 }

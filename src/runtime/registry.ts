@@ -42,6 +42,11 @@ interface SpecBase<C> {
 export interface SourceSpec<C = unknown> extends SpecBase<C> {
   kind: "source";
   create(config: C, ctx: SourceContext): Source;
+  /**
+   * How many tasks `tasks: auto` makes of this config (one per table, say). A source type without
+   * it runs as one task: it has no way to share its work, and `tasks` other than 1 is refused.
+   */
+  autoTasks?(config: C): number;
   /** The streams as the source database is now (for `schemas check`). */
   describeStreams?(config: C, ctx: PreflightContext): Promise<StreamDescription[]>;
 }

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import type { Kafka } from "kafkajs";
-import type { Json, TopicPartitionOffset } from "./connector.js";
+import type { Json, TaskRef, TopicPartitionOffset } from "./connector.js";
 import type { ConnectorConfig, LoadedConfig } from "./config/load.js";
 import type { RootConfig } from "./config/schema.js";
 import { ConnectorRunner } from "./connector-runner.js";
@@ -22,6 +22,7 @@ import { runSourcePipeline } from "./pipeline/source-pipeline.js";
 import type { PipelineControl, PipelineEnd, SchemaServiceFactory, WorkerServices } from "./pipeline/services.js";
 import { diffConfigs, type ConfigDiff } from "./reload.js";
 import type { SchemaService } from "./schema-registry/index.js";
+import { SINGLE_TASK, taskCount, taskKey, tasksOf } from "./tasks.js";
 import { within } from "./within.js";
 
 export interface WorkerOptions {
@@ -34,7 +35,8 @@ export interface WorkerOptions {
   governance?: Governance;
 }
 
-export type ConnectorStateListener = (connector: string, state: ConnectorState, error?: LiberatorError) => void;
+/** `key`: the task's (taskKey), the connector's name when it runs as one task. */
+export type ConnectorStateListener = (connector: string, state: ConnectorState, error: LiberatorError | undefined, key: string) => void;
 
 /** States in which a connector's pipeline holds its producer or sink open. */
 const LIVE_STATES: ReadonlySet<ConnectorState> = new Set(["starting", "waiting", "running", "paused", "retrying", "stopping"]);
@@ -57,6 +59,7 @@ export class Worker implements WorkerServices, ConnectorControl {
   readonly id: string;
   readonly metrics: Metrics;
   readonly log: Logger;
+  /** By task key: a connector's name, or `<name>#<index>` for each of its tasks. */
   private readonly runners = new Map<string, ConnectorRunner>();
   private readonly listeners = new Set<ConnectorStateListener>();
   private readonly sharedKafka: Kafka;
@@ -140,56 +143,91 @@ export class Worker implements WorkerServices, ConnectorControl {
     );
   }
 
-  /** Starts every enabled connector; returns at once, connectors come up in the background. */
+  /** Starts every enabled connector, each as its tasks; returns at once, connectors come up in the background. */
   start(): void {
     for (const connector of this.config.connectors) {
-      if (connector.config.enabled) this.startConnector(connector);
+      if (connector.config.enabled) void this.startTasks(connector);
     }
   }
 
-  startConnector(connector: ConnectorConfig, options: { paused?: boolean } = {}): ConnectorRunner {
-    const existing = this.runners.get(connector.name);
+  /** How many tasks the connector runs as now (`tasks: auto` asks Kafka for its topics' partitions). */
+  taskCount(connector: ConnectorConfig): Promise<number> {
+    return taskCount(connector, { admin: () => this.sharedKafka.admin(), partitions: this.config.root.kafka.topics.partitions });
+  }
+
+  /** Every task of the connector, in this process (single-process mode). */
+  private async startTasks(connector: ConnectorConfig, options: { paused?: boolean } = {}): Promise<void> {
+    let count = 1;
+    try {
+      count = await this.taskCount(connector);
+    } catch (err) {
+      this.log.warn({ err, connector: connector.name }, "cannot count the partitions of the sink's topics for tasks: auto; running it as one task");
+    }
+    if (this.connector(connector.name) !== connector) return; // reloaded meanwhile
+    for (const task of tasksOf(count)) this.startConnector(connector, { ...options, task });
+  }
+
+  /** Starts one task of a connector (by default its only one); a task running already is left as it is. */
+  startConnector(connector: ConnectorConfig, options: { paused?: boolean; task?: TaskRef } = {}): ConnectorRunner {
+    const task = options.task ?? SINGLE_TASK;
+    const key = taskKey(connector.name, task);
+    const existing = this.runners.get(key);
     if (existing) return existing;
-    const log = this.log.child({ connector: connector.name, type: connector.type });
+    const log = this.log.child({ connector: connector.name, type: connector.type, ...(task.count > 1 ? { task: task.index } : {}) });
+    const labels = { connector: connector.name, task: String(task.index) };
     const runner = new ConnectorRunner(
       connector,
       (c, control) => this.launch(c, control),
       log,
       (state, error) => {
-        this.metrics.setState(connector.name, state);
+        this.metrics.setState(connector.name, state, task);
         log.info({ state }, `connector ${state}`);
-        for (const listener of this.listeners) listener(connector.name, state, error);
+        for (const listener of this.listeners) listener(connector.name, state, error, key);
       },
       {
         ...options,
+        task,
         onFailure: (error, retried) => {
-          this.metrics.errors.inc({ connector: connector.name, code: error.code });
-          if (retried) this.metrics.retries.inc({ connector: connector.name });
+          this.metrics.errors.inc({ ...labels, code: error.code });
+          if (retried) this.metrics.retries.inc(labels);
         },
       },
     );
-    this.runners.set(connector.name, runner);
-    if (connector.spec.kind === "sink") this.lagMonitor.watch(connector.name, sinkGroupId(connector.name), connector.spec.topics(connector.config));
+    const first = this.tasksHere(connector.name).length === 0;
+    this.runners.set(key, runner);
+    if (first && connector.spec.kind === "sink") this.lagMonitor.watch(connector.name, sinkGroupId(connector.name), connector.spec.topics(connector.config));
     runner.start();
     return runner;
   }
 
-  /** Stops the connector (committing what is in flight) and forgets it: it no longer runs here. */
+  /** Stops every task of the connector that runs here (committing what is in flight) and forgets them. */
   async stopConnector(name: string): Promise<void> {
-    const runner = this.runners.get(name);
+    await Promise.all(this.tasksHere(name).map((r) => this.stopTask(r.key)));
+  }
+
+  /** Stops one task (by its key) and forgets it: it no longer runs here. */
+  async stopTask(key: string): Promise<void> {
+    const runner = this.runners.get(key);
     if (!runner) return;
     await runner.stop();
-    if (this.runners.get(name) !== runner) return;
-    this.runners.delete(name);
-    this.lagMonitor.unwatch(name);
-    this.metrics.forget(name);
+    if (this.runners.get(key) !== runner) return;
+    this.runners.delete(key);
+    const last = this.tasksHere(runner.name).length === 0;
+    if (last) this.lagMonitor.unwatch(runner.name);
+    this.metrics.forget(runner.name, runner.task, last);
   }
 
-  runner(name: string): ConnectorRunner | undefined {
-    return this.runners.get(name);
+  /** The runner of a task, by its key (a connector's name when it runs as one task). */
+  runner(key: string): ConnectorRunner | undefined {
+    return this.runners.get(key);
   }
 
-  /** Names of the connectors running here. */
+  /** The tasks of a connector that run here. */
+  tasksHere(name: string): ConnectorRunner[] {
+    return [...this.runners.values()].filter((r) => r.name === name);
+  }
+
+  /** Keys of the tasks running here. */
   running(): string[] {
     return [...this.runners.keys()];
   }
@@ -212,15 +250,15 @@ export class Worker implements WorkerServices, ConnectorControl {
     if (options.manage === false) return diff;
     await Promise.all(diff.removed.map((name) => this.stopConnector(name)));
     await Promise.all(diff.changed.map((c) => this.replace(c)));
-    for (const c of diff.added) this.startConnector(c);
+    for (const c of diff.added) void this.startTasks(c);
     return diff;
   }
 
   /** Restarts a running connector with a new config of it, keeping it paused if it was. */
   async replace(connector: ConnectorConfig): Promise<void> {
-    const paused = this.runners.get(connector.name)?.isPaused ?? false;
+    const paused = this.tasksHere(connector.name)[0]?.isPaused ?? false;
     await this.stopConnector(connector.name);
-    this.startConnector(connector, { paused });
+    await this.startTasks(connector, { paused });
   }
 
   // ConnectorControl, for the connectors of this worker
@@ -229,71 +267,76 @@ export class Worker implements WorkerServices, ConnectorControl {
     return [...this.runners.values()].map((r) => this.view(r));
   }
 
+  /** A connector's view; one that runs as several tasks here shows the first, with every task in `tasks`. */
   async get(name: string): Promise<ConnectorView> {
-    const runner = this.runners.get(name);
-    if (runner) return this.view(runner);
-    return idleView(this.require(name), "stopped");
+    const tasks = this.tasksHere(name).map((r) => this.view(r));
+    if (tasks.length === 0) return idleView(this.require(name), "stopped");
+    return tasks.length === 1 && tasks[0]!.task.count === 1 ? tasks[0]! : { ...tasks[0]!, tasks };
   }
 
   async pause(name: string): Promise<ConnectorView> {
-    this.live(name, "pause").pause();
+    for (const r of this.live(name, "pause")) r.pause();
     return this.get(name);
   }
 
   async resume(name: string): Promise<ConnectorView> {
-    this.live(name, "resume").resume();
+    for (const r of this.live(name, "resume")) r.resume();
     return this.get(name);
   }
 
   async restart(name: string): Promise<ConnectorView> {
-    const runner = this.runners.get(name);
-    if (runner) await runner.restart();
-    else this.startConnector(this.require(name));
+    const runners = this.tasksHere(name);
+    if (runners.length > 0) await Promise.all(runners.map((r) => r.restart()));
+    else await this.startTasks(this.require(name));
     return this.get(name);
   }
 
+  /** To the connector's first task here: a command that is one task's business goes to the worker that runs it. */
   async command(name: string, command: string, args: Record<string, Json>): Promise<Json> {
-    return this.live(name, command).command(command, args);
+    return this.live(name, command)[0]!.command(command, args);
   }
 
   async offsets(name: string): Promise<OffsetsView> {
     const connector = this.require(name);
     if (connector.spec.kind === "source") return readSourceOffsets(this, connector);
-    const runner = this.runners.get(name);
+    const runners = this.tasksHere(name);
+    // a sink that runs as one task here, with every partition: what it committed last
+    const runner = runners.length === 1 && runners[0]!.task.count === 1 ? runners[0]! : undefined;
     const position = runner && LIVE_STATES.has(runner.state) ? runner.status().position : null;
     return readSinkOffsets(this, connector, position === null ? undefined : offsetsOfPosition(position));
   }
 
   async setOffsets(name: string, change: OffsetChange, force: boolean): Promise<OffsetsView> {
     const connector = this.require(name);
-    const runner = this.runners.get(name);
-    const live = runner !== undefined && LIVE_STATES.has(runner.state);
-    if (live && runner.state !== "paused" && !force) {
-      throw new LiberatorError(ErrorCode.CONNECTOR_RUNNING, `is ${runner.state} on worker ${this.id}: moving its offsets now would fence it`, {
+    const runners = this.tasksHere(name);
+    const live = runners.filter((r) => LIVE_STATES.has(r.state));
+    const busy = live.find((r) => r.state !== "paused");
+    if (busy && !force) {
+      throw new LiberatorError(ErrorCode.CONNECTOR_RUNNING, `is ${busy.state} on worker ${this.id}: moving its offsets now would fence it`, {
         connector: name,
         fix: "pause it first, or force it (liberator offsets … --force, PUT …/offsets?force=true): it is stopped, its offsets moved, and it starts again from them",
       });
     }
     // a connector failed at a record is started again past it: moving its offsets is how it is skipped
-    const failed = runner?.state === "failed";
-    if (live) await runner.stop();
+    const failed = runners.filter((r) => r.state === "failed");
+    await Promise.all(live.map((r) => r.stop()));
     try {
       await applyOffsetChange(this, connector, change);
       // read back before the connector starts again and moves them
       const view = await this.offsets(name);
-      if (failed) {
+      if (failed.length > 0) {
         this.log.info({ connector: name }, "offsets set on a failed connector: starting it again from them");
-        runner.start();
+        for (const r of failed) r.start();
       }
       return view;
     } finally {
-      if (live) runner.start();
+      for (const r of live) r.start();
     }
   }
 
   private view(runner: ConnectorRunner): ConnectorView {
     const status = runner.status();
-    return { ...status, worker: this.id, ...this.metrics.view(status.name) };
+    return { ...status, worker: this.id, ...this.metrics.view(status.name, runner.task) };
   }
 
   private require(name: string): ConnectorConfig {
@@ -302,9 +345,9 @@ export class Worker implements WorkerServices, ConnectorControl {
     return connector;
   }
 
-  private live(name: string, what: string): ConnectorRunner {
-    const runner = this.runners.get(name);
-    if (runner) return runner;
+  private live(name: string, what: string): ConnectorRunner[] {
+    const runners = this.tasksHere(name);
+    if (runners.length > 0) return runners;
     this.require(name);
     throw new LiberatorError(ErrorCode.COMMAND_UNAVAILABLE, `cannot ${what}: it does not run (it is disabled or was removed)`, { connector: name });
   }
@@ -326,7 +369,7 @@ export class Worker implements WorkerServices, ConnectorControl {
    */
   async stop(gracePeriodMs = this.config.root.shutdown.gracePeriodMs): Promise<boolean> {
     const started = Date.now();
-    const clean = await within(Promise.all(this.running().map((name) => this.stopConnector(name))), gracePeriodMs);
+    const clean = await within(Promise.all(this.running().map((key) => this.stopTask(key))), gracePeriodMs);
     // the shared clients hold nothing uncommitted: a broker gone may keep them from closing in time
     await within(this.closeShared().catch(() => undefined), Math.max(0, gracePeriodMs - (Date.now() - started)));
     return clean;
@@ -355,6 +398,7 @@ export function idleView(connector: ConnectorConfig, state: ConnectorView["state
     name: connector.name,
     type: connector.type,
     kind: connector.spec.kind,
+    task: SINGLE_TASK,
     state,
     position: null,
     committedAt: null,

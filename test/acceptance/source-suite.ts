@@ -32,6 +32,7 @@ const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 export function testContext(connector: string, signal: AbortSignal = new AbortController().signal): SourceContext {
   return {
     connector,
+    task: { index: 0, count: 1 },
     log: log.child({ connector }),
     signal,
     metrics: { recordsOut() {}, recordsIn() {}, lagSeconds() {}, snapshotProgress() {}, observe() {} },

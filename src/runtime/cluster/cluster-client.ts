@@ -1,5 +1,6 @@
 import { Job, Queue } from "bullmq";
 import type { Redis } from "ioredis";
+import type { TaskRef } from "../connector.js";
 import type { Logger } from "../log.js";
 import type { ClusterConfig } from "./config.js";
 import { ControlBus } from "./control-bus.js";
@@ -10,6 +11,8 @@ import { redisAddress, redisConnection } from "./redis.js";
 /** What a connector's job carries. */
 export interface ConnectorJobData {
   connector: string;
+  /** Which of the connector's tasks the job runs; absent: its only one. */
+  task?: TaskRef;
   /** Paused by an operator: whichever worker takes it starts it paused. */
   paused?: boolean;
   /** Hash of the connector's parsed config as the last worker to reconcile saw it, to spot drift. */
@@ -64,17 +67,24 @@ export class ClusterClient {
     return redis;
   }
 
-  job(connector: string): Promise<ConnectorJob | undefined> {
-    return Job.fromId<ConnectorJobData, string>(this.queue, connectorJobId(connector));
+  /** The job of a task, by its key (a connector's name when it runs as one task). */
+  job(key: string): Promise<ConnectorJob | undefined> {
+    return Job.fromId<ConnectorJobData, string>(this.queue, connectorJobId(key));
   }
 
-  /** The live worker that runs the connector, if any. */
-  async ownerOf(connector: string): Promise<string | undefined> {
-    const [owner, live] = await Promise.all([this.redis.hget(this.keys.owners, connector), this.liveIds()]);
+  /** The jobs of every task of a connector. */
+  async jobsOf(connector: string): Promise<ConnectorJob[]> {
+    const jobs = await this.queue.getJobs(["active", "waiting", "delayed", "prioritized", "failed", "completed"]);
+    return jobs.filter((j) => j?.data.connector === connector);
+  }
+
+  /** The live worker that runs the task, if any. */
+  async ownerOf(key: string): Promise<string | undefined> {
+    const [owner, live] = await Promise.all([this.redis.hget(this.keys.owners, key), this.liveIds()]);
     return owner !== null && live.has(owner) ? owner : undefined;
   }
 
-  /** Every connector with the live worker that runs it. */
+  /** Every task (by key) with the live worker that runs it. */
   async owners(): Promise<Map<string, string>> {
     const [all, live] = await Promise.all([this.redis.hgetall(this.keys.owners), this.liveIds()]);
     return new Map(Object.entries(all).filter(([, worker]) => live.has(worker)));

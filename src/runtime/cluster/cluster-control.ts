@@ -4,7 +4,9 @@ import { unknownConnector, type ConnectorControl, type ConnectorView } from "../
 import { ERROR_CATALOGUE, ErrorCode, LiberatorError } from "../errors.js";
 import type { OffsetChange, OffsetsView } from "../offsets/connector-offsets.js";
 import { idleView, type Worker } from "../worker.js";
+import { connectorOfTask, taskKey } from "../tasks.js";
 import type { ClusterClient } from "./cluster-client.js";
+import { taskOfJob } from "./keys.js";
 
 /** Answers that mean "ask again": the connector moved between the look-up and the request. */
 const MOVED: ReadonlySet<ErrorCode> = new Set([ErrorCode.CONNECTOR_MOVED, ErrorCode.WORKER_GONE]);
@@ -22,24 +24,37 @@ export class ClusterControl implements ConnectorControl {
     private readonly client: ClusterClient,
   ) {}
 
+  /** One view per task: a connector that runs as several tasks shows each, with the worker that runs it. */
   async list(): Promise<ConnectorView[]> {
     const owners = await this.client.owners();
     const byWorker = new Map<string, string[]>();
-    for (const [connector, worker] of owners) byWorker.set(worker, [...(byWorker.get(worker) ?? []), connector]);
+    for (const [key, worker] of owners) byWorker.set(worker, [...(byWorker.get(worker) ?? []), key]);
     const views = new Map<string, ConnectorView>();
     await Promise.all(
-      [...byWorker].map(async ([worker, connectors]) => {
-        const answer = worker === this.worker.id ? await this.worker.list() : await this.ask(worker, "list", {}).catch((err: unknown) => unreachable(err, worker, connectors, this.worker));
-        for (const view of answer as ConnectorView[]) if (connectors.includes(view.name)) views.set(view.name, view);
+      [...byWorker].map(async ([worker, keys]) => {
+        const answer = worker === this.worker.id ? await this.worker.list() : await this.ask(worker, "list", {}).catch((err: unknown) => unreachable(err, worker, keys, this.worker));
+        for (const view of answer as ConnectorView[]) {
+          const key = taskKey(view.name, view.task);
+          if (keys.includes(key)) views.set(key, view);
+        }
       }),
     );
-    const unowned = this.worker.loaded.connectors.filter((c) => c.config.enabled && !views.has(c.name));
-    for (const view of await Promise.all(unowned.map((c) => this.unowned(c.name)))) views.set(view.name, view);
-    return [...views.values()].sort((a, b) => a.name.localeCompare(b.name));
+    const enabled = this.worker.loaded.connectors.filter((c) => c.config.enabled);
+    const jobs = (await this.client.queue.getJobs(["active", "waiting", "delayed", "prioritized", "failed", "completed"])).filter(Boolean);
+    for (const c of enabled) {
+      const keys = jobs.filter((j) => j.data.connector === c.name).map((j) => taskOfJob(j.id!));
+      for (const key of keys.length > 0 ? keys : [c.name]) if (!views.has(key)) views.set(key, await this.unowned(key));
+    }
+    return [...views.values()].sort((a, b) => a.name.localeCompare(b.name) || a.task.index - b.task.index);
   }
 
   get(name: string): Promise<ConnectorView> {
-    return this.route(name, "get", {}, () => this.worker.get(name), () => this.unowned(name));
+    return this.perTask(name, async (keys) => {
+      if (keys.length === 1 && keys[0] === name) return this.route(name, "get", {}, () => this.worker.get(name), () => this.unowned(name));
+      const tasks = (await this.list()).filter((v) => v.name === name);
+      if (tasks.length === 0) return this.unowned(name);
+      return { ...tasks[0]!, tasks };
+    });
   }
 
   pause(name: string): Promise<ConnectorView> {
@@ -51,13 +66,15 @@ export class ClusterControl implements ConnectorControl {
   }
 
   restart(name: string): Promise<ConnectorView> {
-    return this.route(name, "restart", {}, () => this.worker.restart(name), async () => {
-      // a finished or failed connector's job runs again; a waiting one starts when a worker takes it
-      const job = await this.client.job(name);
-      const state = await job?.getState();
-      if (job && (state === "completed" || state === "failed")) await job.retry(state);
-      return this.unowned(name);
-    });
+    return this.forEachTask(name, (key) =>
+      this.route(key, "restart", {}, () => this.worker.restart(name), async () => {
+        // a finished or failed connector's job runs again; a waiting one starts when a worker takes it
+        const job = await this.client.job(key);
+        const state = await job?.getState();
+        if (job && (state === "completed" || state === "failed")) await job.retry(state);
+        return this.unowned(key);
+      }),
+    );
   }
 
   command(name: string, command: string, args: Record<string, Json>): Promise<Json> {
@@ -76,22 +93,41 @@ export class ClusterControl implements ConnectorControl {
     return this.route(name, "setOffsets", { change, force }, local, local);
   }
 
-  /** Kept in the connector's job, so whichever worker runs it next starts it paused or not. */
+  /** Kept in each task's job, so whichever worker runs it next starts it paused or not. */
   private async setPaused(name: string, paused: boolean): Promise<ConnectorView> {
     this.require(name);
-    const job = await this.client.job(name);
-    if (job) await job.updateData({ ...job.data, paused });
     const op = paused ? "pause" : "resume";
-    return this.route(name, op, {}, () => this.worker[op](name), () => this.unowned(name));
+    return this.forEachTask(name, async (key) => {
+      const job = await this.client.job(key);
+      if (job) await job.updateData({ ...job.data, paused });
+      return this.route(key, op, {}, () => this.worker[op](name), () => this.unowned(key));
+    });
   }
 
-  private async route<T>(name: string, op: string, args: Record<string, Json>, here: () => Promise<T>, nowhere: () => Promise<T>): Promise<T> {
+  /** The task keys of a connector, from its jobs: its name alone when it runs as one task. */
+  private async perTask<T>(name: string, fn: (keys: string[]) => Promise<T>): Promise<T> {
+    const keys = (await this.client.jobsOf(name)).map((j) => taskOfJob(j.id!));
+    return fn(keys.length > 0 ? keys.sort() : [name]);
+  }
+
+  /** `fn` for each task of the connector, one at a time; the connector's view after them. */
+  private async forEachTask(name: string, fn: (key: string) => Promise<ConnectorView>): Promise<ConnectorView> {
+    return this.perTask(name, async (keys) => {
+      let view: ConnectorView | undefined;
+      for (const key of keys) view = await fn(key);
+      return keys.length === 1 ? view! : this.get(name);
+    });
+  }
+
+  /** `key`: a task's (the connector's name when it runs as one task); the request names its connector and the task. */
+  private async route<T>(key: string, op: string, args: Record<string, Json>, here: () => Promise<T>, nowhere: () => Promise<T>): Promise<T> {
+    const name = connectorOfTask(key);
     for (let attempt = 0; ; attempt++) {
-      const owner = await this.client.ownerOf(name);
+      const owner = await this.client.ownerOf(key);
       try {
-        if (owner === undefined || (owner === this.worker.id && !this.worker.runner(name))) return await nowhere();
+        if (owner === undefined || (owner === this.worker.id && !this.worker.runner(key))) return await nowhere();
         if (owner === this.worker.id) return await here();
-        return (await this.ask(owner, op, { connector: name, ...args })) as T;
+        return (await this.ask(owner, op, { connector: name, ...(key === name ? {} : { task: key }), ...args })) as T;
       } catch (err) {
         if (attempt < 2 && err instanceof LiberatorError && MOVED.has(err.code)) {
           await sleep(200);
@@ -109,11 +145,13 @@ export class ClusterControl implements ConnectorControl {
     return this.client.bus.request(worker, op, args, timeout);
   }
 
-  private async unowned(name: string): Promise<ConnectorView> {
-    const connector = this.require(name);
-    const job = await this.client.job(name);
+  /** The view of a task (by key) that no worker runs now. */
+  private async unowned(key: string): Promise<ConnectorView> {
+    const connector = this.require(connectorOfTask(key));
+    const job = await this.client.job(key);
     const state = await job?.getState();
     const view = idleView(connector, state === "completed" ? "finished" : state === "failed" ? "failed" : "unassigned");
+    if (job?.data.task) view.task = job.data.task;
     if (job?.data.paused) view.details = { paused: true };
     return view;
   }
@@ -125,13 +163,15 @@ export class ClusterControl implements ConnectorControl {
   }
 }
 
-/** What the list shows for the connectors of a worker that did not answer. */
-function unreachable(err: unknown, worker: string, connectors: string[], local: Worker): ConnectorView[] {
+/** What the list shows for the tasks (by key) of a worker that did not answer. */
+function unreachable(err: unknown, worker: string, keys: string[], local: Worker): ConnectorView[] {
   const at = new Date().toISOString();
-  return connectors.flatMap((name) => {
-    const connector = local.connector(name);
+  return keys.flatMap((key) => {
+    const connector = local.connector(connectorOfTask(key));
     if (!connector) return [];
     const view = idleView(connector, "unassigned");
+    const index = /#(\d+)$/.exec(key)?.[1];
+    if (index !== undefined) view.task = { index: Number(index), count: 0 };
     view.worker = worker;
     view.lastError = { code: ErrorCode.CLUSTER_TIMEOUT, category: ERROR_CATALOGUE.CLUSTER_TIMEOUT.category, message: `worker ${worker} runs it but did not answer: ${(err as Error).message}`, retriable: true, at };
     return [view];

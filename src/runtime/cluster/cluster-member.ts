@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DelayedError, WaitingError, Worker as BullWorker } from "bullmq";
-import type { Json } from "../connector.js";
+import type { Json, TaskRef } from "../connector.js";
 import type { ConnectorConfig, LoadedConfig } from "../config/load.js";
 import { ErrorCode, LiberatorError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -13,7 +13,8 @@ import type { Worker } from "../worker.js";
 import type { ClusterClient, ConnectorJob, ConnectorJobData } from "./cluster-client.js";
 import type { ClusterConfig } from "./config.js";
 import type { ControlRequest } from "./control-bus.js";
-import { connectorJobId, QUEUE_NAME } from "./keys.js";
+import { connectorJobId, QUEUE_NAME, taskOfJob } from "./keys.js";
+import { connectorOfTask, SINGLE_TASK, taskKey, tasksOf } from "../tasks.js";
 import { LeaseWatchdog, leaseTimeout } from "./lease-watchdog.js";
 import type { MemberInfo } from "./membership.js";
 import { shouldPass, surplus, type MemberLoad } from "./share.js";
@@ -35,14 +36,13 @@ const RELEASE_LOG: Record<Release, string> = {
 const MAX_PASSES = 3;
 
 interface Held {
+  /** The task's key: the connector's name, or `<name>#<index>` for one of several tasks. */
   name: string;
   job: ConnectorJob;
   token: string;
   takenAt: number;
   release(reason: Release): void;
 }
-
-const connectorOfJob = (jobId: string) => jobId.replace(/^connector-/, "");
 
 export const configHash = (c: ConnectorConfig) => createHash("sha256").update(`${c.type}\n${stableJson(c.config)}`).digest("hex").slice(0, 16);
 
@@ -77,11 +77,11 @@ export class ClusterMember {
     private readonly log: Logger,
   ) {
     this.watchdog = new LeaseWatchdog(leaseTimeout(this.config.lockDurationMs), (jobId, silentMs) => {
-      const held = this.held.get(connectorOfJob(jobId));
+      const held = this.held.get(taskOfJob(jobId));
       if (held) void this.verifyLease(held, silentMs);
     });
-    worker.onConnectorState((name, state, error) => {
-      const held = this.held.get(name);
+    worker.onConnectorState((_name, state, error, key) => {
+      const held = this.held.get(key);
       if (!held) return;
       if (state === "finished") held.release("finished");
       // a fenced copy is not a failed connector: the copy that fenced it runs on
@@ -117,7 +117,7 @@ export class ClusterMember {
     });
     bull.on("locksRenewed", ({ jobIds }) => this.watchdog.renewed(jobIds));
     bull.on("lockRenewalFailed", (jobIds) => {
-      for (const id of jobIds) this.held.get(connectorOfJob(id))?.release("lease_lost");
+      for (const id of jobIds) this.held.get(taskOfJob(id))?.release("lease_lost");
     });
     bull.on("completed", (job, result) => {
       if (result === "removed") void job.remove().catch((err: unknown) => this.log.warn({ err, connector: job.data.connector }, "could not remove the job of a removed connector"));
@@ -183,20 +183,32 @@ export class ClusterMember {
   }
 
   /**
-   * Makes the queue match a config: a job for each enabled connector (a failed or finished one
-   * whose config changed runs again), and none for `remove` ("all-unknown": every connector this
-   * config does not name, as when a worker starts).
+   * Makes the queue match a config: a job for each task of each enabled connector (a failed or
+   * finished one whose config changed runs again), and none for `remove` ("all-unknown": every
+   * connector this config does not name, as when a worker starts) nor for tasks a connector no
+   * longer has (its `tasks` changed, or `auto` counts other partitions now).
    */
   private async reconcile(config: LoadedConfig, remove: readonly string[] | "all-unknown"): Promise<void> {
-    const wanted = new Map(config.connectors.filter((c) => c.config.enabled).map((c) => [c.name, c]));
+    const enabled = config.connectors.filter((c) => c.config.enabled);
+    const counts = await Promise.all(enabled.map((c) => this.worker.taskCount(c).catch((err: unknown) => {
+      this.log.warn({ err, connector: c.name }, "cannot count the partitions of the sink's topics for tasks: auto; keeping its tasks as they are");
+      return undefined;
+    })));
     const jobs = (await this.client.queue.getJobs(["active", "waiting", "delayed", "prioritized", "failed", "completed"])).filter(Boolean);
-    const present = new Map(jobs.map((j) => [j.data.connector, j]));
-    for (const [name, connector] of wanted) {
+    const present = new Map(jobs.map((j) => [taskOfJob(j.id!), j]));
+    const wanted = new Map<string, { connector: ConnectorConfig; task: TaskRef }>();
+    enabled.forEach((connector, i) => {
+      const count = counts[i] ?? jobs.find((j) => j.data.connector === connector.name)?.data.task?.count ?? 1;
+      for (const task of tasksOf(count)) wanted.set(taskKey(connector.name, task), { connector, task });
+    });
+    for (const [key, { connector, task }] of wanted) {
+      const name = connector.name;
       const hash = configHash(connector);
-      const job = present.get(name);
+      const job = present.get(key);
       if (!job) {
-        await this.client.queue.add(name, { connector: name, hash, by: this.id }, { jobId: connectorJobId(name), removeOnComplete: false, removeOnFail: false });
-        this.log.info({ connector: name }, "connector added to the cluster");
+        const data: ConnectorJobData = task.count === 1 ? { connector: name, hash, by: this.id } : { connector: name, task, hash, by: this.id };
+        await this.client.queue.add(name, data, { jobId: connectorJobId(key), removeOnComplete: false, removeOnFail: false });
+        this.log.info({ connector: name, ...(task.count > 1 ? { task: task.index, tasks: task.count } : {}) }, "connector added to the cluster");
         continue;
       }
       const state = await job.getState();
@@ -207,16 +219,19 @@ export class ClusterMember {
         this.log.info({ connector: name, was: state }, "connector queued to run again");
       }
     }
-    const removed = remove === "all-unknown" ? [...present.keys()].filter((n) => !wanted.has(n)) : remove;
-    for (const name of removed) await this.removeConnector(name);
+    const removed = new Set(remove === "all-unknown" ? [] : remove);
+    const unknown = [...present].filter(([key, job]) => removed.has(job.data.connector) || (!wanted.has(key) && (remove === "all-unknown" || enabled.some((c) => c.name === job.data.connector))));
+    for (const [key] of unknown) await this.removeTask(key);
   }
 
-  private async removeConnector(name: string): Promise<void> {
+  /** Stops a task wherever it runs and removes its job (its connector was removed, or has fewer tasks now). */
+  private async removeTask(key: string): Promise<void> {
+    const name = key;
     const held = this.held.get(name);
     if (held) return held.release("removed");
     const owner = await this.client.ownerOf(name);
     if (owner) {
-      await this.client.bus.request(owner, "remove", { connector: name }).catch((err: unknown) => {
+      await this.client.bus.request(owner, "remove", { connector: connectorOfTask(name), task: name }).catch((err: unknown) => {
         this.log.warn({ err, connector: name, worker: owner }, "could not ask the worker running a removed connector to stop it; it will be removed at the next reconcile");
       });
       return;
@@ -231,8 +246,10 @@ export class ClusterMember {
 
   /** BullMQ gives the processor an AbortSignal only when it declares three parameters (FACTS-bullmq.md). */
   private async process(job: ConnectorJob, token: string | undefined, signal: AbortSignal | undefined): Promise<string> {
-    const name = job.data.connector;
-    const connector = this.worker.connector(name);
+    const task = job.data.task ?? SINGLE_TASK;
+    // the task's key: held, owners, passes and hand-backs are per task
+    const name = taskOfJob(job.id!);
+    const connector = this.worker.connector(job.data.connector);
     if (!token) throw new Error("BullMQ gave a connector job without a lock token");
     if (this.closing) {
       // fetched just as the shutdown began: back to the queue with the others
@@ -258,14 +275,14 @@ export class ClusterMember {
     try {
       await this.client.redis.hset(this.client.keys.owners, name, this.id);
       void this.announce().catch(() => undefined);
-      this.log.info({ connector: name, paused: job.data.paused === true, attempt: job.attemptsStarted }, "running the connector on this worker");
-      this.worker.startConnector(connector, { paused: job.data.paused === true });
+      this.log.info({ connector: connector.name, ...(task.count > 1 ? { task: task.index } : {}), paused: job.data.paused === true, attempt: job.attemptsStarted }, "running the connector on this worker");
+      this.worker.startConnector(connector, { paused: job.data.paused === true, task });
       reason = await released;
     } catch (err) {
       this.log.error({ err, connector: name }, "could not take the connector");
       reason = "error";
     }
-    const stopped = this.worker.stopConnector(name).then(() => {
+    const stopped = this.worker.stopTask(name).then(() => {
       this.worker.metrics.releases.inc({ reason });
       this.log.info({ connector: name, reason }, `connector stopped on this worker: ${RELEASE_LOG[reason]}`);
     });
@@ -409,10 +426,11 @@ export class ClusterMember {
 
   /** Requests from other workers' admin APIs and from the CLI, for a connector that runs here. */
   private async handle(request: ControlRequest): Promise<Json> {
-    const { connector: name, command, args, change, force } = request.args;
+    const { connector: name, task, command, args, change, force } = request.args;
     if (request.op === "list") return (await this.worker.list()) as unknown as Json;
     if (typeof name !== "string") throw new LiberatorError(ErrorCode.COMMAND_UNAVAILABLE, `cluster request "${request.op}" names no connector`);
-    const held = this.held.get(name);
+    // a request for one task of several names it; what it does (pause, offsets…) is for every task of the connector here
+    const held = this.held.get(typeof task === "string" ? task : name);
     if (!held) throw new LiberatorError(ErrorCode.CONNECTOR_MOVED, `does not run on worker ${this.id}`, { connector: name });
     const w = this.worker;
     switch (request.op) {

@@ -2,11 +2,15 @@
 export const QUEUE_NAME = "connectors";
 
 /**
- * Job ids are the connector's name with a prefix: BullMQ ids must not be integers, contain ':' or
- * equal a queue key name such as "delayed" (FACTS-bullmq.md, "Ids and cost"); connector names
- * may be any of those but never contain ':'.
+ * Job ids are a task's key (the connector's name, or `<name>#<index>` for each of several tasks)
+ * with a prefix: BullMQ ids must not be integers, contain ':' or equal a queue key name such as
+ * "delayed" (FACTS-bullmq.md, "Ids and cost"); connector names may be any of those but never
+ * contain ':' or '#'.
  */
-export const connectorJobId = (connector: string): string => `connector-${connector}`;
+export const connectorJobId = (key: string): string => `connector-${key}`;
+
+/** The task key of a connector job's id. */
+export const taskOfJob = (jobId: string): string => jobId.replace(/^connector-/, "");
 
 /** Liberator's own keys and channels beside BullMQ's (`<prefix>:connectors:*`). */
 export function clusterKeys(prefix: string) {
@@ -15,7 +19,7 @@ export function clusterKeys(prefix: string) {
     members: `${prefix}:members`,
     /** Hash: worker id → MemberInfo as JSON. */
     memberInfo: `${prefix}:member-info`,
-    /** Hash: connector → id of the worker running it. */
+    /** Hash: task key (a connector's name when it runs as one task) → id of the worker running it. */
     owners: `${prefix}:owners`,
     /** Channel on which a worker takes requests. */
     control: (workerId: string) => `${prefix}:control:${workerId}`,

@@ -13,6 +13,12 @@ export const connectorBaseSchema = z.strictObject({
     .describe("the connector's name, unique: it names its topics, its transactional id `liberator-<name>` and its consumer group"),
   type: z.string().describe("`binlog`, `query`, `outbox`, `generator` (sources), `sql`, `bullmq` (sinks)"),
   enabled: bool().default(true).describe("`false` keeps the connector in the file without running it"),
+  tasks: z
+    .union([int(1), z.literal("auto")])
+    .default(1)
+    .describe(
+      "how many task instances run the connector, side by side in one process or spread over the workers of a cluster: a sink's tasks share its topics' partitions (`auto`: one per partition); a source splits only if its type can (its page says how)",
+    ),
   errors: z
     .strictObject({
       tolerance: z

@@ -16,6 +16,7 @@ import { TransactionalProducer } from "../kafka/producer.js";
 import type { Logger } from "../log.js";
 import { SOURCE_OFFSETS_TOPIC } from "./source-offsets.js";
 import type { WorkerServices } from "../pipeline/services.js";
+import { SINGLE_TASK } from "../tasks.js";
 
 const json: z.ZodType<Json> = z.lazy(() =>
   z.union([z.null(), z.boolean(), z.number(), z.string(), z.array(json), z.record(z.string(), json)]),
@@ -168,7 +169,7 @@ async function withSink<T>(services: OffsetServices, connector: ConnectorConfig,
   if (connector.spec.kind !== "sink") throw new Error(`${connector.name} is not a sink`);
   const log: Logger = services.log.child({ connector: connector.name, purpose: "offsets" });
   const metrics: ConnectorMetrics = services.metrics.forConnector(connector.name);
-  const sink = connector.spec.create(connector.config, { connector: connector.name, log, signal: new AbortController().signal, metrics });
+  const sink = connector.spec.create(connector.config, { connector: connector.name, task: SINGLE_TASK, log, signal: new AbortController().signal, metrics });
   try {
     await sink.open();
     return await fn(sink);

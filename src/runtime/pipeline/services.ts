@@ -4,7 +4,7 @@
  * types depend on none of them.
  */
 import type { Kafka } from "kafkajs";
-import type { ConnectorStatus, Json, Position } from "../connector.js";
+import type { ConnectorStatus, Json, Position, TaskRef } from "../connector.js";
 import type { ConnectorConfig } from "../config/load.js";
 import type { RootConfig } from "../config/schema.js";
 import type { SourceGovernance } from "../governance/source-governance.js";
@@ -17,6 +17,8 @@ export type PipelineEnd = "stopped" | "finished";
 
 /** What a pipeline gets from the runner that drives it. */
 export interface PipelineControl {
+  /** The task of the connector this pipeline runs. */
+  task: TaskRef;
   signal: AbortSignal;
   paused(): boolean;
   whenResumed(): Promise<void>;

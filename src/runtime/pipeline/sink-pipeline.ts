@@ -62,8 +62,8 @@ export async function runSinkPipeline(connector: ConnectorConfig, control: Pipel
   const spec = connector.spec;
   if (spec.kind !== "sink") throw new Error(`${connector.name} is not a sink`);
   const log = worker.log.child({ connector: connector.name, type: connector.type });
-  const metrics = worker.metrics.forConnector(connector.name);
-  const sink = spec.create(connector.config, { connector: connector.name, log, signal: control.signal, metrics });
+  const metrics = worker.metrics.forConnector(connector.name, control.task);
+  const sink = spec.create(connector.config, { connector: connector.name, task: control.task, log, signal: control.signal, metrics });
   // a stop abandons the write in flight: the sink closes at once, and what it had not committed is
   // rolled back with its offsets, to be written again from them at the next start
   const abandon = () => void sink.close().catch((err: unknown) => log.warn({ err }, "closing the sink failed"));

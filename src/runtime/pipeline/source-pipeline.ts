@@ -5,10 +5,17 @@ import { TransactionalProducer, type OutgoingMessage } from "../kafka/producer.j
 import type { Logger } from "../log.js";
 import type { SourceOffsetStore } from "../offsets/source-offsets.js";
 import type { RecordSerializer } from "../schema-registry/serde.js";
+import { taskKey } from "../tasks.js";
 import type { LiveConnector, PipelineControl, PipelineEnd, WorkerServices } from "./services.js";
 
 interface SourcePipelineParts {
   connector: string;
+  /**
+   * What its position is stored under and its transactional id is made of: the connector's name,
+   * or its task's key when it runs as several tasks (each task its own position and its own
+   * producer, which would fence the others' under one id).
+   */
+  taskKey: string;
   source: Source;
   producer: TransactionalProducer;
   offsets: SourceOffsetStore;
@@ -49,10 +56,11 @@ export async function runSourcePipeline(connector: ConnectorConfig, control: Pip
   if (spec.kind !== "source") throw new Error(`${connector.name} is not a source`);
   const log = worker.log.child({ connector: connector.name, type: connector.type });
   const [schemas, offsets] = await Promise.all([worker.schemas(), worker.sourceOffsets()]);
-  const metrics = worker.metrics.forConnector(connector.name);
+  const metrics = worker.metrics.forConnector(connector.name, control.task);
   const governance = worker.sourceGovernance(connector);
   const ctx: SourceContext = {
     connector: connector.name,
+    task: control.task,
     log,
     signal: control.signal,
     metrics,
@@ -60,14 +68,16 @@ export async function runSourcePipeline(connector: ConnectorConfig, control: Pip
     limits: { maxBatchRecords: connector.config.batch.maxRecords, maxBatchBytes: connector.config.batch.maxBytes },
   };
   const source = spec.create(connector.config, ctx);
+  const key = taskKey(connector.name, control.task);
   const producer = new TransactionalProducer(worker.kafkaFor(connector.name), {
-    transactionalId: `liberator-${connector.name}`,
+    transactionalId: `liberator-${key}`,
     connector: connector.name,
     transactionTimeoutMs: worker.root.kafka.transactionTimeoutMs,
   });
   try {
     return await pumpSource({
       connector: connector.name,
+      taskKey: key,
       source,
       producer,
       offsets,
@@ -95,9 +105,9 @@ export async function runSourcePipeline(connector: ConnectorConfig, control: Pip
  * die young: only its encoded bytes wait for the commit before it.
  */
 async function pumpSource(parts: SourcePipelineParts): Promise<PipelineEnd> {
-  const { source, producer, offsets, connector, signal } = parts;
+  const { source, producer, offsets, signal } = parts;
   await producer.connect();
-  const stored = await offsets.read(connector);
+  const stored = await offsets.read(parts.taskKey);
   const start = stored?.position ?? null;
   parts.log.info({ position: start, committedAt: stored?.committedAt }, stored ? "resuming from the committed position" : "no committed position: starting fresh");
   await source.open(start);
@@ -176,7 +186,7 @@ async function prepareBatch(parts: SourcePipelineParts, batch: SourceBatch, know
   // times out) only if it dies in that moment. A request of its own for it opens no shorter a
   // window and costs two round trips more per transaction (AddPartitionsToTxn and Produce: a p50
   // of 5-13 ms instead of 2.5 ms measured here).
-  messages[records.length] = parts.offsets.message(parts.connector, batch.position);
+  messages[records.length] = parts.offsets.message(parts.taskKey, batch.position);
   return {
     position: batch.position,
     records: records.length,

@@ -25,6 +25,7 @@ export type Row = Record<string, unknown>;
 export function sinkContext(connector: string, signal: AbortSignal = new AbortController().signal): SinkContext {
   return {
     connector,
+    task: { index: 0, count: 1 },
     log: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }).child({ connector }),
     signal,
     metrics: { recordsOut() {}, recordsIn() {}, lagSeconds() {}, snapshotProgress() {}, observe() {} },

@@ -17,6 +17,7 @@ function connector(name: string, retries: number | undefined = 3): ConnectorConf
       name,
       type: "fake",
       enabled: true,
+      tasks: 1,
       errors: { tolerance: "none" },
       retry: { retries, initialDelayMs: 1, maxDelayMs: 5, restartFailed: { initialDelayMs: 20, maxDelayMs: 40 } },
       batch: { maxRecords: 10, maxBytes: 1024 },

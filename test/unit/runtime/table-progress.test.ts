@@ -12,6 +12,7 @@ interface Reported {
 function context(reports: Reported[]): SourceContext {
   return {
     connector: "c",
+    task: { index: 0, count: 1 },
     log: pino({ level: "silent" }),
     signal: new AbortController().signal,
     metrics: {

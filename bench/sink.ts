@@ -259,6 +259,7 @@ async function withoutKafka(target: Target, schemas: SchemaService, topic: strin
     { connector: "bench_ceiling", task: { index: 0, count: 1 }, log, signal: new AbortController().signal, metrics: { recordsOut() {}, recordsIn() {}, lagSeconds() {}, snapshotProgress() {}, observe() {} } },
   );
   await sink.open();
+  await sink.claim([{ topic, partition: 0 }]);
   let ms = 0;
   let cpuUs = 0;
   try {

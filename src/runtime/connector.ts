@@ -86,6 +86,11 @@ export interface Source {
   command?(name: string, args: Record<string, Json>): Promise<Json>;
 }
 
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
 export interface TopicPartitionOffset {
   topic: string;
   partition: number;
@@ -119,13 +124,25 @@ export interface TopicSchema {
 }
 
 /**
- * A sink: open() → offsets() → write(batch)… → close(). `write` is all or nothing: rows and offsets in
- * one target transaction, or neither. A write from a fenced (older) instance must fail with FencedError.
+ * A sink: open() → claim(partitions) → write(batch)… → close(). It is fenced per partition: a task
+ * writes only the partitions it claimed, and a claim by another task (or instance) of the same
+ * partition makes its next write of it fail with FencedError naming the partition (`partitions`),
+ * while it goes on writing the others. `write` is all or nothing: rows and offsets in one target
+ * transaction, or neither.
  */
 export interface Sink {
+  /** Connects; claims nothing. */
   open(): Promise<void>;
-  /** The next offsets stored in the target; the consumer seeks there on start and on every assignment. */
+  /** The next offsets stored in the target, read only (status, `liberator offsets`). */
   offsets(topics: readonly string[]): Promise<TopicPartitionOffset[]>;
+  /**
+   * Claims these partitions for this task, at once and durably (a new epoch per partition), and
+   * returns their stored next offsets read after the claim: the consumer seeks there. Called on
+   * every assignment with exactly the partitions assigned.
+   */
+  claim(partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]>;
+  /** This task no longer writes these partitions (a rebalance took them): a write to one fails with FencedError. */
+  release(partitions: readonly TopicPartition[]): void;
   /**
    * Before reading (at start, and when topics are added): the schema each topic's records have now,
    * so that a target that cannot take them is named before the first write rather than at the first

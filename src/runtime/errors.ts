@@ -79,8 +79,15 @@ export class ConnectionError extends LiberatorError {
  * Never retried: the newer instance owns the connector now, and writing on would duplicate data.
  */
 export class FencedError extends LiberatorError {
-  constructor(message: string, options: LiberatorErrorOptions = {}) {
+  /**
+   * The partitions a sink task lost to another (per-partition fencing): the task goes on with the
+   * others. Unset: the whole connector was taken over.
+   */
+  readonly partitions: readonly { topic: string; partition: number }[] | undefined;
+
+  constructor(message: string, options: LiberatorErrorOptions & { partitions?: readonly { topic: string; partition: number }[] } = {}) {
     super(ErrorCode.FENCED, message, options);
+    this.partitions = options.partitions;
   }
 }
 

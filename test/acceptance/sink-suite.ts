@@ -46,6 +46,8 @@ export function sinkAcceptanceSuite(harness: SinkHarness): void {
       const sink = create(harness, fixture);
       opened.push(sink);
       await sink.open();
+      // the task that opens last claims the partition: the one before it is fenced from it
+      await sink.claim([{ topic: fixture.topic, partition: 0 }]);
       return sink;
     };
     beforeAll(async () => {
@@ -111,6 +113,24 @@ export function sinkAcceptanceSuite(harness: SinkHarness): void {
       expect(new Set(ids).size).toBe(ids.length);
       await first.close();
       await second.close();
+    });
+
+    it("fences per partition: a task that lost one partition to another fails on it and goes on writing the one it kept", async () => {
+      const first = await open();
+      const kept = { topic: fixture.topic, partition: 1 };
+      await first.claim([kept]);
+      const [offset] = await first.offsets([fixture.topic]);
+      const from = Number(offset!.offset);
+      // another task claims partition 0 only
+      const second = create(harness, fixture);
+      opened.push(second);
+      await second.open();
+      await second.claim([{ topic: fixture.topic, partition: 0 }]);
+      await expect(first.write({ records: fixture.records(from, 5), offsets: next(fixture.topic, from + 5) })).rejects.toBeInstanceOf(FencedError);
+      await first.write({ records: [], offsets: [{ ...kept, offset: "7" }] });
+      expect((await second.offsets([fixture.topic])).sort((a, b) => a.partition - b.partition)).toEqual([offset, { ...kept, offset: "7" }]);
+      await second.close();
+      await first.close();
     });
 
     it("can be closed twice, and closed without having been opened", async () => {

@@ -135,8 +135,8 @@ function parseConnector(
     return undefined;
   }
   // a source type that cannot share its work runs as one task
-  if (result.data.tasks !== 1 && (spec.kind === "sink" || !spec.autoTasks)) {
-    report([...at, "tasks"], `must be 1: a ${type} ${spec.kind} cannot share its work between tasks`);
+  if (result.data.tasks !== 1 && spec.kind === "source" && !spec.autoTasks) {
+    report([...at, "tasks"], `must be 1: a ${type} source cannot share its work between tasks`);
     return undefined;
   }
   return { name: result.data.name, type, spec, config: result.data };

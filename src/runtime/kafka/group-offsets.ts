@@ -17,6 +17,8 @@ export class GroupOffsets {
   private flushing: Promise<void> | undefined;
   private failing = false;
   private unsupported = false;
+  /** A member of the group commits for it (a sink whose tasks share the group): set while it is one. */
+  private member: ((offsets: { topic: string; partition: number; offset: string }[]) => Promise<void>) | undefined;
 
   constructor(
     private readonly kafka: Kafka,
@@ -26,6 +28,14 @@ export class GroupOffsets {
   ) {
     this.timer = setInterval(() => void this.flush(), intervalMs);
     this.timer.unref();
+  }
+
+  /**
+   * Commits through a member of the group from now on (undefined: from outside again). A group
+   * with members refuses commits made from outside it, without a generation.
+   */
+  through(member: ((offsets: { topic: string; partition: number; offset: string }[]) => Promise<void>) | undefined): void {
+    this.member = member;
   }
 
   set(topic: string, partition: number, offset: string): void {
@@ -45,6 +55,11 @@ export class GroupOffsets {
     this.pending.clear();
     this.flushing = (async () => {
       try {
+        if (this.member) {
+          await this.member(offsets);
+          this.failing = false;
+          return;
+        }
         this.cluster ??= await connectCluster(this.kafka);
         if (!this.cluster) {
           this.unsupported = true;

@@ -1,8 +1,8 @@
 /**
  * Reading and moving a connector's offsets, for `liberator offsets` and `PUT /connectors/{name}/offsets`.
  * The caller makes sure the connector is not running meanwhile: a source position is written with
- * the connector's own transactional id and a sink's offsets through a fresh `open()` (a new epoch),
- * so a copy still running would be fenced.
+ * the connector's own transactional id and a sink's offsets through a claim of their partitions (a
+ * new epoch for each), so a copy still running would be fenced.
  */
 import type { Admin } from "kafkajs";
 import { z } from "zod";
@@ -76,7 +76,7 @@ export async function readSourceOffsets(services: OffsetServices, connector: Con
 
 /**
  * A sink's offsets with its topics' ends. `stored` is what a running sink last committed; without
- * it the sink is opened to read them (which claims a new epoch: only when it is not running).
+ * it the sink is opened to read them (reading claims nothing).
  */
 export async function readSinkOffsets(services: OffsetServices, connector: ConnectorConfig, stored?: TopicPartitionOffset[]): Promise<OffsetsView> {
   const [topics, ends] = await withAdmin(services.kafkaFor(connector.name), async (admin) => {
@@ -104,7 +104,11 @@ export async function applyOffsetChange(services: OffsetServices, connector: Con
     throw offsetsInvalid(connector.name, "a sink's offsets are per partition, not a position", "use --to-earliest, --to-latest, --to-time or --partition/--offset");
   }
   const offsets = await withAdmin(services.kafkaFor(connector.name), (admin) => sinkTargets(admin, connector, change));
-  await withSink(services, connector, (sink) => sink.write({ records: [], offsets }));
+  // claimed first: a task that still held one of them is fenced from it
+  await withSink(services, connector, async (sink) => {
+    await sink.claim(offsets);
+    await sink.write({ records: [], offsets });
+  });
   services.log.info({ connector: connector.name, offsets }, "sink offsets set");
 }
 

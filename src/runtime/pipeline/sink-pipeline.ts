@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { setImmediate, setTimeout as sleep } from "node:timers/promises";
 import type { Admin, Batch, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
-import type { AvroSchema, Headers, Sink, SinkRecord, TopicPartitionOffset, TopicSchema } from "../connector.js";
+import type { AvroSchema, Headers, Sink, SinkRecord, TopicPartition, TopicPartitionOffset, TopicSchema } from "../connector.js";
 import type { ConnectorConfig } from "../config/load.js";
-import { DataError, ErrorCode, LiberatorError, toLiberatorError } from "../errors.js";
+import { DataError, ErrorCode, FencedError, LiberatorError, toLiberatorError } from "../errors.js";
 import { connectedAdmin } from "../kafka/admin.js";
 import { listResolvedTopics } from "../kafka/topics.js";
 import { GroupOffsets } from "../kafka/group-offsets.js";
@@ -39,19 +39,37 @@ const DECODE_SLICE = 1_000;
 /** How often a sink looks for topics it has still to read: the topics it waits for, new matches of a pattern. */
 const TOPIC_POLL_MS = 2_000;
 
+/**
+ * The consumer of a sink whose tasks share its partitions: a member that stops heartbeating (a
+ * process killed, frozen) loses its partitions after this long, and the others take them.
+ */
+const SHARED_SESSION_MS = 8_000;
+/** And a rebalance (a task leaving on SIGTERM, joining) is seen at the next heartbeat: soon. */
+const SHARED_HEARTBEAT_MS = 300;
+
 /** How a run of the consumer over one set of topics ended: the pipeline stops, or reads a larger set. */
 type ConsumerEnd = PipelineEnd | { topics: string[] };
 
 /**
  * Kafka → sink, exactly once (DESIGN.md §5): the consumer reads read_committed; every batch of rows
  * and the next offsets go into the target in ONE transaction (the sink's `write`); on start and on
- * every assignment the consumer seeks to the offsets stored in the target, and records below them
- * are skipped, so a replay never writes a row twice. Group commits exist only so lag can be watched.
+ * every assignment the task claims its partitions in the target (a new epoch for each, which fences
+ * whoever wrote them before) and the consumer seeks to the offsets stored there, and records below
+ * them are skipped, so a replay never writes a row twice. Group commits exist only so lag can be watched.
  *
- * Since the target decides where reading starts, the consumer joins a group of its own run rather
- * than the connector's lasting group: after a crash, a new process would otherwise wait for the
- * dead member's session to expire (30 s) before it got a partition. The written offsets are
- * committed to the lasting group from outside (as an admin does), where lag tools read them.
+ * A sink that runs as one task reads every partition: since the target decides where reading
+ * starts, its consumer joins a group of its own run rather than the connector's lasting group
+ * (after a crash a new process would otherwise wait for the dead member's session to expire before
+ * it got a partition), claims every partition as it starts, and commits the written offsets to the
+ * lasting group from outside (as an admin does), where lag tools read them.
+ *
+ * Several tasks share the partitions through Kafka's consumer group protocol, in the lasting group
+ * itself (kafkajs: eager rebalances only). When the group rebalances every task loses all its
+ * partitions at once (`REBALANCING`): it writes none of them from then on, its write in flight ends
+ * with the chunk in the target's hands (committed before the new owner's claim, which then reads
+ * it, or refused on the epoch after it), and once the new assignment comes (`GROUP_JOIN`) it claims
+ * exactly the partitions it was given, seeks, and reads them. A partition whose epoch moved under a
+ * write (this task froze while the group gave it away) is dropped; the others go on.
  *
  * Topics that do not exist yet are waited for, not failed on: a new deployment starts its sinks
  * before its sources have written anything. With none of its topics there the sink is `waiting`;
@@ -176,11 +194,14 @@ interface Reading {
 /** One consumer over `topics` until the pipeline stops, fails, or `grown()` finds more topics to read. */
 async function consume(connector: ConnectorConfig, control: PipelineControl, r: Reading, topics: string[], grown: () => Promise<string[] | undefined>): Promise<ConsumerEnd> {
   const { kafka, sink, next, log } = r;
-  const writer = new BatchWriter(sink, connector, r.deserializer, r.deadLetters, log, control);
+  const shared = control.task.count > 1;
+  /** The partitions this task writes now; every one of the topics when it runs alone. */
+  const owned = new Set<string>();
+  const writer = new BatchWriter(sink, connector, r.deserializer, r.deadLetters, log, control, (topic, partition) => owned.has(tp(topic, partition)));
   writer.onResolved = (topic, partition, offset) => r.groupOffsets.set(topic, partition, offset);
   const linger = connector.config.batch.lingerMs ?? 0;
   const consumer = kafka.consumer({
-    groupId: `${sinkGroupId(connector.name)}.run-${randomUUID().slice(0, 8)}`,
+    groupId: shared ? sinkGroupId(connector.name) : `${sinkGroupId(connector.name)}.run-${randomUUID().slice(0, 8)}`,
     readUncommitted: false,
     // linger: the broker holds a fetch until it has a fetch's worth of records or lingerMs passed
     maxWaitTimeInMs: linger > 0 ? linger : 200,
@@ -192,16 +213,69 @@ async function consume(connector: ConnectorConfig, control: PipelineControl, r: 
     allowAutoTopicCreation: false,
     // failures go to the runner, which restarts from the offsets in the target with backoff
     retry: { retries: 3, restartOnFailure: async () => false },
+    // tasks sharing the group: a task gone (killed, frozen) hands its partitions on within the session
+    ...(shared ? { sessionTimeout: SHARED_SESSION_MS, heartbeatInterval: SHARED_HEARTBEAT_MS, rebalanceTimeout: 2 * SHARED_SESSION_MS } : {}),
   });
   let watch: NodeJS.Timeout | undefined;
   // a partition the target has no offset for starts at its beginning, never at the group's
   // committed offset: that one only tracks lag, and a target emptied to be rebuilt must get it all
   const earliest = new Map<string, string>();
+  const release = (partitions: TopicPartition[], why: string) => {
+    if (partitions.length === 0) return;
+    sink.release(partitions);
+    for (const p of partitions) {
+      owned.delete(tp(p.topic, p.partition));
+      next.delete(tp(p.topic, p.partition));
+    }
+    log.info({ partitions: partitions.map((p) => tp(p.topic, p.partition)) }, why);
+  };
+  /** Bumped at every rebalance: a claim that a newer rebalance overtook seeks nothing. */
+  let generation = 0;
   try {
     const ended = new Promise<ConsumerEnd>((resolve, reject) => {
       control.signal.addEventListener("abort", () => resolve("stopped"), { once: true });
       consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error));
       writer.onFailure = reject;
+      if (shared) writer.onLost = (partitions) => {
+        // another task claimed them while this one could not see the group move (frozen, cut off):
+        // they are not fetched again, and the group gives this task its share at its next join
+        release(partitions, "partitions lost to another task (their epoch moved): writing them no more");
+        const byTopic = new Map<string, number[]>();
+        for (const p of partitions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
+        consumer.pause([...byTopic].map(([topic, ps]) => ({ topic, partitions: ps })));
+      };
+      if (shared) {
+        consumer.on(consumer.events.REBALANCING, () => {
+          generation++;
+          // eager rebalancing: every partition goes back to the group; none is written from here on
+          release([...owned].map(partitionOf), "the group is rebalancing: writing none of this task's partitions until the new assignment");
+        });
+        consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+          const assigned = Object.entries(payload.memberAssignment).flatMap(([topic, ps]) => ps.map((partition) => ({ topic, partition })));
+          const mine = ++generation;
+          release([...owned].filter((k) => !assigned.some((a) => tp(a.topic, a.partition) === k)).map(partitionOf), "partitions given to another task");
+          // nothing is fetched before the claim: synchronous, so before kafkajs's first fetch
+          if (assigned.length > 0) consumer.pause(Object.entries(payload.memberAssignment).map(([topic, partitions]) => ({ topic, partitions })));
+          const started = performance.now();
+          void (async () => {
+            // this task's own write in flight ends first: its rows and offsets are in, or refused
+            await writer.idle();
+            const stored = await sink.claim(assigned);
+            if (mine !== generation || control.signal.aborted) return;
+            for (const o of stored) next.set(tp(o.topic, o.partition), BigInt(o.offset));
+            for (const { topic, partition } of assigned) {
+              owned.add(tp(topic, partition));
+              const offset = next.get(tp(topic, partition))?.toString() ?? earliest.get(tp(topic, partition));
+              if (offset !== undefined) consumer.seek({ topic, partition, offset });
+            }
+            consumer.resume(Object.entries(payload.memberAssignment).map(([topic, partitions]) => ({ topic, partitions })));
+            log.info(
+              { partitions: assigned.map((a) => tp(a.topic, a.partition)), claimMs: Math.round(performance.now() - started) },
+              "partitions assigned and claimed in the target; reading them from the offsets stored there",
+            );
+          })().catch(reject);
+        });
+      }
       watch = setInterval(() => {
         grown().then(
           (more) => more && resolve({ topics: more }),
@@ -214,12 +288,20 @@ async function consume(connector: ConnectorConfig, control: PipelineControl, r: 
     ended.catch(() => undefined);
     // the tables are checked while the consumer joins and fetches: only the first write waits for it
     if (sink.check) writer.after(latestSchemas(r.registry, topics).then((schemas) => sink.check!(schemas)));
-    // what the first fetch needs, at once: where to start (the target's offsets, the topics'
-    // beginnings) and the consumer's connection
+    // what the first fetch needs, at once: where to start (alone: every partition claimed in the
+    // target, and the offsets stored there; the topics' beginnings) and the consumer's connection
     const [stored] = await Promise.all([
-      sink.offsets(topics),
       Promise.all(topics.map(async (topic) => ({ topic, offsets: await r.admin.fetchTopicOffsets(topic) }))).then((all) => {
-        for (const { topic, offsets } of all) for (const p of offsets) earliest.set(tp(topic, p.partition), p.low);
+        const partitions: TopicPartition[] = [];
+        for (const { topic, offsets } of all) {
+          for (const p of offsets) {
+            earliest.set(tp(topic, p.partition), p.low);
+            partitions.push({ topic, partition: p.partition });
+          }
+        }
+        if (shared) return [];
+        for (const p of partitions) owned.add(tp(p.topic, p.partition));
+        return sink.claim(partitions);
       }),
       consumer.connect(),
     ]);
@@ -232,22 +314,27 @@ async function consume(connector: ConnectorConfig, control: PipelineControl, r: 
       r.wrote = true;
       control.onCommitted(positionOf(next), records);
     };
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      // synchronous on purpose: kafkajs applies seeks made here before its first fetch
-      for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
-        for (const partition of partitions) {
-          const offset = next.get(tp(topic, partition))?.toString() ?? earliest.get(tp(topic, partition));
-          if (offset !== undefined) consumer.seek({ topic, partition, offset });
+    if (shared) {
+      // the group has members: its offsets (for lag tools) are committed by this member
+      r.groupOffsets.through((offsets) => consumer.commitOffsets(offsets));
+    } else {
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        // synchronous on purpose: kafkajs applies seeks made here before its first fetch
+        for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+          for (const partition of partitions) {
+            const offset = next.get(tp(topic, partition))?.toString() ?? earliest.get(tp(topic, partition));
+            if (offset !== undefined) consumer.seek({ topic, partition, offset });
+          }
         }
-      }
-      log.info({ assignment: payload.memberAssignment }, "partitions assigned; reading from the offsets stored in the target");
-    });
+        log.info({ assignment: payload.memberAssignment }, "partitions assigned; reading from the offsets stored in the target");
+      });
+    }
     await consumer.subscribe({ topics, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async (payload) => {
-        if (writer.failed || control.signal.aborted) return;
+        if (writer.failed || control.signal.aborted || payload.isStale()) return;
         if (control.paused()) {
           const resume = payload.pause();
           void control.whenResumed().then(resume);
@@ -259,9 +346,15 @@ async function consume(connector: ConnectorConfig, control: PipelineControl, r: 
     return await ended;
   } finally {
     clearInterval(watch);
+    r.groupOffsets.through(undefined);
     await consumer.disconnect().catch(() => undefined);
     await writer.idle();
   }
+}
+
+function partitionOf(key: string): TopicPartition {
+  const at = key.lastIndexOf(":");
+  return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
 }
 
 /** The latest value schema of each topic that has one registered (a topic a foreign producer writes may not). */
@@ -285,6 +378,12 @@ class BatchWriter {
   onWritten: (records: number) => void = () => undefined;
   /** The next offset to read of a partition, once everything before it is done with. */
   onResolved: (topic: string, partition: number, offset: string) => void = () => undefined;
+  /**
+   * Partitions another task claimed under a write of this one (FencedError naming them), when
+   * this task shares the connector's partitions: dropped, and the write goes on with the others.
+   * Unset (one task), the fence stops the connector: another instance took it over.
+   */
+  onLost: ((partitions: TopicPartition[]) => void) | undefined;
   private readonly maxRecords: number;
   private readonly signal: AbortSignal;
   /** The batch being written while kafkajs fetches the next one. */
@@ -297,6 +396,8 @@ class BatchWriter {
     private readonly deadLetters: DeadLetterProducer,
     private readonly log: Logger,
     private readonly control: Pick<PipelineControl, "signal" | "onRetry">,
+    /** Whether this task writes the partition now; a batch of one it gave up is dropped. */
+    private readonly owns: (topic: string, partition: number) => boolean,
   ) {
     this.maxRecords = connector.config.batch.maxRecords;
     this.signal = control.signal;
@@ -313,6 +414,8 @@ class BatchWriter {
     await this.writing;
     if (this.failed || this.signal.aborted) return;
     payload.resolveOffset(payload.batch.lastOffset());
+    // fetched before a rebalance took the partition: its next owner reads it from the target's offsets
+    if (!this.owns(payload.batch.topic, payload.batch.partition)) return;
     this.writing = this.process(payload.batch, () => payload.heartbeat(), next);
   }
 
@@ -341,7 +444,8 @@ class BatchWriter {
       const chunks: KafkaMessage[][] = [];
       for (let i = 0; i < fresh.length; i += this.maxRecords) chunks.push(fresh.slice(i, i + this.maxRecords));
       let decoding = chunks[0] && this.decodeChunk(batch.topic, batch.partition, chunks[0]);
-      for (let c = 0; c < chunks.length && !this.signal.aborted; c++) {
+      // a partition given up (a rebalance) is written no further: the chunk in the target's hands ends it
+      for (let c = 0; c < chunks.length && !this.signal.aborted && this.owns(batch.topic, batch.partition); c++) {
         const chunk = chunks[c]!;
         const writing = this.writeChunk(batch.topic, batch.partition, chunk, await decoding!);
         // the next chunk decodes while this one is in the target's hands: Node and the database work at once
@@ -360,6 +464,10 @@ class BatchWriter {
         this.onResolved(batch.topic, batch.partition, (BigInt(batch.lastOffset()) + 1n).toString());
       }
     } catch (err) {
+      if (err instanceof FencedError && err.partitions && this.onLost) {
+        this.onLost([...err.partitions]);
+        return;
+      }
       this.failed = true;
       this.onFailure(err);
     }

@@ -1,6 +1,6 @@
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import type { ConnectorStatus, Sink, SinkBatch, SinkContext, TopicPartitionOffset } from "../../runtime/connector.js";
+import type { ConnectorStatus, Sink, SinkBatch, SinkContext, TopicPartition, TopicPartitionOffset } from "../../runtime/connector.js";
 import { ConnectionError, LiberatorError, toLiberatorError } from "../../runtime/errors.js";
 import type { BullmqSinkConfig } from "./config.js";
 import { jobOf, type JobSpec } from "./jobs.js";
@@ -15,7 +15,6 @@ export class BullmqSink implements Sink {
   private redis: Redis | undefined;
   private offsetsStore: RedisOffsets | undefined;
   private readonly queues = new Map<string, Queue>();
-  private epoch: bigint | undefined;
   private added = 0;
 
   constructor(
@@ -32,11 +31,21 @@ export class BullmqSink implements Sink {
     try {
       await redis.connect();
       this.offsetsStore = new RedisOffsets(redis, this.config.offsetsKey, this.ctx.connector);
-      this.epoch = await this.offsetsStore.claim();
     } catch (err) {
       throw this.classify(err, "cannot open the BullMQ sink");
     }
-    this.ctx.log.info({ epoch: this.epoch.toString() }, "sink opened: this instance owns the connector's offsets in Redis");
+  }
+
+  async claim(partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
+    try {
+      return await this.store().claim(partitions);
+    } catch (err) {
+      throw this.classify(err, "cannot claim the sink's partitions");
+    }
+  }
+
+  release(partitions: readonly TopicPartition[]): void {
+    this.offsetsStore?.release(partitions);
   }
 
   async offsets(topics: readonly string[]): Promise<TopicPartitionOffset[]> {
@@ -49,7 +58,6 @@ export class BullmqSink implements Sink {
 
   async write(batch: SinkBatch): Promise<void> {
     const store = this.store();
-    const epoch = this.epoch!;
     const jobs = new Map<string, JobSpec[]>();
     for (const record of batch.records) {
       if (record.value === null && !this.config.tombstones) continue;
@@ -60,12 +68,12 @@ export class BullmqSink implements Sink {
     }
     try {
       // a fenced instance adds nothing; one fenced after this check adds only ids the new one adds too
-      await store.check(epoch);
+      await store.check(batch.offsets);
       for (const [name, list] of jobs) {
         await this.queue(name).addBulk(list.map((j) => ({ name: j.name, data: j.data, opts: { ...this.config.jobOptions, jobId: j.jobId } })));
         this.ctx.metrics.recordsIn(name, list.length);
       }
-      await store.commit(epoch, batch.offsets);
+      await store.commit(batch.offsets);
     } catch (err) {
       throw this.classify(err, `adding ${batch.records.length} job(s)`);
     }
@@ -83,7 +91,7 @@ export class BullmqSink implements Sink {
   }
 
   status(): ConnectorStatus {
-    return { epoch: this.epoch?.toString() ?? null, queues: [...this.queues.keys()], added: this.added };
+    return { partitions: this.offsetsStore?.holding() ?? [], queues: [...this.queues.keys()], added: this.added };
   }
 
   private store(): RedisOffsets {

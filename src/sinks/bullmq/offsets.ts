@@ -1,26 +1,43 @@
 /**
- * The BullMQ sink's offsets and fencing epoch, in the same Redis as its queues. Redis cannot put a
+ * The BullMQ sink's offsets and fencing epochs, in the same Redis as its queues. Redis cannot put a
  * queue's jobs and a hash in one transaction with BullMQ's own scripts, so the jobs go first and
- * the offsets after them, through a script that writes them only while this instance's epoch is
+ * the offsets after them, through a script that writes them only while this task's epochs are
  * current. A crash between the two makes the jobs come again, with the same ids: BullMQ adds
  * nothing for an id it still stores.
+ *
+ * Epochs are per partition (a hash beside the offsets): a task claims the partitions it is given
+ * with a new epoch from the connector's counter, which also fences an instance of the older kind
+ * that compared that counter itself.
  */
 import type { Redis } from "ioredis";
-import type { TopicPartitionOffset } from "../../runtime/connector.js";
+import type { TopicPartition, TopicPartitionOffset } from "../../runtime/connector.js";
 import { FencedError } from "../../runtime/errors.js";
 
-/** KEYS: epoch, offsets. ARGV: the epoch, then field/offset pairs. 0 when another instance owns the connector. */
+/** KEYS: epoch counter, epochs. ARGV: field names. A new epoch, set on each field. */
+const CLAIM = `
+local epoch = redis.call('INCR', KEYS[1])
+for i = 1, #ARGV do redis.call('HSET', KEYS[2], ARGV[i], epoch) end
+return epoch`;
+
+/** KEYS: epochs, offsets. ARGV: field/epoch/offset triples (offset '' to check only). The first field whose epoch moved, or ''. */
 const COMMIT = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
-return 1`;
+for i = 1, #ARGV, 3 do
+  if redis.call('HGET', KEYS[1], ARGV[i]) ~= ARGV[i + 1] then return ARGV[i] end
+end
+for i = 1, #ARGV, 3 do
+  if ARGV[i + 2] ~= '' then redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 2]) end
+end
+return ''`;
 
 const field = (topic: string, partition: number) => `${topic}:${partition}`;
 
 export class RedisOffsets {
-  /** One hash slot for both keys (Redis Cluster), by the connector's name in braces. */
+  /** One hash slot for all keys (Redis Cluster), by the connector's name in braces. */
   private readonly epochKey: string;
+  private readonly epochsKey: string;
   private readonly offsetsKey: string;
+  /** The epoch this task claimed for each partition it holds. */
+  private readonly held = new Map<string, string>();
 
   constructor(
     private readonly redis: Redis,
@@ -28,12 +45,26 @@ export class RedisOffsets {
     private readonly connector: string,
   ) {
     this.epochKey = `${prefix}:{${connector}}:epoch`;
+    this.epochsKey = `${prefix}:{${connector}}:epochs`;
     this.offsetsKey = `${prefix}:{${connector}}:offsets`;
   }
 
-  /** A new epoch: from here on older instances cannot store offsets. */
-  async claim(): Promise<bigint> {
-    return BigInt(await this.redis.incr(this.epochKey));
+  /** A new epoch for these partitions: from here on whoever held them cannot store their offsets. */
+  async claim(partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
+    if (partitions.length === 0) return [];
+    const fields = partitions.map((p) => field(p.topic, p.partition));
+    const epoch = String(await this.redis.eval(CLAIM, 2, this.epochKey, this.epochsKey, ...fields));
+    for (const f of fields) this.held.set(f, epoch);
+    const offsets = await this.redis.hmget(this.offsetsKey, ...fields);
+    return partitions.flatMap((p, i) => (offsets[i] == null ? [] : [{ topic: p.topic, partition: p.partition, offset: offsets[i] }]));
+  }
+
+  release(partitions: readonly TopicPartition[]): void {
+    for (const p of partitions) this.held.delete(field(p.topic, p.partition));
+  }
+
+  holding(): string[] {
+    return [...this.held.keys()];
   }
 
   async read(topics: readonly string[]): Promise<TopicPartitionOffset[]> {
@@ -45,22 +76,36 @@ export class RedisOffsets {
     });
   }
 
-  /** Throws FencedError when another instance took over since `epoch` was claimed. */
-  async check(epoch: bigint): Promise<void> {
-    const current = await this.redis.get(this.epochKey);
-    if (current !== epoch.toString()) throw this.fenced(epoch, current);
+  /** Throws FencedError when another task claimed one of these partitions since this one did. */
+  async check(partitions: readonly TopicPartition[]): Promise<void> {
+    await this.run(partitions.map((p) => ({ ...p, offset: "" })));
   }
 
-  async commit(epoch: bigint, offsets: readonly TopicPartitionOffset[]): Promise<void> {
-    const pairs = offsets.flatMap((o) => [field(o.topic, o.partition), o.offset]);
-    const stored = await this.redis.eval(COMMIT, 2, this.epochKey, this.offsetsKey, epoch.toString(), ...pairs);
-    if (stored !== 1) throw this.fenced(epoch, await this.redis.get(this.epochKey));
+  async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
+    await this.run(offsets);
   }
 
-  private fenced(epoch: bigint, current: string | null): FencedError {
-    return new FencedError(`the sink's epoch in Redis (${this.epochKey}) is ${current ?? "gone"}, this instance holds ${epoch}: another instance of the connector took over`, {
+  private async run(offsets: readonly TopicPartitionOffset[]): Promise<void> {
+    if (offsets.length === 0) return;
+    const args: string[] = [];
+    for (const o of offsets) {
+      const f = field(o.topic, o.partition);
+      const epoch = this.held.get(f);
+      if (epoch === undefined) throw this.fenced(o, "this task does not hold it (any more)");
+      args.push(f, epoch, o.offset);
+    }
+    const moved = String(await this.redis.eval(COMMIT, 2, this.epochsKey, this.offsetsKey, ...args));
+    if (moved === "") return;
+    const lost = offsets.find((o) => field(o.topic, o.partition) === moved)!;
+    this.held.delete(moved);
+    throw this.fenced(lost, `its epoch in Redis (${this.epochsKey}) moved: another task or instance claimed it`);
+  }
+
+  private fenced(p: TopicPartition, why: string): FencedError {
+    return new FencedError(`partition ${p.topic}/${p.partition}: ${why}`, {
       connector: this.connector,
-      fix: "only one instance of a connector may run; this one stops and leaves the queue to the newer one",
+      partitions: [{ topic: p.topic, partition: p.partition }],
+      fix: "only one task of a connector may write a partition; this one leaves it to the newer one",
     });
   }
 }

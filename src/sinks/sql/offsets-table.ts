@@ -1,23 +1,35 @@
 /**
- * The sink's offsets and its fencing epoch, kept in the target database (DESIGN.md §5):
- * `liberator_offsets(connector, topic, partition, next_offset, epoch)`. One row per partition holds
- * the next offset to read; one row per connector (topic '' and partition -1) holds the epoch of
- * the instance that owns it. `claim()` makes a new epoch; every batch locks the connector's row,
- * compares, and writes the partitions' offsets in the batch's own transaction. An older instance
- * (a frozen process that woke up after another took over) then fails on the epoch instead of
- * writing: the row lock orders it either wholly before the takeover or refuses it after.
+ * The sink's offsets and its fencing epochs, kept in the target database (DESIGN.md §5):
+ * `liberator_offsets(connector, topic, partition, next_offset, epoch)`, one row per partition. The
+ * epoch is per partition: a task that is given partitions claims them (`claim`), which sets a new
+ * epoch on each of their rows, and every batch locks the rows of its partitions, compares their
+ * epochs with the ones it claimed, and writes their offsets in the batch's own transaction. A task
+ * that lost a partition (a rebalance gave it to another, or it woke from a long pause after the
+ * group moved on) then fails on that partition's epoch instead of writing, and goes on writing the
+ * partitions it still holds: the row lock orders a write either wholly before the claim, whose
+ * read of the offsets then sees it, or refuses it after.
+ *
+ * The row of the connector itself (topic '' and partition -1) is where epochs come from: a claim
+ * raises it first, so every epoch it hands out is above any a partition row held, including those
+ * written when the epoch was per connector (rows of that layout need no change: their offsets stay
+ * where they were, and their first claim moves their epoch on). Raising it also fences a writer of
+ * that older kind, which compares that row's epoch on every batch. A partition that has no offset
+ * yet gets a row at its claim with next_offset -1, read as "none" (it starts at its earliest).
  */
-import type { TopicPartitionOffset } from "../../runtime/connector.js";
+import type { TopicPartition, TopicPartitionOffset } from "../../runtime/connector.js";
 import { classifyDbError } from "../../runtime/db/errors.js";
 import { FencedError } from "../../runtime/errors.js";
 import type { SqlTarget, TableRef } from "./target.js";
 
 const CLAIM_TOPIC = "";
 const CLAIM_PARTITION = -1;
+const tp = (topic: string, partition: number) => `${topic}:${partition}`;
 
 export class OffsetsTable {
   private readonly table: string;
   private readonly partition: string;
+  /** The epoch this instance claimed for each partition it holds. */
+  private readonly held = new Map<string, bigint>();
 
   constructor(
     private readonly target: SqlTarget,
@@ -46,74 +58,111 @@ export class OffsetsTable {
     });
   }
 
+  /** The epochs held, for the status. */
+  holding(): string[] {
+    return [...this.held.keys()];
+  }
+
   /**
-   * A new epoch for this connector, committed at once: from here on older instances cannot write.
-   * The table is created only when the claim finds it missing: every start but the first (a
-   * hand-over among them) then opens with this one statement.
+   * Claims `partitions` for this instance, committed at once: from here on whoever held them
+   * before cannot write them. Returns their stored next offsets, read after the claim, so a write
+   * of the previous holder that got in before it is seen. The table is created only when the
+   * claim finds it missing: every start but the first opens with this one transaction.
    */
-  async claim(): Promise<bigint> {
+  async claim(partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
+    if (partitions.length === 0) return [];
+    let claimed;
     try {
-      return await this.claimEpoch();
+      claimed = await this.claimEpochs(partitions);
     } catch (err) {
       if (classifyDbError(err) !== "table-missing") throw err;
       await this.create();
-      return this.claimEpoch();
+      claimed = await this.claimEpochs(partitions);
     }
+    for (const p of partitions) this.held.set(tp(p.topic, p.partition), claimed.epoch);
+    return claimed.offsets;
   }
 
-  private async claimEpoch(): Promise<bigint> {
-    const key = [this.connector, CLAIM_TOPIC, CLAIM_PARTITION];
-    const insert = `INSERT INTO ${this.table} (connector, topic, ${this.partition}, next_offset, epoch) VALUES (?, ?, ?, 0, 1)`;
-    if (this.target.dialect === "postgres") {
-      const [row] = await this.target.query(this.sql(`${insert} ON CONFLICT (connector, topic, ${this.partition}) DO UPDATE SET epoch = ${this.table}.epoch + 1 RETURNING epoch`), key);
-      return BigInt(row!.epoch as string | number);
-    }
+  /** This instance writes these partitions no more: a batch for one of them fails before it reaches the target. */
+  release(partitions: readonly TopicPartition[]): void {
+    for (const p of partitions) this.held.delete(tp(p.topic, p.partition));
+  }
+
+  private claimEpochs(partitions: readonly TopicPartition[]): Promise<{ epoch: bigint; offsets: TopicPartitionOffset[] }> {
     return this.target.transaction(async () => {
-      await this.target.query(this.sql(`${insert} ON DUPLICATE KEY UPDATE epoch = epoch + 1`), key);
-      return (await this.epochRow(false))!;
+      const key = [this.connector, CLAIM_TOPIC, CLAIM_PARTITION];
+      const insert = `INSERT INTO ${this.table} (connector, topic, ${this.partition}, next_offset, epoch) VALUES`;
+      let epoch: bigint;
+      if (this.target.dialect === "postgres") {
+        const [row] = await this.target.query(this.sql(`${insert} (?, ?, ?, 0, 1) ON CONFLICT (connector, topic, ${this.partition}) DO UPDATE SET epoch = ${this.table}.epoch + 1 RETURNING epoch`), key);
+        epoch = BigInt(row!.epoch as string | number);
+      } else {
+        await this.target.query(this.sql(`${insert} (?, ?, ?, 0, 1) ON DUPLICATE KEY UPDATE epoch = epoch + 1`), key);
+        const [row] = await this.target.query(this.sql(`SELECT epoch FROM ${this.table} WHERE connector = ? AND topic = ? AND ${this.partition} = ?`), key);
+        epoch = BigInt(row!.epoch as string | number);
+      }
+      const values = partitions.map(() => "(?, ?, ?, -1, ?)").join(", ");
+      const params = partitions.flatMap((p) => [this.connector, p.topic, p.partition, epoch.toString()]);
+      const upsert = this.target.dialect === "postgres" ? `ON CONFLICT (connector, topic, ${this.partition}) DO UPDATE SET epoch = EXCLUDED.epoch` : "ON DUPLICATE KEY UPDATE epoch = VALUES(epoch)";
+      await this.target.query(this.sql(`${insert} ${values} ${upsert}`), params);
+      const rows = await this.target.query(this.sql(`SELECT topic, ${this.partition} AS p, next_offset FROM ${this.table} WHERE connector = ? AND (${this.matching(partitions)}) AND next_offset >= 0`), [
+        this.connector,
+        ...partitions.flatMap((p) => [p.topic, p.partition]),
+      ]);
+      return { epoch, offsets: rows.map((r) => ({ topic: String(r.topic), partition: Number(r.p), offset: String(r.next_offset) })) };
     });
   }
 
-  /** The stored next offsets of these topics' partitions. */
+  /** The stored next offsets of these topics' partitions (those that have one). */
   async read(topics: readonly string[]): Promise<TopicPartitionOffset[]> {
     if (topics.length === 0) return [];
     const rows = await this.target.query(
-      this.sql(`SELECT topic, ${this.partition} AS p, next_offset FROM ${this.table} WHERE connector = ? AND topic IN (${topics.map(() => "?").join(", ")})`),
+      this.sql(`SELECT topic, ${this.partition} AS p, next_offset FROM ${this.table} WHERE connector = ? AND topic IN (${topics.map(() => "?").join(", ")}) AND next_offset >= 0`),
       [this.connector, ...topics],
     );
     return rows.map((r) => ({ topic: String(r.topic), partition: Number(r.p), offset: String(r.next_offset) }));
   }
 
   /**
-   * Inside the batch's transaction: throws FencedError unless `epoch` still owns the connector,
-   * then stores the offsets. The lock on the connector's row is held until the commit.
+   * Inside the batch's transaction: throws FencedError unless this instance still holds every
+   * partition of `offsets` under the epoch it claimed, then stores the offsets. The locks on the
+   * partitions' rows are held until the commit.
    */
-  async commit(epoch: bigint, offsets: readonly TopicPartitionOffset[]): Promise<void> {
-    const current = await this.epochRow(true);
-    if (current !== epoch) {
-      throw new FencedError(`the sink's epoch is ${current} in ${this.target.where} (${this.table}), this instance holds ${epoch}: another instance of the connector took over`, {
-        connector: this.connector,
-        fix: "only one instance of a connector may run; this one stops and leaves the target to the newer one",
-      });
+  async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
+    if (offsets.length === 0) return;
+    for (const o of offsets) if (!this.held.has(tp(o.topic, o.partition))) throw this.fenced(o, "this task does not hold it (any more)");
+    const rows = await this.target.query(
+      this.sql(`SELECT topic, ${this.partition} AS p, epoch FROM ${this.table} WHERE connector = ? AND (${this.matching(offsets)}) FOR UPDATE`),
+      [this.connector, ...offsets.flatMap((o) => [o.topic, o.partition])],
+    );
+    const current = new Map(rows.map((r) => [tp(String(r.topic), Number(r.p)), BigInt(r.epoch as string | number)]));
+    for (const o of offsets) {
+      const mine = this.held.get(tp(o.topic, o.partition))!;
+      const now = current.get(tp(o.topic, o.partition));
+      if (now !== mine) {
+        this.held.delete(tp(o.topic, o.partition));
+        throw this.fenced(o, `its epoch is ${now ?? "gone"} in ${this.target.where} (${this.table}), this task holds ${mine}: another task or instance claimed it`);
+      }
     }
     const upsert =
       this.target.dialect === "postgres"
-        ? `ON CONFLICT (connector, topic, ${this.partition}) DO UPDATE SET next_offset = EXCLUDED.next_offset, epoch = EXCLUDED.epoch`
-        : "ON DUPLICATE KEY UPDATE next_offset = VALUES(next_offset), epoch = VALUES(epoch)";
+        ? `ON CONFLICT (connector, topic, ${this.partition}) DO UPDATE SET next_offset = EXCLUDED.next_offset`
+        : "ON DUPLICATE KEY UPDATE next_offset = VALUES(next_offset)";
     const values = offsets.map(() => "(?, ?, ?, ?, ?)").join(", ");
-    const params = offsets.flatMap((o) => [this.connector, o.topic, o.partition, o.offset, epoch.toString()]);
-    if (offsets.length > 0) {
-      await this.target.query(this.sql(`INSERT INTO ${this.table} (connector, topic, ${this.partition}, next_offset, epoch) VALUES ${values} ${upsert}`), params);
-    }
+    const params = offsets.flatMap((o) => [this.connector, o.topic, o.partition, o.offset, this.held.get(tp(o.topic, o.partition))!.toString()]);
+    await this.target.query(this.sql(`INSERT INTO ${this.table} (connector, topic, ${this.partition}, next_offset, epoch) VALUES ${values} ${upsert}`), params);
   }
 
-  private async epochRow(lock: boolean): Promise<bigint | null> {
-    const rows = await this.target.query(
-      this.sql(`SELECT epoch FROM ${this.table} WHERE connector = ? AND topic = ? AND ${this.partition} = ?${lock ? " FOR UPDATE" : ""}`),
-      [this.connector, CLAIM_TOPIC, CLAIM_PARTITION],
-    );
-    const value = rows[0]?.epoch;
-    return value === undefined || value === null ? null : BigInt(value as string | number);
+  private matching(partitions: readonly TopicPartition[]): string {
+    return partitions.map(() => `(topic = ? AND ${this.partition} = ?)`).join(" OR ");
+  }
+
+  private fenced(p: TopicPartition, why: string): FencedError {
+    return new FencedError(`partition ${p.topic}/${p.partition}: ${why}`, {
+      connector: this.connector,
+      partitions: [{ topic: p.topic, partition: p.partition }],
+      fix: "only one task of a connector may write a partition; this one leaves it to the newer one",
+    });
   }
 
   private sql(text: string): string {

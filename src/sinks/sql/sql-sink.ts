@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import type { DatabaseConnection } from "../../runtime/config/fields.js";
-import type { ConnectorStatus, Sink, SinkBatch, SinkContext, TopicPartitionOffset, TopicSchema } from "../../runtime/connector.js";
+import type { ConnectorStatus, Sink, SinkBatch, SinkContext, TopicPartition, TopicPartitionOffset, TopicSchema } from "../../runtime/connector.js";
 import { rowSchemaOfValue } from "./changes.js";
 import type { Dialect } from "../../runtime/sql-types/mapping.js";
 import type { SqlSinkConfig } from "./config.js";
@@ -18,14 +18,13 @@ export function createTarget(dialect: Dialect, connection: DatabaseConnection, c
 
 /**
  * Kafka → PostgreSQL or MySQL/MariaDB, exactly once: each batch's rows and the next offsets are
- * written in one target transaction, fenced by the epoch this instance claimed at open().
+ * written in one target transaction, fenced by the epochs this task claimed for its partitions.
  */
 export class SqlSink implements Sink {
   private readonly target: SqlTarget;
   private readonly offsetsTable: OffsetsTable;
   private readonly tables: Tables;
   private readonly planner: Planner;
-  private epoch: bigint | undefined;
   /** Set by a failure that may have cut the connection, or left a commit's outcome unknown. */
   private broken = false;
   private written = 0;
@@ -42,12 +41,22 @@ export class SqlSink implements Sink {
 
   async open(): Promise<void> {
     await this.target.connect();
-    this.epoch = await this.offsetsTable.claim();
-    this.ctx.log.info({ epoch: this.epoch.toString(), target: this.target.where }, "sink opened: this instance owns the connector's offsets in the target");
   }
 
   offsets(topics: readonly string[]): Promise<TopicPartitionOffset[]> {
     return this.offsetsTable.read(topics);
+  }
+
+  async claim(partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
+    try {
+      return await this.offsetsTable.claim(partitions);
+    } catch (err) {
+      throw this.target.classify(err, `claiming ${partitions.length} partition(s)`);
+    }
+  }
+
+  release(partitions: readonly TopicPartition[]): void {
+    this.offsetsTable.release(partitions);
   }
 
   /** The tables that exist already, against the schemas their topics have now (tables.ts checkColumns). */
@@ -65,8 +74,6 @@ export class SqlSink implements Sink {
   }
 
   async write(batch: SinkBatch): Promise<void> {
-    const epoch = this.epoch;
-    if (epoch === undefined) throw new Error("write() before open()");
     try {
       if (this.broken) {
         await this.recover();
@@ -82,7 +89,7 @@ export class SqlSink implements Sink {
             throw this.target.classify(err, `writing ${w.records} record(s) to table ${w.state.label}`);
           }
         }
-        await this.offsetsTable.commit(epoch, batch.offsets);
+        await this.offsetsTable.commit(batch.offsets);
       });
       this.ctx.metrics.observe("commit", (performance.now() - started) / 1000);
       for (const w of writes) this.ctx.metrics.recordsIn(w.state.label, w.records);
@@ -100,7 +107,7 @@ export class SqlSink implements Sink {
   }
 
   status(): ConnectorStatus {
-    return { target: this.target.where, epoch: this.epoch?.toString() ?? null, tables: this.tables.names(), written: this.written };
+    return { target: this.target.where, partitions: this.offsetsTable.holding(), tables: this.tables.names(), written: this.written };
   }
 
   private async recover(): Promise<void> {

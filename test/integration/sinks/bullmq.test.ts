@@ -33,10 +33,12 @@ describe("bullmq sink", () => {
 
     const first = open(queue, name, { jobName: "{table}.{op}" });
     await first.open();
+    await first.claim([{ topic: stream.topic, partition: 0 }]);
     await first.write(batch);
     // a crash before the offsets were stored: the next instance gets the same records again
     const second = open(queue, name, { jobName: "{table}.{op}" });
     await second.open();
+    await second.claim([{ topic: stream.topic, partition: 0 }]);
     await second.write(batch);
 
     expect((await queue.ids()).sort()).toEqual(["evt-order-1%3Acreated", `kafka-${stream.topic}-0-1`, `kafka-${stream.topic}-0-2`].sort());

@@ -38,6 +38,7 @@ describe.each<Dialect>(["postgres", "mysql"])("sql sink into %s", (dialect) => {
     const sink = sqlSinkSpec.create(config, sinkContext(name));
     sinks.push(sink);
     await sink.open();
+    await sink.claim([{ topic: "t", partition: 0 }]);
     return Object.assign(sink, { topic: "t" });
   }
 

@@ -42,6 +42,7 @@ describe("sql sink target types", () => {
     const sink = sqlSinkSpec.create(sqlSinkSpec.config.parse({ name, type: "sql", dialect, connection: db.connection, topics: [stream.topic] }), sinkContext(name));
     sinks.push(sink);
     await sink.open();
+    await sink.claim([{ topic: stream.topic, partition: 0 }]);
     const origin = { connector: "binlog", name: "legacy", db: "shop", table: "spans", ts_ms: 0 };
     const records = rows.map((row) => ({ topic: stream.topic, key: stream.keyOf(row), keySchema: stream.keySchema, value: envelope("r", null, row, origin), valueSchema: stream.valueSchema }));
     const write = () => sink.write({ records: asSinkRecords(records), offsets: [{ topic: stream.topic, partition: 0, offset: String(records.length) }] });
@@ -120,6 +121,7 @@ describe("the statement SINK_TABLE_TOO_NARROW suggests", () => {
     const sink = sqlSinkSpec.create(sqlSinkSpec.config.parse({ name, type: "sql", dialect, connection: db.connection, topics: [amounts.topic] }), sinkContext(name));
     sinks.push(sink);
     await sink.open();
+    await sink.claim([{ topic: amounts.topic, partition: 0 }]);
     return sink;
   }
 

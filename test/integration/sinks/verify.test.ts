@@ -47,6 +47,7 @@ describe("liberator verify", () => {
     const sink = sqlSinkSpec.create(config, sinkContext(name));
     sinks.push(sink);
     await sink.open();
+    await sink.claim([{ topic: stream.topic, partition: 0 }]);
     const origin = { connector: "query", name: "pg", db: "public", table: "items", ts_ms: 0 };
     const records = rows.map((row) => ({ topic: stream.topic, key: stream.keyOf(row), keySchema: stream.keySchema, value: envelope("r", null, row, origin), valueSchema: stream.valueSchema }));
     await sink.write({ records: asSinkRecords(records), offsets: [{ topic: stream.topic, partition: 0, offset: String(records.length) }] });
@@ -144,6 +145,7 @@ describe("liberator verify", () => {
     const sink = sqlSinkSpec.create(config, sinkContext(name));
     sinks.push(sink);
     await sink.open();
+    await sink.claim([{ topic: stream.topic, partition: 0 }]);
     await sink.write({ records: asSinkRecords(rows.map((r) => record(r))), offsets: [{ topic: stream.topic, partition: 0, offset: String(rows.length) }] });
 
     const kafka = kafkaClient();

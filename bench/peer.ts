@@ -2,6 +2,8 @@
  * Liberator beside the tool users would pick instead, in one run on the same cores and broker:
  * Debezium 3.6.1's MySQL connector in its embedded engine (bench/peer/DebeziumPeer.java, compiled
  * with javac against the jars scripts/fetch-jars.sh resolves from Maven Central into .cache/).
+ * The Debezium side is shared with the pgcdc benchmark, which runs the PostgreSQL connector the
+ * same way (debeziumPeers, peerComparison): a connector kind only supplies its PeerDatabase.
  *
  * The three phases of the binlog benchmark, same table, rows and volumes (BENCH_SCALE applies):
  * a snapshot, rows pre-written in 100-row transactions, then in 1-row transactions, each streamed
@@ -33,10 +35,13 @@ import type { PhaseResult } from "./connector-bench.js";
 import { loadAverage, measure, ratio, round } from "./daemon.js";
 import type { BenchContext, BenchResult, Field, Figure } from "./report.js";
 
-const DEBEZIUM = "3.6.1.Final";
+export const DEBEZIUM = "3.6.1.Final";
 const PEER_VERSION = "5.7.19-log";
 const PHASES = ["snapshot", "stream100", "stream1"] as const;
 type Phase = (typeof PHASES)[number];
+/** The table of each phase, in both databases. */
+const TABLES = { snapshot: "snap", stream100: "stream100", stream1: "stream1" } as const;
+type PeerTable = (typeof TABLES)[Phase];
 
 interface Measure {
   rowsPerS: number;
@@ -51,9 +56,24 @@ const RUNS = [
   { key: "debezium_handler_xmx512m", mode: "handler", heap: "-Xmx512m", label: "Debezium, handler only, -Xmx512m" },
   { key: "debezium_kafka_xmx512m", mode: "kafka", heap: "-Xmx512m", label: "Debezium into Kafka, -Xmx512m" },
 ] as const;
+type Run = (typeof RUNS)[number];
+export type Peers = Record<Run["key"], Record<Phase, Measure>>;
+
+/**
+ * One connector kind's side of a Debezium run: a fresh database holding the three phase tables
+ * (empty), the engine properties that capture them, and how rows are written into them.
+ */
+export interface PeerDatabase {
+  /** Connector class, connection and table filter; `dir` is the run's own folder (for files the connector keeps). */
+  properties(dir: string): Record<string, string>;
+  topic(table: PeerTable): string;
+  fill(table: PeerTable, rows: number, perTransaction: number): Promise<void>;
+  /** Drops the database and whatever the connector left on the server for it. */
+  drop(): Promise<void>;
+}
 
 /** The jars (fetched once into .cache) and the harness compiled against them; the java classpath. */
-function classpath(): string {
+export function debeziumClasspath(): string {
   const dest = join(repoRoot, ".cache", "debezium", DEBEZIUM);
   execFileSync("bash", [join(repoRoot, "scripts/fetch-jars.sh"), join(repoRoot, "bench/peer/pom.xml"), dest, `Debezium ${DEBEZIUM}`], { stdio: "inherit" });
   const libs = join(dest, "libs", "*");
@@ -63,7 +83,7 @@ function classpath(): string {
 }
 
 /** One run of the Java harness until `expected` records of `topic`; then "stop" (the engine commits its offsets). */
-async function debeziumPhase(cp: string, run: (typeof RUNS)[number], props: string, topic: string, expected: number): Promise<Measure> {
+async function debeziumPhase(cp: string, run: Run, props: string, topic: string, expected: number): Promise<Measure> {
   const args = [...(run.heap ? [run.heap] : []), "-cp", cp, "DebeziumPeer", run.mode, props, topic, String(expected)];
   const child = spawn("java", args, { stdio: ["pipe", "pipe", "pipe"] });
   const m = measure(child);
@@ -98,21 +118,99 @@ async function debeziumPhase(cp: string, run: (typeof RUNS)[number], props: stri
   }
 }
 
-/** The three phases with one Debezium set-up, on a fresh database of the peer server. */
-async function debezium(cp: string, server: MariaDBServer, brokers: string[], run: (typeof RUNS)[number], rows: ReturnType<typeof volumes>): Promise<Record<Phase, Measure>> {
-  const database = uniqueName("bench_peer");
-  const conn = await mysql.createConnection({ host: server.host, port: server.port, user: server.user, password: server.password, multipleStatements: true });
+/** The three phases with one Debezium set-up, on a fresh database that `open` makes. */
+async function debezium(cp: string, brokers: string[], run: Run, rows: Record<Phase, number>, open: (name: string) => Promise<PeerDatabase>): Promise<Record<Phase, Measure>> {
+  const name = uniqueName("bench_peer");
+  const db = await open(name);
+  try {
+    return await phases(cp, brokers, run, rows, name, db);
+  } finally {
+    await db.drop();
+  }
+}
+
+async function phases(cp: string, brokers: string[], run: Run, rows: Record<Phase, number>, name: string, db: PeerDatabase): Promise<Record<Phase, Measure>> {
   const dir = mkdtempSync(join(tmpdir(), "liberator-bench-peer-"));
   const props = join(dir, "engine.properties");
-  const topic = (table: string) => `${database}.${database}.${table}`;
   writeFileSync(
     props,
     Object.entries({
-      name: database,
-      "connector.class": "io.debezium.connector.mysql.MySqlConnector",
+      name,
       "offset.storage": "org.apache.kafka.connect.storage.FileOffsetBackingStore",
       "offset.storage.file.filename": join(dir, "offsets.dat"),
       "offset.flush.interval.ms": "1000",
+      "topic.prefix": name,
+      "snapshot.mode": "initial",
+      ...db.properties(dir),
+      "peer.kafka.bootstrap.servers": brokers.join(","),
+    })
+      .map(([k, v]) => `${k}=${v.replace(/\\/g, "\\\\")}`)
+      .join("\n"),
+  );
+  if (run.mode === "kafka") {
+    const kafka = new Kafka({ clientId: "bench-peer", brokers, logLevel: logLevel.NOTHING });
+    await ensureTopics(kafka, PHASES.map((p) => ({ topic: db.topic(TABLES[p]), partitions: 1, replicationFactor: 1 })));
+  }
+  const measured: Partial<Record<Phase, Measure>> = {};
+  for (const phase of PHASES) {
+    await db.fill(TABLES[phase], rows[phase], { snapshot: 10_000, stream100: 100, stream1: 1 }[phase]);
+    measured[phase] = await debeziumPhase(cp, run, props, db.topic(TABLES[phase]), rows[phase]);
+  }
+  return measured as Record<Phase, Measure>;
+}
+
+/** Every run of RUNS (handler only and into Kafka, default heap and -Xmx512m), each on a database of its own. */
+export async function debeziumPeers(cp: string, brokers: string[], rows: Record<Phase, number>, open: (name: string) => Promise<PeerDatabase>): Promise<Peers> {
+  const peers: Partial<Peers> = {};
+  for (const r of RUNS) peers[r.key] = await debezium(cp, brokers, r, rows, open);
+  return peers as Peers;
+}
+
+const fieldsOf = (m: Measure): Field => ({ rows_per_s: Math.round(m.rowsPerS), cpu_us_per_row: round(m.cpuUsPerRow), rss_mb: Math.round(m.rssMb) });
+
+/**
+ * Liberator's three phases beside Debezium's: the table's figures, the JSON fields (each phase's
+ * figures per run, and the ratios to Debezium into Kafka with its default heap) and a line per phase.
+ */
+export function peerComparison(liberator: Record<Phase, PhaseResult>, peers: Peers, rows: Record<Phase, number>): { figures: Figure[]; fields: Record<string, Field>; notes: string[] } {
+  const kafkaPeer = peers.debezium_kafka;
+  const figures: Figure[] = [];
+  const notes = [
+    `rows: ${rows.snapshot.toLocaleString("en-US")} snapshot, ${rows.stream100.toLocaleString("en-US")} in 100-row transactions, ${rows.stream1.toLocaleString("en-US")} in 1-row transactions; rows/s and CPU from the task's start (Debezium) or the connector running (Liberator) to the last row counted (Debezium: acknowledged by Kafka, or handed to the counting handler) or committed (Liberator); peak RSS (VmHWM) of the process over the phase`,
+  ];
+  const fields: Record<string, Field> = {};
+  const ratios: Record<string, Record<string, Field>> = { ratio_rows_per_s: {}, ratio_cpu_us_per_row: {}, ratio_rss_mb: {}, ratio_rss_mb_xmx512m: {} };
+  for (const phase of PHASES) {
+    const ours = liberator[phase];
+    const label = { snapshot: "snapshot", stream100: "100-row transactions", stream1: "1-row transactions" }[phase];
+    figures.push(
+      { name: `${label}, rows/s`, value: ours.rowsPerS, unit: "rows/s", reference: { value: kafkaPeer[phase].rowsPerS, label: "Debezium into Kafka" } },
+      { name: `${label}, rows/s`, value: ours.rowsPerS, unit: "rows/s", reference: { value: peers.debezium_handler[phase].rowsPerS, label: "Debezium, handler only" } },
+      { name: `${label}, CPU per row`, value: ours.cpuUsPerRow, unit: "µs", reference: { value: kafkaPeer[phase].cpuUsPerRow, label: "Debezium into Kafka" } },
+      { name: `${label}, peak RSS`, value: ours.rssMb, unit: "MB", reference: { value: kafkaPeer[phase].rssMb, label: "Debezium into Kafka" } },
+      { name: `${label}, peak RSS`, value: ours.rssMb, unit: "MB", reference: { value: peers.debezium_kafka_xmx512m[phase].rssMb, label: "Debezium into Kafka, -Xmx512m" } },
+    );
+    fields[phase] = { liberator: fieldsOf(ours), ...Object.fromEntries(RUNS.map((r) => [r.key, fieldsOf(peers[r.key][phase])])) };
+    ratios.ratio_rows_per_s![phase] = ratio(ours.rowsPerS, kafkaPeer[phase].rowsPerS);
+    ratios.ratio_cpu_us_per_row![phase] = ratio(ours.cpuUsPerRow, kafkaPeer[phase].cpuUsPerRow);
+    ratios.ratio_rss_mb![phase] = ratio(ours.rssMb, kafkaPeer[phase].rssMb);
+    ratios.ratio_rss_mb_xmx512m![phase] = ratio(ours.rssMb, peers.debezium_kafka_xmx512m[phase].rssMb);
+    const line = (who: string, m: Measure) => `${who} ${Math.round(m.rowsPerS).toLocaleString("en-US")} rows/s, ${m.cpuUsPerRow.toFixed(1)} µs CPU/row, ${Math.round(m.rssMb)} MB (load ${m.load})`;
+    notes.push(`${label}: ${[line("Liberator", ours), ...RUNS.map((r) => line(r.label, peers[r.key][phase]))].join("; ")}`);
+  }
+  notes.push("ratios: Liberator / Debezium into Kafka with its default heap (rows/s: higher is better; CPU and RSS: lower is better)");
+  return { figures, fields: { ...fields, ...ratios }, notes };
+}
+
+/** A database of the peer's private MariaDB, captured by Debezium's MySQL connector. */
+async function mariadbPeer(server: MariaDBServer, name: string): Promise<PeerDatabase> {
+  const conn = await mysql.createConnection({ host: server.host, port: server.port, user: server.user, password: server.password, multipleStatements: true });
+  await conn.query(`CREATE DATABASE ${name}`);
+  await conn.query(`USE ${name}`);
+  await conn.query(Object.values(TABLES).map((t) => `CREATE TABLE ${t} ${TABLE}`).join(";"));
+  return {
+    properties: (dir) => ({
+      "connector.class": "io.debezium.connector.mysql.MySqlConnector",
       "schema.history.internal": "io.debezium.storage.file.history.FileSchemaHistory",
       "schema.history.internal.file.filename": join(dir, "history.dat"),
       "database.hostname": server.host,
@@ -121,42 +219,22 @@ async function debezium(cp: string, server: MariaDBServer, brokers: string[], ru
       "database.password": server.password,
       "database.server.id": String(7_000_000 + Math.floor(Math.random() * 1_000_000)),
       "database.ssl.mode": "disabled",
-      "topic.prefix": database,
-      "database.include.list": database,
+      "database.include.list": name,
       "include.schema.changes": "false",
-      "snapshot.mode": "initial",
-      "peer.kafka.bootstrap.servers": brokers.join(","),
-    })
-      .map(([k, v]) => `${k}=${v.replace(/\\/g, "\\\\")}`)
-      .join("\n"),
-  );
-  try {
-    await conn.query(`CREATE DATABASE ${database}`);
-    await conn.query(`USE ${database}`);
-    await conn.query(PHASES.map((t) => `CREATE TABLE ${t === "snapshot" ? "snap" : t} ${TABLE}`).join(";"));
-    if (run.mode === "kafka") {
-      const kafka = new Kafka({ clientId: "bench-peer", brokers, logLevel: logLevel.NOTHING });
-      await ensureTopics(kafka, ["snap", "stream100", "stream1"].map((t) => ({ topic: topic(t), partitions: 1, replicationFactor: 1 })));
-    }
-    await fill(conn, "snap", 1, rows.snapshot, 10_000);
-    const snapshot = await debeziumPhase(cp, run, props, topic("snap"), rows.snapshot);
-    await fill(conn, "stream100", 1, rows.stream100, 100);
-    const stream100 = await debeziumPhase(cp, run, props, topic("stream100"), rows.stream100);
-    await fill(conn, "stream1", 1, rows.stream1, 1);
-    const stream1 = await debeziumPhase(cp, run, props, topic("stream1"), rows.stream1);
-    return { snapshot, stream100, stream1 };
-  } finally {
-    await conn.query(`DROP DATABASE IF EXISTS ${database}`).catch(() => undefined);
-    await conn.end();
-  }
+    }),
+    topic: (table) => `${name}.${name}.${table}`,
+    fill: (table, rows, perTransaction) => fill(conn, table, 1, rows, perTransaction),
+    drop: async () => {
+      await conn.query(`DROP DATABASE IF EXISTS ${name}`).catch(() => undefined);
+      await conn.end();
+    },
+  };
 }
-
-const fieldsOf = (m: Measure): Field => ({ rows_per_s: Math.round(m.rowsPerS), cpu_us_per_row: round(m.cpuUsPerRow), rss_mb: Math.round(m.rssMb) });
 
 export async function run(context: BenchContext): Promise<BenchResult> {
   const info = await context.servers();
   const rows = volumes();
-  const cp = classpath();
+  const cp = debeziumClasspath();
 
   const b = await BinlogBench.open(info, rows.snapshot);
   let liberator: Record<Phase, PhaseResult>;
@@ -170,44 +248,20 @@ export async function run(context: BenchContext): Promise<BenchResult> {
   }
 
   const server = await startMariaDB({ extraArgs: [`--version=${PEER_VERSION}`] });
-  const peers: Partial<Record<(typeof RUNS)[number]["key"], Record<Phase, Measure>>> = {};
+  let peers: Peers;
   try {
-    for (const r of RUNS) peers[r.key] = await debezium(cp, server, info.kafka.brokers, r, rows);
+    peers = await debeziumPeers(cp, info.kafka.brokers, rows, (name) => mariadbPeer(server, name));
   } finally {
     await server.stop();
   }
 
-  const kafkaPeer = peers.debezium_kafka!;
-  const figures: Figure[] = [];
-  const notes: string[] = [];
-  const fields: Record<string, Field> = {};
-  const ratios: Record<string, Record<string, Field>> = { ratio_rows_per_s: {}, ratio_cpu_us_per_row: {}, ratio_rss_mb: {}, ratio_rss_mb_xmx512m: {} };
-  for (const phase of PHASES) {
-    const ours = liberator[phase];
-    const label = { snapshot: "snapshot", stream100: "100-row transactions", stream1: "1-row transactions" }[phase];
-    figures.push(
-      { name: `${label}, rows/s`, value: ours.rowsPerS, unit: "rows/s", reference: { value: kafkaPeer[phase].rowsPerS, label: "Debezium into Kafka" } },
-      { name: `${label}, rows/s`, value: ours.rowsPerS, unit: "rows/s", reference: { value: peers.debezium_handler![phase].rowsPerS, label: "Debezium, handler only" } },
-      { name: `${label}, CPU per row`, value: ours.cpuUsPerRow, unit: "µs", reference: { value: kafkaPeer[phase].cpuUsPerRow, label: "Debezium into Kafka" } },
-      { name: `${label}, peak RSS`, value: ours.rssMb, unit: "MB", reference: { value: kafkaPeer[phase].rssMb, label: "Debezium into Kafka" } },
-      { name: `${label}, peak RSS`, value: ours.rssMb, unit: "MB", reference: { value: peers.debezium_kafka_xmx512m![phase].rssMb, label: "Debezium into Kafka, -Xmx512m" } },
-    );
-    fields[phase] = { liberator: fieldsOf(ours), ...Object.fromEntries(RUNS.map((r) => [r.key, fieldsOf(peers[r.key]![phase])])) };
-    ratios.ratio_rows_per_s![phase] = ratio(ours.rowsPerS, kafkaPeer[phase].rowsPerS);
-    ratios.ratio_cpu_us_per_row![phase] = ratio(ours.cpuUsPerRow, kafkaPeer[phase].cpuUsPerRow);
-    ratios.ratio_rss_mb![phase] = ratio(ours.rssMb, kafkaPeer[phase].rssMb);
-    ratios.ratio_rss_mb_xmx512m![phase] = ratio(ours.rssMb, peers.debezium_kafka_xmx512m![phase].rssMb);
-    const line = (who: string, m: Measure) => `${who} ${Math.round(m.rowsPerS).toLocaleString("en-US")} rows/s, ${m.cpuUsPerRow.toFixed(1)} µs CPU/row, ${Math.round(m.rssMb)} MB (load ${m.load})`;
-    notes.push(`${label}: ${[line("Liberator", ours), ...RUNS.map((r) => line(r.label, peers[r.key]![phase]))].join("; ")}`);
-  }
+  const comparison = peerComparison(liberator, peers, rows);
   return {
-    figures,
-    fields: { ...fields, ...ratios },
+    figures: comparison.figures,
+    fields: comparison.fields,
     notes: [
       `Liberator: liberator run, one binlog connector, Avro (embedded registry), exactly-once Kafka transactions, on the harness MariaDB; Debezium ${DEBEZIUM}: embedded engine, MySQL connector, offsets and schema history in files, on a private MariaDB with the same settings started with --version=${PEER_VERSION} (Debezium's MySQL connector refuses MariaDB 10.11 as it reports itself); both into the same broker, on the same 2 cores`,
-      `rows: ${rows.snapshot.toLocaleString("en-US")} snapshot, ${rows.stream100.toLocaleString("en-US")} in 100-row transactions, ${rows.stream1.toLocaleString("en-US")} in 1-row transactions; rows/s and CPU from the task's start (Debezium) or the connector running (Liberator) to the last row counted (Debezium: acknowledged by Kafka, or handed to the counting handler) or committed (Liberator); peak RSS (VmHWM) of the process over the phase`,
-      ...notes,
-      "ratios: Liberator / Debezium into Kafka with its default heap (rows/s: higher is better; CPU and RSS: lower is better)",
+      ...comparison.notes,
     ],
   };
 }

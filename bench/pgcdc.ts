@@ -18,9 +18,14 @@
  *   seconds after the daemon's start are reported apart, as the binlog benchmark does;
  * - CPU of the liberator process per row and its peak RSS (VmHWM), per phase, with the load average.
  *
- * No peer: the binlog source's Debezium comparison is a benchmark of its own (`peer`, MySQL
- * connector); a Debezium PostgreSQL run is not built yet. Nor the binlog benchmark's live and
- * wide-row phases.
+ * - the peer, after Liberator's phases (its rows would lengthen the WAL Liberator's slot decodes
+ *   past before the latency phase): Debezium's PostgreSQL connector
+ *   (plugin.name=pgoutput, its own slot and filtered publication) in its embedded engine, on a fresh
+ *   database of the same server with the same table and rows, the same three phases each resumed by
+ *   a fresh process, four times (handler only and producing JSON to the same broker, default heap
+ *   and -Xmx512m), through the harness bench/peer.ts runs for the MySQL connector.
+ *
+ * Not here: the binlog benchmark's live and wide-row phases.
  *
  * Scale: BENCH_SCALE multiplies the row counts (default 1: 400,000 snapshot rows, 400,000 rows in
  * 100-row transactions, 120,000 1-row transactions); BENCH_LATENCY_RATE (10,000) sets the latency phase.
@@ -38,6 +43,7 @@ import { ms, phaseLine } from "./binlog.js";
 import { ConnectorBench, type PhaseResult } from "./connector-bench.js";
 import { ratio, round, scaled } from "./daemon.js";
 import { latency, LATENCY_WARMUP_SECONDS } from "./latency.js";
+import { DEBEZIUM, debeziumClasspath, debeziumPeers, peerComparison, type PeerDatabase } from "./peer.js";
 import type { BenchContext, BenchResult, Figure } from "./report.js";
 
 const CHUNK = 10_000;
@@ -64,6 +70,36 @@ async function fill(client: pg.Client, table: string, from: number, rows: number
     for (let id = start; id <= Math.min(end, start + 999); id++) statements.push(`BEGIN; INSERT INTO ${table} ${rowsOf(id, id)}; COMMIT;`);
     await client.query(statements.join(""));
   }
+}
+
+/** A database of the harness PostgreSQL with the phase tables, captured by Debezium's PostgreSQL connector through pgoutput. */
+async function postgresPeer(info: HarnessInfo, name: string): Promise<PeerDatabase> {
+  await createDatabaseIn(info, "postgres", name);
+  const client = await pgClient(info, name);
+  for (const t of ["snap", "stream100", "stream1"]) await client.query(`CREATE TABLE ${t} ${TABLE}`);
+  return {
+    properties: () => ({
+      "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
+      "plugin.name": "pgoutput",
+      "database.hostname": info.postgres.host,
+      "database.port": String(info.postgres.port),
+      "database.user": info.postgres.user,
+      "database.password": info.postgres.password,
+      "database.dbname": name,
+      "slot.name": name,
+      "publication.name": name,
+      "publication.autocreate.mode": "filtered",
+      "table.include.list": "public.snap,public.stream100,public.stream1",
+    }),
+    topic: (table) => `${name}.public.${table}`,
+    fill: (table, rows, perTransaction) => fill(client, table, 1, rows, perTransaction),
+    drop: async () => {
+      // the slot outlives the engine (Debezium keeps it on stop), and a database with a slot cannot be dropped
+      await client.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1", [name]).catch(() => undefined);
+      await client.end();
+      await dropDatabaseIn(info, "postgres", name).catch(() => undefined);
+    },
+  };
 }
 
 class PgcdcBench extends ConnectorBench {
@@ -159,6 +195,7 @@ export async function run(context: BenchContext): Promise<BenchResult> {
   const info = await context.servers();
   const rows = volumes();
   const rate = Number(process.env.BENCH_LATENCY_RATE ?? 10_000);
+  const cp = debeziumClasspath();
   const b = await PgcdcBench.open(info, rows.snapshot);
   const brokers = info.kafka.brokers;
   const bare = (n: number, p: PhaseResult) => bareProducer(brokers, { records: n, keyBytes: p.keyBytes, valueBytes: p.valueBytes, perTransaction: BATCH });
@@ -174,8 +211,12 @@ export async function run(context: BenchContext): Promise<BenchResult> {
     const stream1 = await b.stream("stream1", rows.stream1, 1);
     const stream1Bare = await bare(rows.stream1, stream1);
 
+
     const lat = await latency(b, rate, 10);
     const bareLat = await bareLatency(brokers, { rate, seconds: 10, warmupS: LATENCY_WARMUP_SECONDS, keyBytes: lat.keyBytes, valueBytes: lat.valueBytes });
+
+    // last: the peer's rows go through the same WAL, which this connector's slot would have to decode past first
+    const peer = peerComparison({ snapshot, stream100, stream1 }, await debeziumPeers(cp, brokers, rows, (name) => postgresPeer(info, name)), rows);
 
     const phases = { snapshot, stream100, stream1 };
     const rssMb = Math.max(snapshot.rssMb, stream100.rssMb, stream1.rssMb, lat.rssMb);
@@ -192,6 +233,7 @@ export async function run(context: BenchContext): Promise<BenchResult> {
       { name: `latency p50 at ${rate.toLocaleString("en-US")} rows/s`, value: lat.measured.p50, unit: "ms", reference: { value: bareLat.p50, label: "bare produce → consume" } },
       { name: `latency p99 at ${rate.toLocaleString("en-US")} rows/s`, value: lat.measured.p99, unit: "ms", reference: { value: bareLat.p99, label: "bare produce → consume" } },
       { name: "peak RSS of liberator", value: rssMb, unit: "MB", reference: { value: 256, label: "goal: below" } },
+      ...peer.figures,
     ];
     return {
       figures,
@@ -210,6 +252,7 @@ export async function run(context: BenchContext): Promise<BenchResult> {
         producer_ceiling_ratio: Object.fromEntries(
           Object.entries({ snapshot: snapshotBare, stream100: stream100Bare, stream1: stream1Bare }).map(([k, c]) => [k, ratio(phases[k as keyof typeof phases].rowsPerS, c.rowsPerS)]),
         ),
+        peer: peer.fields,
       },
       notes: [
         `liberator run (one pgcdc connector, Avro, exactly-once transactions, batch.maxRecords ${BATCH.toLocaleString("en-US")}) on the harness PostgreSQL ${info.postgres.host} and Kafka, all on this machine's cores; every phase's topic read back: each row arrived exactly once`,
@@ -221,7 +264,8 @@ export async function run(context: BenchContext): Promise<BenchResult> {
         `${phaseLine(`latency at ${rate.toLocaleString("en-US")} rows/s`, { ...lat, rowsPerS: rate })}; ${lat.measured.n.toLocaleString("en-US")} rows after ${LATENCY_WARMUP_SECONDS} s of the same from the daemon's start, from each INSERT's commit to a read_committed consumer`,
         `latency in those first ${LATENCY_WARMUP_SECONDS} s (${lat.warm.n} rows): p50 ${ms(lat.warm.p50)}, p99 ${ms(lat.warm.p99)}, max ${ms(lat.warm.max)}`,
         `bare produce → read_committed consume at ${rate.toLocaleString("en-US")} records/s (one transaction at a time, same sizes, same broker): p50 ${ms(bareLat.p50)}, p99 ${ms(bareLat.p99)}, max ${ms(bareLat.max)}`,
-        "no peer in this run: Debezium's PostgreSQL connector is not set up here yet (the binlog source's peer is `npm run bench -- peer`)",
+        `peer: Debezium ${DEBEZIUM}, embedded engine, PostgreSQL connector (plugin.name=pgoutput, a slot and a filtered publication of its own, offsets in a file), on a fresh database of the same PostgreSQL with the same table and rows, after Liberator's phases; handler only, or JSON into the same broker (acks=all, idempotent)`,
+        ...peer.notes,
       ],
     };
   } finally {

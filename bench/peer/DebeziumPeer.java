@@ -23,8 +23,9 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.connect.source.SourceRecord;
 
 /**
- * The peer of `npm run bench -- peer`: Debezium's embedded engine with its MySQL connector, as a
- * user would embed it, counting the change records of one table until `expected` have gone by.
+ * The peer of `npm run bench -- peer` and `npm run bench -- pgcdc`: Debezium's embedded engine with
+ * the connector its properties name (MySQL, or PostgreSQL with pgoutput), as a user would embed it,
+ * counting the change records of one table until `expected` have gone by.
  *
  *   java DebeziumPeer handler|kafka ENGINE_PROPERTIES TOPIC EXPECTED
  *

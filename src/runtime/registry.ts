@@ -4,7 +4,7 @@
  * registration together for the same reason: docs and validation come from one place).
  */
 import type { z } from "zod";
-import type { Sink, SinkContext, Source, SourceContext, AvroSchema } from "./connector.js";
+import type { Sink, SinkContext, Source, SourceContext, AvroSchema, Position } from "./connector.js";
 import type { Logger } from "./log.js";
 
 export interface PreflightCheck {
@@ -47,6 +47,12 @@ export interface SourceSpec<C = unknown> extends SpecBase<C> {
    * it runs as one task: it has no way to share its work, and `tasks` other than 1 is refused.
    */
   autoTasks?(config: C): number;
+  /**
+   * A source with autoTasks: one task's position out of every position the connector's tasks have
+   * stored (under `<name>` and `<name>#<i>`, of any task count it ran with), oldest write first, so
+   * a change of `tasks` finds each part of the work (a table) where its last owner left it.
+   */
+  mergePositions?: (positions: Position[]) => Position;
   /** The streams as the source database is now (for `schemas check`). */
   describeStreams?(config: C, ctx: PreflightContext): Promise<StreamDescription[]>;
 }

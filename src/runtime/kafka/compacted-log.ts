@@ -169,6 +169,7 @@ export class CompactedTopicLog<V> {
     return this.values.get(key);
   }
 
+  /** In the order of their last writes (per partition). */
   entries(): IterableIterator<[string, V]> {
     return this.values.entries();
   }
@@ -210,8 +211,9 @@ export class CompactedTopicLog<V> {
         return;
       }
     }
-    if (value === null) this.values.delete(key);
-    else this.values.set(key, value);
+    // deleted first, so entries() iterate in the order of the last writes
+    this.values.delete(key);
+    if (value !== null) this.values.set(key, value);
     for (const fn of this.listeners) fn(key, value);
   }
 

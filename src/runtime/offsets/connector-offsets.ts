@@ -69,8 +69,16 @@ type OffsetServices = Pick<WorkerServices, "root" | "log" | "metrics" | "kafkaFo
 export const offsetsInvalid = (connector: string, message: string, fix?: string) =>
   new LiberatorError(ErrorCode.OFFSETS_INVALID, message, fix === undefined ? { connector } : { connector, fix });
 
+/** A source that splits its work over tasks: its tasks' positions as one (each part where its last owner left it). */
 export async function readSourceOffsets(services: OffsetServices, connector: ConnectorConfig): Promise<OffsetsView> {
-  const stored = await (await services.sourceOffsets()).read(connector.name);
+  const store = await services.sourceOffsets();
+  const merge = connector.spec.kind === "source" ? connector.spec.mergePositions : undefined;
+  if (merge) {
+    const all = await store.readTasks(connector.name);
+    const position = all.length > 0 ? merge(all.map((s) => s.position)) : null;
+    return { connector: connector.name, kind: "source", position, committedAt: all.at(-1)?.committedAt ?? null };
+  }
+  const stored = await store.read(connector.name);
   return { connector: connector.name, kind: "source", position: stored?.position ?? null, committedAt: stored?.committedAt ?? null };
 }
 
@@ -112,7 +120,11 @@ export async function applyOffsetChange(services: OffsetServices, connector: Con
   services.log.info({ connector: connector.name, offsets }, "sink offsets set");
 }
 
-/** The new position in one transaction of the connector's own transactional id; null writes a tombstone. */
+/**
+ * The new position in one transaction of the connector's own transactional id; null writes a
+ * tombstone. The positions its tasks stored (it ran as several) are deleted in the same
+ * transaction: each task then starts from this one.
+ */
 async function writeSourcePosition(services: OffsetServices, connector: ConnectorConfig, position: Position | null): Promise<void> {
   const producer = new TransactionalProducer(services.kafkaFor(connector.name), {
     transactionalId: `liberator-${connector.name}`,
@@ -120,9 +132,11 @@ async function writeSourcePosition(services: OffsetServices, connector: Connecto
     transactionTimeoutMs: services.root.kafka.transactionTimeoutMs,
   });
   const store = await services.sourceOffsets();
+  const tasks = (await store.readTasks(connector.name)).filter((s) => s.key !== connector.name);
   try {
     await producer.connect();
     await producer.commit([
+      ...tasks.map((s) => ({ topic: SOURCE_OFFSETS_TOPIC, key: Buffer.from(s.key), value: null })),
       position === null ? { topic: SOURCE_OFFSETS_TOPIC, key: Buffer.from(connector.name), value: null } : store.message(connector.name, position),
     ]);
   } finally {

@@ -3,6 +3,7 @@ import type { Position } from "../connector.js";
 import { CompactedTopicLog } from "../kafka/compacted-log.js";
 import type { OutgoingMessage } from "../kafka/producer.js";
 import type { Logger } from "../log.js";
+import { connectorOfTask } from "../tasks.js";
 
 export const SOURCE_OFFSETS_TOPIC = "_liberator_offsets";
 
@@ -58,6 +59,15 @@ export class SourceOffsetStore {
   async read(connector: string): Promise<StoredPosition | null> {
     await this.table.readToEnd();
     return this.table.get(connector) ?? null;
+  }
+
+  /**
+   * The newest positions of every task the connector has run as (`<name>`, `<name>#<i>`, whatever
+   * its task count was), oldest write first: the topic has one partition, so this is commit order.
+   */
+  async readTasks(connector: string): Promise<Array<StoredPosition & { key: string }>> {
+    await this.table.readToEnd();
+    return [...this.table.entries()].filter(([key]) => connectorOfTask(key) === connector).map(([key, stored]) => ({ ...stored, key }));
   }
 
   async close(): Promise<void> {

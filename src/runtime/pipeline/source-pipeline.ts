@@ -16,6 +16,8 @@ interface SourcePipelineParts {
    * producer, which would fence the others' under one id).
    */
   taskKey: string;
+  /** A source that splits its work: its share of every position the connector's tasks stored. */
+  mergePositions?: (positions: Position[]) => Position;
   source: Source;
   producer: TransactionalProducer;
   offsets: SourceOffsetStore;
@@ -78,6 +80,7 @@ export async function runSourcePipeline(connector: ConnectorConfig, control: Pip
     return await pumpSource({
       connector: connector.name,
       taskKey: key,
+      mergePositions: spec.mergePositions,
       source,
       producer,
       offsets,
@@ -105,11 +108,10 @@ export async function runSourcePipeline(connector: ConnectorConfig, control: Pip
  * die young: only its encoded bytes wait for the commit before it.
  */
 async function pumpSource(parts: SourcePipelineParts): Promise<PipelineEnd> {
-  const { source, producer, offsets, signal } = parts;
+  const { source, producer, signal } = parts;
   await producer.connect();
-  const stored = await offsets.read(parts.taskKey);
-  const start = stored?.position ?? null;
-  parts.log.info({ position: start, committedAt: stored?.committedAt }, stored ? "resuming from the committed position" : "no committed position: starting fresh");
+  const { start, committedAt } = await startPosition(parts);
+  parts.log.info({ position: start, committedAt }, start !== null ? "resuming from the committed position" : "no committed position: starting fresh");
   await source.open(start);
   const knownTopics = new Set(await source.topics?.());
   if (knownTopics.size > 0) await parts.ensureTopics([...knownTopics]);
@@ -147,6 +149,21 @@ async function pumpSource(parts: SourcePipelineParts): Promise<PipelineEnd> {
     await source.ack(batch.position);
   }
   return "stopped";
+}
+
+/**
+ * Where a task resumes: its own stored position; for a source that splits its work, its share of
+ * what every task of the connector stored, so that a change of the task count (which re-keys the
+ * tasks) loses no part's position.
+ */
+async function startPosition(parts: SourcePipelineParts): Promise<{ start: Position | null; committedAt?: string }> {
+  if (!parts.mergePositions) {
+    const stored = await parts.offsets.read(parts.taskKey);
+    return { start: stored?.position ?? null, committedAt: stored?.committedAt };
+  }
+  const all = await parts.offsets.readTasks(parts.connector);
+  if (all.length === 0) return { start: null };
+  return { start: parts.mergePositions(all.map((s) => s.position)), committedAt: all.at(-1)!.committedAt };
 }
 
 async function prepareBatch(parts: SourcePipelineParts, batch: SourceBatch, knownTopics: Set<string>): Promise<PreparedBatch> {

@@ -22,13 +22,15 @@ export function renderStatus(doc: StatusDocument, options: RenderOptions): strin
 }
 
 function connectorLines(c: ConnectorView, unicode: boolean, now: number): string[] {
-  // one block per task of a connector that runs as several, with the partitions it holds
+  // one block per task of a connector that runs as several, with the partitions or tables it holds
   const name = c.task.count === 1 ? c.name : `${c.name} task ${c.task.index}${c.task.count > 0 ? `/${c.task.count}` : ""}`;
   const head = [name, `${c.type} ${c.kind}`, c.state.toUpperCase(), `${count(c.records)} records`, `${count(c.rowsPerSecond)} rows/s`];
   if (c.worker) head.push(`on ${c.worker}`);
   const lines = [head.join("  ")];
-  const partitions = c.details.partitions;
-  if (c.task.count !== 1 && Array.isArray(partitions)) lines.push(`  partitions: ${partitions.length > 0 ? partitions.map(String).join(", ") : "none"}`);
+  for (const part of ["partitions", "tables"]) {
+    const held = c.details[part];
+    if (c.task.count !== 1 && Array.isArray(held)) lines.push(`  ${part}: ${held.length > 0 ? held.map(String).join(", ") : "none"}`);
+  }
   const tables = Object.entries(c.snapshot ?? {});
   const width = Math.max(0, ...tables.map(([name]) => name.length));
   for (const [name, t] of tables) lines.push(`  ${name.padEnd(width)}  ${tableLine(t, unicode)}`);

@@ -2,6 +2,7 @@ import type { StreamDescription } from "../../runtime/registry.js";
 import type { SourceSpec } from "../../runtime/registry.js";
 import { queryConfig, type QueryConfig } from "./config.js";
 import { openDatabase } from "./open-database.js";
+import { mergePositions } from "./position.js";
 import { queryPreflight } from "./preflight.js";
 import { QuerySource } from "./query-source.js";
 import { PageReader } from "./stream.js";
@@ -12,6 +13,9 @@ export const querySpec: SourceSpec<QueryConfig> = {
   summary: "Polls MySQL/MariaDB and PostgreSQL tables (or a custom query) incrementally, never skipping a row whose transaction commits late",
   config: queryConfig,
   create: (config, ctx) => new QuerySource(config, ctx),
+  // `tasks: auto`: a task per table (the custom query counts as one)
+  autoTasks: (config) => config.streams.length,
+  mergePositions,
   preflight: (config, ctx) => queryPreflight(config, ctx.connector),
   async describeStreams(config, ctx): Promise<StreamDescription[]> {
     const db = await openDatabase(config.dialect, config.connection, ctx.connector);

@@ -36,6 +36,18 @@ export function parsePosition(position: Position | null): QueryPosition {
   });
 }
 
+/**
+ * One task's start out of every position the connector's tasks stored, oldest first: each stream's
+ * cursor from the newest position that holds it. A task writes only its own streams' cursors, so
+ * the newest is where the stream's last owner left it, whatever task count that owner ran with.
+ */
+export function mergePositions(positions: readonly Position[]): Position {
+  const streams: Record<string, StreamCursor> = {};
+  for (const position of positions) Object.assign(streams, parsePosition(position).streams);
+  const merged: QueryPosition = { streams };
+  return merged as unknown as Position;
+}
+
 /** A driver value as JSON: Buffers (binary keys) become `{ "base64": … }`. */
 export function encodeValue(value: unknown): Json {
   if (Buffer.isBuffer(value)) return { base64: value.toString("base64") };

@@ -9,11 +9,11 @@
  * that are gone (deletes.ts).
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import type { ChangeRecord, ConnectorStatus, Json, Position, Source, SourceBatch, SourceContext } from "../../runtime/connector.js";
+import type { ChangeRecord, ConnectorStatus, Json, Position, Source, SourceBatch, SourceContext, TaskRef } from "../../runtime/connector.js";
 import { ErrorCode, PreconditionError } from "../../runtime/errors.js";
 import { rowsWithin } from "../../runtime/db/row-bytes.js";
 import type { Envelope } from "../../runtime/sql-types/envelope.js";
-import { readsById, type QueryConfig } from "./config.js";
+import { readsById, type QueryConfig, type StreamConfig } from "./config.js";
 import type { SourceDatabase } from "./database.js";
 import { openDatabase } from "./open-database.js";
 import { EmittedKeys, keyIdentity, type KeyId } from "./deletes.js";
@@ -31,6 +31,12 @@ const PROGRESS_LOG_MS = 10_000;
 
 /** A server instant (µs) for status and logs; null stays null. */
 const isoOrNull = (micros: number | null | undefined): string | null => (micros === null || micros === undefined ? null : new Date(micros / 1000).toISOString());
+
+/**
+ * A task's streams: every count-th of the configured ones (tables in their order, then the custom
+ * query), starting at its index. Every worker reads the same config, so all agree on who owns what.
+ */
+const streamsOfTask = (streams: readonly StreamConfig[], task: TaskRef): StreamConfig[] => streams.filter((_, i) => i % task.count === task.index);
 
 interface InitialLoad {
   estimated: number;
@@ -65,11 +71,14 @@ export class QuerySource implements Source {
   /** The server clock at the first probe: an initial load reads everything committed before it. */
   private openedAtServer: number | undefined;
   private readonly streamOptions: StreamOptions;
+  /** This task's share of the streams. */
+  private readonly streams: StreamConfig[];
 
   constructor(
     private readonly config: QueryConfig,
     private readonly ctx: SourceContext,
   ) {
+    this.streams = streamsOfTask(config.streams, ctx.task);
     this.horizon = new SafeHorizon(config.delayMs * 1000);
     this.rate = new RateLimit(config.maxRowsPerSecond);
     this.streamOptions = {
@@ -97,7 +106,7 @@ export class QuerySource implements Source {
     if (this.config.busy.maxThreadsRunning > 0) {
       this.busy = new BusyGuard(this.config.busy.maxThreadsRunning, this.config.busy.pauseMs, () => db.busyness(), this.ctx.log);
     }
-    for (const config of this.config.streams) {
+    for (const config of this.streams) {
       const reader = new PageReader(config, db, this.streamOptions);
       await reader.describe();
       const pos = stored.streams[config.topic];
@@ -125,7 +134,7 @@ export class QuerySource implements Source {
         horizon: db.seesTransactions ? "open transactions and delayMs" : "delayMs only",
         timeZone: wallClock ? this.streamOptions.zone : undefined,
       },
-      `query source open: ${this.states.length} stream(s)`,
+      this.ctx.task.count === 1 ? `query source open: ${this.states.length} stream(s)` : `query source task ${this.ctx.task.index} of ${this.ctx.task.count} open: ${this.states.length} stream(s)`,
     );
   }
 
@@ -181,6 +190,8 @@ export class QuerySource implements Source {
         frozenBy: probe?.frozenBy ?? null,
       },
       busy: this.busy?.status().busy ?? false,
+      // this task's share, as the config names it (the custom query by its name)
+      tables: this.streams.map((s) => (s.sql ? s.table : `${s.schema}.${s.table}`)),
       streams,
     };
   }

@@ -49,7 +49,9 @@ describe("sql sink: stopping under load", () => {
     const res = await fetch(`${daemon.adminUrl}/connectors/${name}/restart`, { method: "POST" });
     expect(res.status, await res.text()).toBe(200);
     // the daemon's own clock: when the runner reported the old run stopped
-    const stoppedAt = Date.parse(logLines(daemon).find((l) => l.state === "stopped")!.time);
+    // (its log line reaches us through a pipe, maybe after the API's answer)
+    const stopped = await waitFor(() => logLines(daemon!).find((l) => l.state === "stopped"), { timeoutMs: 10_000, message: "the stopped state in the log" });
+    const stoppedAt = Date.parse(stopped.time);
     console.log(`restart under load: stopped ${stoppedAt - postedAt} ms after the request`);
     expect(stoppedAt - postedAt).toBeLessThan(STOP_BUDGET_MS);
 

@@ -14,6 +14,15 @@ export const SINGLE_TASK: TaskRef = Object.freeze({ index: 0, count: 1 });
 
 export const taskKey = (connector: string, task: TaskRef): string => (task.count === 1 ? connector : `${connector}#${task.index}`);
 
+/**
+ * A source task's Kafka transactional id. One task keeps the connector's own id; one of several
+ * also names its task count, so that each count is a generation of ids of its own: a task of the
+ * new count can fence every id of the old one (sourceGenerations) without fencing a task of its
+ * own count that started before it.
+ */
+export const transactionalId = (connector: string, task: TaskRef): string =>
+  task.count === 1 ? `liberator-${connector}` : `liberator-${connector}#${task.index}/${task.count}`;
+
 /** The connector's name of a task key. */
 export const connectorOfTask = (key: string): string => key.replace(/#\d+$/, "");
 

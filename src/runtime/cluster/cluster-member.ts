@@ -175,11 +175,30 @@ export class ClusterMember {
    */
   async reload(next: LoadedConfig): Promise<ConfigDiff> {
     const diff = await this.worker.reload(next, { manage: false });
-    await Promise.all(
-      diff.changed.filter((c) => this.held.has(c.name)).map((c) => this.worker.replace(c)),
-    );
+    await Promise.all(diff.changed.map((c) => this.restartHeld(c)));
     await this.reconcile(next, diff.removed);
     return diff;
+  }
+
+  /**
+   * The tasks of a changed connector that run here start again with its new config, each as the
+   * task of its index in the new count (a paused one stays paused); a task whose index the new
+   * count no longer has is left to the reconcile, which removes its job. Tasks of the old count on
+   * a worker not reloaded yet are fenced by the new count's tasks (source-generations.ts).
+   */
+  private async restartHeld(connector: ConnectorConfig): Promise<void> {
+    const keys = [...this.held.keys()].filter((key) => connectorOfTask(key) === connector.name);
+    if (keys.length === 0) return;
+    const count = await this.worker.taskCount(connector).catch(() => this.worker.runner(keys[0]!)?.task.count ?? 1);
+    await Promise.all(
+      keys.map(async (key) => {
+        const task = tasksOf(count).find((t) => taskKey(connector.name, t) === key);
+        if (!task) return;
+        const paused = this.worker.runner(key)?.isPaused ?? false;
+        await this.worker.stopTask(key);
+        this.worker.startConnector(connector, { paused, task });
+      }),
+    );
   }
 
   /**
@@ -213,7 +232,9 @@ export class ClusterMember {
       }
       const state = await job.getState();
       const changed = job.data.hash !== hash;
-      if (changed) await job.updateData({ ...job.data, hash, by: this.id });
+      // `<name>#<i>` of another count (the runner of the old one is restarted by its worker's reload, or fenced)
+      const recounted = task.count > 1 && job.data.task?.count !== task.count;
+      if (changed || recounted) await job.updateData({ ...job.data, hash, by: this.id, ...(task.count > 1 ? { task } : {}) });
       if (state === "failed" || (state === "completed" && changed)) {
         await job.retry(state);
         this.log.info({ connector: name, was: state }, "connector queued to run again");

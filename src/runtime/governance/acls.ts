@@ -112,6 +112,8 @@ export function planAcls(config: LoadedConfig): AclPlan {
       if (unknown) warnings.push(`connector "${c.name}" picks its topics from its data: list them in governance.acls.topics.${c.name} (a topic, or a prefix ending in *)`);
       for (const t of topics) add("TOPIC", t.name, t.pattern, TOPIC_WRITER, `${why}: its output`);
       add("TRANSACTIONAL_ID", `liberator-${c.name}`, "LITERAL", TXN, `${why}: its transactions (fences older instances)`);
+      // its tasks' ids, of any count: a task of a new count fences those of the count before it
+      if (c.spec.autoTasks) add("TRANSACTIONAL_ID", `liberator-${c.name}#`, "PREFIXED", TXN, `${why}: its tasks' transactions`);
     } else {
       for (const topic of c.spec.topics(c.config)) add("TOPIC", topic, "LITERAL", TOPIC_READER, `${why}: its input`);
       // a prefix: the sink reads with a group of each run's own, named after the one lag tools watch

@@ -29,22 +29,37 @@ export interface StoredPosition {
 }
 
 /**
+ * The task count a source that splits its work last started with, written by each task before it
+ * produces (KIP-618's task count record): the next count's tasks know which generation of
+ * transactional ids to fence. Its key, `<name>#tasks`, is no task's key and no connector's name.
+ */
+export interface StoredTaskCount {
+  connector: string;
+  tasks: number;
+  committedAt: string;
+}
+
+const taskCountKey = (connector: string) => `${connector}#tasks`;
+
+const isPosition = (v: StoredPosition | StoredTaskCount | undefined): v is StoredPosition => v !== undefined && "position" in v;
+
+/**
  * Source positions on the compacted topic `_liberator_offsets`. Writes never happen here: a
  * position only travels inside the connector's own Kafka transaction, with its records
  * (`message()`), so it is committed exactly when they are (DESIGN.md §5).
  */
 export class SourceOffsetStore {
-  private constructor(private readonly table: CompactedTopicLog<StoredPosition>) {}
+  private constructor(private readonly table: CompactedTopicLog<StoredPosition | StoredTaskCount>) {}
 
   static async open(kafka: Kafka, log: Logger, replicationFactor = -1): Promise<SourceOffsetStore> {
-    const table = new CompactedTopicLog<StoredPosition>({
+    const table = new CompactedTopicLog<StoredPosition | StoredTaskCount>({
       kafka,
       topic: SOURCE_OFFSETS_TOPIC,
       log,
       partitions: 1,
       replicationFactor,
       topicConfig: OFFSETS_TOPIC_CONFIG,
-      decode: (value) => JSON.parse(value.toString("utf8")) as StoredPosition,
+      decode: (value) => JSON.parse(value.toString("utf8")) as StoredPosition | StoredTaskCount,
     });
     await table.start();
     return new SourceOffsetStore(table);
@@ -55,10 +70,23 @@ export class SourceOffsetStore {
     return { topic: SOURCE_OFFSETS_TOPIC, key: Buffer.from(connector), value: Buffer.from(JSON.stringify(stored)) };
   }
 
+  taskCountMessage(connector: string, tasks: number): OutgoingMessage {
+    const stored: StoredTaskCount = { connector, tasks, committedAt: new Date().toISOString() };
+    return { topic: SOURCE_OFFSETS_TOPIC, key: Buffer.from(taskCountKey(connector)), value: Buffer.from(JSON.stringify(stored)) };
+  }
+
   /** The newest committed position. Call after the connector's producer has fenced older instances. */
   async read(connector: string): Promise<StoredPosition | null> {
     await this.table.readToEnd();
-    return this.table.get(connector) ?? null;
+    const stored = this.table.get(connector);
+    return isPosition(stored) ? stored : null;
+  }
+
+  /** The task count the connector's tasks last started with; undefined if none recorded one. */
+  async taskCount(connector: string): Promise<number | undefined> {
+    await this.table.readToEnd();
+    const stored = this.table.get(taskCountKey(connector));
+    return stored && !isPosition(stored) ? stored.tasks : undefined;
   }
 
   /**
@@ -67,7 +95,7 @@ export class SourceOffsetStore {
    */
   async readTasks(connector: string): Promise<Array<StoredPosition & { key: string }>> {
     await this.table.readToEnd();
-    return [...this.table.entries()].filter(([key]) => connectorOfTask(key) === connector).map(([key, stored]) => ({ ...stored, key }));
+    return [...this.table.entries()].flatMap(([key, stored]) => (connectorOfTask(key) === connector && isPosition(stored) ? [{ ...stored, key }] : []));
   }
 
   async close(): Promise<void> {

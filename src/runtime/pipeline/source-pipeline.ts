@@ -5,19 +5,21 @@ import { TransactionalProducer, type OutgoingMessage } from "../kafka/producer.j
 import type { Logger } from "../log.js";
 import type { SourceOffsetStore } from "../offsets/source-offsets.js";
 import type { RecordSerializer } from "../schema-registry/serde.js";
-import { taskKey } from "../tasks.js";
+import { taskKey, transactionalId } from "../tasks.js";
+import { fenceEarlierGeneration } from "./source-generations.js";
 import type { LiveConnector, PipelineControl, PipelineEnd, WorkerServices } from "./services.js";
 
 interface SourcePipelineParts {
   connector: string;
   /**
-   * What its position is stored under and its transactional id is made of: the connector's name,
-   * or its task's key when it runs as several tasks (each task its own position and its own
-   * producer, which would fence the others' under one id).
+   * What its position is stored under: the connector's name, or its task's key when it runs as
+   * several tasks (each task its own position, and its own producer: one id would fence the others).
    */
   taskKey: string;
   /** A source that splits its work: its share of every position the connector's tasks stored. */
   mergePositions?: (positions: Position[]) => Position;
+  /** A source split over tasks: fences the tasks of the count before this one (source-generations.ts). */
+  fenceEarlierTasks?: () => Promise<void>;
   source: Source;
   producer: TransactionalProducer;
   offsets: SourceOffsetStore;
@@ -71,16 +73,22 @@ export async function runSourcePipeline(connector: ConnectorConfig, control: Pip
   };
   const source = spec.create(connector.config, ctx);
   const key = taskKey(connector.name, control.task);
+  const { transactionTimeoutMs } = worker.root.kafka;
   const producer = new TransactionalProducer(worker.kafkaFor(connector.name), {
-    transactionalId: `liberator-${key}`,
+    transactionalId: transactionalId(connector.name, control.task),
     connector: connector.name,
-    transactionTimeoutMs: worker.root.kafka.transactionTimeoutMs,
+    transactionTimeoutMs,
   });
+  const fenceEarlierTasks = async () => {
+    const kafka = () => worker.kafkaFor(connector.name);
+    await fenceEarlierGeneration({ connector: connector.name, task: control.task, offsets, producer, kafka, transactionTimeoutMs, log });
+  };
   try {
     return await pumpSource({
       connector: connector.name,
       taskKey: key,
       mergePositions: spec.mergePositions,
+      ...(spec.autoTasks ? { fenceEarlierTasks } : {}),
       source,
       producer,
       offsets,
@@ -99,7 +107,8 @@ export async function runSourcePipeline(connector: ConnectorConfig, control: Pip
 
 /**
  * Source → Kafka, exactly once (DESIGN.md §5):
- *   1. the transactional producer starts, fencing older instances and aborting their open transaction;
+ *   1. the transactional producer starts, fencing older instances and aborting their open transaction
+ *      (and, for a source split over tasks, those of the task count before this one);
  *   2. the last committed position is read (read_committed) and handed to the source;
  *   3. each batch of records and the position after it are sent in ONE transaction; only then is
  *      the source told (ack), e.g. so the outbox may delete what it published.
@@ -110,6 +119,7 @@ export async function runSourcePipeline(connector: ConnectorConfig, control: Pip
 async function pumpSource(parts: SourcePipelineParts): Promise<PipelineEnd> {
   const { source, producer, signal } = parts;
   await producer.connect();
+  await parts.fenceEarlierTasks?.();
   const { start, committedAt } = await startPosition(parts);
   parts.log.info({ position: start, committedAt }, start !== null ? "resuming from the committed position" : "no committed position: starting fresh");
   await source.open(start);

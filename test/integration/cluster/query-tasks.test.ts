@@ -1,16 +1,34 @@
 /**
  * Issue 19: a query connector with four tables and `tasks: 2` on two worker processes. Each
  * table is read by one task, the tasks run on both workers, and a kill -9 of one worker moves its
- * task to the other, which resumes from that task's positions: every row reaches Kafka once.
+ * task to the other, which resumes from that task's positions: every row reaches Kafka once. Its
+ * task count changed by a reload of one worker and, seconds later, of the other: the new count's
+ * tasks fence the old count's, so a task of the old count left running produces nothing twice.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { SourceOffsetStore } from "../../../src/runtime/offsets/source-offsets.js";
-import { uniqueName } from "../../harness/index.js";
+import { uniqueName, waitFor } from "../../harness/index.js";
+import type { Daemon } from "../../support/daemon.js";
 import { silentLog, testKafka } from "../../support/kafka.js";
-import { connectorEntry, databaseFor } from "../query/fixtures.js";
-import { createTables, expectEachRowOnce, expectTablesSplit, insertRows, runningTasks, TABLES } from "../query/tasks-support.js";
-import { startCluster, type TestCluster } from "./support.js";
+import { connectorEntry, databaseFor, type TestDatabase } from "../query/fixtures.js";
+import { createTables, expectEachRowOnce, expectTablesSplit, insertRows, runningTasks, TABLES, type TaskView } from "../query/tasks-support.js";
+import { editConnectors, startCluster, type TestCluster } from "./support.js";
+
+/** A row in every table each 20 ms until the returned function is called (and awaited). */
+function writeRows(db: TestDatabase): () => Promise<void> {
+  let writing = true;
+  const writer = (async () => {
+    while (writing) {
+      await insertRows(db, 1);
+      await sleep(20);
+    }
+  })();
+  return async () => {
+    writing = false;
+    await writer;
+  };
+}
 
 describe("cluster mode: a query connector's tasks on two workers", () => {
   const db = databaseFor("mariadb");
@@ -29,14 +47,8 @@ describe("cluster mode: a query connector's tasks on two workers", () => {
     const spread = await runningTasks(cluster.workers[0]!, name, 2, (views) => new Set(views.map((v) => v.worker)).size === 2);
     expectTablesSplit(spread, db.schema);
 
-    // a writer adds a row to every table each 20 ms across the kill
-    let writing = true;
-    const writer = (async () => {
-      while (writing) {
-        await insertRows(db, 1);
-        await sleep(20);
-      }
-    })();
+    // rows written across the kill
+    const stopWriting = writeRows(db);
     await sleep(1500);
     const victim = cluster.ids.indexOf(spread[0]!.worker!);
     const survivor = cluster.workers[1 - victim]!;
@@ -46,8 +58,7 @@ describe("cluster mode: a query connector's tasks on two workers", () => {
     expect(Date.now() - killedAt).toBeLessThan(15_000);
     expect(moved[0]!.details.tables).toEqual(spread[0]!.details.tables);
     await sleep(1500);
-    writing = false;
-    await writer;
+    await stopWriting();
 
     await expectEachRowOnce(db, survivor.adminUrl, prefix);
     // each task's position holds its own tables only
@@ -59,5 +70,40 @@ describe("cluster mode: a query connector's tasks on two workers", () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe("cluster mode: a query connector's task count changed while it runs", () => {
+  const db = databaseFor("mariadb");
+  let cluster: TestCluster | undefined;
+  afterAll(() => cluster?.close());
+
+  it("2 -> 4 tasks, one worker reloaded well before the other: the old count's tasks are fenced, every row once", async () => {
+    await createTables(db);
+    await insertRows(db, 50);
+    const name = uniqueName("qn");
+    const entry = (tasks: number) => connectorEntry(db, name, { tables: TABLES.map((t) => `${db.schema}.${t}`), mode: "incrementing", batchSize: 20, tasks });
+    cluster = await startCluster({ workers: 2, connectors: [entry(2)] });
+    const [first, second] = cluster.workers as [Daemon, Daemon];
+    await runningTasks(first, name, 2, (views) => new Set(views.map((v) => v.worker)).size === 2);
+
+    const stopWriting = writeRows(db);
+    await sleep(1000);
+    // the edit reaches one worker first: the other's task of the old count reads on meanwhile
+    editConnectors(first, () => [entry(4)]);
+    first.child.kill("SIGHUP");
+    // the new count's tasks run beside the other worker's task of the old count (until it is fenced)
+    const newCount = async () => ((await first.statuses()) as unknown as TaskView[]).filter((v) => v.name === name && v.state === "running" && v.task.count === 4);
+    await waitFor(async () => (await newCount()).length >= 3, {
+      timeoutMs: 30_000,
+      message: "three tasks of the new count running",
+    });
+    await sleep(1500);
+    editConnectors(second, () => [entry(4)]);
+    second.child.kill("SIGHUP");
+    expectTablesSplit(await runningTasks(first, name, 4), db.schema);
+    await sleep(1000);
+    await stopWriting();
+    await expectEachRowOnce(db, first.adminUrl, `${name}.${db.schema}`);
   });
 });

@@ -1,15 +1,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { parse, stringify } from "yaml";
 import { uniqueName, waitFor } from "../../harness/index.js";
 import { startDaemon, type Daemon } from "../../support/daemon.js";
-import { generator, logLines, spread, startCluster, waitRunning, type TestCluster } from "./support.js";
-
-/** Rewrites the connectors of a daemon's config file, as an operator edits it. */
-function editConnectors(daemon: Daemon, edit: (connectors: Record<string, unknown>[]) => unknown[]): void {
-  const config = parse(readFileSync(daemon.configFile, "utf8")) as { connectors: Record<string, unknown>[] };
-  writeFileSync(daemon.configFile, stringify({ ...config, connectors: edit(config.connectors) }));
-}
+import { editConnectors, generator, logLines, spread, startCluster, waitRunning, type TestCluster } from "./support.js";
 
 const starts = (daemon: Daemon, connector: string) => logLines(daemon).filter((l) => l.connector === connector && l.msg === "connector starting").length;
 

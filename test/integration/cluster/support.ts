@@ -2,9 +2,11 @@
  * Workers of one test cluster, each a real `liberator run` process, and what the cluster tests
  * check about them: who runs what, and that every generator topic holds each record exactly once.
  */
+import { readFileSync, writeFileSync } from "node:fs";
 import { Job, Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { expect } from "vitest";
+import { parse, stringify } from "yaml";
 import { avroType } from "../../../src/runtime/avro/logical-types.js";
 import { generatedRecord } from "../../../src/sources/generator/records.js";
 import { readTopic, uniqueName, waitFor } from "../../harness/index.js";
@@ -70,6 +72,12 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
       connection.disconnect();
     },
   };
+}
+
+/** Rewrites the connectors of a daemon's config file, as an operator edits it. */
+export function editConnectors(daemon: Daemon, edit: (connectors: Record<string, unknown>[]) => unknown[]): void {
+  const config = parse(readFileSync(daemon.configFile, "utf8")) as { connectors: Record<string, unknown>[] };
+  writeFileSync(daemon.configFile, stringify({ ...config, connectors: edit(config.connectors) }));
 }
 
 /** Which worker runs each connector, as any worker's admin API reports it (running connectors only). */

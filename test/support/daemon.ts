@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
+import { afterAll } from "vitest";
 import { freePort, waitFor } from "../harness/index.js";
 import { harness } from "../harness/env.js";
 import { repoRoot } from "../harness/paths.js";
@@ -69,12 +70,24 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   return spawnDaemon(configFile, `http://127.0.0.1:${port}`, options);
 }
 
+/*
+ * A test that fails or times out before its own clean-up leaves its daemons running, each still
+ * polling the broker and the databases; on a loaded machine they slowed the next files until those
+ * timed out too. The test file's last hook kills whatever it started (a SIGSTOPped one included).
+ */
+const running = new Set<ChildProcess>();
+afterAll(() => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
 async function spawnDaemon(configFile: string, adminUrl: string, options: DaemonOptions): Promise<Daemon> {
   const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "src/cli.ts"), "run", "-c", configFile, ...(options.args ?? [])], {
     cwd: repoRoot,
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  running.add(child);
+  child.once("exit", () => running.delete(child));
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr.on("data", (d: Buffer) => (out += d.toString()));

@@ -4,10 +4,12 @@
  * the load average, and the scale factor for quick runs on a busy machine.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, cpSync, readFileSync } from "node:fs";
+import { copyFileSync, cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { stringify } from "yaml";
 import { repoRoot } from "../test/harness/paths.js";
+import type { HarnessInfo } from "../test/harness/start.js";
 import { childNodeArgs } from "./node-args.js";
 
 /**
@@ -120,6 +122,29 @@ export function startLiberator(file: string, adminPort: number, cli?: string, on
     if (code !== 0 && code !== null) process.stderr.write(`liberator exited with ${code}: ${measured.stderr()}\n`);
   });
   return { ...measured, admin: `http://127.0.0.1:${adminPort}` };
+}
+
+/**
+ * Writes the connectors.yaml of one worker of a cluster on the harness's broker and Redis: its
+ * admin API open on `port` (the bench pauses, resumes and reads the connectors through it).
+ */
+export function writeWorkerConfig(
+  file: string,
+  info: HarnessInfo,
+  worker: { registryTopic: string; port: number; queuePrefix: string; workerId: string; logLevel: string; connectors: unknown[] },
+): void {
+  if (!info.redis) throw new Error("a cluster of workers needs the harness's Redis");
+  writeFileSync(
+    file,
+    stringify({
+      kafka: { brokers: info.kafka.brokers, topics: { replicationFactor: 1 } },
+      schemaRegistry: { topic: worker.registryTopic },
+      admin: { host: "127.0.0.1", port: worker.port, auth: "none" },
+      log: { level: worker.logLevel },
+      cluster: { redis: info.redis.url, queuePrefix: worker.queuePrefix, workerId: worker.workerId },
+      connectors: worker.connectors,
+    }),
+  );
 }
 
 export interface Status {

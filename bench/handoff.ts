@@ -19,7 +19,7 @@
  *
  * BENCH_HANDOFFS sets the number of hand-overs (12).
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue, Worker as BullWorker } from "bullmq";
@@ -27,7 +27,6 @@ import { Redis } from "ioredis";
 import { Kafka, logLevel } from "kafkajs";
 import pg from "pg";
 import { pino } from "pino";
-import { stringify } from "yaml";
 import type { ChangeRecord } from "../src/runtime/connector.js";
 import { ensureTopics } from "../src/runtime/kafka/admin.js";
 import { createKafka } from "../src/runtime/kafka/client.js";
@@ -39,7 +38,7 @@ import { envelope, tableStream } from "../src/runtime/sql-types/envelope.js";
 import { freePort } from "../test/harness/ports.js";
 import type { HarnessInfo } from "../test/harness/start.js";
 import { uniqueName } from "../test/harness/util.js";
-import { buildLiberator, loadAverage, quantile, ratio, round, sleep, startLiberator, type Daemon } from "./daemon.js";
+import { buildLiberator, loadAverage, quantile, ratio, round, sleep, startLiberator, writeWorkerConfig, type Daemon } from "./daemon.js";
 import type { BenchContext, BenchResult } from "./report.js";
 
 const HAND_OVERS = Number(process.env.BENCH_HANDOFFS ?? 12);
@@ -246,17 +245,14 @@ export async function run(context: BenchContext): Promise<BenchResult> {
   for (const id of ["w1", "w2"]) {
     const port = await freePort();
     const file = join(dir, `${id}.yaml`);
-    writeFileSync(
-      file,
-      stringify({
-        kafka: { brokers: info.kafka.brokers, topics: { replicationFactor: 1 } },
-        schemaRegistry: { topic: registryTopic },
-        admin: { host: "127.0.0.1", port, auth: "none" },
-        log: { level: "info" },
-        cluster: { redis: info.redis.url, queuePrefix: prefix, workerId: id },
-        connectors: [{ name, type: "sql", dialect: "postgres", connection: { ...info.postgres, database }, topics: [topic], table: "events", mode: "insert", batch: { maxRecords: 500 } }],
-      }),
-    );
+    writeWorkerConfig(file, info, {
+      registryTopic,
+      port,
+      queuePrefix: prefix,
+      workerId: id,
+      logLevel: "info",
+      connectors: [{ name, type: "sql", dialect: "postgres", connection: { ...info.postgres, database }, topics: [topic], table: "events", mode: "insert", batch: { maxRecords: 500 } }],
+    });
     members.push(startMember(cli, id, file, port));
   }
 

@@ -43,7 +43,7 @@ import type { HarnessInfo } from "../test/harness/start.js";
 import { freePort } from "../test/harness/ports.js";
 import { uniqueName } from "../test/harness/util.js";
 import type { Ceiling } from "./ceilings.js";
-import { buildLiberator, loadAverage, ratio, round, scaled, sleep, startLiberator, type Daemon } from "./daemon.js";
+import { buildLiberator, loadAverage, ratio, round, scaled, sleep, startLiberator, writeWorkerConfig, type Daemon } from "./daemon.js";
 import type { BenchContext, BenchResult } from "./report.js";
 
 const ROWS = process.env.BENCH_SINK_ROWS ? Number(process.env.BENCH_SINK_ROWS) : scaled(1_000_000, 10_000);
@@ -294,7 +294,6 @@ interface PairRun extends Timing {
  * once each worker runs one task that holds one partition.
  */
 async function runPair(info: HarnessInfo, target: Target, filled: Filled, registryTopic: string): Promise<PairRun> {
-  if (!info.redis) throw new Error("two tasks in two processes need the harness's Redis");
   const name = uniqueName("bench_sink_tasks");
   const dir = mkdtempSync(join(tmpdir(), "liberator-bench-sink-"));
   const prefix = uniqueName("bench_cl");
@@ -305,17 +304,7 @@ async function runPair(info: HarnessInfo, target: Target, filled: Filled, regist
     for (const id of ["w1", "w2"]) {
       const port = await freePort();
       const file = join(dir, `${id}.yaml`);
-      writeFileSync(
-        file,
-        stringify({
-          kafka: { brokers: info.kafka.brokers, topics: { replicationFactor: 1 } },
-          schemaRegistry: { topic: registryTopic },
-          admin: { host: "127.0.0.1", port, auth: "none" },
-          log: { level: "warn" },
-          cluster: { redis: info.redis.url, queuePrefix: prefix, workerId: id },
-          connectors: [{ ...sinkConnector(name, target, filled.topic), tasks: 2 }],
-        }),
-      );
+      writeWorkerConfig(file, info, { registryTopic, port, queuePrefix: prefix, workerId: id, logLevel: "warn", connectors: [{ ...sinkConnector(name, target, filled.topic), tasks: 2 }] });
       workers.push(startLiberator(file, port, cli));
     }
     const admin = workers[0]!.admin;

@@ -12,6 +12,16 @@ const Record = require("kafkajs/src/protocol/recordBatch/record/v0") as (r: obje
 const encodeRecords = require("kafkajs/src/protocol/recordBatch/record/v0/encodeRecords") as (m: Message[], first: number, now: number) => { count: number; buffer: Buffer };
 const murmur2 = require("kafkajs/src/producer/partitioners/default/murmur2") as (key: Buffer | string) => number;
 const group = require("kafkajs/src/producer/groupMessagesPerPartition") as (a: object) => Record<string, Message[]>;
+interface Encoder {
+  buffer: Buffer;
+  size(): number;
+  writeInt16(v: number): Encoder;
+  writeInt32(v: number): Encoder;
+  writeBytes(v: Buffer): Encoder;
+  writeEncoder(v: Encoder): Encoder;
+  writeTo(socket: { cork(): void; uncork(): void; write(b: Buffer): unknown }): void;
+}
+const Encoder = require("kafkajs/src/protocol/encoder") as new () => Encoder;
 
 describe("kafkajs patch", () => {
   it("encodes a batch's records exactly as kafkajs's per-record encoder does", () => {
@@ -32,6 +42,28 @@ describe("kafkajs patch", () => {
     const block = encodeRecords(messages, first, now);
     expect(block.count).toBe(messages.length);
     expect(block.buffer.equals(expected)).toBe(true);
+  });
+
+  it("writes a headers object shared by consecutive records as kafkajs's per-record encoder does", () => {
+    const now = 1_700_000_000_000;
+    const shared = { "liberator.connector": Buffer.from("connector"), trace: ["a", "é"] };
+    const other = { "liberator.connector": Buffer.from("other") };
+    const messages: Message[] = [shared, shared, other, shared, undefined, shared].map((headers, i) => ({ key: Buffer.from(`k${i}`), value: Buffer.alloc(i * 7, i), ...(headers ? { headers } : {}) }));
+    const expected = Buffer.concat(messages.map((m, i) => Record({ ...m, offsetDelta: i, timestampDelta: 0 }).buffer));
+    expect(encodeRecords(messages, now, now).buffer.equals(expected)).toBe(true);
+  });
+
+  it("writes a request held in pieces to the socket as the same bytes, in order", () => {
+    const large = new Encoder().writeBytes(Buffer.alloc(100_000, 7));
+    const request = new Encoder().writeInt32(42).writeEncoder(large).writeInt16(7);
+    const written: Buffer[] = [];
+    const socket = { cork: () => undefined, uncork: () => undefined, write: (b: Buffer) => written.push(Buffer.from(b)) };
+    const expected = Buffer.from(request.buffer);
+    const again = new Encoder().writeInt32(42).writeEncoder(new Encoder().writeBytes(Buffer.alloc(100_000, 7))).writeInt16(7);
+    again.writeTo(socket);
+    expect(written.length).toBeGreaterThan(1);
+    expect(Buffer.concat(written).equals(expected)).toBe(true);
+    expect(again.size()).toBe(expected.length);
   });
 
   it("hashes keys as Java's murmur2 does (Kafka's own test vectors), so keys land where Java clients put them", () => {

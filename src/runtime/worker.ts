@@ -39,7 +39,7 @@ export interface WorkerOptions {
 export type ConnectorStateListener = (connector: string, state: ConnectorState, error: LiberatorError | undefined, key: string) => void;
 
 /** States in which a connector's pipeline holds its producer or sink open. */
-const LIVE_STATES: ReadonlySet<ConnectorState> = new Set(["starting", "waiting", "running", "paused", "retrying", "stopping"]);
+export const LIVE_STATES: ReadonlySet<ConnectorState> = new Set(["starting", "waiting", "running", "paused", "retrying", "stopping"]);
 
 /** States of a healthy connector: a sink waiting for its topics to appear is where a new deployment starts. */
 const READY_STATES: ReadonlySet<ConnectorState> = new Set(["waiting", "running", "paused", "finished"]);
@@ -291,9 +291,19 @@ export class Worker implements WorkerServices, ConnectorControl {
     return this.get(name);
   }
 
-  /** To the connector's first task here: a command that is one task's business goes to the worker that runs it. */
+  /** To every task of the connector here: one answers alone, several as a list of `{task, result}`. */
   async command(name: string, command: string, args: Record<string, Json>): Promise<Json> {
-    return this.live(name, command)[0]!.command(command, args);
+    const runners = this.live(name, command);
+    if (runners.length === 1) return runners[0]!.command(command, args);
+    const results: Json[] = [];
+    for (const r of runners) results.push({ task: r.key, result: await r.command(command, args) });
+    return results;
+  }
+
+  /** A command for one task (by its key) that runs here. */
+  async taskCommand(key: string, command: string, args: Record<string, Json>): Promise<Json> {
+    const runner = this.runners.get(key);
+    return runner ? runner.command(command, args) : this.command(key, command, args);
   }
 
   async offsets(name: string): Promise<OffsetsView> {

@@ -3,7 +3,7 @@ import type { Json } from "../connector.js";
 import { unknownConnector, type ConnectorControl, type ConnectorView } from "../control.js";
 import { ERROR_CATALOGUE, ErrorCode, LiberatorError } from "../errors.js";
 import type { OffsetChange, OffsetsView } from "../offsets/connector-offsets.js";
-import { idleView, type Worker } from "../worker.js";
+import { idleView, LIVE_STATES, type Worker } from "../worker.js";
 import { connectorOfTask, taskKey } from "../tasks.js";
 import type { ClusterClient } from "./cluster-client.js";
 import { taskOfJob } from "./keys.js";
@@ -77,10 +77,19 @@ export class ClusterControl implements ConnectorControl {
     );
   }
 
+  /** To every task of the connector, wherever it runs: several answer as a list of `{task, result}`. */
   command(name: string, command: string, args: Record<string, Json>): Promise<Json> {
-    return this.route(name, "command", { command, args }, () => this.worker.command(name, command, args), async () => {
-      this.require(name);
-      throw new LiberatorError(ErrorCode.COMMAND_UNAVAILABLE, `"${command}" needs the connector running, and no worker runs it now`, { connector: name });
+    return this.perTask(name, async (keys) => {
+      const one = (key: string) =>
+        this.route(key, "command", { command, args }, () => this.worker.taskCommand(key, command, args), async () => {
+          this.require(name);
+          const what = key === name ? "it" : `its task ${key}`;
+          throw new LiberatorError(ErrorCode.COMMAND_UNAVAILABLE, `"${command}" needs the connector running, and no worker runs ${what} now`, { connector: name });
+        });
+      if (keys.length === 1) return one(keys[0]!);
+      const results: Json[] = [];
+      for (const key of keys) results.push({ task: key, result: await one(key) });
+      return results;
     });
   }
 
@@ -90,7 +99,38 @@ export class ClusterControl implements ConnectorControl {
 
   setOffsets(name: string, change: OffsetChange, force: boolean): Promise<OffsetsView> {
     const local = () => this.worker.setOffsets(name, change, force);
-    return this.route(name, "setOffsets", { change, force }, local, local);
+    return this.perTask(name, (keys) => (keys.length === 1 && keys[0] === name ? this.route(name, "setOffsets", { change, force }, local, local) : this.setTaskOffsets(name, keys, change, force)));
+  }
+
+  /**
+   * The offsets of a connector that runs as several tasks, maybe on several workers: moved only
+   * when none of them reads (all paused, or forced), with every task stopped wherever it runs
+   * (its batch in flight committed first), then each started again from them, paused if it was.
+   * One stopped elsewhere whose worker cannot be reached keeps the change from being made.
+   */
+  private async setTaskOffsets(name: string, keys: string[], change: OffsetChange, force: boolean): Promise<OffsetsView> {
+    this.require(name);
+    const busy = (await this.list()).find((v) => v.name === name && v.worker !== null && v.state !== "unassigned" && v.state !== "paused" && LIVE_STATES.has(v.state));
+    if (busy && !force) {
+      throw new LiberatorError(ErrorCode.CONNECTOR_RUNNING, `task ${busy.task.index} of ${busy.task.count} is ${busy.state} on worker ${busy.worker}: moving its offsets now would fence it`, {
+        connector: name,
+        fix: "pause it first (a pause reaches every task on every worker), or force it (liberator offsets … --force, PUT …/offsets?force=true): every task is stopped, its offsets moved, and each starts again from them",
+      });
+    }
+    const stopped: string[] = [];
+    const hold = (key: string, op: "stopTask" | "startTask") =>
+      this.route(key, op, {}, async () => {
+        const runner = this.worker.runner(key);
+        if (op === "stopTask") await runner?.stop();
+        else runner?.start();
+        return true;
+      }, async () => false);
+    try {
+      for (const key of keys) if (await hold(key, "stopTask")) stopped.push(key);
+      return await this.worker.setOffsets(name, change, true);
+    } finally {
+      for (const key of stopped) await hold(key, "startTask");
+    }
   }
 
   /** Kept in each task's job, so whichever worker runs it next starts it paused or not. */
@@ -138,9 +178,9 @@ export class ClusterControl implements ConnectorControl {
     }
   }
 
-  /** Restarting, moving offsets and connector commands stop and start things: they get a grace period more. */
+  /** Restarting, moving offsets, stopping a task and connector commands stop and start things: they get a grace period more. */
   private async ask(worker: string, op: string, args: Record<string, Json>): Promise<Json> {
-    const slow = op === "restart" || op === "setOffsets" || op === "command";
+    const slow = op === "restart" || op === "setOffsets" || op === "command" || op === "stopTask";
     const timeout = this.client.config.requestTimeoutMs + (slow ? this.worker.root.shutdown.gracePeriodMs : 0);
     return this.client.bus.request(worker, op, args, timeout);
   }

@@ -462,7 +462,14 @@ export class ClusterMember {
       case "restart":
         return (await w[request.op](name)) as unknown as Json;
       case "command":
-        return w.command(name, typeof command === "string" ? command : "", (args ?? {}) as Record<string, Json>);
+        return w.taskCommand(held.name, typeof command === "string" ? command : "", (args ?? {}) as Record<string, Json>);
+      // one task held while its connector's offsets move: stopped (a source commits its batch in flight), then started again, paused if it was
+      case "stopTask":
+        await w.runner(held.name)?.stop();
+        return true;
+      case "startTask":
+        w.runner(held.name)?.start();
+        return true;
       case "offsets":
         return (await w.offsets(name)) as unknown as Json;
       case "setOffsets":

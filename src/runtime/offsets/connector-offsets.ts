@@ -16,7 +16,8 @@ import { TransactionalProducer } from "../kafka/producer.js";
 import type { Logger } from "../log.js";
 import { SOURCE_OFFSETS_TOPIC } from "./source-offsets.js";
 import type { WorkerServices } from "../pipeline/services.js";
-import { SINGLE_TASK } from "../tasks.js";
+import { SINGLE_TASK, transactionalId } from "../tasks.js";
+import { fenceTasks } from "../pipeline/source-generations.js";
 
 const json: z.ZodType<Json> = z.lazy(() =>
   z.union([z.null(), z.boolean(), z.number(), z.string(), z.array(json), z.record(z.string(), json)]),
@@ -121,18 +122,22 @@ export async function applyOffsetChange(services: OffsetServices, connector: Con
 }
 
 /**
- * The new position in one transaction of the connector's own transactional id; null writes a
- * tombstone. The positions its tasks stored (it ran as several) are deleted in the same
+ * The new position in one transaction of the connector's own transactional id, after the ids of
+ * its tasks (it runs as several) are fenced; null writes a tombstone. The positions its tasks stored (it ran as several) are deleted in the same
  * transaction: each task then starts from this one.
  */
 async function writeSourcePosition(services: OffsetServices, connector: ConnectorConfig, position: Position | null): Promise<void> {
+  const { transactionTimeoutMs } = services.root.kafka;
   const producer = new TransactionalProducer(services.kafkaFor(connector.name), {
-    transactionalId: `liberator-${connector.name}`,
+    transactionalId: transactionalId(connector.name, SINGLE_TASK),
     connector: connector.name,
-    transactionTimeoutMs: services.root.kafka.transactionTimeoutMs,
+    transactionTimeoutMs,
   });
   const store = await services.sourceOffsets();
   const tasks = (await store.readTasks(connector.name)).filter((s) => s.key !== connector.name);
+  // a task of several left running where nobody sees it (a frozen worker) commits no position after this one
+  const count = (await store.taskCount(connector.name)) ?? 1;
+  if (count > 1) await fenceTasks({ connector: connector.name, kafka: () => services.kafkaFor(connector.name), transactionTimeoutMs }, count);
   try {
     await producer.connect();
     await producer.commit([

@@ -35,14 +35,20 @@ export async function fenceEarlierGeneration(parts: GenerationParts): Promise<vo
   const { connector, task, offsets } = parts;
   const before = (await offsets.taskCount(connector)) ?? 1;
   if (before === task.count) return;
-  const ids = tasksOf(before).map((t) => transactionalId(connector, t));
   const started = performance.now();
-  await Promise.all(ids.map((id) => fence(parts, id)));
+  const ids = await fenceTasks(parts, before);
   await parts.producer.commit([offsets.taskCountMessage(connector, task.count)]);
   parts.log.info({ tasks: task.count, before, fenced: ids, ms: Math.round(performance.now() - started) }, `the task count changed from ${before} to ${task.count}: the earlier tasks' transactional ids are fenced`);
 }
 
-async function fence(parts: GenerationParts, id: string): Promise<void> {
+/** Fences every transactional id of `count` tasks of the connector; returns them. */
+export async function fenceTasks(parts: Pick<GenerationParts, "connector" | "kafka" | "transactionTimeoutMs">, count: number): Promise<string[]> {
+  const ids = tasksOf(count).map((t) => transactionalId(parts.connector, t));
+  await Promise.all(ids.map((id) => fence(parts, id)));
+  return ids;
+}
+
+async function fence(parts: Pick<GenerationParts, "connector" | "kafka" | "transactionTimeoutMs">, id: string): Promise<void> {
   const producer = new TransactionalProducer(parts.kafka(), { transactionalId: id, connector: parts.connector, transactionTimeoutMs: parts.transactionTimeoutMs });
   try {
     await producer.connect();

@@ -1,6 +1,7 @@
 /**
  * Issue 19: a query connector with four tables and `tasks: 2` on two worker processes. Each
- * table is read by one task, the tasks run on both workers, and a kill -9 of one worker moves its
+ * table is read by one task, the tasks run on both workers, a pause or an offsets change through
+ * one worker reaches both, and a kill -9 of one worker moves its
  * task to the other, which resumes from that task's positions: every row reaches Kafka once. Its
  * task count changed by a reload of one worker and, seconds later, of the other: the new count's
  * tasks fence the old count's, so a task of the old count left running produces nothing twice.
@@ -12,8 +13,8 @@ import { uniqueName, waitFor } from "../../harness/index.js";
 import type { Daemon } from "../../support/daemon.js";
 import { silentLog, testKafka } from "../../support/kafka.js";
 import { connectorEntry, databaseFor, type TestDatabase } from "../query/fixtures.js";
-import { createTables, expectEachRowOnce, expectTablesSplit, insertRows, runningTasks, TABLES, type TaskView } from "../query/tasks-support.js";
-import { editConnectors, startCluster, type TestCluster } from "./support.js";
+import { adminCall, createTables, expectEachRowOnce, expectTablesSplit, insertRows, runningTasks, TABLES, tasksIn, type TaskView } from "../query/tasks-support.js";
+import { editConnectors, logLines, startCluster, type TestCluster } from "./support.js";
 
 /** A row in every table each 20 ms until the returned function is called (and awaited). */
 function writeRows(db: TestDatabase): () => Promise<void> {
@@ -46,6 +47,26 @@ describe("cluster mode: a query connector's tasks on two workers", () => {
     });
     const spread = await runningTasks(cluster.workers[0]!, name, 2, (views) => new Set(views.map((v) => v.worker)).size === 2);
     expectTablesSplit(spread, db.schema);
+
+    // pause, resume and offsets through one worker's API reach both tasks, on both workers
+    const api = (method: string, action: string, body?: unknown) => adminCall(cluster!.workers[0]!, method, `/connectors/${name}/${action}`, body);
+    const refused = await api("PUT", "offsets", { reset: true });
+    expect(refused).toMatchObject({ status: 409, body: { code: "CONNECTOR_RUNNING", connector: name, fix: expect.stringContaining("pause it first") } });
+    expect(refused.body.message).toMatch(/^task [01] of 2 is running on worker w[12]:/);
+    // every row read, so that no task holds a batch while paused: the position then stays where it is
+    const read = async () => (await cluster!.workers[0]!.statuses()).filter((v) => v.name === name).reduce((n, v) => n + v.records, 0);
+    await waitFor(async () => (await read()) >= 100 * TABLES.length, { timeoutMs: 30_000, message: "every row read" });
+    expect((await api("POST", "pause")).status).toBe(200);
+    await tasksIn(cluster.workers[1]!, name, "paused", 2, 2);
+    const { position } = (await api("GET", "offsets")).body;
+    // every task stopped, on each worker, the position written once, each started again from it: still paused
+    const stops = () => cluster!.workers.map((w) => logLines(w).filter((l) => l.connector === name && l.msg === "connector stopped").length);
+    const before = stops();
+    expect(await api("PUT", "offsets", { position })).toMatchObject({ status: 200, body: { position } });
+    await waitFor(() => stops().every((n, i) => n === before[i]! + 1) || undefined, { timeoutMs: 5_000, message: "a task stopped on each worker" });
+    await tasksIn(cluster.workers[1]!, name, "paused", 2, 2);
+    expect((await api("POST", "resume")).status).toBe(200);
+    await tasksIn(cluster.workers[1]!, name, "running", 2, 2);
 
     // rows written across the kill
     const stopWriting = writeRows(db);

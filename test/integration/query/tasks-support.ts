@@ -38,6 +38,26 @@ export async function runningTasks(daemon: Daemon, name: string, count: number, 
   );
 }
 
+/** A call of a daemon's admin API: its status and JSON answer. */
+export async function adminCall(daemon: Daemon, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${daemon.adminUrl}${path}`, {
+    method,
+    ...(body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** The tasks of a connector once `count` of them are in `state` on `workers` different workers. */
+export async function tasksIn(daemon: Daemon, name: string, state: string, count: number, workers: number): Promise<TaskView[]> {
+  return waitFor(
+    async () => {
+      const views = ((await daemon.statuses()) as unknown as TaskView[]).filter((v) => v.name === name && v.state === state);
+      return views.length === count && new Set(views.map((v) => v.worker)).size === workers ? views : undefined;
+    },
+    { timeoutMs: 20_000, intervalMs: 100, message: `${count} task(s) of ${name} ${state} on ${workers} worker(s)` },
+  );
+}
+
 /** Each table is read by exactly one task. */
 export function expectTablesSplit(views: TaskView[], schema: string): void {
   const held = views.map((v) => v.details.tables ?? []);

@@ -127,14 +127,14 @@ export class Tables {
       if (!this.config.autoCreate) {
         throw new PreconditionError(ErrorCode.SINK_TABLE_MISSING, `table ${state.label} does not exist in ${this.target.where}`, { fix: `create it (${sql}), or set autoCreate: true` });
       }
-      await this.ddl(state, [sql], "created table");
+      await this.ddl(state, [sql], "created table", (table) => table !== undefined);
     }
     const additions = addColumnsSql(this.target, state.table!, schema);
     if (additions.length > 0) {
       if (!this.config.autoEvolve) {
         throw new PreconditionError(ErrorCode.SINK_TABLE_COLUMNS_MISSING, `table ${state.label} lacks columns the stream has`, { fix: `run ${additions.join("; ")}, or set autoEvolve: true` });
       }
-      await this.ddl(state, additions, "added columns");
+      await this.ddl(state, additions, "added columns", (table) => table !== undefined && addColumnsSql(this.target, table, schema).length === 0);
     }
     this.checkColumns(state, schema, key);
   }
@@ -181,8 +181,20 @@ export class Tables {
     }
   }
 
-  private async ddl(state: TableState, statements: string[], what: string): Promise<void> {
-    for (const sql of statements) await this.target.query(sql);
+  /**
+   * Runs DDL; `done` says whether the table as it is now already has what the DDL would give. The
+   * tasks of a sink (or several sinks) that meet a new table or column at once each run the same
+   * DDL, and all but one fail on it ("already exists"): for those the table as it is then decides.
+   */
+  private async ddl(state: TableState, statements: string[], what: string, done: (table: TargetTable | undefined) => boolean): Promise<void> {
+    try {
+      for (const sql of statements) await this.target.query(sql);
+    } catch (err) {
+      state.table = await this.target.describe(state.ref).catch(() => undefined);
+      if (!done(state.table)) throw err;
+      this.log.info({ table: state.label, ddl: statements }, `${what} ${state.label}: another writer did it at the same moment`);
+      return;
+    }
     state.table = await this.target.describe(state.ref);
     this.log.info({ table: state.label, ddl: statements }, `${what} ${state.label}`);
   }

@@ -7,6 +7,7 @@ const BY_STATE: Record<string, DbFailure> = {
   "57P02": "connection", // crash_shutdown
   "57P03": "connection", // cannot_connect_now (starting up, or in recovery)
   "57014": "connection", // query_canceled (pg_cancel_backend, statement_timeout)
+  "25P03": "connection", // idle_in_transaction_session_timeout ended the session
   "53300": "connection", // too_many_connections
   "25006": "connection", // read_only_sql_transaction: a standby, e.g. during a failover
   "40001": "conflict", // serialization_failure

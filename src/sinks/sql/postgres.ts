@@ -20,6 +20,14 @@ import { classifyPostgresError } from "../../runtime/db/errors.js";
 
 /** Rows per statement: one array element per row and column, so only bytes really bound it. */
 const MAX_ROWS = 50_000;
+/*
+ * A task frozen inside its write transaction (SIGSTOP, a VM paused) holds its partitions' offsets
+ * rows, so the claim of the task that took them over waited until it woke: the partitions stood
+ * still however long the freeze. The server ends such a session instead; our own transactions are
+ * never idle between statements for more than a round trip, and a session ended this way is a
+ * connection failure, retried.
+ */
+const IDLE_IN_WRITE_MS = 15_000;
 
 
 export class PostgresTarget implements SqlTarget {
@@ -40,7 +48,7 @@ export class PostgresTarget implements SqlTarget {
   }
 
   async connect(): Promise<void> {
-    const client = await pgConnect(this.conn, this.connector, { ...PG_READ_OPTIONS });
+    const client = await pgConnect(this.conn, this.connector, { ...PG_READ_OPTIONS, idle_in_transaction_session_timeout: IDLE_IN_WRITE_MS });
     // an idle client's socket error is emitted, not thrown: without a listener it would end the process
     client.on("error", () => undefined);
     this.client = client;

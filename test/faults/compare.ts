@@ -18,7 +18,7 @@ import { kafkaClientConfig, readTopic, waitFor, type TopicRecord } from "../harn
 import { onMaria, onPostgres, TABLES, type Rig, type TableName } from "./rig.js";
 
 /** A table's rows by key, each row in one canonical text form. */
-type Rows = Map<string, string>;
+export type Rows = Map<string, string>;
 type State = Record<TableName, Rows>;
 
 /** One text form of a row, whatever the reader (mysql2, pg, Avro) made of its values. */
@@ -30,11 +30,12 @@ function canonical(table: TableName, row: Record<string, unknown>): { key: strin
   return { key, row: JSON.stringify([text(row.region), Number(row.seq), Number(row.v), text(row.note)]) };
 }
 
-function rowsOf(table: TableName, rows: Record<string, unknown>[]): Rows {
+export function rowsOf(table: TableName, rows: Record<string, unknown>[]): Rows {
   return new Map(rows.map((r) => canonical(table, r)).map(({ key, row }) => [key, row]));
 }
 
-const SELECT: Record<TableName, string> = {
+/** Every column of each table, as source and targets are read. */
+export const SELECT: Record<TableName, string> = {
   items: "SELECT id, v, label, amount FROM items",
   pairs: "SELECT region, seq, v, note FROM pairs",
 };
@@ -135,16 +136,20 @@ export interface Difference {
   stale: string[];
 }
 
+/** One table's rows against the source's, row by row and column by column, into `diff`. */
+export function tableDifferences(table: TableName, want: Rows, got: Rows, diff: Difference): Difference {
+  for (const [key, row] of want) {
+    const other = got.get(key);
+    if (other === undefined) diff.lost.push(`${table} ${key}`);
+    else if (other !== row) diff.stale.push(`${table} ${key}: ${other}, source has ${row}`);
+  }
+  for (const key of got.keys()) if (!want.has(key)) diff.extra.push(`${table} ${key}`);
+  return diff;
+}
+
 function differences(where: string, want: State, got: State): Difference {
   const diff: Difference = { where, lost: [], extra: [], stale: [] };
-  for (const table of Object.keys(TABLES) as TableName[]) {
-    for (const [key, row] of want[table]) {
-      const other = got[table].get(key);
-      if (other === undefined) diff.lost.push(`${table} ${key}`);
-      else if (other !== row) diff.stale.push(`${table} ${key}: ${other}, source has ${row}`);
-    }
-    for (const key of got[table].keys()) if (!want[table].has(key)) diff.extra.push(`${table} ${key}`);
-  }
+  for (const table of Object.keys(TABLES) as TableName[]) tableDifferences(table, want[table], got[table], diff);
   return diff;
 }
 

@@ -59,7 +59,13 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
     await daemon.waitReady();
     return daemon;
   };
-  await Promise.all(Array.from({ length: options.workers }, () => add()));
+  // a worker that never gets ready fails the start: none of them outlives the test
+  await Promise.all(Array.from({ length: options.workers }, () => add())).catch(async (err: unknown) => {
+    await Promise.all(workers.map((w) => w.kill()));
+    await queue.close();
+    connection.disconnect();
+    throw err;
+  });
   return {
     prefix,
     workers,

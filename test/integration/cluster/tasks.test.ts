@@ -130,6 +130,16 @@ describe("cluster mode: a sql sink as one task per partition over three workers,
     const sourceRows = async (): Promise<Rows> => rowsOf("items", (await conn.query(SELECT.items))[0] as Record<string, unknown>[]);
     const targetRows = async (): Promise<Rows> => rowsOf("items", await db.rows(SELECT.items).catch(() => []));
     const ports = db.connection.port;
+    /** How long after `since` the last of `partitions` was claimed in the target (the offsets table's trigger). */
+    const claimedAfter = async (since: Date, partitions: string[]): Promise<number> => {
+      const [claimed] = await db.rowsWith(
+        `SELECT count(*) AS n, round(extract(epoch FROM max(first) - $1::timestamptz) * 1000) AS ms
+           FROM (SELECT p, min(at) AS first FROM offsets_audit WHERE claim AND at >= $1 AND p = ANY($2) GROUP BY p) c`,
+        [since, partitions.map((p) => Number(p.slice(p.lastIndexOf(":") + 1)))],
+      );
+      expect(Number(claimed!.n), `partitions claimed after ${since.toISOString()}`).toBe(partitions.length);
+      return Number(claimed!.ms);
+    };
     try {
       await conn.query(SOURCE_TABLES);
       await conn.query(`INSERT INTO items SELECT seq, 1, CONCAT('seed ', seq), seq * 1.25 FROM seq_1_to_${SEED_ROWS}`);
@@ -153,15 +163,18 @@ describe("cluster mode: a sql sink as one task per partition over three workers,
       const spread = await explained(c, waitFor(() => heldBy(c.workers[0]!, sinkName, c.ids), { timeoutMs: 60_000, intervalMs: 200, message: "the partitions spread over the three workers" }));
       console.log(`partitions by worker: ${JSON.stringify(Object.fromEntries(spread))}`);
 
-      // kill -9: the dead worker's partitions are held by the others' tasks within 15 s (the group's 8 s session)
-      const killedAt = Date.now();
+      // kill -9: the dead worker's partitions are claimed in the target by the others' tasks within 15 s (the group's 8 s session)
+      const killedOwned = [...(await partitionOwners(c.workers[1]!, sinkName))].filter(([, w]) => w === c.ids[0]).map(([p]) => p);
+      expect(killedOwned.length).toBeGreaterThan(0);
+      const killedAt = new Date();
       await c.workers[0]!.kill();
       await waitFor(() => heldBy(c.workers[1]!, sinkName, [c.ids[1]!, c.ids[2]!]), {
-        timeoutMs: 15_000,
+        timeoutMs: 30_000,
         intervalMs: 50,
-        message: "the killed worker's partitions held by the others within 15 s",
+        message: "the killed worker's partitions held by the others",
       });
-      const killMs = Date.now() - killedAt;
+      const killMs = await claimedAfter(killedAt, killedOwned);
+      expect(killMs).toBeLessThan(15_000);
       // its tasks start again on the others once their locks lapse: a join, so a rebalance; the SIGTERM's own comes after
       await waitFor(
         async () => {
@@ -188,14 +201,8 @@ describe("cluster mode: a sql sink as one task per partition over three workers,
         { timeoutMs: 15_000, intervalMs: 50, message: "the stopped worker's partitions held by the last worker" },
       );
       expect((await exit).code).toBe(0);
-      const [claimed] = await db.rowsWith(
-        `SELECT count(*) AS n, round(extract(epoch FROM max(first) - $1::timestamptz) * 1000) AS ms
-           FROM (SELECT p, min(at) AS first FROM offsets_audit WHERE claim AND at >= $1 AND p = ANY($2) GROUP BY p) c`,
-        [termAt, owned.map((p) => Number(p.slice(p.lastIndexOf(":") + 1)))],
-      );
-      expect(Number(claimed!.n)).toBe(owned.length);
-      const moved = Number(claimed!.ms);
-      console.log(`partitions moved after kill -9 in ${killMs} ms, after SIGTERM in ${moved} ms (${owned.length} partition(s) claimed); load average ${termLoad}`);
+      const moved = await claimedAfter(termAt, owned);
+      console.log(`partitions moved after kill -9 in ${killMs} ms, after SIGTERM in ${moved} ms (${killedOwned.length} and ${owned.length} partition(s), claimed in the target); load average ${termLoad}`);
       // the issue asks for 1 s: measured 0.67-1.2 s at load 14-15 on the 2-core test machine (docs/operations.md), so not reliably under it
       expect(moved).toBeLessThan(3_000);
 

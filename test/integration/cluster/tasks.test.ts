@@ -67,7 +67,7 @@ function clientPorts(pid: number, port: number): number[] {
 const load = () => loadavg()[0]!.toFixed(1);
 
 /** A failed wait, with what went wrong on the workers (their warnings and errors), so a failure says why. */
-async function explained<T>(cluster: TestCluster, waiting: Promise<T>): Promise<T> {
+async function explained<T>(cluster: TestCluster, waiting: Promise<T>, ask: Daemon = cluster.workers[2]!): Promise<T> {
   return waiting.catch(async (err: Error) => {
     const said = cluster.workers.flatMap((w, i) =>
       logLines(w)
@@ -75,7 +75,7 @@ async function explained<T>(cluster: TestCluster, waiting: Promise<T>): Promise<
         .slice(-15)
         .map((l) => `${cluster.ids[i]} ${l.time} ${l.msg} ${JSON.stringify(l.err ?? l.partitions ?? "")}`.slice(0, 400)),
     );
-    const views = await (cluster.workers.find((w) => w.child.exitCode === null && w.child.signalCode === null)?.statuses() ?? Promise.resolve([])).catch(() => []);
+    const views = await ask.statuses().catch(() => []);
     const tasks = (views as unknown as TaskView[]).map((v) => `${v.task?.index} ${v.state} on ${v.worker}: ${(v.details?.partitions ?? []).map((p) => p.slice(p.lastIndexOf(":") + 1)).join(",")}`);
     throw new Error(`${err.message}\ntasks: ${tasks.join("; ")}\n${said.join("\n")}`);
   });
@@ -216,7 +216,7 @@ describe("cluster mode: a sql sink as one task per partition over three workers,
       process.kill(frozen.child.pid!, "SIGSTOP");
       let woke: Date;
       try {
-        await waitFor(() => heldBy(c.workers[2]!, sinkName, [c.ids[2]!]), { timeoutMs: 60_000, intervalMs: 200, message: "every partition taken from the frozen worker" });
+        await explained(c, waitFor(() => heldBy(c.workers[2]!, sinkName, [c.ids[2]!]), { timeoutMs: 60_000, intervalMs: 200, message: "every partition taken from the frozen worker" }));
         const [{ n: before }] = (await db.rows("SELECT count(*) AS n FROM offsets_audit")) as [{ n: string }];
         await waitFor(async () => Number(((await db.rows("SELECT count(*) AS n FROM offsets_audit")) as [{ n: string }])[0].n) > Number(before), {
           timeoutMs: 15_000,

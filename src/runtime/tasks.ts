@@ -15,16 +15,20 @@ export const SINGLE_TASK: TaskRef = Object.freeze({ index: 0, count: 1 });
 export const taskKey = (connector: string, task: TaskRef): string => (task.count === 1 ? connector : `${connector}#${task.index}`);
 
 /**
- * A source task's Kafka transactional id. One task keeps the connector's own id; one of several
- * also names its task count, so that each count is a generation of ids of its own: a task of the
- * new count can fence every id of the old one (sourceGenerations) without fencing a task of its
- * own count that started before it.
+ * What a source task's position is stored under, and its Kafka transactional id's tail. One task
+ * keeps the connector's own name; one of several also names its task count, so that each count is
+ * a generation of its own: a task of the new count can fence every id of the old one
+ * (source-generations.ts) without fencing a task of its own count that started before it, and
+ * never overwrites a position of the old count. Keyed by index alone, task 0 of four would replace
+ * what task 0 of two stored for every table it held, and the new owner of those tables, started a
+ * moment later, would find no position for them and read them again from the start.
  */
-export const transactionalId = (connector: string, task: TaskRef): string =>
-  task.count === 1 ? `liberator-${connector}` : `liberator-${connector}#${task.index}/${task.count}`;
+export const positionKey = (connector: string, task: TaskRef): string => (task.count === 1 ? connector : `${connector}#${task.index}/${task.count}`);
 
-/** The connector's name of a task key. */
-export const connectorOfTask = (key: string): string => key.replace(/#\d+$/, "");
+export const transactionalId = (connector: string, task: TaskRef): string => `liberator-${positionKey(connector, task)}`;
+
+/** The connector's name of a task key or a position key (`#<i>` before task counts named their generation). */
+export const connectorOfTask = (key: string): string => key.replace(/#\d+(?:\/\d+)?$/, "");
 
 export function tasksOf(count: number): TaskRef[] {
   return Array.from({ length: count }, (_, index) => ({ index, count }));

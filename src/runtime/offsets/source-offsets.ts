@@ -90,7 +90,7 @@ export class SourceOffsetStore {
   }
 
   /**
-   * The newest positions of every task the connector has run as (`<name>`, `<name>#<i>`, whatever
+   * The newest positions of every task the connector has run as (`<name>`, `<name>#<i>/<count>`, whatever
    * its task count was), oldest write first: the topic has one partition, so this is commit order.
    */
   async readTasks(connector: string): Promise<Array<StoredPosition & { key: string }>> {

@@ -5,17 +5,17 @@ import { TransactionalProducer, type OutgoingMessage } from "../kafka/producer.j
 import type { Logger } from "../log.js";
 import type { SourceOffsetStore } from "../offsets/source-offsets.js";
 import type { RecordSerializer } from "../schema-registry/serde.js";
-import { taskKey, transactionalId } from "../tasks.js";
+import { positionKey, transactionalId } from "../tasks.js";
 import { fenceEarlierGeneration } from "./source-generations.js";
 import type { LiveConnector, PipelineControl, PipelineEnd, WorkerServices } from "./services.js";
 
 interface SourcePipelineParts {
   connector: string;
   /**
-   * What its position is stored under: the connector's name, or its task's key when it runs as
-   * several tasks (each task its own position, and its own producer: one id would fence the others).
+   * What its position is stored under: the connector's name, or its task's index and count when it
+   * runs as several tasks (each task its own position, and its own producer: one id would fence the others).
    */
-  taskKey: string;
+  positionKey: string;
   /** A source that splits its work: its share of every position the connector's tasks stored. */
   mergePositions?: (positions: Position[]) => Position;
   /** A source split over tasks: fences the tasks of the count before this one (source-generations.ts). */
@@ -72,8 +72,7 @@ export async function runSourcePipeline(connector: ConnectorConfig, control: Pip
     limits: { maxBatchRecords: connector.config.batch.maxRecords, maxBatchBytes: connector.config.batch.maxBytes },
   };
   const source = spec.create(connector.config, ctx);
-  const key = taskKey(connector.name, control.task);
-  const { transactionTimeoutMs } = worker.root.kafka;
+    const { transactionTimeoutMs } = worker.root.kafka;
   const producer = new TransactionalProducer(worker.kafkaFor(connector.name), {
     transactionalId: transactionalId(connector.name, control.task),
     connector: connector.name,
@@ -86,7 +85,7 @@ export async function runSourcePipeline(connector: ConnectorConfig, control: Pip
   try {
     return await pumpSource({
       connector: connector.name,
-      taskKey: key,
+      positionKey: positionKey(connector.name, control.task),
       mergePositions: spec.mergePositions,
       ...(spec.autoTasks ? { fenceEarlierTasks } : {}),
       source,
@@ -168,7 +167,7 @@ async function pumpSource(parts: SourcePipelineParts): Promise<PipelineEnd> {
  */
 async function startPosition(parts: SourcePipelineParts): Promise<{ start: Position | null; committedAt?: string }> {
   if (!parts.mergePositions) {
-    const stored = await parts.offsets.read(parts.taskKey);
+    const stored = await parts.offsets.read(parts.positionKey);
     return { start: stored?.position ?? null, committedAt: stored?.committedAt };
   }
   const all = await parts.offsets.readTasks(parts.connector);
@@ -213,7 +212,7 @@ async function prepareBatch(parts: SourcePipelineParts, batch: SourceBatch, know
   // times out) only if it dies in that moment. A request of its own for it opens no shorter a
   // window and costs two round trips more per transaction (AddPartitionsToTxn and Produce: a p50
   // of 5-13 ms instead of 2.5 ms measured here).
-  messages[records.length] = parts.offsets.message(parts.taskKey, batch.position);
+  messages[records.length] = parts.offsets.message(parts.positionKey, batch.position);
   return {
     position: batch.position,
     records: records.length,

@@ -86,7 +86,7 @@ describe("cluster mode: a query connector's tasks on two workers", () => {
     const store = await SourceOffsetStore.open(testKafka(), silentLog, 1);
     try {
       const stored = await store.readTasks(name);
-      const topicsOf = (index: number) => Object.keys((stored.find((s) => s.key === `${name}#${index}`)?.position as { streams: object } | undefined)?.streams ?? {}).sort();
+      const topicsOf = (index: number) => Object.keys((stored.find((s) => s.key === `${name}#${index}/2`)?.position as { streams: object } | undefined)?.streams ?? {}).sort();
       expect([topicsOf(0), topicsOf(1)]).toEqual(spread.map((v) => v.details.tables!.map((t) => `${name}.${t}`).sort()));
     } finally {
       await store.close();

@@ -4,7 +4,8 @@ import { defineConfig } from "vitest/config";
  * Three projects: unit tests need no server and run anywhere; integration and acceptance tests get
  * real servers (Kafka, a binlog-enabled MariaDB, a logical-WAL PostgreSQL, Redis) from the global
  * set-up, started once per run; the fault suite (test/faults) starts private servers, which it
- * restarts and cuts off, and runs last.
+ * restarts and cuts off: in one `vitest run` it runs last, and `npm test` runs it as a process of
+ * its own beside the others (scripts/test.sh says why).
  */
 export default defineConfig({
   test: {

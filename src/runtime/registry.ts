@@ -49,10 +49,15 @@ export interface SourceSpec<C = unknown> extends SpecBase<C> {
   autoTasks?(config: C): number;
   /**
    * A source with autoTasks: one task's position out of every position the connector's tasks have
-   * stored (under `<name>` and `<name>#<i>`, of any task count it ran with), oldest write first, so
+   * stored (under `<name>` and `<name>#<i>/<N>…`, of any generation it ran as), oldest write first, so
    * a change of `tasks` finds each part of the work (a table) where its last owner left it.
    */
   mergePositions?: (positions: Position[]) => Position;
+  /**
+   * A source with autoTasks: what decides which task reads what besides the count (the streams, in
+   * order). When it changes at the same count, the tasks are a new generation (tasks.ts).
+   */
+  splitOf?(config: C): string;
   /** The streams as the source database is now (for `schemas check`). */
   describeStreams?(config: C, ctx: PreflightContext): Promise<StreamDescription[]>;
 }

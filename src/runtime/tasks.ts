@@ -5,6 +5,7 @@
  * by name before tasks existed, jobs, owners, offsets, stays as it was), `<name>#<index>` otherwise
  * (`#` cannot appear in a connector's name).
  */
+import { createHash } from "node:crypto";
 import type { Admin } from "kafkajs";
 import type { TaskRef } from "./connector.js";
 import type { ConnectorConfig } from "./config/load.js";
@@ -15,20 +16,38 @@ export const SINGLE_TASK: TaskRef = Object.freeze({ index: 0, count: 1 });
 export const taskKey = (connector: string, task: TaskRef): string => (task.count === 1 ? connector : `${connector}#${task.index}`);
 
 /**
- * What a source task's position is stored under, and its Kafka transactional id's tail. One task
- * keeps the connector's own name; one of several also names its task count, so that each count is
- * a generation of its own: a task of the new count can fence every id of the old one
- * (source-generations.ts) without fencing a task of its own count that started before it, and
- * never overwrites a position of the old count. Keyed by index alone, task 0 of four would replace
- * what task 0 of two stored for every table it held, and the new owner of those tables, started a
- * moment later, would find no position for them and read them again from the start.
+ * A generation of a source's tasks: how many, and for several, a digest of how its work is split
+ * among them (the query source's streams, in order). Task `i` of another count, or of the same
+ * count over another list of tables, may hold other tables than task `i` of this one.
  */
-export const positionKey = (connector: string, task: TaskRef): string => (task.count === 1 ? connector : `${connector}#${task.index}/${task.count}`);
+export interface Generation {
+  count: number;
+  split?: string;
+}
 
-export const transactionalId = (connector: string, task: TaskRef): string => `liberator-${positionKey(connector, task)}`;
+/** The generation a connector's tasks run as with `count` tasks: its split's digest only when it has several. */
+export function generationOf(connector: ConnectorConfig, count: number): Generation {
+  const spec = connector.spec;
+  const split = count > 1 && spec.kind === "source" ? spec.splitOf?.(connector.config) : undefined;
+  return split === undefined ? { count } : { count, split: createHash("sha256").update(split).digest("hex").slice(0, 8) };
+}
 
-/** The connector's name of a task key or a position key (`#<i>` before task counts named their generation). */
-export const connectorOfTask = (key: string): string => key.replace(/#\d+(?:\/\d+)?$/, "");
+/**
+ * What a source task's position is stored under, and its Kafka transactional id's tail. One task
+ * keeps the connector's own name; one of several also names its generation (`<name>#<i>/<N>.<split>`),
+ * so that a task of a new generation can fence every id of the one before (source-generations.ts)
+ * without fencing a task of its own that started before it, and never overwrites a position of the
+ * one before. Keyed by index alone, task 0 of four replaced what task 0 of two stored for every
+ * table it held, and the new owner of those tables, started a moment later, found no position for
+ * them and read them again from the start.
+ */
+export const positionKey = (connector: string, task: TaskRef, generation: Generation): string =>
+  generation.count === 1 ? connector : `${connector}#${task.index}/${generation.count}${generation.split === undefined ? "" : `.${generation.split}`}`;
+
+export const transactionalId = (connector: string, task: TaskRef, generation: Generation): string => `liberator-${positionKey(connector, task, generation)}`;
+
+/** The connector's name of a task key or a position key (`#<i>` alone before keys named their generation). */
+export const connectorOfTask = (key: string): string => key.replace(/#\d+(?:\/\d+(?:\.[0-9a-f]+)?)?$/, "");
 
 export function tasksOf(count: number): TaskRef[] {
   return Array.from({ length: count }, (_, index) => ({ index, count }));

@@ -129,15 +129,15 @@ export async function applyOffsetChange(services: OffsetServices, connector: Con
 async function writeSourcePosition(services: OffsetServices, connector: ConnectorConfig, position: Position | null): Promise<void> {
   const { transactionTimeoutMs } = services.root.kafka;
   const producer = new TransactionalProducer(services.kafkaFor(connector.name), {
-    transactionalId: transactionalId(connector.name, SINGLE_TASK),
+    transactionalId: transactionalId(connector.name, SINGLE_TASK, { count: 1 }),
     connector: connector.name,
     transactionTimeoutMs,
   });
   const store = await services.sourceOffsets();
   const tasks = (await store.readTasks(connector.name)).filter((s) => s.key !== connector.name);
   // a task of several left running where nobody sees it (a frozen worker) commits no position after this one
-  const count = (await store.taskCount(connector.name)) ?? 1;
-  if (count > 1) await fenceTasks({ connector: connector.name, kafka: () => services.kafkaFor(connector.name), transactionTimeoutMs }, count);
+  const generation = await store.generation(connector.name);
+  if (generation && generation.count > 1) await fenceTasks({ connector: connector.name, kafka: () => services.kafkaFor(connector.name), transactionTimeoutMs }, generation);
   try {
     await producer.connect();
     await producer.commit([

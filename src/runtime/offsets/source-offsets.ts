@@ -3,7 +3,7 @@ import type { Position } from "../connector.js";
 import { CompactedTopicLog } from "../kafka/compacted-log.js";
 import type { OutgoingMessage } from "../kafka/producer.js";
 import type { Logger } from "../log.js";
-import { connectorOfTask } from "../tasks.js";
+import { connectorOfTask, type Generation } from "../tasks.js";
 
 export const SOURCE_OFFSETS_TOPIC = "_liberator_offsets";
 
@@ -29,13 +29,15 @@ export interface StoredPosition {
 }
 
 /**
- * The task count a source that splits its work last started with, written by each task before it
- * produces (KIP-618's task count record): the next count's tasks know which generation of
- * transactional ids to fence. Its key, `<name>#tasks`, is no task's key and no connector's name.
+ * The generation (task count and split) a source that splits its work last started as, written by
+ * each task before it produces (KIP-618's task count record): the next generation's tasks know
+ * which transactional ids to fence. Its key, `<name>#tasks`, is no task's key and no connector's name.
  */
 export interface StoredTaskCount {
   connector: string;
   tasks: number;
+  /** The split's digest; absent for one task, and in records of versions before it was kept. */
+  split?: string;
   committedAt: string;
 }
 
@@ -70,8 +72,8 @@ export class SourceOffsetStore {
     return { topic: SOURCE_OFFSETS_TOPIC, key: Buffer.from(connector), value: Buffer.from(JSON.stringify(stored)) };
   }
 
-  taskCountMessage(connector: string, tasks: number): OutgoingMessage {
-    const stored: StoredTaskCount = { connector, tasks, committedAt: new Date().toISOString() };
+  taskCountMessage(connector: string, generation: Generation): OutgoingMessage {
+    const stored: StoredTaskCount = { connector, tasks: generation.count, ...(generation.split === undefined ? {} : { split: generation.split }), committedAt: new Date().toISOString() };
     return { topic: SOURCE_OFFSETS_TOPIC, key: Buffer.from(taskCountKey(connector)), value: Buffer.from(JSON.stringify(stored)) };
   }
 
@@ -82,15 +84,16 @@ export class SourceOffsetStore {
     return isPosition(stored) ? stored : null;
   }
 
-  /** The task count the connector's tasks last started with; undefined if none recorded one. */
-  async taskCount(connector: string): Promise<number | undefined> {
+  /** The generation the connector's tasks last started as; undefined if none recorded one. */
+  async generation(connector: string): Promise<Generation | undefined> {
     await this.table.readToEnd();
     const stored = this.table.get(taskCountKey(connector));
-    return stored && !isPosition(stored) ? stored.tasks : undefined;
+    if (!stored || isPosition(stored)) return undefined;
+    return stored.split === undefined ? { count: stored.tasks } : { count: stored.tasks, split: stored.split };
   }
 
   /**
-   * The newest positions of every task the connector has run as (`<name>`, `<name>#<i>/<count>`, whatever
+   * The newest positions of every task the connector has run as (`<name>`, `<name>#<i>/<N>.<split>`, whatever
    * its task count was), oldest write first: the topic has one partition, so this is commit order.
    */
   async readTasks(connector: string): Promise<Array<StoredPosition & { key: string }>> {

@@ -5,20 +5,20 @@ import { TransactionalProducer, type OutgoingMessage } from "../kafka/producer.j
 import type { Logger } from "../log.js";
 import type { SourceOffsetStore } from "../offsets/source-offsets.js";
 import type { RecordSerializer } from "../schema-registry/serde.js";
-import { positionKey, transactionalId } from "../tasks.js";
+import { generationOf, positionKey, transactionalId } from "../tasks.js";
 import { fenceEarlierGeneration } from "./source-generations.js";
 import type { LiveConnector, PipelineControl, PipelineEnd, WorkerServices } from "./services.js";
 
 interface SourcePipelineParts {
   connector: string;
   /**
-   * What its position is stored under: the connector's name, or its task's index and count when it
-   * runs as several tasks (each task its own position, and its own producer: one id would fence the others).
+   * What its position is stored under: the connector's name, or its task's index and generation when
+   * it runs as several tasks (each task its own position, and its own producer: one id would fence the others).
    */
   positionKey: string;
   /** A source that splits its work: its share of every position the connector's tasks stored. */
   mergePositions?: (positions: Position[]) => Position;
-  /** A source split over tasks: fences the tasks of the count before this one (source-generations.ts). */
+  /** A source split over tasks: fences the tasks of the generation before this one (source-generations.ts). */
   fenceEarlierTasks?: () => Promise<void>;
   source: Source;
   producer: TransactionalProducer;
@@ -73,19 +73,20 @@ export async function runSourcePipeline(connector: ConnectorConfig, control: Pip
   };
   const source = spec.create(connector.config, ctx);
     const { transactionTimeoutMs } = worker.root.kafka;
+  const generation = generationOf(connector, control.task.count);
   const producer = new TransactionalProducer(worker.kafkaFor(connector.name), {
-    transactionalId: transactionalId(connector.name, control.task),
+    transactionalId: transactionalId(connector.name, control.task, generation),
     connector: connector.name,
     transactionTimeoutMs,
   });
   const fenceEarlierTasks = async () => {
     const kafka = () => worker.kafkaFor(connector.name);
-    await fenceEarlierGeneration({ connector: connector.name, task: control.task, offsets, producer, kafka, transactionTimeoutMs, log });
+    await fenceEarlierGeneration({ connector: connector.name, generation, offsets, producer, kafka, transactionTimeoutMs, log });
   };
   try {
     return await pumpSource({
       connector: connector.name,
-      positionKey: positionKey(connector.name, control.task),
+      positionKey: positionKey(connector.name, control.task, generation),
       mergePositions: spec.mergePositions,
       ...(spec.autoTasks ? { fenceEarlierTasks } : {}),
       source,
@@ -107,7 +108,7 @@ export async function runSourcePipeline(connector: ConnectorConfig, control: Pip
 /**
  * Source → Kafka, exactly once (DESIGN.md §5):
  *   1. the transactional producer starts, fencing older instances and aborting their open transaction
- *      (and, for a source split over tasks, those of the task count before this one);
+ *      (and, for a source split over tasks, those of the generation of tasks before this one);
  *   2. the last committed position is read (read_committed) and handed to the source;
  *   3. each batch of records and the position after it are sent in ONE transaction; only then is
  *      the source told (ack), e.g. so the outbox may delete what it published.

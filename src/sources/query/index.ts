@@ -16,6 +16,8 @@ export const querySpec: SourceSpec<QueryConfig> = {
   // `tasks: auto`: a task per table (the custom query counts as one)
   autoTasks: (config) => config.streams.length,
   mergePositions,
+  // task i reads every N-th stream from the i-th: a stream added, removed or moved in the list moves others
+  splitOf: (config) => config.streams.map((s) => s.topic).join("\n"),
   preflight: (config, ctx) => queryPreflight(config, ctx.connector),
   async describeStreams(config, ctx): Promise<StreamDescription[]> {
     const db = await openDatabase(config.dialect, config.connection, ctx.connector);

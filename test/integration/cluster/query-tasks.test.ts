@@ -3,8 +3,9 @@
  * table is read by one task, the tasks run on both workers, a pause or an offsets change through
  * one worker reaches both, and a kill -9 of one worker moves its
  * task to the other, which resumes from that task's positions: every row reaches Kafka once. Its
- * task count changed by a reload of one worker and, seconds later, of the other: the new count's
- * tasks fence the old count's, so a task of the old count left running produces nothing twice.
+ * task count changed, or its tables reordered at the same count, by a reload of one worker and,
+ * seconds later, of the other: the new generation's tasks fence the old one's, so a task of the old
+ * one left running produces nothing twice, and none of them loses another's position.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
@@ -92,7 +93,7 @@ describe("cluster mode: a query connector's tasks on two workers", () => {
     const store = await SourceOffsetStore.open(testKafka(), silentLog, 1);
     try {
       const stored = await store.readTasks(name);
-      const topicsOf = (index: number) => Object.keys((stored.find((s) => s.key === `${name}#${index}/2`)?.position as { streams: object } | undefined)?.streams ?? {}).sort();
+      const topicsOf = (index: number) => Object.keys((stored.find((s) => s.key.startsWith(`${name}#${index}/2.`))?.position as { streams: object } | undefined)?.streams ?? {}).sort();
       expect([topicsOf(0), topicsOf(1)]).toEqual(spread.map((v) => v.details.tables!.map((t) => `${name}.${t}`).sort()));
     } finally {
       await store.close();
@@ -100,37 +101,59 @@ describe("cluster mode: a query connector's tasks on two workers", () => {
   });
 });
 
-describe("cluster mode: a query connector's task count changed while it runs", () => {
-  const db = databaseFor("mariadb");
-  let cluster: TestCluster | undefined;
-  afterAll(() => cluster?.close());
+interface Split {
+  tables: string[];
+  tasks: number;
+}
 
-  it("2 -> 4 tasks, one worker reloaded well before the other: the old count's tasks are fenced, every row once", async () => {
-    await createTables(db);
-    await insertRows(db, 50);
-    const name = uniqueName("qn");
-    const entry = (tasks: number) => connectorEntry(db, name, { tables: TABLES.map((t) => `${db.schema}.${t}`), mode: "incrementing", batchSize: 20, tasks });
-    cluster = await startCluster({ workers: 2, connectors: [entry(2)] });
-    const [first, second] = cluster.workers as [Daemon, Daemon];
-    await runningTasks(first, name, 2, (views) => new Set(views.map((v) => v.worker)).size === 2);
+/**
+ * The connector's split changed from `before` to `after` by a reload of one worker and, seconds
+ * later, of the other, under writers: the tasks of the new split run beside the other worker's task
+ * of the old one until it is fenced, and each row is in Kafka once.
+ */
+function splitChangedWhileRunning(title: string, before: Split, after: Split): void {
+  describe("cluster mode: a query connector's tasks changed while it runs", () => {
+    const db = databaseFor("mariadb");
+    let cluster: TestCluster | undefined;
+    afterAll(() => cluster?.close());
 
-    const stopWriting = writeRows(db);
-    await sleep(1000);
-    // the edit reaches one worker first: the other's task of the old count reads on meanwhile
-    editConnectors(first, () => [entry(4)]);
-    first.child.kill("SIGHUP");
-    // the new count's tasks run beside the other worker's task of the old count (until it is fenced)
-    const newCount = async () => ((await first.statuses()) as unknown as TaskView[]).filter((v) => v.name === name && v.state === "running" && v.task.count === 4);
-    await waitFor(async () => (await newCount()).length >= 3, {
-      timeoutMs: 30_000,
-      message: "three tasks of the new count running",
+    it(title, async () => {
+      await createTables(db);
+      await insertRows(db, 50);
+      const name = uniqueName("qn");
+      const entry = ({ tables, tasks }: Split) => connectorEntry(db, name, { tables: tables.map((t) => `${db.schema}.${t}`), mode: "incrementing", batchSize: 20, tasks });
+      cluster = await startCluster({ workers: 2, connectors: [entry(before)] });
+      const [first, second] = cluster.workers as [Daemon, Daemon];
+      await runningTasks(first, name, before.tasks, (views) => new Set(views.map((v) => v.worker)).size === 2);
+
+      const stopWriting = writeRows(db);
+      await sleep(1000);
+      // the edit reaches one worker first: the other's task of the old split reads on meanwhile
+      editConnectors(first, () => [entry(after)]);
+      first.child.kill("SIGHUP");
+      // task i of the new split reads every N-th table from the i-th
+      const share = (index: number) => after.tables.filter((_, i) => i % after.tasks === index).map((t) => `${db.schema}.${t}`);
+      const ofNewSplit = (v: TaskView) => v.task.count === after.tasks && JSON.stringify(v.details.tables) === JSON.stringify(share(v.task.index));
+      const newSplit = async () => ((await first.statuses()) as unknown as TaskView[]).filter((v) => v.name === name && v.state === "running" && ofNewSplit(v));
+      await waitFor(async () => (await newSplit()).length >= after.tasks - 1, {
+        timeoutMs: 30_000,
+        message: `${after.tasks - 1} task(s) of the new split running`,
+      });
+      await sleep(1500);
+      editConnectors(second, () => [entry(after)]);
+      second.child.kill("SIGHUP");
+      expectTablesSplit(await runningTasks(first, name, after.tasks, (views) => views.every(ofNewSplit)), db.schema);
+      await sleep(1000);
+      await stopWriting();
+      await expectEachRowOnce(db, first.adminUrl, `${name}.${db.schema}`);
     });
-    await sleep(1500);
-    editConnectors(second, () => [entry(4)]);
-    second.child.kill("SIGHUP");
-    expectTablesSplit(await runningTasks(first, name, 4), db.schema);
-    await sleep(1000);
-    await stopWriting();
-    await expectEachRowOnce(db, first.adminUrl, `${name}.${db.schema}`);
   });
-});
+}
+
+splitChangedWhileRunning("2 -> 4 tasks, one worker reloaded well before the other: the old count's tasks are fenced, every row once", { tables: TABLES, tasks: 2 }, { tables: TABLES, tasks: 4 });
+// every table changes task at the same count: the tasks' ids and position keys differ by their split
+splitChangedWhileRunning(
+  "2 tasks, the tables reordered, one worker reloaded well before the other: the old split's tasks are fenced, every row once",
+  { tables: TABLES, tasks: 2 },
+  { tables: ["t1", "t0", "t3", "t2"], tasks: 2 },
+);

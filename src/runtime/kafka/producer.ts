@@ -108,10 +108,17 @@ export class TransactionalProducer {
     const opts = { connector: this.options.connector, cause: err };
     const code = classifyKafkaError(err);
     if (code === ErrorCode.FENCED) {
-      return new FencedError(`transactional id "${this.options.transactionalId}" was fenced: another instance of this connector took over`, {
-        ...opts,
-        fix: "only one instance of a connector may run; this one stops and leaves the position to the newer one",
-      });
+      // a task's id names its generation (tasks.ts): it is also fenced when the tasks change
+      const task = this.options.transactionalId.includes("#");
+      return new FencedError(
+        `transactional id "${this.options.transactionalId}" was fenced: another instance of this ${task ? "task, or a task of a newer generation (the connector's task count or tables changed in another process)," : "connector"} took over`,
+        {
+          ...opts,
+          fix: task
+            ? "this task stops and leaves its tables to the newer one; a worker still running the old config reloads it (SIGHUP or POST /reload) to run the new tasks"
+            : "only one instance of a connector may run; this one stops and leaves the position to the newer one",
+        },
+      );
     }
     return new LiberatorError(code, `${what}: ${(err as Error).message}`, opts);
   }

@@ -442,6 +442,8 @@ class BatchWriter {
     while (!done) {
       await Promise.race([writing, sleep(HEARTBEAT_WHILE_WRITING_MS)]);
       if (done) return;
+      // anything else (a broken connection, a coordinator moving) kafkajs meets again at its own
+      // next heartbeat or fetch, where its retries and the consumer's crash handling deal with it
       await heartbeat().catch((err: unknown) => {
         if ((err as { type?: string }).type === "REBALANCE_IN_PROGRESS") throw err;
       });

@@ -365,7 +365,10 @@ async function startOnce(options: KafkaOptions): Promise<KafkaServer> {
       brokers: [`127.0.0.1:${port}`],
       ...(admin ? { sasl: { mechanism: "plain" as const, ...admin } } : {}),
     };
-    const ready = async () => (await portAccepts(port)) && (await warmUp(connection));
+    // every listener, not only the harness's own: a restarted broker that lacks the one its other
+    // clients use (the fault suite's proxy) fails here, with its log, and not as a client that never recovers
+    const listenerPorts = [port, ...(options.proxiedListener ? [options.proxiedListener.port] : []), ...(options.tlsListener ? [tlsPort] : [])];
+    const ready = async () => (await Promise.all(listenerPorts.map((p) => portAccepts(p)))).every(Boolean) && (await warmUp(connection));
     const readyTimeoutMs = options.readyTimeoutMs ?? 90_000;
     try {
       await waitUntilReady(server, ready, { timeoutMs: readyTimeoutMs, intervalMs: 200 });

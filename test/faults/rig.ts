@@ -4,6 +4,8 @@
  * Liberator's own database users (the suite kills their sessions and revokes their privileges),
  * and one daemon running a binlog source and two sql sinks, into PostgreSQL and MariaDB.
  */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import type { Connection } from "mysql2/promise";
 import type pg from "pg";
 import {
@@ -18,6 +20,7 @@ import {
   type MariaDBServer,
   type PostgresServer,
 } from "../harness/index.js";
+import { tail } from "../harness/process.js";
 import { startDaemon, type Daemon } from "../support/daemon.js";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.js";
 
@@ -272,6 +275,41 @@ export function killPostgresSessions(rig: Rig): Promise<number> {
     const { rows } = await client.query(`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE usename = '${SINK_USER}'`);
     return rows.filter((r: { ok: boolean }) => r.ok).length;
   });
+}
+
+/**
+ * What a scenario that did not recover from a broker fault leaves for whoever looks next, as
+ * lines: the sockets on the broker's ports (its own listeners, the proxied one behind the proxy
+ * and the proxy's), with their processes, and the broker's last log lines. A restarted broker
+ * that does not listen where the proxy sends Liberator, or a port some other socket holds, shows
+ * here and nowhere else once the rig is gone.
+ */
+export async function kafkaEvidence(rig: Rig, logLines = 30): Promise<string[]> {
+  const proxy = rig.proxies.kafka;
+  const ports = new Set([proxy.port, proxy.target.port, ...rig.kafka.brokers.map((b) => Number(b.split(":").at(-1)))]);
+  const onPort = (line: string) => [...ports].some((p) => new RegExp(`:${p}\\s`).test(line));
+  let sockets: string[];
+  try {
+    const { stdout } = await promisify(execFile)("ss", ["-tanp"]);
+    const lines = stdout.split("\n").filter(onPort);
+    // the listeners in full; connections are many (every one through the proxy twice), so a sample
+    const listening = lines.filter((l) => l.startsWith("LISTEN"));
+    const others = lines.filter((l) => !l.startsWith("LISTEN"));
+    sockets = [...listening, ...others.slice(0, 15), ...(others.length > 15 ? [`… ${others.length - 15} more connections`] : [])];
+  } catch (error) {
+    sockets = [`ss -tanp failed: ${(error as Error).message}`];
+  }
+  return [
+    `broker pid ${rig.kafka.process.pid} ${rig.kafka.process.hasExited() ? "exited" : "alive"}; client listener ${rig.kafka.brokers.join(",")}, proxied listener ${proxy.target.port} behind the proxy on ${proxy.port} (${proxy.connections()} connections through it); sockets on those ports:`,
+    ...sockets.map((l) => `  ${l.replace(/\s+/g, " ")}`),
+    `the broker's last log lines (${rig.kafka.process.logFile}):`,
+    // a stack trace would fill the tail: its frames go, its message stays
+    ...tail(rig.kafka.process.logFile, 20 * logLines)
+      .split("\n")
+      .filter((l) => !/^\s+(at |\.\.\. \d+ more)/.test(l))
+      .slice(-logLines)
+      .map((l) => `  ${l}`),
+  ];
 }
 
 export { onMaria, onPostgres };

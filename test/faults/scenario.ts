@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect } from "vitest";
 import type { ConnectorStatusView } from "../support/daemon.js";
 import { compareThreeWays, problems, type Comparison } from "./compare.js";
-import { startRig, type Rig, type RigOptions } from "./rig.js";
+import { kafkaEvidence, startRig, type Rig, type RigOptions } from "./rig.js";
 import { workload, type Workload, type WorkloadStats } from "./workload.js";
 
 /**
@@ -84,7 +84,12 @@ export async function ensureRunning(rig: Rig): Promise<void> {
   const statuses = await rig.daemon.statuses().catch(() => []);
   if (statuses.length === 3 && statuses.every((s) => s.state === "running")) return;
   console.warn(`[faults] before the next scenario, not all running: ${statuses.map(describe).join("; ")}; replacing the daemon`);
-  await rig.replaceDaemon();
+  try {
+    await rig.replaceDaemon();
+  } catch (error) {
+    // a new daemon that cannot start either points at the rig rather than the daemon
+    throw new Error([(error as Error).message, ...(await kafkaEvidence(rig))].join("\n"), { cause: error });
+  }
 }
 
 export async function runScenario(rig: Rig, writers: Workload, name: string, fault: Fault): Promise<ScenarioResult> {
@@ -127,12 +132,15 @@ export async function runScenario(rig: Rig, writers: Workload, name: string, fau
       await sleep(250);
     }
     recoveryMs = (runningSince ?? Date.now()) - ended;
+    const recovered = runningSince !== undefined && recoveryMs <= RECOVERY_MS;
+    const evidence = recovered ? [] : await kafkaEvidence(rig);
     const context = () =>
       [
         `${name}: states seen ${JSON.stringify(states)}`,
         `now: ${last.map(describe).join("; ")}`,
         `daemon ${rig.daemon.child.exitCode === null ? "alive" : `exited with ${rig.daemon.child.exitCode}`}; its warnings and errors:`,
         ...logLinesSince(rig.daemon.output(), logFrom).map((l) => `  ${l}`),
+        ...evidence,
       ].join("\n");
     expect(last.map((s) => s.state), context()).toEqual(["running", "running", "running"]);
     expect(recoveryMs, context()).toBeLessThanOrEqual(RECOVERY_MS);

@@ -4,6 +4,8 @@ export interface TcpProxy {
   readonly host: string;
   /** Where clients connect instead of the server. */
   readonly port: number;
+  /** The server behind it. */
+  readonly target: { host: string; port: number };
   /** Connections passing through now. */
   connections(): number;
   /**
@@ -58,6 +60,7 @@ export async function startTcpProxy(target: { host: string; port: number }, list
   return {
     host,
     port,
+    target: { host: target.host, port: target.port },
     connections: () => pairs.size,
     cut() {
       isCut = true;

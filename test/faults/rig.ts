@@ -284,8 +284,10 @@ export function killPostgresSessions(rig: Rig): Promise<number> {
  * that does not listen where the proxy sends Liberator, or a port some other socket holds, shows
  * here and nowhere else once the rig is gone.
  */
-export async function kafkaEvidence(rig: Rig, logLines = 30): Promise<string[]> {
+export async function kafkaEvidence(rig: Rig, since: { upstream?: Record<string, number> } = {}, logLines = 30): Promise<string[]> {
   const proxy = rig.proxies.kafka;
+  // since the fault ended when the caller says when: the broker's kill closed every connection
+  const upstream = Object.entries(proxy.upstream()).map(([what, n]) => `${what}: ${n - (since.upstream?.[what] ?? 0)}`);
   const ports = new Set([proxy.port, proxy.target.port, ...rig.kafka.brokers.map((b) => Number(b.split(":").at(-1)))]);
   const onPort = (line: string) => [...ports].some((p) => new RegExp(`:${p}\\s`).test(line));
   let sockets: string[];
@@ -300,7 +302,7 @@ export async function kafkaEvidence(rig: Rig, logLines = 30): Promise<string[]> 
     sockets = [`ss -tanp failed: ${(error as Error).message}`];
   }
   return [
-    `broker pid ${rig.kafka.process.pid} ${rig.kafka.process.hasExited() ? "exited" : "alive"}; client listener ${rig.kafka.brokers.join(",")}, proxied listener ${proxy.target.port} behind the proxy on ${proxy.port} (${proxy.connections()} connections through it); sockets on those ports:`,
+    `broker pid ${rig.kafka.process.pid} ${rig.kafka.process.hasExited() ? "exited" : "alive"}; client listener ${rig.kafka.brokers.join(",")}, proxied listener ${proxy.target.port} behind the proxy on ${proxy.port} (${proxy.connections()} connections through it now; its connections to the broker ${since.upstream ? "since the fault ended" : "so far"}: ${upstream.join(", ")}); sockets on those ports:`,
     ...sockets.map((l) => `  ${l.replace(/\s+/g, " ")}`),
     `the broker's last log lines (${rig.kafka.process.logFile}):`,
     // a stack trace would fill the tail: its frames go, its message stays

@@ -119,6 +119,7 @@ export async function runScenario(rig: Rig, writers: Workload, name: string, fau
     await sleep(fault.windowMs);
     await fault.end(rig);
     const ended = Date.now();
+    const upstreamAtEnd = rig.proxies.kafka.upstream();
     let last: ConnectorStatusView[] = [];
     // a connector may notice the fault only after it ended (a killed session found at its next
     // read): recovered means running and staying so for STABLE_MS
@@ -133,7 +134,7 @@ export async function runScenario(rig: Rig, writers: Workload, name: string, fau
     }
     recoveryMs = (runningSince ?? Date.now()) - ended;
     const recovered = runningSince !== undefined && recoveryMs <= RECOVERY_MS;
-    const evidence = recovered ? [] : await kafkaEvidence(rig);
+    const evidence = recovered ? [] : await kafkaEvidence(rig, { upstream: upstreamAtEnd });
     const context = () =>
       [
         `${name}: states seen ${JSON.stringify(states)}`,

@@ -9,6 +9,12 @@ export interface TcpProxy {
   /** Connections passing through now. */
   connections(): number;
   /**
+   * The proxy's connections to the server so far, by how they went: "connected", "closed by the
+   * server", or the error code of those that failed (ECONNREFUSED: nothing listened). It tells a
+   * server that is not there from one that hangs up on its clients, which look alike to them.
+   */
+  upstream(): Record<string, number>;
+  /**
    * The network between the clients and the server goes: every open connection is reset (the
    * client gets ECONNRESET, the server sees its client vanish), and each new one is reset as soon
    * as it is accepted, until restore(). The port keeps listening, so no other process can take it
@@ -29,12 +35,17 @@ export async function startTcpProxy(target: { host: string; port: number }, list
   const host = listen.host ?? "127.0.0.1";
   const pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
   let isCut = false;
+  const upstreamCounts: Record<string, number> = {};
+  const count = (what: string) => (upstreamCounts[what] = (upstreamCounts[what] ?? 0) + 1);
   const server = net.createServer((client) => {
     if (isCut) {
       client.resetAndDestroy();
       return;
     }
     const upstream = net.connect({ host: target.host, port: target.port });
+    upstream.once("connect", () => count("connected"));
+    upstream.once("end", () => count("closed by the server"));
+    upstream.once("error", (error: NodeJS.ErrnoException) => count(error.code ?? error.message));
     const pair = { client, upstream };
     pairs.add(pair);
     // a server that is down looks to the client like a connection closed at once, as with a
@@ -62,6 +73,7 @@ export async function startTcpProxy(target: { host: string; port: number }, list
     port,
     target: { host: target.host, port: target.port },
     connections: () => pairs.size,
+    upstream: () => ({ ...upstreamCounts }),
     cut() {
       isCut = true;
       for (const { client, upstream } of pairs) {

@@ -287,23 +287,34 @@ export function killPostgresSessions(rig: Rig): Promise<number> {
 export async function kafkaEvidence(rig: Rig, since: { upstream?: Record<string, number> } = {}, logLines = 30): Promise<string[]> {
   const proxy = rig.proxies.kafka;
   // since the fault ended when the caller says when: the broker's kill closed every connection
-  const upstream = Object.entries(proxy.upstream()).map(([what, n]) => `${what}: ${n - (since.upstream?.[what] ?? 0)}`);
-  const ports = new Set([proxy.port, proxy.target.port, ...rig.kafka.brokers.map((b) => Number(b.split(":").at(-1)))]);
-  const onPort = (line: string) => [...ports].some((p) => new RegExp(`:${p}\\s`).test(line));
+  const upstream = Object.entries(proxy.upstream())
+    .map(([what, n]) => [what, n - (since.upstream?.[what] ?? 0)] as const)
+    .filter(([what, n]) => n > 0 || what === "connected")
+    .map(([what, n]) => `${what}: ${n}`);
+  const brokerPorts = new Set([proxy.target.port, ...rig.kafka.brokers.map((b) => Number(b.split(":").at(-1)))]);
+  const localPort = (line: string) => Number(/^\S+\s+\d+\s+\d+\s+\S*:(\d+)\s/.exec(line)?.[1]);
   let sockets: string[];
   try {
     const { stdout } = await promisify(execFile)("ss", ["-tanp"]);
-    const lines = stdout.split("\n").filter(onPort);
-    // the listeners in full; connections are many (every one through the proxy twice), so a sample
-    const listening = lines.filter((l) => l.startsWith("LISTEN"));
-    const others = lines.filter((l) => !l.startsWith("LISTEN"));
-    sockets = [...listening, ...others.slice(0, 15), ...(others.length > 15 ? [`… ${others.length - 15} more connections`] : [])];
+    const lines = stdout.split("\n").map((l) => l.replace(/\s+/g, " ").trim());
+    const ours = lines.filter((l) => brokerPorts.has(localPort(l)) || localPort(l) === proxy.port);
+    // in full: the listeners, and any other socket on a broker's port (one that holds it while
+    // the broker is down keeps a restarted broker from binding it); the proxy's many connections
+    // are only counted
+    const shown = ours.filter((l) => l.startsWith("LISTEN") || brokerPorts.has(localPort(l)));
+    const counted = new Map<string, number>();
+    for (const l of ours.filter((l) => !shown.includes(l))) counted.set(l.split(" ")[0]!, (counted.get(l.split(" ")[0]!) ?? 0) + 1);
+    sockets = [
+      ...shown.slice(0, 20),
+      ...(shown.length > 20 ? [`… ${shown.length - 20} more`] : []),
+      ...(counted.size ? [`the proxy's side: ${[...counted].map(([state, n]) => `${n} ${state}`).join(", ")}`] : []),
+    ];
   } catch (error) {
     sockets = [`ss -tanp failed: ${(error as Error).message}`];
   }
   return [
     `broker pid ${rig.kafka.process.pid} ${rig.kafka.process.hasExited() ? "exited" : "alive"}; client listener ${rig.kafka.brokers.join(",")}, proxied listener ${proxy.target.port} behind the proxy on ${proxy.port} (${proxy.connections()} connections through it now; its connections to the broker ${since.upstream ? "since the fault ended" : "so far"}: ${upstream.join(", ")}); sockets on those ports:`,
-    ...sockets.map((l) => `  ${l.replace(/\s+/g, " ")}`),
+    ...sockets.map((l) => `  ${l}`),
     `the broker's last log lines (${rig.kafka.process.logFile}):`,
     // a stack trace would fill the tail: its frames go, its message stays
     ...tail(rig.kafka.process.logFile, 20 * logLines)

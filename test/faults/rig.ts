@@ -298,16 +298,20 @@ export async function kafkaEvidence(rig: Rig, since: { upstream?: Record<string,
     const { stdout } = await promisify(execFile)("ss", ["-tanp"]);
     const lines = stdout.split("\n").map((l) => l.replace(/\s+/g, " ").trim());
     const ours = lines.filter((l) => brokerPorts.has(localPort(l)) || localPort(l) === proxy.port);
-    // in full: the listeners, and any other socket on a broker's port (one that holds it while
-    // the broker is down keeps a restarted broker from binding it); the proxy's many connections
-    // are only counted
-    const shown = ours.filter((l) => l.startsWith("LISTEN") || brokerPorts.has(localPort(l)));
+    // in full: the listeners, and any other live socket on a broker's port (one that holds it
+    // while the broker is down keeps a restarted broker from binding it); the rest (a killed
+    // broker's TIME-WAITs, the proxy's many connections) only counted
+    const state = (l: string) => l.split(" ")[0]!;
+    const shown = ours.filter((l) => state(l) === "LISTEN" || (brokerPorts.has(localPort(l)) && state(l) !== "TIME-WAIT"));
     const counted = new Map<string, number>();
-    for (const l of ours.filter((l) => !shown.includes(l))) counted.set(l.split(" ")[0]!, (counted.get(l.split(" ")[0]!) ?? 0) + 1);
+    for (const l of ours.filter((l) => !shown.includes(l))) {
+      const key = `${state(l)} on the ${brokerPorts.has(localPort(l)) ? "broker's" : "proxy's"} ports`;
+      counted.set(key, (counted.get(key) ?? 0) + 1);
+    }
     sockets = [
       ...shown.slice(0, 20),
       ...(shown.length > 20 ? [`… ${shown.length - 20} more`] : []),
-      ...(counted.size ? [`the proxy's side: ${[...counted].map(([state, n]) => `${n} ${state}`).join(", ")}`] : []),
+      ...(counted.size ? [`and ${[...counted].map(([what, n]) => `${n} ${what}`).join(", ")}`] : []),
     ];
   } catch (error) {
     sockets = [`ss -tanp failed: ${(error as Error).message}`];

@@ -116,6 +116,12 @@ const LOG4J2 = `Configuration:
       # one line when the broker is up, so a log tail shows how far a failed start got
       - name: kafka.server.KafkaRaftServer
         level: info
+      # the coordinators' transitions (producer ids, transaction markers, group generations): a
+      # producer or group that does not recover after a broker restart leaves its trace here
+      - name: kafka.coordinator.transaction
+        level: info
+      - name: org.apache.kafka.coordinator.group
+        level: info
     Root:
       level: warn
       AppenderRef:

@@ -56,6 +56,16 @@ export interface SourceBatch {
 /** What a connector can report about itself to the admin API and metrics. */
 export type ConnectorStatus = Record<string, Json>;
 
+export interface ReadOptions {
+  /**
+   * Settles when the batch read before this one is committed (or has failed). This batch cannot
+   * start its commit before then, so a source that has records but nothing more queued may keep
+   * taking what arrives until it settles: a row arriving meanwhile then rides in this batch
+   * rather than waiting for the next commit. Sources that read in large chunks ignore it.
+   */
+  previousCommitted?: Promise<void>;
+}
+
 /**
  * A source, driven by the runtime:
  *   open(position) → read() → [records + position committed in one Kafka transaction] → ack(position) → … → close()
@@ -70,7 +80,7 @@ export interface Source {
    * for a while, and promptly after the context's signal aborts. Null means the source has nothing
    * more, ever (a finite snapshot, a bounded generator).
    */
-  read(): Promise<SourceBatch | null>;
+  read(options?: ReadOptions): Promise<SourceBatch | null>;
   /** The batch that ended at `position` is committed in Kafka; e.g. the outbox deletes its rows now. */
   ack(position: Position): Promise<void>;
   /** Release everything. Safe to call twice and after a failed open. */

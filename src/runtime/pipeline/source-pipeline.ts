@@ -114,7 +114,8 @@ export async function runSourcePipeline(connector: ConnectorConfig, control: Pip
  *      the source told (ack), e.g. so the outbox may delete what it published.
  * One batch is read and serialized ahead while the previous one commits, so the source and Kafka
  * work in parallel; memory stays bounded by two batches. Serializing it at once lets its records
- * die young: only its encoded bytes wait for the commit before it.
+ * die young: only its encoded bytes wait for the commit before it. The read is told when that
+ * commit ends: a source whose changes trickle in may take them until then (see ReadOptions).
  */
 async function pumpSource(parts: SourcePipelineParts): Promise<PipelineEnd> {
   const { source, producer, signal } = parts;
@@ -128,9 +129,9 @@ async function pumpSource(parts: SourcePipelineParts): Promise<PipelineEnd> {
   parts.onOpened(start, source);
 
   let lastPosition = JSON.stringify(start);
-  const readAhead = (): Promise<PreparedBatch | null> => {
+  const readAhead = (previousCommitted?: Promise<void>): Promise<PreparedBatch | null> => {
     const t0 = performance.now();
-    const prepared = source.read().then((batch) => {
+    const prepared = source.read(previousCommitted ? { previousCommitted } : undefined).then((batch) => {
       if (!batch) return null;
       // an idle source waits inside read(): timing its empty batches would measure the idleness
       if (batch.records.length > 0) parts.metrics.observe("poll", (performance.now() - t0) / 1000);
@@ -146,15 +147,21 @@ async function pumpSource(parts: SourcePipelineParts): Promise<PipelineEnd> {
     next = undefined;
     if (batch === null) return "finished";
     const stopping = signal.aborted;
+    let settle!: () => void;
+    const committed = new Promise<void>((resolve) => (settle = resolve));
     if (!stopping) {
       await parts.whenResumed();
-      if (!signal.aborted) next = readAhead();
+      if (!signal.aborted) next = readAhead(committed);
     }
     const position = JSON.stringify(batch.position);
-    if (batch.records > 0 || position !== lastPosition) {
-      await commitBatch(parts, batch);
-      lastPosition = position;
-      parts.onCommitted(batch.position, batch.records);
+    try {
+      if (batch.records > 0 || position !== lastPosition) {
+        await commitBatch(parts, batch);
+        lastPosition = position;
+        parts.onCommitted(batch.position, batch.records);
+      }
+    } finally {
+      settle();
     }
     await source.ack(batch.position);
   }

@@ -131,11 +131,15 @@ export class BinlogReader {
     if (this.failure) throw this.failure;
   }
 
-  /** Until an event is queued, the stream fails, `ms` pass or `signal` aborts. */
-  async wait(ms: number, signal: AbortSignal): Promise<void> {
+  /** Until an event is queued, the stream fails, `ms` pass, `signal` aborts or `settled` settles. */
+  async wait(ms: number, signal: AbortSignal, settled?: Promise<void>): Promise<void> {
     if (this.head < this.queue.length || this.failure || signal.aborted) return;
     await new Promise<void>((resolve) => {
+      let finished = false;
       const done = () => {
+        // `settled` cannot be unsubscribed: settling after a later wait began must not end that one
+        if (finished) return;
+        finished = true;
         clearTimeout(timer);
         signal.removeEventListener("abort", done);
         this.wake = undefined;
@@ -143,6 +147,7 @@ export class BinlogReader {
       };
       const timer = setTimeout(done, ms);
       signal.addEventListener("abort", done, { once: true });
+      void settled?.then(done);
       this.wake = done;
     });
   }

@@ -9,7 +9,7 @@
  * change is lost or doubled, and each key's records stay in commit order.
  */
 import type { Connection } from "mysql2/promise";
-import type { ChangeRecord, ConnectorStatus, Json, Position, Source, SourceBatch, SourceContext } from "../../runtime/connector.js";
+import type { ChangeRecord, ConnectorStatus, Json, Position, ReadOptions, Source, SourceBatch, SourceContext } from "../../runtime/connector.js";
 import { mysqlConnect } from "../../runtime/db/mysql.js";
 import { ErrorCode, PreconditionError } from "../../runtime/errors.js";
 import type { BinlogConfig } from "./config.js";
@@ -83,11 +83,11 @@ export class BinlogSource implements Source {
     this.ctx.log.info({ phase: this.phase!.kind, at: describeCoordinates(this.phase!.at), server: this.server.version }, "binlog source open");
   }
 
-  async read(): Promise<SourceBatch | null> {
+  async read(options?: ReadOptions): Promise<SourceBatch | null> {
     const phase = this.phase!;
     if (phase.kind === "done") return null;
     if (phase.kind === "snapshot") return this.readSnapshot(phase);
-    return this.readStream(phase);
+    return this.readStream(phase, options?.previousCommitted);
   }
 
   async ack(): Promise<void> {}
@@ -192,13 +192,13 @@ export class BinlogSource implements Source {
     return { records: chunk.records, position: this.snapshotPosition(phase) };
   }
 
-  private async readStream(phase: Extract<Phase, { kind: "stream" }>): Promise<SourceBatch> {
+  private async readStream(phase: Extract<Phase, { kind: "stream" }>, previousCommitted: Promise<void> | undefined): Promise<SourceBatch> {
     if (!phase.stream) {
       phase.stream = this.newStream(phase.at);
       await phase.stream.start();
     }
     const chunk = this.ctx.signal.aborted ? undefined : await this.incremental!.queue.next();
-    const batch = await phase.stream.read(IDLE_MS, chunk?.at);
+    const batch = await phase.stream.read(IDLE_MS, chunk?.at, previousCommitted);
     phase.at = batch.at;
     let records: ChangeRecord[] = batch.records;
     if (chunk && batch.reached) {

@@ -143,21 +143,26 @@ export class BinlogStreamReader {
 
   /**
    * Whole transactions up to the context's batch limits; returns early (maybe empty) when the log
-   * is idle for `idleMs`, when the signal aborts, or once `until` is reached.
+   * is idle for `idleMs`, when the signal aborts, or once `until` is reached. With records but
+   * nothing more queued it returns at once, or, given `previousCommitted`, once that settles:
+   * whatever commits meanwhile joins the batch (at 10,000 rows/s a batch read at once holds the
+   * first 5 ms of a commit's 10-20, and the rest waited for one more Kafka transaction).
    */
-  async read(idleMs: number, until?: Coordinates): Promise<StreamBatch> {
+  async read(idleMs: number, until?: Coordinates, previousCommitted?: Promise<void>): Promise<StreamBatch> {
     if (this.stopped) throw this.stopped;
     const out: ChangeRecord[] = [];
     const { maxBatchRecords, maxBatchBytes } = this.ctx.limits;
     const deadline = Date.now() + idleMs;
+    let committing = previousCommitted !== undefined;
+    void previousCommitted?.then(() => (committing = false));
     this.batchBytes = 0;
     for (;;) {
       if (until && !this.txn && compareCoordinates({ file: this.file, pos: this.pos }, until) >= 0) return this.batch(out, true);
       const event = this.reader.next();
       if (!event) {
         this.reader.check();
-        if (out.length > 0 || this.ctx.signal.aborted || Date.now() >= deadline) return this.batch(out, false);
-        await this.reader.wait(deadline - Date.now(), this.ctx.signal);
+        if (this.ctx.signal.aborted || (out.length > 0 ? !committing : Date.now() >= deadline)) return this.batch(out, false);
+        await this.reader.wait(out.length > 0 ? idleMs : deadline - Date.now(), this.ctx.signal, out.length > 0 ? previousCommitted : undefined);
         continue;
       }
       try {

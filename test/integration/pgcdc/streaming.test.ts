@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ChangeRecord, Position, Source, SourceBatch } from "../../../src/runtime/connector.js";
-import { uniqueName } from "../../harness/index.js";
+import { uniqueName, waitFor } from "../../harness/index.js";
 import { pgcdcSource, scratchDatabase } from "./support.js";
 
 type Envelope = { op: string; before: Record<string, unknown> | null; after: Record<string, unknown> | null };
@@ -61,6 +61,13 @@ describe("pgcdc streaming", () => {
     await db.client.query("INSERT INTO big (id) SELECT generate_series(1, 2500)");
     const { last: part } = await readUntil(first, (r) => r.length > 0);
     await first.close();
+    // the server ends the closed connection's walsender a moment later: until then the slot is
+    // active and a new stream on it is refused (55006, which the runtime retries; this test reads
+    // the source without the runtime)
+    await waitFor(
+      async () => (await db.client.query("SELECT 1 FROM pg_replication_slots WHERE database = $1 AND active", [db.name])).rowCount === 0 || undefined,
+      { timeoutMs: 10_000, message: "the slot released by the closed stream" },
+    );
     expect(part.records.length).toBe(1000);
     expect(part.position).toMatchObject({ row: 1000 });
 

@@ -34,6 +34,17 @@ export interface ConnectorControl {
   setOffsets(name: string, change: OffsetChange, force: boolean): Promise<OffsetsView>;
 }
 
+/**
+ * A connector command's answer: one task's result alone, several tasks' as a list of
+ * `{task, result}` by task key, asked one after the other.
+ */
+export async function answerPerTask<T>(tasks: readonly T[], keyOf: (task: T) => string, ask: (task: T) => Promise<Json>): Promise<Json> {
+  if (tasks.length === 1) return ask(tasks[0]!);
+  const results: Json[] = [];
+  for (const task of tasks) results.push({ task: keyOf(task), result: await ask(task) });
+  return results;
+}
+
 export function unknownConnector(name: string, known: readonly string[]): LiberatorError {
   return new LiberatorError(ErrorCode.CONNECTOR_UNKNOWN, `no connector "${name}" in the config`, {
     fix: known.length > 0 ? `the connectors are: ${known.join(", ")}` : "the config has no connectors",

@@ -5,7 +5,7 @@ import type { ConnectorConfig, LoadedConfig } from "./config/load.js";
 import type { RootConfig } from "./config/schema.js";
 import { ConnectorRunner } from "./connector-runner.js";
 import type { ConnectorState } from "./connector-state.js";
-import { unknownConnector, type ConnectorControl, type ConnectorView } from "./control.js";
+import { answerPerTask, unknownConnector, type ConnectorControl, type ConnectorView } from "./control.js";
 import { ErrorCode, LiberatorError } from "./errors.js";
 import type { Governance } from "./governance/index.js";
 import type { SourceGovernance } from "./governance/source-governance.js";
@@ -293,11 +293,7 @@ export class Worker implements WorkerServices, ConnectorControl {
 
   /** To every task of the connector here: one answers alone, several as a list of `{task, result}`. */
   async command(name: string, command: string, args: Record<string, Json>): Promise<Json> {
-    const runners = this.live(name, command);
-    if (runners.length === 1) return runners[0]!.command(command, args);
-    const results: Json[] = [];
-    for (const r of runners) results.push({ task: r.key, result: await r.command(command, args) });
-    return results;
+    return answerPerTask(this.live(name, command), (r) => r.key, (r) => r.command(command, args));
   }
 
   /** A command for one task (by its key) that runs here. */

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Json } from "../connector.js";
-import { unknownConnector, type ConnectorControl, type ConnectorView } from "../control.js";
+import { answerPerTask, unknownConnector, type ConnectorControl, type ConnectorView } from "../control.js";
 import { ERROR_CATALOGUE, ErrorCode, LiberatorError } from "../errors.js";
 import type { OffsetChange, OffsetsView } from "../offsets/connector-offsets.js";
 import { idleView, LIVE_STATES, type Worker } from "../worker.js";
@@ -86,10 +86,7 @@ export class ClusterControl implements ConnectorControl {
           const what = key === name ? "it" : `its task ${key}`;
           throw new LiberatorError(ErrorCode.COMMAND_UNAVAILABLE, `"${command}" needs the connector running, and no worker runs ${what} now`, { connector: name });
         });
-      if (keys.length === 1) return one(keys[0]!);
-      const results: Json[] = [];
-      for (const key of keys) results.push({ task: key, result: await one(key) });
-      return results;
+      return answerPerTask(keys, (key) => key, one);
     });
   }
 

@@ -41,10 +41,10 @@ export function generationOf(connector: ConnectorConfig, count: number): Generat
  * table it held, and the new owner of those tables, started a moment later, found no position for
  * them and read them again from the start.
  */
-export const positionKey = (connector: string, task: TaskRef, generation: Generation): string =>
-  generation.count === 1 ? connector : `${connector}#${task.index}/${generation.count}${generation.split === undefined ? "" : `.${generation.split}`}`;
+export const positionKey = (connector: string, generation: Generation, index: number): string =>
+  generation.count === 1 ? connector : `${connector}#${index}/${generation.count}${generation.split === undefined ? "" : `.${generation.split}`}`;
 
-export const transactionalId = (connector: string, task: TaskRef, generation: Generation): string => `liberator-${positionKey(connector, task, generation)}`;
+export const transactionalId = (connector: string, generation: Generation, index: number): string => `liberator-${positionKey(connector, generation, index)}`;
 
 /** The connector's name of a task key or a position key (`#<i>` alone before keys named their generation). */
 export const connectorOfTask = (key: string): string => key.replace(/#\d+(?:\/\d+(?:\.[0-9a-f]+)?)?$/, "");

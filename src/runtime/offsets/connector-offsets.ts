@@ -129,7 +129,7 @@ export async function applyOffsetChange(services: OffsetServices, connector: Con
 async function writeSourcePosition(services: OffsetServices, connector: ConnectorConfig, position: Position | null): Promise<void> {
   const { transactionTimeoutMs } = services.root.kafka;
   const producer = new TransactionalProducer(services.kafkaFor(connector.name), {
-    transactionalId: transactionalId(connector.name, SINGLE_TASK, { count: 1 }),
+    transactionalId: transactionalId(connector.name, { count: 1 }, 0),
     connector: connector.name,
     transactionTimeoutMs,
   });

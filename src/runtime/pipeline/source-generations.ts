@@ -46,7 +46,7 @@ export async function fenceEarlierGeneration(parts: GenerationParts): Promise<vo
 
 /** Fences every transactional id of a generation of the connector's tasks; returns them. */
 export async function fenceTasks(parts: Pick<GenerationParts, "connector" | "kafka" | "transactionTimeoutMs">, generation: Generation): Promise<string[]> {
-  const ids = tasksOf(generation.count).map((t) => transactionalId(parts.connector, t, generation));
+  const ids = tasksOf(generation.count).map((t) => transactionalId(parts.connector, generation, t.index));
   await Promise.all(ids.map((id) => fence(parts, id)));
   return ids;
 }

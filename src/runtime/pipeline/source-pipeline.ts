@@ -72,10 +72,10 @@ export async function runSourcePipeline(connector: ConnectorConfig, control: Pip
     limits: { maxBatchRecords: connector.config.batch.maxRecords, maxBatchBytes: connector.config.batch.maxBytes },
   };
   const source = spec.create(connector.config, ctx);
-    const { transactionTimeoutMs } = worker.root.kafka;
+  const { transactionTimeoutMs } = worker.root.kafka;
   const generation = generationOf(connector, control.task.count);
   const producer = new TransactionalProducer(worker.kafkaFor(connector.name), {
-    transactionalId: transactionalId(connector.name, control.task, generation),
+    transactionalId: transactionalId(connector.name, generation, control.task.index),
     connector: connector.name,
     transactionTimeoutMs,
   });
@@ -86,7 +86,7 @@ export async function runSourcePipeline(connector: ConnectorConfig, control: Pip
   try {
     return await pumpSource({
       connector: connector.name,
-      positionKey: positionKey(connector.name, control.task, generation),
+      positionKey: positionKey(connector.name, generation, control.task.index),
       mergePositions: spec.mergePositions,
       ...(spec.autoTasks ? { fenceEarlierTasks } : {}),
       source,

@@ -30,10 +30,12 @@ describe("incremental snapshots while streaming", () => {
     await untilStreaming(daemon, name);
 
     let stopping = false;
+    const touched = new Set<number>();
+    const touch = (id: number) => (touched.add(id), id);
     const writing = (async () => {
       for (let n = 0; !stopping; n++) {
-        await db.conn.query("UPDATE items SET v = v + 1 WHERE id = ?", [1 + Math.floor(Math.random() * ROWS)]);
-        if (n % 10 === 0) await db.conn.query("DELETE FROM items WHERE id = ?", [1 + Math.floor(Math.random() * ROWS)]);
+        await db.conn.query("UPDATE items SET v = v + 1 WHERE id = ?", [touch(1 + Math.floor(Math.random() * ROWS))]);
+        if (n % 10 === 0) await db.conn.query("DELETE FROM items WHERE id = ?", [touch(1 + Math.floor(Math.random() * ROWS))]);
       }
     })();
     try {
@@ -49,7 +51,13 @@ describe("incremental snapshots while streaming", () => {
 
     const changes = await expectTopicEqualsTable(`${name}.${db.name}.items`, db.name, "items");
     const reads = changes.filter((c) => c.value?.op === "r");
-    expect(reads.length).toBeGreaterThan(ROWS * 0.9);
+    // A key written while its chunk was open is dropped from the chunk (its change stands for it), and a deleted key
+    // may never be read: how many depends on the machine's speed. A key no writer touched has exactly one read.
+    const readsOf = new Map<unknown, number>();
+    for (const c of reads) readsOf.set(c.key?.id, (readsOf.get(c.key?.id) ?? 0) + 1);
+    const untouched = Array.from({ length: ROWS }, (_, i) => i + 1).filter((id) => !touched.has(id));
+    expect(untouched.length).toBeGreaterThan(0);
+    expect(untouched.filter((id) => readsOf.get(id) !== 1)).toEqual([]);
     expect(reads.every((c) => c.value!.source.snapshot === "incremental")).toBe(true);
     checkHistories(changes);
   });

@@ -237,7 +237,8 @@ function split(micros: Exact): [days: number, timeOfDay: number] {
 // ---------------------------------------------------------------------------------------------
 // Dates, times and timestamps: text ⇄ days / microseconds.
 
-const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => (i < 10 ? `0${i}` : `${i}`));
+const pad2 = (n: number) => TWO_DIGITS[n] ?? `${n}`;
 
 function formatYear(year: number): string {
   if (year >= 0 && year <= 9999) return `${year}`.padStart(4, "0");
@@ -248,15 +249,55 @@ function formatFraction(micros: number): string {
   return `${micros}`.padStart(6, "0");
 }
 
+/** The last date formatted: the timestamps of a batch mostly fall on a few days. */
+let lastDays = Number.NaN;
+let lastDate = "";
+
 export function formatDate(days: number): string {
-  const [y, m, d] = civilFromDays(days);
-  return `${formatYear(y)}-${pad2(m)}-${pad2(d)}`;
+  if (days !== lastDays) {
+    const [y, m, d] = civilFromDays(days);
+    lastDate = `${formatYear(y)}-${pad2(m)}-${pad2(d)}`;
+    lastDays = days;
+  }
+  return lastDate;
+}
+
+const digitCode = (n: number) => 48 + n;
+
+/**
+ * "THH:MM:SS.ffffff" as one flat string. A sink decodes one per timestamp of every record and holds
+ * it until the batch is written: pieces joined by a template made a tree of a dozen strings, which
+ * outlived the young generation's collections and was copied there.
+ */
+function formatClock(tod: number): string {
+  const s = Math.floor(tod / 1_000_000);
+  const f = tod - s * 1_000_000;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor(s / 60) % 60;
+  const sec = s % 60;
+  return String.fromCharCode(
+    84,
+    digitCode(Math.floor(h / 10)),
+    digitCode(h % 10),
+    58,
+    digitCode(Math.floor(m / 10)),
+    digitCode(m % 10),
+    58,
+    digitCode(Math.floor(sec / 10)),
+    digitCode(sec % 10),
+    46,
+    digitCode(Math.floor(f / 100_000)),
+    digitCode(Math.floor(f / 10_000) % 10),
+    digitCode(Math.floor(f / 1_000) % 10),
+    digitCode(Math.floor(f / 100) % 10),
+    digitCode(Math.floor(f / 10) % 10),
+    digitCode(f % 10),
+  );
 }
 
 function formatDateTime(micros: Exact, zone: string): string {
   const [days, tod] = split(micros);
-  const seconds = Math.floor(tod / 1_000_000);
-  return `${formatDate(days)}T${pad2(Math.floor(seconds / 3600))}:${pad2(Math.floor(seconds / 60) % 60)}:${pad2(seconds % 60)}.${formatFraction(tod % 1_000_000)}${zone}`;
+  return formatDate(days) + formatClock(tod) + zone;
 }
 
 const digit = (s: string, i: number) => s.charCodeAt(i) - 48;

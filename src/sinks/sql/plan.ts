@@ -61,26 +61,14 @@ export class Planner {
         w.keyed.clear();
         w.rows = [];
       } else if (change.op === "upsert") {
-        await this.upsert(w, record, change);
+        // awaited only for a schema version the table has not seen: a promise per record was garbage
+        const shape = w.state.shapes.get(change.schema!.id) ?? (await this.tables.shape(w.state, change.schema!, keySchemaOf(record)));
+        upsert(w, shape, change.row!);
       } else {
         this.delete(w, record, change);
       }
     }
     return [...writes.values()];
-  }
-
-  private async upsert(w: TableWrites, record: SinkRecord, change: Change): Promise<void> {
-    const schema = change.schema!;
-    const row = change.row!;
-    const shape = w.state.shapes.get(schema.id) ?? (await this.tables.shape(w.state, schema, keySchemaOf(record)));
-    if (!shape.key) {
-      w.rows.push({ shape, row });
-      return;
-    }
-    const id = shape.key.id(row);
-    const before = w.keyed.get(id);
-    if (before !== undefined) w.keyed.delete(id);
-    w.keyed.set(id, { kind: "upsert", shape, row, deleteFirst: before !== undefined && (before.kind === "delete" || before.deleteFirst) });
   }
 
   /** Deletes by the key in the row before the change, else in the record key. */
@@ -109,6 +97,17 @@ export class Planner {
     w.keyed.delete(id);
     w.keyed.set(id, { kind: "delete", key: reader, row });
   }
+}
+
+function upsert(w: TableWrites, shape: Shape, row: Row): void {
+  if (!shape.key) {
+    w.rows.push({ shape, row });
+    return;
+  }
+  const id = shape.key.id(row);
+  const before = w.keyed.get(id);
+  if (before !== undefined) w.keyed.delete(id);
+  w.keyed.set(id, { kind: "upsert", shape, row, deleteFirst: before !== undefined && (before.kind === "delete" || before.deleteFirst) });
 }
 
 /** Writes one table's share of a batch: truncate, deletes, then rows per schema version. */

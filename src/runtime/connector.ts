@@ -140,6 +140,12 @@ export interface TopicSchema {
  * while it goes on writing the others. `write` is all or nothing: rows and offsets in one target
  * transaction, or neither.
  */
+/**
+ * The part of a writer's schema a reader takes, as a reader schema of the same names (undefined: all
+ * of it). What it leaves out is skipped while decoding, never built.
+ */
+export type SchemaView = (writer: AvroSchema) => AvroSchema | undefined;
+
 export interface Sink {
   /** Connects; claims nothing. */
   open(): Promise<void>;
@@ -160,6 +166,11 @@ export interface Sink {
    */
   check?(topics: readonly TopicSchema[]): Promise<void>;
   write(batch: SinkBatch): Promise<void>;
+  /**
+   * What the sink reads of each record's value: the pipeline decodes values through it (the record's
+   * `valueSchema` stays the writer's). A stable function: its readers are kept per schema id.
+   */
+  readonly valueView?: SchemaView;
   /**
    * Release everything at once; safe to call twice, and while `open` or `write` is in flight. A write
    * in flight is abandoned, never waited for (a stop must not wait out a batch): all or nothing

@@ -583,13 +583,13 @@ class BatchWriter {
   /** Without a promise per record while the schemas are known; undefined when one has to be fetched. */
   private decodeKnown(topic: string, partition: number, m: KafkaMessage): DecodedRecord | undefined {
     const key = this.deserializer.deserializeKnown(m.key);
-    const value = key === undefined ? undefined : this.deserializer.deserializeKnown(m.value);
+    const value = key === undefined ? undefined : this.deserializer.deserializeKnown(m.value, this.sink.valueView);
     return value === undefined ? undefined : decodedRecord(topic, partition, m, key!, value);
   }
 
   private async decode(topic: string, partition: number, m: KafkaMessage): Promise<DecodedRecord> {
     const key = await this.deserializer.deserialize(m.key);
-    const value = await this.deserializer.deserialize(m.value);
+    const value = await this.deserializer.deserialize(m.value, this.sink.valueView);
     return decodedRecord(topic, partition, m, key, value);
   }
 }

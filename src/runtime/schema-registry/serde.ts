@@ -2,7 +2,7 @@
  * What the pipelines need from the schema layer. Implemented by the Avro serializer over a
  * Confluent-compatible registry (external or embedded); see DESIGN.md §4.
  */
-import type { AvroSchema, ChangeRecord } from "../connector.js";
+import type { AvroSchema, ChangeRecord, SchemaView } from "../connector.js";
 
 export interface EncodedRecord {
   key: Buffer | null;
@@ -27,10 +27,10 @@ export interface DecodedValue {
 
 export interface RecordDeserializer {
   /** Null in, null out (tombstones and null keys). Throws DataError on a malformed payload. */
-  deserialize(data: Buffer | null): Promise<DecodedValue | null>;
+  deserialize(data: Buffer | null, view?: SchemaView): Promise<DecodedValue | null>;
   /**
    * The same without a promise, for a payload whose schema was met before (nearly every record of
    * a stream); undefined when its schema has to be fetched first, which `deserialize` does.
    */
-  deserializeKnown(data: Buffer | null): DecodedValue | null | undefined;
+  deserializeKnown(data: Buffer | null, view?: SchemaView): DecodedValue | null | undefined;
 }

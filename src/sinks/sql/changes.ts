@@ -78,6 +78,25 @@ function valueInfo(schema: AvroSchema, topic: string): ValueSchemaInfo {
   return info;
 }
 
+/** The fields of the envelope's source block the sink reads: they name the target table. */
+const ORIGIN_FIELDS = new Set(["db", "table"]);
+
+/**
+ * What the sink reads of a change event: `before`, `after`, `op`, and of the source block only
+ * `db` and `table`. The rest of the source block (a dozen fields, most of them unions), the
+ * transaction block and `ts_ms` are skipped while decoding, never built: the source block alone
+ * was half of the decoding and of its garbage. Any other value is read whole.
+ */
+export function changeView(writer: AvroSchema): AvroSchema | undefined {
+  const record: unknown = writer;
+  if (!isRecordSchema(record) || !ENVELOPE_FIELDS.every((n) => record.fields.some((f) => f.name === n))) return undefined;
+  const fields = record.fields.flatMap((f) => {
+    if (f.name !== "source") return f.name === "before" || f.name === "after" || f.name === "op" ? [f] : [];
+    return isRecordSchema(f.type) ? [{ ...f, type: { ...f.type, fields: f.type.fields.filter((s) => ORIGIN_FIELDS.has(s.name)) } }] : [f];
+  });
+  return { ...record, fields } as AvroSchema;
+}
+
 /** The row schema of a topic's value schema: the envelope's row record, or the record itself. */
 export function rowSchemaOfValue(schema: AvroSchema, topic: string): RowSchema {
   return valueInfo(schema, topic).row;

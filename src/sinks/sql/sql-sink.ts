@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import type { DatabaseConnection } from "../../runtime/config/fields.js";
 import type { ConnectorStatus, Sink, SinkBatch, SinkContext, TopicPartition, TopicPartitionOffset, TopicSchema } from "../../runtime/connector.js";
-import { rowSchemaOfValue } from "./changes.js";
+import { changeView, rowSchemaOfValue } from "./changes.js";
 import type { Dialect } from "../../runtime/sql-types/mapping.js";
 import type { SqlSinkConfig } from "./config.js";
 import { MysqlTarget } from "./mysql.js";
@@ -28,6 +28,7 @@ export class SqlSink implements Sink {
   /** Set by a failure that may have cut the connection, or left a commit's outcome unknown. */
   private broken = false;
   private written = 0;
+  readonly valueView = changeView;
 
   constructor(
     private readonly config: SqlSinkConfig,

@@ -3,7 +3,8 @@
  * `liberator run` in its own process, read_committed, Avro in the wire format, rows and offsets in
  * one target transaction per batch, upsert mode. A topic is first filled with change events of a
  * 6-column table (bigint key, varchar, int, decimal(10,2), datetime(6), boolean) exactly as a
- * source writes them: 80 % new keys, then 20 % updates of keys written before (the conflict path).
+ * source writes them (the binlog source's source and transaction blocks, transactions of 100 rows):
+ * 80 % new keys, then 20 % updates of keys written before (the conflict path).
  * Then each target gets a fresh database and a sink, and the clock runs from the sink's first
  * stored offset to its last, read from liberator_offsets. Beside it, in the same run:
  *
@@ -84,15 +85,20 @@ function expected(): { rows: number; qty: bigint } {
 }
 
 const stream = (topic: string) => tableStream({ columns: COLUMNS, primaryKey: ["id"] }, { topic });
-const SOURCE = { connector: "binlog", name: "bench", db: "shop", table: "orders", ts_ms: 1_700_000_000_000 };
+/** Rows per source transaction of the records: their source and transaction blocks as the binlog source writes them. */
+const SOURCE_TX = 100;
 
-/** The change records of records from..to of a topic, as a source hands them to the serializer. */
+/** The change records of records from..to of a topic, as the binlog source hands them to the serializer. */
 function changeRecords(topic: string, from: number, to: number): ChangeRecord[] {
   const s = stream(topic);
   const out: ChangeRecord[] = [];
   for (let i = from; i < to; i++) {
     const r = row(i);
-    out.push({ topic, key: { id: r.id }, keySchema: s.keySchema, value: envelope(i >= NEW_KEYS ? "u" : "c", null, r, SOURCE), valueSchema: s.valueSchema });
+    const tx = Math.floor(i / SOURCE_TX);
+    const gtid = `0-1-${tx + 1}`;
+    const source = { connector: "binlog", name: "bench", db: "shop", table: "orders", file: "mariadb-bin.000042", pos: 4 + tx * 12_000, gtid, row: i % SOURCE_TX, snapshot: null, ts_ms: 1_700_000_000_000 + tx, txId: null };
+    const transaction = { id: gtid, total_order: (i % SOURCE_TX) + 1, data_collection_order: (i % SOURCE_TX) + 1 };
+    out.push({ topic, key: { id: r.id }, keySchema: s.keySchema, value: envelope(i >= NEW_KEYS ? "u" : "c", null, r, source, transaction), valueSchema: s.valueSchema });
   }
   return out;
 }
@@ -349,7 +355,7 @@ async function withoutKafka(target: Target, schemas: SchemaService, topic: strin
       const records: SinkRecord[] = [];
       for (const [i, e] of encoded.entries()) {
         const key = (await schemas.deserializer.deserialize(e.key))!;
-        const value = (await schemas.deserializer.deserialize(e.value))!;
+        const value = (await schemas.deserializer.deserialize(e.value, sink.valueView))!;
         records.push({ topic, partition: 0, offset: String(start + i), key: key.value, keySchema: key.schema, value: value.value, valueSchema: value.schema, headers: {}, timestamp: 0 });
       }
       const cpu = process.cpuUsage();

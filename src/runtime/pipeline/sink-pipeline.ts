@@ -238,6 +238,8 @@ async function consume(connector: ConnectorConfig, control: PipelineControl, r: 
   };
   /** Bumped at every rebalance: a claim that a newer rebalance overtook seeks nothing. */
   let generation = 0;
+  /** The partitions the group gives this task now; none while it rebalances. */
+  let assignment = new Set<string>();
   try {
     const ended = new Promise<ConsumerEnd>((resolve, reject) => {
       control.signal.addEventListener("abort", () => resolve("stopped"), { once: true });
@@ -254,12 +256,14 @@ async function consume(connector: ConnectorConfig, control: PipelineControl, r: 
       if (shared) {
         consumer.on(consumer.events.REBALANCING, () => {
           generation++;
+          assignment = new Set();
           // eager rebalancing: every partition goes back to the group; none is written from here on
           release([...owned].map(partitionOf), "the group is rebalancing: writing none of this task's partitions until the new assignment");
         });
         consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
           const assigned = Object.entries(payload.memberAssignment).flatMap(([topic, ps]) => ps.map((partition) => ({ topic, partition })));
           const mine = ++generation;
+          assignment = new Set(assigned.map((a) => tp(a.topic, a.partition)));
           release([...owned].filter((k) => !assigned.some((a) => tp(a.topic, a.partition) === k)).map(partitionOf), "partitions given to another task");
           // nothing is fetched before the claim: synchronous, so before kafkajs's first fetch
           if (assigned.length > 0) consumer.pause(Object.entries(payload.memberAssignment).map(([topic, partitions]) => ({ topic, partitions })));
@@ -271,7 +275,13 @@ async function consume(connector: ConnectorConfig, control: PipelineControl, r: 
             // the partitions' next owners, whose writes then fail and wait for the next rebalance
             if (mine !== generation || control.signal.aborted) return;
             const stored = await sink.claim(assigned);
-            if (mine !== generation || control.signal.aborted) return;
+            if (mine !== generation || control.signal.aborted) {
+              // the claim went through after a newer rebalance began: what the group no longer gives
+              // this task is not its own (its status went on listing it, beside the next owner's),
+              // and what the group does give it is claimed again for the newer assignment
+              release(assigned.filter((a) => !assignment.has(tp(a.topic, a.partition))), "partitions claimed after the group moved on: released");
+              return;
+            }
             for (const o of stored) next.set(tp(o.topic, o.partition), BigInt(o.offset));
             for (const { topic, partition } of assigned) {
               owned.add(tp(topic, partition));

@@ -4,7 +4,7 @@
  * the load average, and the scale factor for quick runs on a busy machine.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, cpSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { stringify } from "yaml";
@@ -92,16 +92,31 @@ let built: string | undefined;
 
 /** Compiles src/ the way the Dockerfile does, once per run, into a folder of its own under .cache (git-ignored); returns dist/cli.js. */
 export function buildLiberator(): string {
-  return (built ??= compile());
+  return (built ??= compile(repoRoot));
 }
 
-function compile(): string {
-  const out = join(repoRoot, ".cache", "bench-build");
-  execFileSync(process.execPath, [join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", join(out, "dist")], { cwd: repoRoot, stdio: "inherit" });
+/**
+ * Another commit's build, for two builds side by side: a detached worktree of `ref` under
+ * .cache/bench-ab (kept for the next run; its node_modules are this checkout's), compiled as
+ * buildLiberator compiles; returns its dist/cli.js.
+ */
+export function buildCommit(ref: string): { cli: string; commit: string } {
+  const commit = execFileSync("git", ["rev-parse", "--verify", `${ref}^{commit}`], { cwd: repoRoot, encoding: "utf8" }).trim();
+  const tree = join(repoRoot, ".cache", "bench-ab", commit);
+  if (!existsSync(tree)) {
+    execFileSync("git", ["worktree", "add", "--detach", tree, commit], { cwd: repoRoot, stdio: "ignore" });
+    symlinkSync(join(repoRoot, "node_modules"), join(tree, "node_modules"));
+  }
+  return { cli: compile(tree), commit };
+}
+
+function compile(root: string): string {
+  const out = join(root, ".cache", "bench-build");
+  execFileSync(process.execPath, [join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", join(out, "dist")], { cwd: root, stdio: "inherit" });
   // cli.js reads ../package.json, and Node takes "type": "module" from it
-  copyFileSync(join(repoRoot, "package.json"), join(out, "package.json"));
+  copyFileSync(join(root, "package.json"), join(out, "package.json"));
   // the admin API serves the status page from ../web/status, as the Dockerfile lays it out
-  cpSync(join(repoRoot, "web", "status"), join(out, "web", "status"), { recursive: true });
+  cpSync(join(root, "web", "status"), join(out, "web", "status"), { recursive: true });
   return join(out, "dist", "cli.js");
 }
 

@@ -78,7 +78,7 @@ function row(i: number) {
 }
 
 /** What a target must hold after a topic: one row per key, the last version of each (sum of qty). */
-function expected(): { rows: number; qty: bigint } {
+export function expected(): { rows: number; qty: bigint } {
   let qty = 0n;
   for (let k = 0; k < NEW_KEYS; k++) qty += BigInt((k % 1000) + (k < ROWS - NEW_KEYS ? 1000 : 0));
   return { rows: NEW_KEYS, qty };
@@ -108,7 +108,7 @@ function changeRecords(topic: string, from: number, to: number): ChangeRecord[] 
  * insert went); returns for each partition the offset the sink stores after its last record (its
  * last commit marker's).
  */
-async function fillTopic(info: HarnessInfo, schemas: SchemaService, topic: string, partitions: number): Promise<number[]> {
+export async function fillTopic(info: HarnessInfo, schemas: SchemaService, topic: string, partitions: number): Promise<number[]> {
   const kafka = createKafka(kafkaConfigSchema.parse({ brokers: info.kafka.brokers }), log, "bench-fill");
   await ensureTopics(kafka, [{ topic, partitions, replicationFactor: 1 }]);
   const producer = new TransactionalProducer(kafka, { transactionalId: uniqueName("bench_fill"), connector: "bench", transactionTimeoutMs: 60_000 });
@@ -129,7 +129,7 @@ async function fillTopic(info: HarnessInfo, schemas: SchemaService, topic: strin
   }
 }
 
-interface Target {
+export interface Target {
   label: string;
   dialect: "postgres" | "mysql";
   connection: Record<string, unknown>;
@@ -144,7 +144,7 @@ interface Target {
 
 const partitionsOf = (rows: { p: number | string; o: number | string }[]) => new Map(rows.map((r) => [Number(r.p), Number(r.o)]));
 
-async function postgresTarget(info: HarnessInfo): Promise<Target> {
+export async function postgresTarget(info: HarnessInfo): Promise<Target> {
   const database = uniqueName("bench_sink");
   const admin = new pg.Client(info.postgres);
   await admin.connect();
@@ -169,7 +169,7 @@ async function postgresTarget(info: HarnessInfo): Promise<Target> {
   };
 }
 
-async function mariadbTarget(info: HarnessInfo): Promise<Target> {
+export async function mariadbTarget(info: HarnessInfo): Promise<Target> {
   const database = uniqueName("bench_sink");
   const conn = await mysql.createConnection(info.mariadb);
   await conn.query(`CREATE DATABASE ${database}`);
@@ -193,7 +193,7 @@ async function mariadbTarget(info: HarnessInfo): Promise<Target> {
 }
 
 /** The target must hold `rows` keys whose qty sums to `qty`: every record arrived, and the last version of each key won. */
-async function reconcile(target: Target, want: { rows: number; qty: bigint }, what: string): Promise<void> {
+export async function reconcile(target: Target, want: { rows: number; qty: bigint }, what: string): Promise<void> {
   const got = await target.contents();
   if (got.rows !== want.rows || got.qty !== want.qty) {
     throw new Error(`${what}: ${target.label} holds ${got.rows} rows (qty sum ${got.qty}), not ${want.rows} (qty sum ${want.qty}): rows were lost or an update did not win`);
@@ -201,12 +201,12 @@ async function reconcile(target: Target, want: { rows: number; qty: bigint }, wh
 }
 
 /** A topic filled by fillTopic: its name and each partition's last offset. */
-interface Filled {
+export interface Filled {
   topic: string;
   ends: number[];
 }
 
-interface Timing {
+export interface Timing {
   steady: number;
   /** ms since the epoch when the last offset was stored. */
   done: number;
@@ -246,13 +246,13 @@ const timeoutAt = () => Date.now() + Number(process.env.BENCH_SINK_TIMEOUT_S ?? 
 
 const sinkConnector = (name: string, target: Target, topic: string) => ({ name, type: "sql", dialect: target.dialect, connection: target.connection, topics: [topic], table: "orders", mode: "upsert" });
 
-interface OneRun extends Timing {
+export interface OneRun extends Timing {
   total: number;
   rssMb: number;
 }
 
-/** `liberator run` with one sql sink (one task) until it has stored the topic's last offset. */
-async function runOne(info: HarnessInfo, target: Target, filled: Filled, registryTopic: string): Promise<OneRun> {
+/** `liberator run` (this checkout's build, or `cli`) with one sql sink (one task) until it has stored the topic's last offset. */
+export async function runOne(info: HarnessInfo, target: Target, filled: Filled, registryTopic: string, cli = buildLiberator()): Promise<OneRun> {
   const name = uniqueName("bench_sink");
   const file = join(mkdtempSync(join(tmpdir(), "liberator-bench-sink-")), "connectors.yaml");
   writeFileSync(
@@ -265,8 +265,7 @@ async function runOne(info: HarnessInfo, target: Target, filled: Filled, registr
       connectors: [sinkConnector(name, target, filled.topic)],
     }),
   );
-  // compiled before the clock: the first run would count the build as process start
-  const cli = buildLiberator();
+  // compiled before the clock (the default argument): the first run would count the build as process start
   const started = Date.now();
   const d: Daemon = startLiberator(file, 0, cli);
   try {

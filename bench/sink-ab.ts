@@ -70,7 +70,7 @@ export async function run(context: BenchContext): Promise<BenchResult> {
   const cpu = { base: mean(runs.base.map((x) => x.cpuUsPerRow)), ours: mean(runs.ours.map((x) => x.cpuUsPerRow)) };
   const rate = { base: mean(runs.base.map((x) => x.steady)), ours: mean(runs.ours.map((x) => x.steady)) };
   const lower = runs.ours.filter((x, i) => x.cpuUsPerRow < runs.base[i]!.cpuUsPerRow).length;
-  const baseLabel = `${ref} (${base.commit.slice(0, 7)})`;
+  const baseLabel = base.commit.startsWith(ref) ? ref : `${ref} (${base.commit.slice(0, 7)})`;
   return {
     figures: [
       { name: `CPU per row into ${label}, this checkout (mean of ${ROUNDS})`, value: cpu.ours, unit: "µs", reference: { value: cpu.base, label: baseLabel } },
@@ -84,7 +84,7 @@ export async function run(context: BenchContext): Promise<BenchResult> {
       rounds: ROUNDS,
     },
     notes: [
-      `this checkout beside ${baseLabel}: both builds at once in each round, one sql sink each on the same topic of ${want.rows.toLocaleString("en-US")} keys (bench/sink.ts's records), each into its own ${label} database`,
+      `this checkout beside ${baseLabel}: both builds at once in each round, one sql sink each on the same topic of bench/sink.ts's records (${want.rows.toLocaleString("en-US")} keys), each into its own ${label} database`,
       ...notes,
       `CPU per row lower in ${lower} of ${ROUNDS} rounds`,
     ],

@@ -206,7 +206,7 @@ export interface Filled {
   ends: number[];
 }
 
-export interface Timing {
+interface Timing {
   steady: number;
   /** ms since the epoch when the last offset was stored. */
   done: number;

@@ -134,18 +134,18 @@ export interface TopicSchema {
 }
 
 /**
+ * The part of a writer's schema a reader takes, as a reader schema of the same names (undefined: all
+ * of it). What it leaves out is skipped while decoding, never built.
+ */
+export type SchemaView = (writer: AvroSchema) => AvroSchema | undefined;
+
+/**
  * A sink: open() → claim(partitions) → write(batch)… → close(). It is fenced per partition: a task
  * writes only the partitions it claimed, and a claim by another task (or instance) of the same
  * partition makes its next write of it fail with FencedError naming the partition (`partitions`),
  * while it goes on writing the others. `write` is all or nothing: rows and offsets in one target
  * transaction, or neither.
  */
-/**
- * The part of a writer's schema a reader takes, as a reader schema of the same names (undefined: all
- * of it). What it leaves out is skipped while decoding, never built.
- */
-export type SchemaView = (writer: AvroSchema) => AvroSchema | undefined;
-
 export interface Sink {
   /** Connects; claims nothing. */
   open(): Promise<void>;

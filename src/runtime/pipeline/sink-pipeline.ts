@@ -264,7 +264,7 @@ async function consume(connector: ConnectorConfig, control: PipelineControl, r: 
           const assigned = Object.entries(payload.memberAssignment).flatMap(([topic, ps]) => ps.map((partition) => ({ topic, partition })));
           const mine = ++generation;
           assignment = new Set(assigned.map((a) => tp(a.topic, a.partition)));
-          release([...owned].filter((k) => !assigned.some((a) => tp(a.topic, a.partition) === k)).map(partitionOf), "partitions given to another task");
+          release([...owned].filter((k) => !assignment.has(k)).map(partitionOf), "partitions given to another task");
           // nothing is fetched before the claim: synchronous, so before kafkajs's first fetch
           if (assigned.length > 0) consumer.pause(Object.entries(payload.memberAssignment).map(([topic, partitions]) => ({ topic, partitions })));
           const started = performance.now();

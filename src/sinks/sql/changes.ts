@@ -45,6 +45,8 @@ const isRecordSchema = (s: unknown): s is RecordSchemaJson =>
 
 const ENVELOPE_FIELDS = ["before", "after", "op", "source"];
 
+const isEnvelope = (record: RecordSchemaJson) => ENVELOPE_FIELDS.every((n) => record.fields.some((f) => f.name === n));
+
 const infos = new WeakMap<object, ValueSchemaInfo>();
 const keyInfos = new WeakMap<object, RowSchema>();
 
@@ -64,8 +66,7 @@ function valueInfo(schema: AvroSchema, topic: string): ValueSchemaInfo {
       fix: "point the sql sink at topics of rows or change events",
     });
   }
-  const names = new Set(schema.fields.map((f) => f.name));
-  if (ENVELOPE_FIELDS.every((n) => names.has(n))) {
+  if (isEnvelope(schema)) {
     // tableStream defines the row record in `before` and names it in `after`; Debezium may do either
     const branches = schema.fields.filter((f) => f.name === "before" || f.name === "after").flatMap((f) => (Array.isArray(f.type) ? f.type : [f.type]));
     const row = branches.find(isRecordSchema);
@@ -89,11 +90,10 @@ const ORIGIN_FIELDS = new Set(["db", "table"]);
  */
 export function changeView(writer: AvroSchema): AvroSchema | undefined {
   const record: unknown = writer;
-  if (!isRecordSchema(record) || !ENVELOPE_FIELDS.every((n) => record.fields.some((f) => f.name === n))) return undefined;
-  const fields = record.fields.flatMap((f) => {
-    if (f.name !== "source") return f.name === "before" || f.name === "after" || f.name === "op" ? [f] : [];
-    return isRecordSchema(f.type) ? [{ ...f, type: { ...f.type, fields: f.type.fields.filter((s) => ORIGIN_FIELDS.has(s.name)) } }] : [f];
-  });
+  if (!isRecordSchema(record) || !isEnvelope(record)) return undefined;
+  const fields = record.fields
+    .filter((f) => ENVELOPE_FIELDS.includes(f.name))
+    .map((f) => (f.name === "source" && isRecordSchema(f.type) ? { ...f, type: { ...f.type, fields: f.type.fields.filter((s) => ORIGIN_FIELDS.has(s.name)) } } : f));
   return { ...record, fields } as AvroSchema;
 }
 

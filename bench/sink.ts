@@ -22,7 +22,7 @@
  *
  * Scale: BENCH_SINK_ROWS (1,000,000 records per topic), or BENCH_SCALE.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mysql from "mysql2/promise";
@@ -137,6 +137,8 @@ export interface Target {
   stored(connector: string, topic: string): Promise<Map<number, number>>;
   /** Rows of the table and the sum of their qty. */
   contents(): Promise<{ rows: number; qty: bigint }>;
+  /** The keys below `updated` still at their first version (qty below 1000): how many, the least and the greatest. */
+  stale(updated: number): Promise<{ keys: number; least: string | null; greatest: string | null }>;
   /** Empties the table for the next run, which then writes into a table of the same shape (its tasks need not race to create it). */
   empty(): Promise<void>;
   close(): Promise<void>;
@@ -164,6 +166,10 @@ export async function postgresTarget(info: HarnessInfo): Promise<Target> {
       const r = await client.query<{ n: string; q: string | null }>("SELECT count(*) AS n, sum(qty) AS q FROM orders");
       return { rows: Number(r.rows[0]!.n), qty: BigInt(r.rows[0]!.q ?? 0) };
     },
+    stale: async (updated) => {
+      const r = await client.query<{ n: string; lo: string | null; hi: string | null }>("SELECT count(*) AS n, min(id) AS lo, max(id) AS hi FROM orders WHERE id < $1 AND qty < 1000", [updated]);
+      return { keys: Number(r.rows[0]!.n), least: r.rows[0]!.lo, greatest: r.rows[0]!.hi };
+    },
     empty: async () => void (await client.query("TRUNCATE orders")),
     close: () => client.end(),
   };
@@ -187,16 +193,28 @@ export async function mariadbTarget(info: HarnessInfo): Promise<Target> {
       const r = (rows as { n: number; q: string | null }[])[0]!;
       return { rows: Number(r.n), qty: BigInt(r.q ?? 0) };
     },
+    stale: async (updated) => {
+      const [rows] = await conn.query("SELECT count(*) AS n, CAST(min(id) AS CHAR) AS lo, CAST(max(id) AS CHAR) AS hi FROM orders WHERE id < ? AND qty < 1000", [updated]);
+      const r = (rows as { n: number; lo: string | null; hi: string | null }[])[0]!;
+      return { keys: Number(r.n), least: r.lo, greatest: r.hi };
+    },
     empty: async () => void (await conn.query("TRUNCATE TABLE orders")),
     close: () => conn.end(),
   };
 }
 
-/** The target must hold `rows` keys whose qty sums to `qty`: every record arrived, and the last version of each key won. */
-export async function reconcile(target: Target, want: { rows: number; qty: bigint }, what: string): Promise<void> {
+/**
+ * The target must hold `rows` keys whose qty sums to `qty`: every record arrived, and the last
+ * version of each key won. `evidence` names what else to look at when it does not.
+ */
+export async function reconcile(target: Target, want: { rows: number; qty: bigint }, what: string, evidence = ""): Promise<void> {
   const got = await target.contents();
   if (got.rows !== want.rows || got.qty !== want.qty) {
-    throw new Error(`${what}: ${target.label} holds ${got.rows} rows (qty sum ${got.qty}), not ${want.rows} (qty sum ${want.qty}): rows were lost or an update did not win`);
+    const stale = await target.stale(ROWS - NEW_KEYS);
+    throw new Error(
+      `${what}: ${target.label} holds ${got.rows} rows (qty sum ${got.qty}), not ${want.rows} (qty sum ${want.qty}): rows were lost or an update did not win; ` +
+        `${stale.keys} of the ${ROWS - NEW_KEYS} updated keys hold their first version (ids ${stale.least}..${stale.greatest})${evidence}`,
+    );
   }
 }
 
@@ -290,6 +308,8 @@ async function views(admin: string, name: string): Promise<TaskView[]> {
 
 interface PairRun extends Timing {
   rssMb: number[];
+  /** Both workers' log at level info, each line headed by its worker's id. */
+  logFile: string;
 }
 
 /**
@@ -301,6 +321,7 @@ interface PairRun extends Timing {
 async function runPair(info: HarnessInfo, target: Target, filled: Filled, registryTopic: string): Promise<PairRun> {
   const name = uniqueName("bench_sink_tasks");
   const dir = mkdtempSync(join(tmpdir(), "liberator-bench-sink-"));
+  const logFile = join(dir, "workers.log");
   const prefix = uniqueName("bench_cl");
   const cli = buildLiberator();
   const workers: Daemon[] = [];
@@ -309,8 +330,9 @@ async function runPair(info: HarnessInfo, target: Target, filled: Filled, regist
     for (const id of ["w1", "w2"]) {
       const port = await freePort();
       const file = join(dir, `${id}.yaml`);
-      writeWorkerConfig(file, info, { registryTopic, port, queuePrefix: prefix, workerId: id, logLevel: "warn", connectors: [{ ...sinkConnector(name, target, filled.topic), tasks: 2 }] });
-      workers.push(startLiberator(file, port, cli));
+      // info: the assignments, claims and hand-overs, to read when the target does not reconcile
+      writeWorkerConfig(file, info, { registryTopic, port, queuePrefix: prefix, workerId: id, logLevel: "info", connectors: [{ ...sinkConnector(name, target, filled.topic), tasks: 2 }] });
+      workers.push(startLiberator(file, port, cli, (line) => appendFileSync(logFile, `${id} ${line}\n`)));
     }
     const admin = workers[0]!.admin;
     const control = (op: "pause" | "resume") => fetch(`${admin}/connectors/${name}/${op}`, { method: "POST" }).catch(() => undefined);
@@ -328,7 +350,7 @@ async function runPair(info: HarnessInfo, target: Target, filled: Filled, regist
     const resumed = await control("resume");
     if (!resumed?.ok) throw new Error(`resume failed: ${resumed?.status} ${await resumed?.text()}`);
     const timing = await untilStored(target, name, filled, workers, before, deadline);
-    return { ...timing, rssMb: workers.map((d) => d.peakMb()) };
+    return { ...timing, rssMb: workers.map((d) => d.peakMb()), logFile };
   } finally {
     await Promise.all(workers.map((d) => d.stop()));
   }
@@ -400,7 +422,7 @@ export async function run(context: BenchContext): Promise<BenchResult> {
         await reconcile(bare, want, "the ceiling");
         await target.empty();
         const two = await runPair(info, target, pair, registryTopic);
-        await reconcile(target, want, "two tasks in two processes");
+        await reconcile(target, want, "two tasks in two processes", `; the workers' log: ${two.logFile}`);
         results.push({ target, one, ceiling, two });
       } finally {
         await Promise.all(targets.map((t) => t.close()));

@@ -207,6 +207,10 @@ export const ERROR_CATALOGUE = {
   SINK_KEY_MISSING: configuration("The target table has no key columns, which the mode (or deletes) needs.", "Give the records a key, set `keyColumns`, or use `mode: insert` / `deletes: false`."),
   SINK_KEY_COLUMN_MISSING: configuration("The key columns are not columns of the table or fields of the rows.", "Set `keyColumns` to columns the rows have."),
   SINK_KEY_NOT_UNIQUE: configuration("An upsert needs a primary key or unique index on the key columns.", "Add one (the message gives the DDL)."),
+  SINK_RECORDS_GONE: configuration(
+    "Records a sink has still to write are no longer in Kafka: retention deleted them (or the topic was deleted and made again) while the sink was behind.",
+    "Write on from the oldest record Kafka holds by setting the partition's offset there (the message gives the command); the records before it are lost to this target.",
+  ),
   PATCH_MISSING: configuration(
     "A patch of patches/ that Liberator relies on (zongji, kafkajs) is not applied to node_modules.",
     "Run `npm install` (its postinstall step applies the patches), or `npx patch-package`.",

@@ -3,7 +3,7 @@ import { setImmediate, setTimeout as sleep } from "node:timers/promises";
 import type { Admin, Batch, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import type { AvroSchema, Headers, Sink, SinkRecord, TopicPartition, TopicPartitionOffset, TopicSchema } from "../connector.js";
 import type { ConnectorConfig } from "../config/load.js";
-import { DataError, ErrorCode, FencedError, LiberatorError, toLiberatorError } from "../errors.js";
+import { DataError, ErrorCode, FencedError, LiberatorError, PreconditionError, toLiberatorError } from "../errors.js";
 import { connectedAdmin } from "../kafka/admin.js";
 import { listResolvedTopics } from "../kafka/topics.js";
 import { GroupOffsets } from "../kafka/group-offsets.js";
@@ -223,6 +223,15 @@ async function consume(connector: ConnectorConfig, control: PipelineControl, r: 
     // tasks sharing the group: a task gone (killed, frozen) hands its partitions on within the session
     ...(shared ? { sessionTimeout: SHARED_SESSION_MS, heartbeatInterval: SHARED_HEARTBEAT_MS, rebalanceTimeout: 2 * SHARED_SESSION_MS } : {}),
   });
+  const seek = (topic: string, partition: number, offset: string) => {
+    consumer.seek({ topic, partition, offset });
+    writer.sought(topic, partition, offset);
+  };
+  writer.onSkipped = seek;
+  // a fetch of only transaction markers (or aborted records) is resolved by kafkajs itself
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    if (payload.batchSize === 0) writer.sought(payload.topic, payload.partition, (BigInt(payload.lastOffset) + 1n).toString());
+  });
   let watch: NodeJS.Timeout | undefined;
   // a partition the target has no offset for starts at its beginning, never at the group's
   // committed offset: that one only tracks lag, and a target emptied to be rebuilt must get it all
@@ -286,7 +295,7 @@ async function consume(connector: ConnectorConfig, control: PipelineControl, r: 
             for (const { topic, partition } of assigned) {
               owned.add(tp(topic, partition));
               const offset = next.get(tp(topic, partition))?.toString() ?? earliest.get(tp(topic, partition));
-              if (offset !== undefined) consumer.seek({ topic, partition, offset });
+              if (offset !== undefined) seek(topic, partition, offset);
             }
             consumer.resume(Object.entries(payload.memberAssignment).map(([topic, partitions]) => ({ topic, partitions })));
             log.info(
@@ -343,7 +352,7 @@ async function consume(connector: ConnectorConfig, control: PipelineControl, r: 
         for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
           for (const partition of partitions) {
             const offset = next.get(tp(topic, partition))?.toString() ?? earliest.get(tp(topic, partition));
-            if (offset !== undefined) consumer.seek({ topic, partition, offset });
+            if (offset !== undefined) seek(topic, partition, offset);
           }
         }
         log.info({ assignment: payload.memberAssignment }, "partitions assigned; reading from the offsets stored in the target");
@@ -404,7 +413,17 @@ class BatchWriter {
    * Unset (one task), the fence stops the connector: another instance took it over.
    */
   onLost: ((partitions: TopicPartition[]) => void) | undefined;
+  /** Sends the consumer back to `offset`: a fetch began past where this task left the partition. */
+  onSkipped: (topic: string, partition: number, offset: string) => void = () => undefined;
   private readonly maxRecords: number;
+  /**
+   * Where the next fetch of each partition must begin: the seek's offset, then past each batch
+   * resolved. Records between it and a fetch that begins further on were never handed to this
+   * task, and writing that fetch would store an offset past them.
+   */
+  private readonly expected = new Map<string, bigint>();
+  /** Where a fetch that began too far was sent back to, per partition. */
+  private readonly sentBack = new Map<string, bigint>();
   private readonly signal: AbortSignal;
   /** The batch being written while kafkajs fetches the next one. */
   private writing: Promise<void> = Promise.resolve();
@@ -433,10 +452,37 @@ class BatchWriter {
   async accept(payload: EachBatchPayload, next: Map<string, bigint>): Promise<void> {
     await this.untilWritten(() => payload.heartbeat());
     if (this.failed || this.signal.aborted) return;
-    payload.resolveOffset(payload.batch.lastOffset());
+    const { batch } = payload;
+    const key = tp(batch.topic, batch.partition);
+    const fetched = BigInt((batch as Batch & { fetchedOffset: string }).fetchedOffset);
+    const want = this.expected.get(key);
     // fetched before a rebalance took the partition: its next owner reads it from the target's offsets
-    if (!this.owns(payload.batch.topic, payload.batch.partition)) return;
-    this.writing = this.process(payload.batch, () => payload.heartbeat(), next);
+    const owned = this.owns(batch.topic, batch.partition);
+    if (owned && want !== undefined && fetched > want) {
+      const back = next.get(key) ?? want;
+      if (this.sentBack.get(key) === back) {
+        // sent back there once, and the fetch began past it again: Kafka holds those records no more
+        this.failed = true;
+        this.onFailure(recordsGone(this.connector.name, batch.topic, batch.partition, back, fetched));
+        return;
+      }
+      this.sentBack.set(key, back);
+      this.log.warn(
+        { topic: batch.topic, partition: batch.partition, fetched: fetched.toString(), expected: want.toString(), seek: back.toString() },
+        "a fetch began past where this task left the partition: not written, reading again from there",
+      );
+      this.onSkipped(batch.topic, batch.partition, back.toString());
+      return;
+    }
+    payload.resolveOffset(batch.lastOffset());
+    this.expected.set(key, BigInt(batch.lastOffset()) + 1n);
+    if (!owned) return;
+    this.writing = this.process(batch, () => payload.heartbeat(), next);
+  }
+
+  /** The consumer was sent to `offset` of the partition: its next fetch begins there. */
+  sought(topic: string, partition: number, offset: string): void {
+    this.expected.set(tp(topic, partition), BigInt(offset));
   }
 
   /**
@@ -619,6 +665,25 @@ function stoppedAt(connector: string, at: { topic: string; partition: number; of
       `(PUT /connectors/${connector}/offsets?force=true with ${body}), which starts the connector again after it; ` +
       "or set errors.tolerance: all to send such records to the dead-letter topic",
   });
+}
+
+/**
+ * A partition's records from `from` on are gone from Kafka: a fetch sent back there began at
+ * `oldest` again (kafkajs moves a fetch below the log's start to its start).
+ */
+function recordsGone(connector: string, topic: string, partition: number, from: bigint, oldest: bigint): PreconditionError {
+  const body = JSON.stringify({ offsets: [{ topic, partition, offset: oldest.toString() }] });
+  return new PreconditionError(
+    ErrorCode.SINK_RECORDS_GONE,
+    `partition ${topic}/${partition}: the records from offset ${from} to ${oldest - 1n} are no longer in Kafka, which begins at ${oldest} now ` +
+      "(retention deleted them while the sink was behind, or the topic was deleted and made again); nothing after them was written",
+    {
+      connector,
+      fix:
+        `to write on from the oldest record Kafka holds (the records before it are lost to this target): liberator offsets set --connector ${connector} --topic ${topic} --partition ${partition} --offset ${oldest} --force ` +
+        `(PUT /connectors/${connector}/offsets?force=true with ${body}); to keep records longer, raise the topic's retention.ms`,
+    },
+  );
 }
 
 function decodedRecord(topic: string, partition: number, m: KafkaMessage, key: DecodedValue | null, value: DecodedValue | null): DecodedRecord {

@@ -42,6 +42,7 @@ import { sqlSinkConfig } from "../src/sinks/sql/config.js";
 import { SqlSink } from "../src/sinks/sql/sql-sink.js";
 import type { HarnessInfo } from "../test/harness/start.js";
 import { freePort } from "../test/harness/ports.js";
+import { readTopic } from "../test/harness/topics.js";
 import { uniqueName } from "../test/harness/util.js";
 import type { Ceiling } from "./ceilings.js";
 import { buildLiberator, loadAverage, ratio, round, scaled, sleep, startLiberator, writeWorkerConfig, type Daemon } from "./daemon.js";
@@ -216,6 +217,20 @@ export async function reconcile(target: Target, want: { rows: number; qty: bigin
         `${stale.keys} of the ${ROWS - NEW_KEYS} updated keys hold their first version (ids ${stale.least}..${stale.greatest})${evidence}`,
     );
   }
+}
+
+/**
+ * Whether the topic itself keeps each key in one partition (fillTopic's promise, which the two
+ * tasks' order of updates rests on): read back whole when the two tasks did not reconcile.
+ */
+async function keysInBothPartitions(info: HarnessInfo, topic: string): Promise<string> {
+  const partitions = new Map<string, Set<number>>();
+  for (const r of await readTopic(info.kafka.brokers, topic, { expect: ROWS, timeoutMs: 300_000 })) {
+    const key = r.key!.toString("hex");
+    partitions.set(key, (partitions.get(key) ?? new Set()).add(r.partition));
+  }
+  const split = [...partitions.values()].filter((p) => p.size > 1).length;
+  return `the topic holds ${partitions.size} keys, ${split} of them in both partitions`;
 }
 
 /** A topic filled by fillTopic: its name and each partition's last offset. */
@@ -422,7 +437,9 @@ export async function run(context: BenchContext): Promise<BenchResult> {
         await reconcile(bare, want, "the ceiling");
         await target.empty();
         const two = await runPair(info, target, pair, registryTopic);
-        await reconcile(target, want, "two tasks in two processes", `; the workers' log: ${two.logFile}`);
+        await reconcile(target, want, "two tasks in two processes", `; the workers' log: ${two.logFile}`).catch(async (err: Error) => {
+          throw new Error(`${err.message}; ${await keysInBothPartitions(info, pair.topic)}`);
+        });
         results.push({ target, one, ceiling, two });
       } finally {
         await Promise.all(targets.map((t) => t.close()));

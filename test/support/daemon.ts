@@ -97,7 +97,11 @@ async function spawnDaemon(configFile: string, adminUrl: string, options: Daemon
 
   const token = (options.root?.admin as { token?: string } | undefined)?.token;
   const statuses = async (): Promise<ConnectorStatusView[]> => {
-    const res = await fetch(`${adminUrl}/connectors`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+    const res = await fetch(`${adminUrl}/connectors`, token ? { headers: { authorization: `Bearer ${token}` } } : {}).catch((err: Error) => {
+      // a test waiting on a process that is gone, or not listening, learns why rather than "fetch failed"
+      const gone = child.exitCode ?? child.signalCode;
+      throw new Error(`${gone === null ? "liberator's admin API does not answer" : `liberator exited (${gone})`}: ${err.message}; its output ends:\n${out.slice(-3000)}`);
+    });
     return (await res.json()) as ConnectorStatusView[];
   };
   const daemon: Daemon = {

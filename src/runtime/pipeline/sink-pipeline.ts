@@ -12,6 +12,7 @@ import type { Logger } from "../log.js";
 import { retry } from "../retry.js";
 import type { SchemaRegistry } from "../schema-registry/registry-api.js";
 import type { DecodedValue, RecordDeserializer } from "../schema-registry/serde.js";
+import { FetchPositions } from "./fetch-positions.js";
 import type { PipelineControl, PipelineEnd, WorkerServices } from "./services.js";
 
 const tp = (topic: string, partition: number) => `${topic}:${partition}`;
@@ -230,7 +231,7 @@ async function consume(connector: ConnectorConfig, control: PipelineControl, r: 
   writer.onSkipped = seek;
   // a fetch of only transaction markers (or aborted records) is resolved by kafkajs itself
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-    if (payload.batchSize === 0) writer.sought(payload.topic, payload.partition, (BigInt(payload.lastOffset) + 1n).toString());
+    if (payload.batchSize === 0) writer.passed(payload.topic, payload.partition, payload.lastOffset);
   });
   let watch: NodeJS.Timeout | undefined;
   // a partition the target has no offset for starts at its beginning, never at the group's
@@ -416,14 +417,7 @@ class BatchWriter {
   /** Sends the consumer back to `offset`: a fetch began past where this task left the partition. */
   onSkipped: (topic: string, partition: number, offset: string) => void = () => undefined;
   private readonly maxRecords: number;
-  /**
-   * Where the next fetch of each partition must begin: the seek's offset, then past each batch
-   * resolved. Records between it and a fetch that begins further on were never handed to this
-   * task, and writing that fetch would store an offset past them.
-   */
-  private readonly expected = new Map<string, bigint>();
-  /** Where a fetch that began too far was sent back to, per partition. */
-  private readonly sentBack = new Map<string, bigint>();
+  private readonly positions = new FetchPositions();
   private readonly signal: AbortSignal;
   /** The batch being written while kafkajs fetches the next one. */
   private writing: Promise<void> = Promise.resolve();
@@ -455,34 +449,36 @@ class BatchWriter {
     const { batch } = payload;
     const key = tp(batch.topic, batch.partition);
     const fetched = BigInt((batch as Batch & { fetchedOffset: string }).fetchedOffset);
-    const want = this.expected.get(key);
     // fetched before a rebalance took the partition: its next owner reads it from the target's offsets
     const owned = this.owns(batch.topic, batch.partition);
-    if (owned && want !== undefined && fetched > want) {
-      const back = next.get(key) ?? want;
-      if (this.sentBack.get(key) === back) {
-        // sent back there once, and the fetch began past it again: Kafka holds those records no more
-        this.failed = true;
-        this.onFailure(recordsGone(this.connector.name, batch.topic, batch.partition, back, fetched));
-        return;
-      }
-      this.sentBack.set(key, back);
+    const verdict = owned ? this.positions.check(key, fetched, next.get(key)) : undefined;
+    if (verdict && "gone" in verdict) {
+      this.failed = true;
+      this.onFailure(recordsGone(this.connector.name, batch.topic, batch.partition, verdict.gone.from, verdict.gone.oldest));
+      return;
+    }
+    if (verdict) {
       this.log.warn(
-        { topic: batch.topic, partition: batch.partition, fetched: fetched.toString(), expected: want.toString(), seek: back.toString() },
+        { topic: batch.topic, partition: batch.partition, fetched: fetched.toString(), seek: verdict.back.toString() },
         "a fetch began past where this task left the partition: not written, reading again from there",
       );
-      this.onSkipped(batch.topic, batch.partition, back.toString());
+      this.onSkipped(batch.topic, batch.partition, verdict.back.toString());
       return;
     }
     payload.resolveOffset(batch.lastOffset());
-    this.expected.set(key, BigInt(batch.lastOffset()) + 1n);
+    this.positions.passed(key, BigInt(batch.lastOffset()));
     if (!owned) return;
     this.writing = this.process(batch, () => payload.heartbeat(), next);
   }
 
   /** The consumer was sent to `offset` of the partition: its next fetch begins there. */
   sought(topic: string, partition: number, offset: string): void {
-    this.expected.set(tp(topic, partition), BigInt(offset));
+    this.positions.sought(tp(topic, partition), BigInt(offset));
+  }
+
+  /** kafkajs took a fetch that ends at `last` itself (only transaction markers, or aborted records). */
+  passed(topic: string, partition: number, last: string): void {
+    this.positions.passed(tp(topic, partition), BigInt(last));
   }
 
   /**

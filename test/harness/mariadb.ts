@@ -83,15 +83,30 @@ async function prepareDataDir(dataDir: string, version: string): Promise<void> {
   }
   // With "normal" root authentication, install-db creates root@localhost, root@127.0.0.1 and
   // root@::1 with an empty password: all a test needs, over TCP or the socket.
-  await run("mariadb-install-db", [
-    "--no-defaults",
-    `--datadir=${dataDir}`,
-    "--auth-root-authentication-method=normal",
-    "--skip-test-db",
-    ...rootFlag(),
-    ...STORAGE_FLAGS,
-  ]);
+  const install = () =>
+    run("mariadb-install-db", ["--no-defaults", `--datadir=${dataDir}`, "--auth-root-authentication-method=normal", "--skip-test-db", ...rootFlag(), ...STORAGE_FLAGS]);
+  await install().catch(async (first: Error) => {
+    // seen once in a CI run, with no word of the server's: what it left in the data dir is kept in
+    // the error, and a second install into a fresh dir tells a passing fault from a lasting one
+    const left = errorLogs(dataDir);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    await install().catch((second: Error) => {
+      throw new Error(`mariadb-install-db failed twice:
+${first.message}
+${left}
+then:
+${second.message}
+${errorLogs(dataDir)}`);
+    });
+  });
   await publishTemplate(dataDir, template);
+}
+
+/** The tail of each error log the server wrote into a data dir (`*.err`), for a failed install. */
+function errorLogs(dataDir: string): string {
+  const files = fs.existsSync(dataDir) ? fs.readdirSync(dataDir).filter((f) => f.endsWith(".err")) : [];
+  if (files.length === 0) return "(no error log in the data dir)";
+  return files.map((f) => `${f}:\n${fs.readFileSync(path.join(dataDir, f), "utf8").split("\n").slice(-30).join("\n")}`).join("\n");
 }
 
 /** Whether the server takes a connection and answers SELECT 1 now. */

@@ -3,7 +3,7 @@
  * signal or restart it. The config gets the harness's Kafka and a free admin port unless given.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
@@ -100,7 +100,8 @@ async function spawnDaemon(configFile: string, adminUrl: string, options: Daemon
     const res = await fetch(`${adminUrl}/connectors`, token ? { headers: { authorization: `Bearer ${token}` } } : {}).catch((err: Error) => {
       // a test waiting on a process that is gone, or not listening, learns why rather than "fetch failed"
       const gone = child.exitCode ?? child.signalCode;
-      throw new Error(`${gone === null ? "liberator's admin API does not answer" : `liberator exited (${gone})`}: ${err.message}; its output ends:\n${out.slice(-3000)}`);
+      const how = gone === null ? `liberator's admin API does not answer (the process ${processState(child.pid)})` : `liberator exited (${gone})`;
+      throw new Error(`${how}: ${err.message}; its output ends:\n${out.slice(-3000)}`);
     });
     return (await res.json()) as ConnectorStatusView[];
   };
@@ -138,6 +139,20 @@ async function spawnDaemon(configFile: string, adminUrl: string, options: Daemon
     restart: () => spawnDaemon(configFile, adminUrl, options),
   };
   return daemon;
+}
+
+/**
+ * What the kernel says a live process is doing: its state (T: stopped by a signal) and where it
+ * waits (wchan), for a daemon that neither answers nor exits.
+ */
+function processState(pid: number | undefined): string {
+  try {
+    const state = /State:\s+(.*)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? "?";
+    const wchan = readFileSync(`/proc/${pid}/wchan`, "utf8") || "-";
+    return `${pid}: state ${state}, waiting in ${wchan}`;
+  } catch {
+    return `${pid}: not in /proc`;
+  }
 }
 
 /** The pino lines a daemon printed, parsed. */

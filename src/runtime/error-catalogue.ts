@@ -208,7 +208,7 @@ export const ERROR_CATALOGUE = {
   SINK_KEY_COLUMN_MISSING: configuration("The key columns are not columns of the table or fields of the rows.", "Set `keyColumns` to columns the rows have."),
   SINK_KEY_NOT_UNIQUE: configuration("An upsert needs a primary key or unique index on the key columns.", "Add one (the message gives the DDL)."),
   SINK_RECORDS_GONE: configuration(
-    "Records a sink has still to write are no longer in Kafka: retention deleted them (or the topic was deleted and made again) while the sink was behind.",
+    "Records a sink has still to write are no longer in Kafka: retention (or a deletion of records) removed them while the sink was behind.",
     "Write on from the oldest record Kafka holds by setting the partition's offset there (the message gives the command); the records before it are lost to this target.",
   ),
   PATCH_MISSING: configuration(

@@ -672,7 +672,7 @@ function recordsGone(connector: string, topic: string, partition: number, from: 
   return new PreconditionError(
     ErrorCode.SINK_RECORDS_GONE,
     `partition ${topic}/${partition}: the records from offset ${from} to ${oldest - 1n} are no longer in Kafka, which begins at ${oldest} now ` +
-      "(retention deleted them while the sink was behind, or the topic was deleted and made again); nothing after them was written",
+      "(retention, or a deletion of records, removed them while the sink was behind); nothing after them was written",
     {
       connector,
       fix:

@@ -191,41 +191,6 @@ describe("sql sink under liberator run", () => {
     expect(await f.distinct()).toBe(150);
   });
 
-  it("stops with the offsets to write on from when retention deleted records it had still to write, and writes on from there once told", async () => {
-    const f = await fixture();
-    const first = await daemon(f.connector);
-    await producer.send(f.events(20)); // offsets 0-19, its commit marker 20
-    await waitFor(async () => (await f.count()) === 20, { timeoutMs: 30_000, message: "20 rows" });
-    expect((await first.stop()).code).toBe(0);
-    await producer.send(f.events(30)); // offsets 21-50 (ids 21-50), its marker 51
-    const admin = testKafka().admin();
-    await admin.connect();
-    try {
-      // what retention does to a sink that was down too long: the log now begins at offset 45
-      await admin.fetchTopicMetadata({ topics: [f.topic] }); // kafkajs deletes only on a topic whose metadata it holds
-      await admin.deleteTopicRecords({ topic: f.topic, partitions: [{ partition: 0, offset: "45" }] });
-    } finally {
-      await admin.disconnect();
-    }
-    const second = await startDaemon({ connectors: [f.connector] });
-    daemons.push(second);
-    await waitFor(async () => (await second.status(f.name))?.state === "failed", { timeoutMs: 30_000, message: "the sink to stop" });
-    const error = (await second.status(f.name))!.lastError!;
-    expect(error.code).toBe("SINK_RECORDS_GONE");
-    expect(error.message).toContain(`partition ${f.topic}/0: the records from offset 20 to 44 are no longer in Kafka, which begins at 45 now`);
-    expect(error.message).toContain(`liberator offsets set --connector ${f.name} --topic ${f.topic} --partition 0 --offset 45 --force`);
-    expect(await f.count()).toBe(20);
-
-    const set = await fetch(`${second.adminUrl}/connectors/${f.name}/offsets?force=true`, {
-      method: "PUT",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ offsets: [{ topic: f.topic, partition: 0, offset: "45" }] }),
-    });
-    expect(set.status).toBeLessThan(300);
-    await waitFor(async () => (await f.count()) === 26, { timeoutMs: 30_000, message: "the 6 records Kafka still holds" });
-    expect((await db.rows(`SELECT min(id) AS lo, max(id) AS hi FROM ${f.table} WHERE id > 20`))[0]).toEqual({ lo: "45", hi: "50" });
-  });
-
   it("writes every record again into a target emptied to be rebuilt, whatever the group's committed offset", async () => {
     const f = await fixture();
     const first = await daemon(f.connector);

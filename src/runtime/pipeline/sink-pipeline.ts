@@ -651,16 +651,19 @@ class BatchWriter {
  * error says how to skip it (the next offset of that partition, set while the connector is failed).
  */
 function stoppedAt(connector: string, at: { topic: string; partition: number; offset: string }, err: LiberatorError): DataError {
-  const next = (BigInt(at.offset) + 1n).toString();
-  const body = JSON.stringify({ offsets: [{ topic: at.topic, partition: at.partition, offset: next }] });
   return new DataError(err.code, `stopped at record ${at.topic}/${at.partition}@${at.offset}, which the sink cannot take: ${err.message}`, {
     connector,
     cause: err,
     fix:
-      `fix the record's producer or the target and restart; or skip the record: liberator offsets set --connector ${connector} --topic ${at.topic} --partition ${at.partition} --offset ${next} --force ` +
-      `(PUT /connectors/${connector}/offsets?force=true with ${body}), which starts the connector again after it; ` +
+      `fix the record's producer or the target and restart; or skip the record: ${setOffset(connector, at.topic, at.partition, BigInt(at.offset) + 1n)}, which starts the connector again after it; ` +
       "or set errors.tolerance: all to send such records to the dead-letter topic",
   });
+}
+
+/** How to move a failed sink's partition to `offset`: the CLI command, and the admin API call. */
+function setOffset(connector: string, topic: string, partition: number, offset: bigint): string {
+  const body = JSON.stringify({ offsets: [{ topic, partition, offset: offset.toString() }] });
+  return `liberator offsets set --connector ${connector} --topic ${topic} --partition ${partition} --offset ${offset} --force (PUT /connectors/${connector}/offsets?force=true with ${body})`;
 }
 
 /**
@@ -668,7 +671,6 @@ function stoppedAt(connector: string, at: { topic: string; partition: number; of
  * `oldest` again (kafkajs moves a fetch below the log's start to its start).
  */
 function recordsGone(connector: string, topic: string, partition: number, from: bigint, oldest: bigint): PreconditionError {
-  const body = JSON.stringify({ offsets: [{ topic, partition, offset: oldest.toString() }] });
   return new PreconditionError(
     ErrorCode.SINK_RECORDS_GONE,
     `partition ${topic}/${partition}: the records from offset ${from} to ${oldest - 1n} are no longer in Kafka, which begins at ${oldest} now ` +
@@ -676,8 +678,8 @@ function recordsGone(connector: string, topic: string, partition: number, from: 
     {
       connector,
       fix:
-        `to write on from the oldest record Kafka holds (the records before it are lost to this target): liberator offsets set --connector ${connector} --topic ${topic} --partition ${partition} --offset ${oldest} --force ` +
-        `(PUT /connectors/${connector}/offsets?force=true with ${body}); to keep records longer, raise the topic's retention.ms`,
+        `to write on from the oldest record Kafka holds (the records before it are lost to this target): ${setOffset(connector, topic, partition, oldest)}; ` +
+        "to keep records longer, raise the topic's retention.ms",
     },
   );
 }

@@ -206,15 +206,15 @@ export async function mariadbTarget(info: HarnessInfo): Promise<Target> {
 
 /**
  * The target must hold `rows` keys whose qty sums to `qty`: every record arrived, and the last
- * version of each key won. `evidence` names what else to look at when it does not.
+ * version of each key won. `evidence` names what else to look at when it does not (asked only then).
  */
-export async function reconcile(target: Target, want: { rows: number; qty: bigint }, what: string, evidence = ""): Promise<void> {
+export async function reconcile(target: Target, want: { rows: number; qty: bigint }, what: string, evidence = async () => ""): Promise<void> {
   const got = await target.contents();
   if (got.rows !== want.rows || got.qty !== want.qty) {
     const stale = await target.stale(ROWS - NEW_KEYS);
     throw new Error(
       `${what}: ${target.label} holds ${got.rows} rows (qty sum ${got.qty}), not ${want.rows} (qty sum ${want.qty}): rows were lost or an update did not win; ` +
-        `${stale.keys} of the ${ROWS - NEW_KEYS} updated keys hold their first version (ids ${stale.least}..${stale.greatest})${evidence}`,
+        `${stale.keys} of the ${ROWS - NEW_KEYS} updated keys hold their first version (ids ${stale.least}..${stale.greatest})${await evidence()}`,
     );
   }
 }
@@ -437,9 +437,7 @@ export async function run(context: BenchContext): Promise<BenchResult> {
         await reconcile(bare, want, "the ceiling");
         await target.empty();
         const two = await runPair(info, target, pair, registryTopic);
-        await reconcile(target, want, "two tasks in two processes", `; the workers' log: ${two.logFile}`).catch(async (err: Error) => {
-          throw new Error(`${err.message}; ${await keysInBothPartitions(info, pair.topic)}`);
-        });
+        await reconcile(target, want, "two tasks in two processes", async () => `; the workers' log: ${two.logFile}; ${await keysInBothPartitions(info, pair.topic)}`);
         results.push({ target, one, ceiling, two });
       } finally {
         await Promise.all(targets.map((t) => t.close()));

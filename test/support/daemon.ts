@@ -2,10 +2,11 @@
  * Runs the real `liberator` command in a child process, as a user would, for tests that kill,
  * signal or restart it. The config gets the harness's Kafka and a free admin port unless given.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { stringify } from "yaml";
 import { afterAll } from "vitest";
 import { freePort, waitFor } from "../harness/index.js";
@@ -81,7 +82,8 @@ afterAll(() => {
 });
 
 async function spawnDaemon(configFile: string, adminUrl: string, options: DaemonOptions): Promise<Daemon> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "src/cli.ts"), "run", "-c", configFile, ...(options.args ?? [])], {
+  // --inspect-port=0: the inspector stays off until a SIGUSR1 (jsStacks below) and then takes a free port
+  const child = spawn(process.execPath, ["--inspect-port=0", "--import", "tsx", join(repoRoot, "src/cli.ts"), "run", "-c", configFile, ...(options.args ?? [])], {
     cwd: repoRoot,
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -96,12 +98,17 @@ async function spawnDaemon(configFile: string, adminUrl: string, options: Daemon
   );
 
   const token = (options.root?.admin as { token?: string } | undefined)?.token;
+  const spawnedAt = Date.now();
+  let stacks: Promise<string> | undefined;
   const statuses = async (): Promise<ConnectorStatusView[]> => {
-    const res = await fetch(`${adminUrl}/connectors`, token ? { headers: { authorization: `Bearer ${token}` } } : {}).catch((err: Error) => {
+    const res = await fetch(`${adminUrl}/connectors`, token ? { headers: { authorization: `Bearer ${token}` } } : {}).catch(async (err: Error) => {
       // a test waiting on a process that is gone, or not listening, learns why rather than "fetch failed"
       const gone = child.exitCode ?? child.signalCode;
-      const how = gone === null ? `liberator's admin API does not answer (the process ${processState(child.pid)})` : `liberator exited (${gone})`;
-      throw new Error(`${how}: ${err.message}; its output ends:\n${out.slice(-3000)}`);
+      if (gone !== null) throw new Error(`liberator exited (${gone}): ${err.message}; its output ends:\n${out.slice(-3000)}`);
+      // a start takes a few seconds; a daemon alive and deaf long after is stuck, and where it is stuck is asked once
+      if (!stacks && Date.now() - spawnedAt > STUCK_AFTER_MS) stacks = jsStacks(child, () => out);
+      const where = stacks ? `; its JavaScript stacks:\n${await stacks}\n` : "";
+      throw new Error(`liberator's admin API does not answer (the process ${processState(child.pid)}): ${err.message}${where}; its output ends:\n${out.slice(-3000)}`);
     });
     return (await res.json()) as ConnectorStatusView[];
   };
@@ -139,6 +146,29 @@ async function spawnDaemon(configFile: string, adminUrl: string, options: Daemon
     restart: () => spawnDaemon(configFile, adminUrl, options),
   };
   return daemon;
+}
+
+const STUCK_AFTER_MS = 30_000;
+
+/**
+ * Where a live daemon's JavaScript is, from its inspector (opened by SIGUSR1 on the port
+ * --inspect-port=0 picked, which it prints): a daemon that spins in a promise loop never runs a
+ * signal handler, so neither its log nor a report can say.
+ */
+async function jsStacks(child: ChildProcess, output: () => string): Promise<string> {
+  const listening = () => /Debugger listening on (ws:\/\/\S+)/.exec(output())?.[1];
+  child.kill("SIGUSR1");
+  const deadline = Date.now() + 5_000;
+  while (!listening() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  const url = listening();
+  if (!url) return "(its inspector did not open within 5 s)";
+  try {
+    const script = join(repoRoot, "test/support/js-stack.ts");
+    const { stdout } = await promisify(execFile)(process.execPath, ["--experimental-websocket", "--no-warnings", "--import", "tsx", script, url], { cwd: repoRoot, timeout: 30_000 });
+    return stdout.trim();
+  } catch (err) {
+    return `(the inspector client failed: ${(err as Error).message})`;
+  }
 }
 
 /**

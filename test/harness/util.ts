@@ -30,19 +30,23 @@ export interface WaitForOptions {
 export async function waitFor<T>(predicate: () => T | Promise<T>, options: WaitForOptions = {}): Promise<NonNullable<T>> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const intervalMs = options.intervalMs ?? 100;
-  const deadline = Date.now() + timeoutMs;
+  const started = Date.now();
+  const deadline = started + timeoutMs;
   let lastError: unknown;
+  let lastErrorAt = 0;
   for (;;) {
     try {
       const value = await predicate();
       if (value) return value;
     } catch (error) {
       lastError = error;
+      lastErrorAt = Date.now();
     }
     if (Date.now() >= deadline) break;
     await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, Math.max(0, deadline - Date.now()))));
   }
   const what = options.message ?? "condition";
-  const cause = lastError === undefined ? "" : `; last error: ${lastError instanceof Error ? lastError.message : inspect(lastError)}`;
+  // when it was thrown: an error of the first seconds (a server still starting) says nothing of the rest
+  const cause = lastError === undefined ? "" : `; last error (${((lastErrorAt - started) / 1000).toFixed(1)} s in): ${lastError instanceof Error ? lastError.message : inspect(lastError)}`;
   throw new Error(`waitFor: ${what} not met within ${timeoutMs} ms${cause}`, { cause: lastError });
 }

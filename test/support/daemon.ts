@@ -101,7 +101,8 @@ async function spawnDaemon(configFile: string, adminUrl: string, options: Daemon
   const spawnedAt = Date.now();
   let stacks: Promise<string> | undefined;
   const statuses = async (): Promise<ConnectorStatusView[]> => {
-    const res = await fetch(`${adminUrl}/connectors`, token ? { headers: { authorization: `Bearer ${token}` } } : {}).catch(async (err: Error) => {
+    // a daemon that listens but does not answer fails the request too, rather than holding it for undici's 5 minutes
+    const res = await fetch(`${adminUrl}/connectors`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}) }).catch(async (err: Error) => {
       // a test waiting on a process that is gone, or not listening, learns why rather than "fetch failed"
       const gone = child.exitCode ?? child.signalCode;
       if (gone !== null) throw new Error(`liberator exited (${gone}): ${err.message}; its output ends:\n${out.slice(-3000)}`);
@@ -149,6 +150,7 @@ async function spawnDaemon(configFile: string, adminUrl: string, options: Daemon
 }
 
 const STUCK_AFTER_MS = 30_000;
+const REQUEST_TIMEOUT_MS = 10_000;
 
 /**
  * Where a live daemon's JavaScript is, from its inspector (opened by SIGUSR1 on the port

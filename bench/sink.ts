@@ -325,6 +325,8 @@ interface PairRun extends Timing {
   rssMb: number[];
   /** Both workers' log at level info, each line headed by its worker's id. */
   logFile: string;
+  /** The sink's name, whose stored offsets are read again when the target does not reconcile. */
+  connector: string;
 }
 
 /**
@@ -365,7 +367,7 @@ async function runPair(info: HarnessInfo, target: Target, filled: Filled, regist
     const resumed = await control("resume");
     if (!resumed?.ok) throw new Error(`resume failed: ${resumed?.status} ${await resumed?.text()}`);
     const timing = await untilStored(target, name, filled, workers, before, deadline);
-    return { ...timing, rssMb: workers.map((d) => d.peakMb()), logFile };
+    return { ...timing, rssMb: workers.map((d) => d.peakMb()), logFile, connector: name };
   } finally {
     await Promise.all(workers.map((d) => d.stop()));
   }
@@ -437,7 +439,12 @@ export async function run(context: BenchContext): Promise<BenchResult> {
         await reconcile(bare, want, "the ceiling");
         await target.empty();
         const two = await runPair(info, target, pair, registryTopic);
-        await reconcile(target, want, "two tasks in two processes", async () => `; the workers' log: ${two.logFile}; ${await keysInBothPartitions(info, pair.topic)}`);
+        await reconcile(target, want, "two tasks in two processes", async () => {
+          // offsets that moved back after the clock saw them at the ends: a write after that moment
+          const stored = await target.stored(two.connector, pair.topic);
+          const offsets = pair.ends.map((end, p) => `partition ${p}: ${stored.get(p) ?? "none"} of ${end}`).join(", ");
+          return `; the workers' log: ${two.logFile}; offsets stored after the workers stopped: ${offsets}; ${await keysInBothPartitions(info, pair.topic)}`;
+        });
         results.push({ target, one, ceiling, two });
       } finally {
         await Promise.all(targets.map((t) => t.close()));

@@ -6,6 +6,7 @@ import { lazy } from "../lazy.js";
 import { backoffDelay, DEFAULT_RETRY } from "../retry.js";
 import type { Logger } from "../log.js";
 import { endOffsets, ensureTopics } from "./admin.js";
+import { abortHanging } from "./hanging-transactions.js";
 
 export interface CompactedTopicLogOptions<V> {
   kafka: Kafka;
@@ -20,6 +21,13 @@ export interface CompactedTopicLogOptions<V> {
 
 /** Key of the records `readToEnd()` writes to know how far it must read; never a table entry. */
 const READ_BARRIER_KEY = "__liberator_read_barrier__";
+
+/**
+ * A barrier not visible after this long is held back by a transaction: one a connector still has
+ * open (which ends within its timeout), or one no coordinator knows any more, which nothing ends
+ * (hanging-transactions.ts). A barrier normally shows within milliseconds.
+ */
+const HANGING_CHECK_MS = 3_000;
 
 /**
  * A key → value table kept in a compacted topic, tailed from the beginning by every process that
@@ -135,7 +143,8 @@ export class CompactedTopicLog<V> {
    * transaction began stays invisible until it ends, so reading "to the end" could miss a position
    * committed just before the call. So a barrier of our own is written to every partition, outside
    * any transaction: it becomes visible only once every transaction begun before it has ended, and
-   * once it is applied, everything committed before the call is too.
+   * once it is applied, everything committed before the call is too. A barrier held back for
+   * HANGING_CHECK_MS has the topic looked at for hanging transactions, which are aborted.
    */
   async readToEnd(timeoutMs = 30_000): Promise<void> {
     const partitions = [...(await endOffsets(await this.admin.get(), this.options.topic)).keys()];
@@ -148,13 +157,17 @@ export class CompactedTopicLog<V> {
     const ends = new Map(written.map((w) => [w.partition, BigInt(w.baseOffset ?? "0") + 1n]));
     const caughtUp = () => [...ends].every(([p, end]) => (this.applied.get(p) ?? 0n) >= end);
     const deadline = Date.now() + timeoutMs;
+    const checkAt = Date.now() + HANGING_CHECK_MS;
+    let hanging: Promise<string> | undefined;
     while (!caughtUp()) {
       const left = deadline - Date.now();
       if (left <= 0) {
-        throw new ConnectionError(`timed out reading topic ${this.options.topic} to its end`, {
-          fix: "check that the brokers are healthy and that no transaction on this topic is stuck open",
+        const held = await hanging;
+        throw new ConnectionError(`timed out reading topic ${this.options.topic} to its end${held ? `: ${held}` : ""}`, {
+          fix: held ? "abort the hanging transaction as said; the connector then goes on by itself" : "check that the brokers are healthy and that no transaction on this topic is stuck open",
         });
       }
+      if (!hanging && Date.now() >= checkAt) hanging = this.abortHanging();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(left, 200));
         this.progress.push(() => {
@@ -162,6 +175,16 @@ export class CompactedTopicLog<V> {
           resolve();
         });
       });
+    }
+  }
+
+  /** Never throws: a failure to look is logged, and the wait goes on to its timeout. */
+  private async abortHanging(): Promise<string> {
+    try {
+      return await abortHanging(await this.admin.get(), [this.options.topic], this.options.log);
+    } catch (err) {
+      this.options.log.warn({ topic: this.options.topic, err }, "cannot look for hanging transactions on the topic");
+      return "";
     }
   }
 

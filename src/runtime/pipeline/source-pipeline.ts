@@ -1,6 +1,8 @@
 import type { ChangeRecord, ConnectorMetrics, Position, Source, SourceBatch, SourceContext } from "../connector.js";
 import type { ConnectorConfig } from "../config/load.js";
 import type { SourceGovernance } from "../governance/source-governance.js";
+import { withAdmin } from "../kafka/admin.js";
+import { abortHanging } from "../kafka/hanging-transactions.js";
 import { TransactionalProducer, type OutgoingMessage } from "../kafka/producer.js";
 import type { Logger } from "../log.js";
 import type { SourceOffsetStore } from "../offsets/source-offsets.js";
@@ -28,6 +30,8 @@ interface SourcePipelineParts {
   governance?: SourceGovernance;
   /** Creates output topics: the source's own at start, any other the first time a batch writes to it. */
   ensureTopics(topics: string[]): Promise<void>;
+  /** Aborts hanging transactions on these topics (hanging-transactions.ts); never throws. */
+  abortHanging(topics: string[]): Promise<void>;
   log: Logger;
   metrics: ConnectorMetrics;
   /** Aborted on stop: the batch in flight is committed, nothing new is read. */
@@ -95,6 +99,14 @@ export async function runSourcePipeline(connector: ConnectorConfig, control: Pip
       serializer: schemas.serializer,
       governance,
       ensureTopics: (topics) => worker.ensureTopics(topics),
+      abortHanging: async (topics) => {
+        const left = await withAdmin(worker.kafkaFor(connector.name), (admin) => abortHanging(admin, topics, log)).catch((err: unknown) => {
+          log.warn({ err }, "cannot look for hanging transactions on the connector's topics");
+          return "";
+        });
+        // the connector goes on: only the topics' read_committed readers wait, and the log says why
+        if (left) log.error({ topics }, `the connector's topics hold hanging transactions: ${left}`);
+      },
       log,
       metrics,
       ...control,
@@ -125,7 +137,11 @@ async function pumpSource(parts: SourcePipelineParts): Promise<PipelineEnd> {
   parts.log.info({ position: start, committedAt }, start !== null ? "resuming from the committed position" : "no committed position: starting fresh");
   await source.open(start);
   const knownTopics = new Set(await source.topics?.());
-  if (knownTopics.size > 0) await parts.ensureTopics([...knownTopics]);
+  if (knownTopics.size > 0) {
+    await parts.ensureTopics([...knownTopics]);
+    // a broker that crashed under this connector's last transaction may have left it open on them
+    await parts.abortHanging([...knownTopics]);
+  }
   parts.onOpened(start, source);
 
   let lastPosition = JSON.stringify(start);

@@ -1,0 +1,109 @@
+/**
+ * Transactions left open on a partition that no coordinator will ever end: "hanging" (KIP-664).
+ * A broker killed mid-transaction can leave one: after its restart the coordinator of the
+ * transactional id knew nothing open (state Empty), so registering the id again aborted nothing,
+ * while the partitions kept the transaction open. Measured here: a generator restarted after its
+ * broker's kill -9 found `_liberator_offsets` and its topic each held by a transaction of its own
+ * producer id at epoch 0, the coordinator at epoch 3 and Empty; read_committed readers stopped at
+ * its first offset, for good (the broker's transaction timeout does not end what it does not know).
+ *
+ * Found as Kafka's `kafka-transactions.sh find-hanging` finds them: the producers each partition's
+ * leader has a transaction open for, less those whose producer id a coordinator lists in a live
+ * state, and of the rest those still open at the same offset when asked again (a transaction that
+ * ended in between is not hanging). Ended as its `abort` does: an abort marker written to the
+ * partition (WriteTxnMarkers, which needs ClusterAction on the cluster).
+ */
+import type { Admin } from "kafkajs";
+import type { Logger } from "../log.js";
+import { describeProducers, kafkaError, listTransactions, writeAbortMarkers, type TopicPartitions, type TransactionMarker } from "./transaction-requests.js";
+
+export interface OpenTransaction extends TransactionMarker {
+  startOffset: bigint;
+}
+
+/** Coordinator states of a transaction that is still going on, or ending with its markers. */
+const LIVE = new Set(["Ongoing", "PrepareCommit", "PrepareAbort", "PrepareEpochFence"]);
+
+const where = (t: OpenTransaction) => `${t.topic}/${t.partition}`;
+const same = (a: OpenTransaction, b: OpenTransaction) => a.topic === b.topic && a.partition === b.partition && a.producerId === b.producerId && a.producerEpoch === b.producerEpoch && a.startOffset === b.startOffset;
+
+async function leaders(admin: Admin, topics: readonly string[]): Promise<Map<number, TopicPartitions[]>> {
+  const { topics: found } = await admin.fetchTopicMetadata({ topics: [...topics] });
+  const byLeader = new Map<number, TopicPartitions[]>();
+  for (const { name, partitions } of found) {
+    for (const p of partitions) {
+      if (p.leader < 0) continue;
+      const list = byLeader.get(p.leader) ?? [];
+      const entry = list.find((e) => e.topic === name) ?? { topic: name, partitions: [] };
+      if (!list.includes(entry)) list.push(entry);
+      entry.partitions.push(p.partitionId);
+      byLeader.set(p.leader, list);
+    }
+  }
+  return byLeader;
+}
+
+async function openTransactions(admin: Admin, topics: readonly string[]): Promise<{ open: OpenTransaction[]; leader: Map<string, number> }> {
+  const open: OpenTransaction[] = [];
+  const leader = new Map<string, number>();
+  for (const [nodeId, partitions] of await leaders(admin, topics)) {
+    for (const p of await describeProducers(admin, nodeId, partitions)) {
+      const error = kafkaError(p.errorCode);
+      if (error) throw error;
+      leader.set(`${p.topic}/${p.partition}`, nodeId);
+      for (const s of p.producers) {
+        if (s.currentTxnStartOffset < 0n) continue;
+        open.push({ topic: p.topic, partition: p.partition, producerId: s.producerId, producerEpoch: s.producerEpoch, coordinatorEpoch: s.coordinatorEpoch, startOffset: s.currentTxnStartOffset });
+      }
+    }
+  }
+  return { open, leader };
+}
+
+/** The hanging transactions on the partitions of `topics`, with each partition's leader. */
+export async function findHanging(admin: Admin, topics: readonly string[]): Promise<{ hanging: OpenTransaction[]; leader: Map<string, number>; bootstrap: string }> {
+  const first = await openTransactions(admin, topics);
+  if (first.open.length === 0) return { hanging: [], leader: first.leader, bootstrap: "" };
+  const producerIds = [...new Set(first.open.map((t) => t.producerId))];
+  const { brokers } = await admin.describeCluster();
+  const live = new Set<bigint>();
+  for (const { nodeId } of brokers) {
+    const listed = await listTransactions(admin, nodeId, producerIds);
+    const error = kafkaError(listed.errorCode);
+    if (error) throw error;
+    for (const t of listed.transactions) if (LIVE.has(t.state)) live.add(t.producerId);
+  }
+  const bootstrap = brokers.map((b) => `${b.host}:${b.port}`).join(",");
+  const suspects = first.open.filter((t) => !live.has(t.producerId));
+  if (suspects.length === 0) return { hanging: [], leader: first.leader, bootstrap };
+  const again = await openTransactions(admin, [...new Set(suspects.map((t) => t.topic))]);
+  return { hanging: suspects.filter((s) => again.open.some((a) => same(a, s))), leader: again.leader, bootstrap };
+}
+
+/**
+ * Aborts the hanging transactions on the partitions of `topics`. Returns what a person must do
+ * about those it could not abort ("" when none is left), for the error of whoever waits on them.
+ */
+export async function abortHanging(admin: Admin, topics: readonly string[], log: Logger): Promise<string> {
+  const { hanging, leader, bootstrap } = await findHanging(admin, topics);
+  const left: string[] = [];
+  const byLeader = new Map<number, OpenTransaction[]>();
+  for (const t of hanging) byLeader.set(leader.get(where(t))!, [...(byLeader.get(leader.get(where(t))!) ?? []), t]);
+  for (const [nodeId, transactions] of byLeader) {
+    const results = await writeAbortMarkers(admin, nodeId, transactions);
+    for (const t of transactions) {
+      const what = `a transaction of producer ${t.producerId} (epoch ${t.producerEpoch}) open on ${where(t)} since offset ${t.startOffset}`;
+      const error = kafkaError(results.find((r) => r.topic === t.topic && r.partition === t.partition)?.errorCode ?? 0);
+      const details = { topic: t.topic, partition: t.partition, producerId: t.producerId.toString(), producerEpoch: t.producerEpoch, startOffset: t.startOffset.toString() };
+      if (!error) {
+        log.warn(details, `aborted ${what}, which no transaction coordinator knows (a hanging transaction, as a broker's crash can leave): read_committed readers of the partition were held at that offset`);
+        continue;
+      }
+      const command = `kafka-transactions.sh --bootstrap-server ${bootstrap} abort --topic ${t.topic} --partition ${t.partition} --start-offset ${t.startOffset}`;
+      const fix = error.type === "CLUSTER_AUTHORIZATION_FAILED" ? "grant Liberator's principal ClusterAction on the cluster, or run: " : "run: ";
+      log.warn({ ...details, err: error }, `cannot abort ${what}, which no transaction coordinator knows (a hanging transaction): ${error.message}; ${fix}${command}`);
+      left.push(`${where(t)} is held at offset ${t.startOffset} by a hanging transaction of producer ${t.producerId}, which Liberator could not abort (${error.message}): ${fix}${command}`);
+    }
+  }
+  return left.join("; ");
+}

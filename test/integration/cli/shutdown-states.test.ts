@@ -81,20 +81,19 @@ describe("liberator run: SIGTERM from every state", () => {
 
     await kafka.relaunch();
     // the transaction the broker's death left open holds back read_committed readers until the
-    // next start of the connector aborts it (or the broker's transaction timeout does): that start
-    // goes on from what was committed, with no gap and nothing twice
+    // next start of the connector aborts it; in about 1 of 20 runs the restarted broker's
+    // coordinator knew nothing of it (a hanging transaction), which only an abort marker ends:
+    // Liberator writes it (hanging-transactions.ts), and this start goes on from what was
+    // committed, with no gap and nothing twice
     const next = await startDaemon(config);
     cleanup.push(() => next.stop("SIGKILL"));
     const restarted = Date.now();
-    // in 4 of 10 fresh-clone CI runs, and 2 of 47 runs here beside two busy cores, the connector
-    // had not committed 500 records a minute after this start (its daemon answering within
-    // seconds): 120 s leave room for the broker's own transaction timeout (60 s), and a failure
-    // shows the connector's state and the daemon's log
-    await waitFor(async () => ((await next.status(name))?.records ?? 0) > 500, { timeoutMs: 120_000, message: "records committed after the restart" }).catch(async (err: Error) => {
+    await waitFor(async () => ((await next.status(name))?.records ?? 0) > 500, { timeoutMs: 60_000, message: "records committed after the restart" }).catch(async (err: Error) => {
       const status = await next.status(name).catch((e: Error) => e.message);
       throw new Error(`${err.message}\nthe connector now: ${JSON.stringify(status)}\nthe daemon's output:\n${next.output().slice(-6000)}`, { cause: err });
     });
-    console.log(`[sigterm] broker gone: after the broker's relaunch, 500 records committed ${Date.now() - restarted} ms after the daemon's start`);
+    const healed = next.output().includes("which no transaction coordinator knows") ? " (a hanging transaction aborted)" : "";
+    console.log(`[sigterm] broker gone: after the broker's relaunch, 500 records committed ${Date.now() - restarted} ms after the daemon's start${healed}`);
     expect((await next.stop("SIGTERM")).code, next.output().slice(-3000)).toBe(0);
     await expectConsistent(name, `${name}.events`, kafka.brokers);
   }, 300_000);

@@ -106,8 +106,9 @@ async function spawnDaemon(configFile: string, adminUrl: string, options: Daemon
       // a test waiting on a process that is gone, or not listening, learns why rather than "fetch failed"
       const gone = child.exitCode ?? child.signalCode;
       if (gone !== null) throw new Error(`liberator exited (${gone}): ${err.message}; its output ends:\n${out.slice(-3000)}`);
-      // a start takes a few seconds; a daemon alive and deaf long after is stuck, and where it is stuck is asked once
-      if (!stacks && Date.now() - spawnedAt > STUCK_AFTER_MS) stacks = jsStacks(child, () => out);
+      // a start takes a few seconds; a daemon alive and deaf long after is stuck, and where it is
+      // stuck is asked once (not of one a test froze on purpose: its inspector would open at SIGCONT)
+      if (!stacks && Date.now() - spawnedAt > STUCK_AFTER_MS && !processState(child.pid).includes("state T")) stacks = jsStacks(child, () => out);
       const where = stacks ? `; its JavaScript stacks:\n${await stacks}\n` : "";
       throw new Error(`liberator's admin API does not answer (the process ${processState(child.pid)}): ${err.message}${where}; its output ends:\n${out.slice(-3000)}`);
     });

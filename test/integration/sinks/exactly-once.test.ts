@@ -3,33 +3,21 @@
  * a source produces them, crashes and takeovers at awkward moments.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ChangeRecord } from "../../../src/runtime/connector.js";
 import { harness, pgClient, readTopic, uniqueName, waitFor } from "../../harness/index.js";
-import { startDaemon, type Daemon } from "../../support/daemon.js";
+import type { Daemon } from "../../support/daemon.js";
 import { testKafka } from "../../support/kafka.js";
-import { ChangeProducer, ORDER_COLUMNS, changeEvent, killRepeatedly, orderRow, ordersStream, targetDatabase, type TargetDatabase } from "./support.js";
+import { ChangeProducer, ORDER_COLUMNS, changeEvent, daemonRig, killRepeatedly, orderRow, ordersStream } from "./support.js";
 
 describe("sql sink under liberator run", () => {
-  let producer: ChangeProducer;
-  let db: TargetDatabase;
-  const daemons: Daemon[] = [];
-
-  beforeAll(async () => {
-    producer = await ChangeProducer.open();
-    db = await targetDatabase("postgres");
-  });
-  afterAll(async () => {
-    for (const d of daemons) if (d.child.exitCode === null && d.child.signalCode === null) await d.stop("SIGKILL");
-    await producer.close();
-    await db.drop();
-  });
+  const rig = daemonRig();
 
   /** A sink connector on a fresh topic; `events(n)` makes n records of it, numbered on. */
   async function fixture(options: { keyless?: boolean; sink?: Record<string, unknown> } = {}) {
     const name = uniqueName("eos");
     const topic = `${name}.shop.events`;
-    await producer.createTopics(topic);
+    await rig.producer.createTopics(topic);
     const stream = ordersStream(topic, { keyless: options.keyless });
     let next = 1;
     const table = name;
@@ -38,16 +26,15 @@ describe("sql sink under liberator run", () => {
       topic,
       table,
       stream,
-      connector: { name, type: "sql", dialect: "postgres", connection: db.connection, topics: [topic], table, ...options.sink },
+      connector: { name, type: "sql", dialect: "postgres", connection: rig.db.connection, topics: [topic], table, ...options.sink },
       events: (n: number): ChangeRecord[] => Array.from({ length: n }, () => changeEvent(stream, "events", "c", null, orderRow(next++))),
-      count: async () => Number((await db.rows(`SELECT count(*) AS n FROM ${table}`).catch(() => [{ n: 0 }]))[0]!.n),
-      distinct: async () => Number((await db.rows(`SELECT count(DISTINCT id) AS n FROM ${table}`))[0]!.n),
+      count: async () => Number((await rig.db.rows(`SELECT count(*) AS n FROM ${table}`).catch(() => [{ n: 0 }]))[0]!.n),
+      distinct: async () => Number((await rig.db.rows(`SELECT count(DISTINCT id) AS n FROM ${table}`))[0]!.n),
     };
   }
 
   async function daemon(connector: Record<string, unknown>): Promise<Daemon> {
-    const d = await startDaemon({ connectors: [connector] });
-    daemons.push(d);
+    const d = await rig.daemon({ connectors: [connector] });
     await d.waitReady();
     return d;
   }
@@ -67,7 +54,7 @@ describe("sql sink under liberator run", () => {
     })();
     let d = await daemon(f.connector);
     try {
-      d = await killRepeatedly(d, 10, f.count, (next) => daemons.push(next));
+      d = await killRepeatedly(d, 10, f.count, (next) => rig.track(next));
     } finally {
       producing = false;
       await writer;
@@ -82,16 +69,16 @@ describe("sql sink under liberator run", () => {
 
   it("sends a record the target refuses and one it cannot decode to the dead-letter topic, with the error and origin in headers, and writes the rest", async () => {
     const f = await fixture({ sink: { errors: { tolerance: "all" } } });
-    await db.rows(`CREATE TABLE ${f.table} (id BIGINT PRIMARY KEY, name TEXT NOT NULL, qty INT NOT NULL CHECK (qty >= 0))`);
+    await rig.db.rows(`CREATE TABLE ${f.table} (id BIGINT PRIMARY KEY, name TEXT NOT NULL, qty INT NOT NULL CHECK (qty >= 0))`);
     const narrow = ordersStream(f.topic, { columns: [ORDER_COLUMNS[0]!, ORDER_COLUMNS[1]!, ORDER_COLUMNS[2]!] });
     const row = (id: number, qty: number) => changeEvent(narrow, "events", "c", null, { id: BigInt(id), name: `n${id}`, qty });
     await daemon(f.connector);
-    await producer.send([row(1, 1), row(2, 2)]);
-    await producer.sendRaw(f.topic, null, Buffer.from("not avro at all"));
-    await producer.send([row(3, -5), row(4, 4), row(5, 5)]);
+    await rig.producer.send([row(1, 1), row(2, 2)]);
+    await rig.producer.sendRaw(f.topic, null, Buffer.from("not avro at all"));
+    await rig.producer.send([row(3, -5), row(4, 4), row(5, 5)]);
 
     await waitFor(async () => (await f.count()) === 4, { timeoutMs: 30_000, message: "the 4 good rows" });
-    expect((await db.rows(`SELECT id FROM ${f.table} ORDER BY id`)).map((r) => String(r.id))).toEqual(["1", "2", "4", "5"]);
+    expect((await rig.db.rows(`SELECT id FROM ${f.table} ORDER BY id`)).map((r) => String(r.id))).toEqual(["1", "2", "4", "5"]);
     const dead = await readTopic(harness().kafka.brokers, `_liberator_dlq.${f.name}`, { expect: 2, timeoutMs: 30_000 });
     const headers = dead.map((m) => Object.fromEntries(Object.entries(m.headers).map(([k, v]) => [k, String(v)])));
     expect(headers.map((h) => h["liberator.error.code"])).toEqual(["WIRE_FORMAT_INVALID", "SINK_ROW_REFUSED"]);
@@ -105,19 +92,19 @@ describe("sql sink under liberator run", () => {
   it("adds the column a source gained, and rows written before it keep NULL there", async () => {
     const f = await fixture();
     await daemon(f.connector);
-    await producer.send(f.events(3));
+    await rig.producer.send(f.events(3));
     await waitFor(async () => (await f.count()) === 3, { timeoutMs: 30_000, message: "3 rows" });
     const v2 = ordersStream(f.topic, { columns: [...ORDER_COLUMNS, { name: "coupon", dialect: "mysql", sqlType: "varchar(20)", nullable: true }] });
-    await producer.send([changeEvent(v2, "events", "c", null, { ...orderRow(100), coupon: "SPRING-24" })]);
+    await rig.producer.send([changeEvent(v2, "events", "c", null, { ...orderRow(100), coupon: "SPRING-24" })]);
     await waitFor(async () => (await f.count()) === 4, { timeoutMs: 30_000, message: "the row of the new schema" });
-    const rows = await db.rows(`SELECT id, coupon FROM ${f.table} ORDER BY id`);
+    const rows = await rig.db.rows(`SELECT id, coupon FROM ${f.table} ORDER BY id`);
     expect(rows.map((r) => r.coupon)).toEqual([null, null, null, "SPRING-24"]);
   });
 
   it("commits what it wrote to the connector's consumer group, where lag tools read it", async () => {
     const f = await fixture();
     await daemon(f.connector);
-    await producer.send(f.events(30));
+    await rig.producer.send(f.events(30));
     await waitFor(async () => (await f.count()) === 30, { timeoutMs: 30_000, message: "30 rows" });
     const admin = testKafka().admin();
     await admin.connect();
@@ -142,13 +129,13 @@ describe("sql sink under liberator run", () => {
     let watching = true;
     const watcher = (async () => {
       while (watching) {
-        const [row] = await db.rows(`SELECT next_offset FROM liberator_offsets WHERE connector = '${f.name}' AND topic = '${f.topic}'`);
+        const [row] = await rig.db.rows(`SELECT next_offset FROM liberator_offsets WHERE connector = '${f.name}' AND topic = '${f.topic}'`);
         if (row) seen.add(String(row.next_offset));
         await sleep(10);
       }
     })();
     for (let i = 0; i < 10; i++) {
-      await producer.send(f.events(1));
+      await rig.producer.send(f.events(1));
       await sleep(50);
     }
     await waitFor(async () => (await f.count()) === 10, { timeoutMs: 30_000, message: "10 rows" });
@@ -161,14 +148,14 @@ describe("sql sink under liberator run", () => {
   it("lets a frozen sink that was replaced (SIGSTOP, a new instance, SIGCONT) commit nothing: its transaction fails on the epoch", async () => {
     const f = await fixture({ keyless: true, sink: { mode: "insert" } });
     const zombie = await daemon(f.connector);
-    await producer.send(f.events(100));
+    await rig.producer.send(f.events(100));
     await waitFor(async () => (await f.count()) === 100, { timeoutMs: 30_000, message: "100 rows" });
 
     // hold the zombie inside its next transaction: it waits on a table lock, then is frozen
-    const locker = await pgClient(harness(), db.name);
+    const locker = await pgClient(harness(), rig.db.name);
     await locker.query("BEGIN");
     await locker.query(`LOCK TABLE ${f.table} IN ACCESS EXCLUSIVE MODE`);
-    await producer.send(f.events(50));
+    await rig.producer.send(f.events(50));
     await waitFor(
       async () => (await locker.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'liberator' AND wait_event_type = 'Lock'")).rowCount === 1,
       { timeoutMs: 30_000, message: "the sink to wait inside its transaction" },
@@ -194,11 +181,11 @@ describe("sql sink under liberator run", () => {
   it("writes every record again into a target emptied to be rebuilt, whatever the group's committed offset", async () => {
     const f = await fixture();
     const first = await daemon(f.connector);
-    await producer.send(f.events(20));
+    await rig.producer.send(f.events(20));
     await waitFor(async () => (await f.count()) === 20, { timeoutMs: 30_000, message: "20 rows" });
     expect((await first.stop()).code).toBe(0); // the group commits its offset on the way out
-    await db.rows(`DROP TABLE ${f.table}`);
-    await db.rows(`DELETE FROM liberator_offsets WHERE connector = '${f.name}'`);
+    await rig.db.rows(`DROP TABLE ${f.table}`);
+    await rig.db.rows(`DELETE FROM liberator_offsets WHERE connector = '${f.name}'`);
     await daemon(f.connector);
     await waitFor(async () => (await f.count()) === 20, { timeoutMs: 30_000, message: "the 20 rows again" });
   });

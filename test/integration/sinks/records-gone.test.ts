@@ -3,50 +3,32 @@
  * records, while it was down): it stops with the offsets lost and the command to write on, and
  * writes on from there once told.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ChangeRecord } from "../../../src/runtime/connector.js";
 import { uniqueName, waitFor } from "../../harness/index.js";
-import { startDaemon, type Daemon } from "../../support/daemon.js";
 import { testKafka } from "../../support/kafka.js";
-import { ChangeProducer, changeEvent, orderRow, ordersStream, targetDatabase, type TargetDatabase } from "./support.js";
+import { changeEvent, daemonRig, orderRow, ordersStream } from "./support.js";
 
 describe("sql sink: records gone from Kafka", () => {
-  let producer: ChangeProducer;
-  let db: TargetDatabase;
-  const daemons: Daemon[] = [];
-
-  beforeAll(async () => {
-    producer = await ChangeProducer.open();
-    db = await targetDatabase("postgres");
-  });
-  afterAll(async () => {
-    for (const d of daemons) if (d.child.exitCode === null && d.child.signalCode === null) await d.stop("SIGKILL");
-    await producer.close();
-    await db.drop();
-  });
-
-  async function daemon(connector: Record<string, unknown>): Promise<Daemon> {
-    const d = await startDaemon({ connectors: [connector] });
-    daemons.push(d);
-    return d;
-  }
+  const rig = daemonRig();
+  const daemon = (connector: Record<string, unknown>) => rig.daemon({ connectors: [connector] });
 
   it("stops with the offsets to write on from when retention deleted records it had still to write, and writes on from there once told", async () => {
     const name = uniqueName("gone");
     const topic = `${name}.shop.events`;
-    await producer.createTopics(topic);
+    await rig.producer.createTopics(topic);
     const stream = ordersStream(topic);
     let next = 1;
     const events = (n: number): ChangeRecord[] => Array.from({ length: n }, () => changeEvent(stream, "events", "c", null, orderRow(next++)));
-    const count = async () => Number((await db.rows(`SELECT count(*) AS n FROM ${name}`).catch(() => [{ n: 0 }]))[0]!.n);
-    const connector = { name, type: "sql", dialect: "postgres", connection: db.connection, topics: [topic], table: name };
+    const count = async () => Number((await rig.db.rows(`SELECT count(*) AS n FROM ${name}`).catch(() => [{ n: 0 }]))[0]!.n);
+    const connector = { name, type: "sql", dialect: "postgres", connection: rig.db.connection, topics: [topic], table: name };
 
     const first = await daemon(connector);
     await first.waitReady();
-    await producer.send(events(20)); // offsets 0-19, its commit marker 20
+    await rig.producer.send(events(20)); // offsets 0-19, its commit marker 20
     await waitFor(async () => (await count()) === 20, { timeoutMs: 30_000, message: "20 rows" });
     expect((await first.stop()).code).toBe(0);
-    await producer.send(events(30)); // offsets 21-50 (ids 21-50), its marker 51
+    await rig.producer.send(events(30)); // offsets 21-50 (ids 21-50), its marker 51
     const admin = testKafka().admin();
     await admin.connect();
     try {
@@ -71,6 +53,6 @@ describe("sql sink: records gone from Kafka", () => {
     });
     expect(set.status).toBeLessThan(300);
     await waitFor(async () => (await count()) === 26, { timeoutMs: 30_000, message: "the 6 records Kafka still holds" });
-    expect((await db.rows(`SELECT min(id) AS lo, max(id) AS hi FROM ${name} WHERE id > 20`))[0]).toEqual({ lo: "45", hi: "50" });
+    expect((await rig.db.rows(`SELECT min(id) AS lo, max(id) AS hi FROM ${name} WHERE id > 20`))[0]).toEqual({ lo: "45", hi: "50" });
   });
 });

@@ -2,42 +2,31 @@
  * Stopping a sql sink while it writes flat out: the batch in flight is committed or rolled back at
  * once, never waited out, and nothing is lost or written twice across the stop.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { uniqueName, waitFor } from "../../harness/index.js";
-import { logLines, startDaemon, type Daemon } from "../../support/daemon.js";
-import { ChangeProducer, changeEvent, orderRow, ordersStream, targetDatabase, type TargetDatabase } from "./support.js";
+import { logLines, type Daemon } from "../../support/daemon.js";
+import { changeEvent, daemonRig, orderRow, ordersStream } from "./support.js";
 
 /** Far above a prompt stop on a loaded machine, far below the 5 s a sink took when it waited out its batch. */
 const STOP_BUDGET_MS = 2_000;
 
 describe("sql sink: stopping under load", () => {
-  let producer: ChangeProducer;
-  let db: TargetDatabase;
+  const rig = daemonRig();
   let daemon: Daemon | undefined;
-
-  beforeAll(async () => {
-    producer = await ChangeProducer.open();
-    db = await targetDatabase("postgres");
-  });
-  afterAll(async () => {
-    if (daemon && daemon.child.exitCode === null && daemon.child.signalCode === null) await daemon.stop("SIGKILL");
-    await producer.close();
-    await db.drop();
-  });
 
   it("stops within 2 s on restart and on SIGTERM while a backlog is written, exits 0, and ends with every record once", async () => {
     const name = uniqueName("stop");
     const topic = `${name}.shop.orders`;
-    await producer.createTopics(topic);
+    await rig.producer.createTopics(topic);
     const stream = ordersStream(topic);
     // a backlog the sink needs several seconds for: it is mid-batch whenever it is stopped
     const total = 120_000;
     for (let i = 0; i < total; i += 5_000) {
-      await producer.send(Array.from({ length: 5_000 }, (_, j) => changeEvent(stream, "orders", "c", null, orderRow(i + j + 1))));
+      await rig.producer.send(Array.from({ length: 5_000 }, (_, j) => changeEvent(stream, "orders", "c", null, orderRow(i + j + 1))));
     }
-    const count = async () => Number((await db.rows(`SELECT count(*) AS n FROM ${name}`).catch(() => [{ n: 0 }]))[0]!.n);
-    const connector = { name, type: "sql", dialect: "postgres", connection: db.connection, topics: [topic], table: name, batch: { maxRecords: 5_000 } };
-    daemon = await startDaemon({ connectors: [connector], root: { shutdown: { gracePeriodMs: 10_000 } } });
+    const count = async () => Number((await rig.db.rows(`SELECT count(*) AS n FROM ${name}`).catch(() => [{ n: 0 }]))[0]!.n);
+    const connector = { name, type: "sql", dialect: "postgres", connection: rig.db.connection, topics: [topic], table: name, batch: { maxRecords: 5_000 } };
+    daemon = await rig.daemon({ connectors: [connector], root: { shutdown: { gracePeriodMs: 10_000 } } });
     await daemon.waitReady();
 
     const writing = async () => {
@@ -67,7 +56,7 @@ describe("sql sink: stopping under load", () => {
 
     daemon = await daemon.restart();
     await waitFor(async () => (await count()) === total, { timeoutMs: 120_000, message: `${total} rows` });
-    expect(Number((await db.rows(`SELECT count(DISTINCT id) AS n FROM ${name}`))[0]!.n)).toBe(total);
+    expect(Number((await rig.db.rows(`SELECT count(DISTINCT id) AS n FROM ${name}`))[0]!.n)).toBe(total);
     await daemon.stop();
   }, 300_000);
 });

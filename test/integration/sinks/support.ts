@@ -6,6 +6,7 @@
  */
 import { pino } from "pino";
 import type { Kafka } from "kafkajs";
+import { afterAll, beforeAll } from "vitest";
 import type { ChangeRecord, Op, SinkContext, SinkRecord } from "../../../src/runtime/connector.js";
 import { TransactionalProducer } from "../../../src/runtime/kafka/producer.js";
 import { envelope, tableStream, type TableStream } from "../../../src/runtime/sql-types/envelope.js";
@@ -17,7 +18,7 @@ import { harness } from "../../harness/env.js";
 import { createDatabase, dropDatabase, mysqlConnection, pgClient, uniqueName, waitFor } from "../../harness/index.js";
 import { PG_READ_OPTIONS } from "../../../src/runtime/db/postgres.js";
 import { MYSQL_READ_OPTIONS, MYSQL_SESSION_SQL } from "../../../src/runtime/db/mysql.js";
-import type { Daemon } from "../../support/daemon.js";
+import { startDaemon, type Daemon, type DaemonOptions } from "../../support/daemon.js";
 import { silentLog, testKafka } from "../../support/kafka.js";
 
 export type Row = Record<string, unknown>;
@@ -205,4 +206,44 @@ export async function killRepeatedly(first: Daemon, times: number, progress: () 
   }
   await d.waitReady();
   return d;
+}
+
+/** What a test file of sql sinks under `liberator run` shares: its producer, its PostgreSQL target, its daemons. */
+export interface DaemonRig {
+  readonly producer: ChangeProducer;
+  readonly db: TargetDatabase;
+  /** A daemon on these options, killed after the file if a test leaves it running. */
+  daemon(options: DaemonOptions): Promise<Daemon>;
+  /** Another instance to kill after the file (a restart). */
+  track(daemon: Daemon): void;
+}
+
+/** Opens the rig before the file's tests and closes it after them. */
+export function daemonRig(): DaemonRig {
+  let producer: ChangeProducer | undefined;
+  let db: TargetDatabase | undefined;
+  const daemons: Daemon[] = [];
+  beforeAll(async () => {
+    producer = await ChangeProducer.open();
+    db = await targetDatabase("postgres");
+  });
+  afterAll(async () => {
+    for (const d of daemons) if (d.child.exitCode === null && d.child.signalCode === null) await d.stop("SIGKILL");
+    await producer?.close();
+    await db?.drop();
+  });
+  return {
+    get producer() {
+      return producer!;
+    },
+    get db() {
+      return db!;
+    },
+    async daemon(options) {
+      const d = await startDaemon(options);
+      daemons.push(d);
+      return d;
+    },
+    track: (d) => void daemons.push(d),
+  };
 }

@@ -81,10 +81,10 @@ describe("liberator run: SIGTERM from every state", () => {
 
     await kafka.relaunch();
     // the transaction the broker's death left open holds back read_committed readers until the
-    // next start of the connector aborts it; in about 1 of 20 runs the restarted broker's
-    // coordinator knew nothing of it (a hanging transaction), which only an abort marker ends:
-    // Liberator writes it (hanging-transactions.ts), and this start goes on from what was
-    // committed, with no gap and nothing twice
+    // next start of the connector aborts it; in some runs (1 of about 40 here, and the last CI
+    // run) the restarted broker's coordinator knew nothing of it (a hanging transaction), which
+    // only an abort marker ends: Liberator writes it (hanging-transactions.ts), and this start
+    // goes on from what was committed, with no gap and nothing twice
     const next = await startDaemon(config);
     cleanup.push(() => next.stop("SIGKILL"));
     const restarted = Date.now();

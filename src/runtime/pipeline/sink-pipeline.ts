@@ -274,7 +274,11 @@ async function consume(connector: ConnectorConfig, control: PipelineControl, r: 
           const assigned = Object.entries(payload.memberAssignment).flatMap(([topic, ps]) => ps.map((partition) => ({ topic, partition })));
           const mine = ++generation;
           assignment = new Set(assigned.map((a) => tp(a.topic, a.partition)));
-          release([...owned].filter((k) => !assignment.has(k)).map(partitionOf), "partitions given to another task");
+          // none is owned here after a rebalance (REBALANCING released them all); some are after a
+          // rejoin kafkajs makes without one (the coordinator forgot this member: a process frozen
+          // past its session), while another task may have claimed them meanwhile: released too,
+          // so nothing of theirs is written before this task's own claim below
+          release([...owned].map(partitionOf), "the group assigned this task anew (it had lost its membership): writing none of its partitions until they are claimed again");
           // nothing is fetched before the claim: synchronous, so before kafkajs's first fetch
           if (assigned.length > 0) consumer.pause(Object.entries(payload.memberAssignment).map(([topic, partitions]) => ({ topic, partitions })));
           const started = performance.now();

@@ -8,21 +8,48 @@
  * its first offset, for good (the broker's transaction timeout does not end what it does not know).
  *
  * Found as Kafka's `kafka-transactions.sh find-hanging` finds them: the producers each partition's
- * leader has a transaction open for, less those whose producer id a coordinator lists in a live
- * state, and of the rest those still open at the same offset when asked again (a transaction that
- * ended in between is not hanging). Ended as its `abort` does: an abort marker written to the
- * partition (WriteTxnMarkers, which needs ClusterAction on the cluster).
+ * leader has a transaction open for (DescribeProducers), judged by what the coordinators list of
+ * their producer ids (`judge`), and of those judged hanging, the ones still open at the same offset
+ * when asked again (a transaction that ended in between is not hanging). Ended as its `abort` does:
+ * an abort marker written to the partition (WriteTxnMarkers, which needs ClusterAction).
  */
-import type { Admin } from "kafkajs";
+import kafkajs, { type Admin } from "kafkajs";
 import type { Logger } from "../log.js";
 import { describeProducers, kafkaError, listTransactions, writeAbortMarkers, type TopicPartitions, type TransactionMarker } from "./transaction-requests.js";
 
 export interface OpenTransaction extends TransactionMarker {
   startOffset: bigint;
+  /** When the producer last wrote to the partition (its batches' timestamp, ms). */
+  lastTimestamp: bigint;
 }
 
 /** Coordinator states of a transaction that is still going on, or ending with its markers. */
 const LIVE = new Set(["Ongoing", "PrepareCommit", "PrepareAbort", "PrepareEpochFence"]);
+
+/** What the coordinators list of a producer id: a live transaction, or its id in a state that is not. */
+export type Listed = "live" | "ended";
+
+/** Room for the clocks of the producer (its batches' timestamps) and of this process to differ. */
+const CLOCK_MARGIN_MS = 60_000;
+
+/** The brokers' default `transaction.max.timeout.ms`. */
+const DEFAULT_MAX_TIMEOUT_MS = 900_000;
+
+/**
+ * Which open transactions hang. One whose producer id a coordinator lists in a state that is not
+ * live is ended for its coordinator (the case a crash leaves). One whose producer id no coordinator
+ * lists may still be live: a listing leaves out the transactional ids this principal may not
+ * describe (ACLs); it hangs only once its producer has written nothing there for longer than any
+ * transaction may last (the brokers' transaction.max.timeout.ms), as a coordinator ends every
+ * transaction it knows by then.
+ */
+export function judge(open: readonly OpenTransaction[], listed: ReadonlyMap<bigint, Listed>, nowMs: number, maxTimeoutMs: number): OpenTransaction[] {
+  return open.filter((t) => {
+    const known = listed.get(t.producerId);
+    if (known) return known === "ended";
+    return nowMs - Number(t.lastTimestamp) > maxTimeoutMs + CLOCK_MARGIN_MS;
+  });
+}
 
 const where = (t: OpenTransaction) => `${t.topic}/${t.partition}`;
 const same = (a: OpenTransaction, b: OpenTransaction) => a.topic === b.topic && a.partition === b.partition && a.producerId === b.producerId && a.producerEpoch === b.producerEpoch && a.startOffset === b.startOffset;
@@ -53,7 +80,8 @@ async function openTransactions(admin: Admin, topics: readonly string[]): Promis
       leader.set(`${p.topic}/${p.partition}`, nodeId);
       for (const s of p.producers) {
         if (s.currentTxnStartOffset < 0n) continue;
-        open.push({ topic: p.topic, partition: p.partition, producerId: s.producerId, producerEpoch: s.producerEpoch, coordinatorEpoch: s.coordinatorEpoch, startOffset: s.currentTxnStartOffset });
+        const { producerId, producerEpoch, coordinatorEpoch, lastTimestamp } = s;
+        open.push({ topic: p.topic, partition: p.partition, producerId, producerEpoch, coordinatorEpoch, startOffset: s.currentTxnStartOffset, lastTimestamp });
       }
     }
   }
@@ -66,18 +94,30 @@ export async function findHanging(admin: Admin, topics: readonly string[]): Prom
   if (first.open.length === 0) return { hanging: [], leader: first.leader, bootstrap: "" };
   const producerIds = [...new Set(first.open.map((t) => t.producerId))];
   const { brokers } = await admin.describeCluster();
-  const live = new Set<bigint>();
+  const listed = new Map<bigint, Listed>();
   for (const { nodeId } of brokers) {
-    const listed = await listTransactions(admin, nodeId, producerIds);
-    const error = kafkaError(listed.errorCode);
+    const listing = await listTransactions(admin, nodeId, producerIds);
+    const error = kafkaError(listing.errorCode);
     if (error) throw error;
-    for (const t of listed.transactions) if (LIVE.has(t.state)) live.add(t.producerId);
+    for (const t of listing.transactions) if (listed.get(t.producerId) !== "live") listed.set(t.producerId, LIVE.has(t.state) ? "live" : "ended");
   }
   const bootstrap = brokers.map((b) => `${b.host}:${b.port}`).join(",");
-  const suspects = first.open.filter((t) => !live.has(t.producerId));
+  const unlisted = first.open.some((t) => !listed.has(t.producerId));
+  const suspects = judge(first.open, listed, Date.now(), unlisted ? await maxTransactionTimeout(admin, brokers[0]?.nodeId) : DEFAULT_MAX_TIMEOUT_MS);
   if (suspects.length === 0) return { hanging: [], leader: first.leader, bootstrap };
   const again = await openTransactions(admin, [...new Set(suspects.map((t) => t.topic))]);
   return { hanging: suspects.filter((s) => again.open.some((a) => same(a, s))), leader: again.leader, bootstrap };
+}
+
+/** The longest a transaction may last on these brokers (their transaction.max.timeout.ms). */
+export async function maxTransactionTimeout(admin: Admin, nodeId: number | undefined): Promise<number> {
+  if (nodeId === undefined) return DEFAULT_MAX_TIMEOUT_MS;
+  const { resources } = await admin.describeConfigs({
+    resources: [{ type: kafkajs.ConfigResourceTypes.BROKER, name: String(nodeId), configNames: ["transaction.max.timeout.ms"] }],
+    includeSynonyms: false,
+  });
+  const value = Number(resources[0]?.configEntries.find((e) => e.configName === "transaction.max.timeout.ms")?.configValue);
+  return Number.isFinite(value) && value > 0 ? value : DEFAULT_MAX_TIMEOUT_MS;
 }
 
 /**

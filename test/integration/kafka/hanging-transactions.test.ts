@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Admin, Kafka } from "kafkajs";
 import { ensureTopics } from "../../../src/runtime/kafka/admin.js";
 import { CompactedTopicLog } from "../../../src/runtime/kafka/compacted-log.js";
-import { abortHanging, findHanging } from "../../../src/runtime/kafka/hanging-transactions.js";
+import { abortHanging, findHanging, maxTransactionTimeout } from "../../../src/runtime/kafka/hanging-transactions.js";
 import { startKafka, uniqueName, waitFor, type KafkaServer } from "../../harness/index.js";
 import { kafkaLibs } from "../../harness/kafka.js";
 import { repoRoot } from "../../harness/paths.js";
@@ -62,7 +62,7 @@ describe("hanging transactions", () => {
   let admin: Admin;
   beforeAll(async () => {
     libs = await kafkaLibs();
-    kafka = await startKafka({ brokerConfig: { "transaction.partition.verification.enable": false } });
+    kafka = await startKafka({ brokerConfig: { "transaction.partition.verification.enable": false, "transaction.max.timeout.ms": 120_000 } });
     client = testKafka(kafka.brokers);
     admin = client.admin();
     await admin.connect();
@@ -101,6 +101,11 @@ describe("hanging transactions", () => {
     }
   });
 
+  it("reads how long a transaction may last on the brokers, the age past which a transaction whose producer no coordinator lists hangs", async () => {
+    const { brokers } = await admin.describeCluster();
+    expect(await maxTransactionTimeout(admin, brokers[0]!.nodeId)).toBe(120_000);
+  });
+
   it("reads a compacted topic to its end past a hanging transaction", async () => {
     const topic = uniqueName("hanging_log");
     const log = new CompactedTopicLog<string>({ kafka: client, topic, log: silentLog, replicationFactor: 1, decode: (b) => b.toString() });
@@ -128,12 +133,12 @@ describe("hanging transactions", () => {
       connectors: [{ name, type: "generator", topic, ratePerSecond: 100 }],
       root: { kafka: { brokers: kafka.brokers, topics: { replicationFactor: 1 } } },
     });
-    try {
-      await waitFor(async () => ((await daemon.status(name))?.records ?? 0) > 10, { timeoutMs: 60_000, message: "records committed" });
-    } finally {
-      // stopped: its own last transaction ended, none may be left open
-      expect((await daemon.stop("SIGTERM")).code).toBe(0);
-    }
+    await waitFor(async () => ((await daemon.status(name))?.records ?? 0) > 10, { timeoutMs: 60_000, message: "records committed" }).catch(async (err: Error) => {
+      await daemon.stop("SIGKILL");
+      throw new Error(`${err.message}\nthe daemon's output:\n${daemon.output().slice(-6000)}`, { cause: err });
+    });
+    // stopped: its own last transaction ended, none may be left open
+    expect((await daemon.stop("SIGTERM")).code, daemon.output().slice(-3000)).toBe(0);
     const [view] = javaView(kafka.brokers, topic, 0);
     expect(view).toEqual({ hw: view!.hw, lso: view!.hw, open: [] });
     expect(view!.hw).toBeGreaterThan(10);

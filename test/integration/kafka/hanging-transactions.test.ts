@@ -101,6 +101,12 @@ describe("hanging transactions", () => {
     }
   });
 
+  it("looks at topics created a moment ago (their leader not serving them yet) without failing", async () => {
+    const topics = Array.from({ length: 5 }, (_, i) => uniqueName(`hanging_new${i}`));
+    await ensureTopics(client, topics.map((topic) => ({ topic, partitions: 3, replicationFactor: 1 })));
+    expect(await abortHanging(admin, topics, silentLog)).toBe("");
+  });
+
   it("reads how long a transaction may last on the brokers, the age past which a transaction whose producer no coordinator lists hangs", async () => {
     const { brokers } = await admin.describeCluster();
     expect(await maxTransactionTimeout(admin, brokers[0]!.nodeId)).toBe(120_000);

@@ -27,15 +27,20 @@ export interface PgQueryable {
 type Row = Record<string, unknown>;
 
 const MYSQL_COLUMNS = `
-  SELECT c.COLUMN_NAME AS name, c.COLUMN_TYPE AS type, c.IS_NULLABLE AS nullable, c.COLUMN_DEFAULT AS def, c.EXTRA AS extra, %JSON% AS is_json
-  FROM information_schema.COLUMNS c
-  WHERE c.TABLE_SCHEMA = ? AND c.TABLE_NAME = ?
-  ORDER BY c.ORDINAL_POSITION`;
+  SELECT COLUMN_NAME AS name, COLUMN_TYPE AS type, IS_NULLABLE AS nullable, COLUMN_DEFAULT AS def, EXTRA AS extra
+  FROM information_schema.COLUMNS
+  WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?
+  ORDER BY ORDINAL_POSITION`;
 
-/** MariaDB's JSON is a LONGTEXT with this check; MySQL has a real json type. */
-const MARIADB_IS_JSON = `EXISTS (SELECT 1 FROM information_schema.CHECK_CONSTRAINTS k
-  WHERE k.CONSTRAINT_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME
-    AND k.CHECK_CLAUSE = CONCAT('json_valid(\`', c.COLUMN_NAME, '\`)'))`;
+/**
+ * MariaDB's JSON is a LONGTEXT with the check `json_valid(\`column\`)`; MySQL has a real json type.
+ * Read in a query of its own: asked as a subquery of the columns' query, correlated per column,
+ * it crashed a MariaDB 10.11.19 once (signal 11 in ha_maria::drop_table, dropping one of the
+ * temporary tables information_schema is read into), in a test run here.
+ */
+const MARIADB_CHECKS = `
+  SELECT CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS
+  WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?`;
 
 const MYSQL_PRIMARY_KEY = `
   SELECT COLUMN_NAME AS name FROM information_schema.KEY_COLUMN_USAGE
@@ -46,15 +51,16 @@ export async function describeMysqlTable(db: MysqlQueryable, database: string, t
   const [versionRows] = await db.query("SELECT VERSION() AS v");
   const version = (versionRows as Row[])[0]?.v;
   const mariadb = typeof version === "string" && version.includes("MariaDB");
-  const [columns] = await db.query(MYSQL_COLUMNS.replace("%JSON%", mariadb ? MARIADB_IS_JSON : "0"), [database, table]);
+  const [columns] = await db.query(MYSQL_COLUMNS, [database, table]);
   const [keys] = await db.query(MYSQL_PRIMARY_KEY, [database, table]);
+  const checks = mariadb ? new Set(((await db.query(MARIADB_CHECKS, [database, table]))[0] as Row[]).map((r) => String(r.clause))) : new Set<string>();
   const out: ColumnInfo[] = [];
   for (const c of columns as Row[]) {
     const name = String(c.name);
     out.push({
       name,
       dialect: "mysql",
-      sqlType: Number(c.is_json) ? "json" : await exactLabels(db, mariadb, { database, table, column: name }, String(c.type)),
+      sqlType: checks.has(`json_valid(\`${name}\`)`) ? "json" : await exactLabels(db, mariadb, { database, table, column: name }, String(c.type)),
       nullable: c.nullable === "YES",
       defaultValue: mysqlDefault(c.def as string | null, typeof c.extra === "string" ? c.extra : "", mariadb),
     });

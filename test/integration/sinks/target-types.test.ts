@@ -35,6 +35,16 @@ describe("sql sink target types", () => {
     for (const d of [source, ...dbs]) await d?.drop();
   });
 
+  it("reads a MariaDB JSON column as json, and a LONGTEXT with another check as text", async () => {
+    await source.rows("CREATE TABLE docs (id INT PRIMARY KEY, doc JSON, note LONGTEXT CHECK (CHAR_LENGTH(note) < 100))");
+    const table = await describeMysqlTable({ query: async (sql, values) => [await source.rowsWith(sql, values), undefined] }, source.name, "docs");
+    expect(table.columns.map((c) => [c.name, c.sqlType])).toEqual([
+      ["id", "int(11)"],
+      ["doc", "json"],
+      ["note", "longtext"],
+    ]);
+  });
+
   async function sinkInto(dialect: Dialect, into?: TargetDatabase): Promise<{ sink: Sink; db: TargetDatabase; write: () => Promise<void> }> {
     const db = into ?? (await targetDatabase(dialect));
     if (!into) dbs.push(db);

@@ -18,6 +18,8 @@ import type { Logger } from "../log.js";
 import { describeProducers, kafkaError, listTransactions, writeAbortMarkers, type TopicPartitions, type TransactionMarker } from "./transaction-requests.js";
 
 export interface OpenTransaction extends TransactionMarker {
+  /** The node id of the partition's leader, which was asked and takes the abort marker. */
+  leader: number;
   startOffset: bigint;
   /** When the producer last wrote to the partition (its batches' timestamp, ms). */
   lastTimestamp: bigint;
@@ -70,32 +72,30 @@ async function leaders(admin: Admin, topics: readonly string[]): Promise<Map<num
   return byLeader;
 }
 
-async function openTransactions(admin: Admin, topics: readonly string[]): Promise<{ open: OpenTransaction[]; leader: Map<string, number> }> {
+async function openTransactions(admin: Admin, topics: readonly string[]): Promise<OpenTransaction[]> {
   const open: OpenTransaction[] = [];
-  const leader = new Map<string, number>();
-  for (const [nodeId, partitions] of await leaders(admin, topics)) {
-    for (const p of await describeProducers(admin, nodeId, partitions)) {
+  for (const [leader, partitions] of await leaders(admin, topics)) {
+    for (const p of await describeProducers(admin, leader, partitions)) {
       const error = kafkaError(p.errorCode);
       // a partition created a moment ago (its leader not serving it yet) or moving holds nothing to
       // find now; the next look (the next start, the next read to the end) asks it again
       if (error && (error as { retriable?: boolean }).retriable) continue;
       if (error) throw error;
-      leader.set(`${p.topic}/${p.partition}`, nodeId);
       for (const s of p.producers) {
         if (s.currentTxnStartOffset < 0n) continue;
         const { producerId, producerEpoch, coordinatorEpoch, lastTimestamp } = s;
-        open.push({ topic: p.topic, partition: p.partition, producerId, producerEpoch, coordinatorEpoch, startOffset: s.currentTxnStartOffset, lastTimestamp });
+        open.push({ topic: p.topic, partition: p.partition, leader, producerId, producerEpoch, coordinatorEpoch, startOffset: s.currentTxnStartOffset, lastTimestamp });
       }
     }
   }
-  return { open, leader };
+  return open;
 }
 
-/** The hanging transactions on the partitions of `topics`, with each partition's leader. */
-export async function findHanging(admin: Admin, topics: readonly string[]): Promise<{ hanging: OpenTransaction[]; leader: Map<string, number>; bootstrap: string }> {
+/** The hanging transactions on the partitions of `topics`, and the brokers' addresses (for the command that aborts one). */
+export async function findHanging(admin: Admin, topics: readonly string[]): Promise<{ hanging: OpenTransaction[]; bootstrap: string }> {
   const first = await openTransactions(admin, topics);
-  if (first.open.length === 0) return { hanging: [], leader: first.leader, bootstrap: "" };
-  const producerIds = [...new Set(first.open.map((t) => t.producerId))];
+  if (first.length === 0) return { hanging: [], bootstrap: "" };
+  const producerIds = [...new Set(first.map((t) => t.producerId))];
   const { brokers } = await admin.describeCluster();
   const listed = new Map<bigint, Listed>();
   for (const { nodeId } of brokers) {
@@ -105,11 +105,12 @@ export async function findHanging(admin: Admin, topics: readonly string[]): Prom
     for (const t of listing.transactions) if (listed.get(t.producerId) !== "live") listed.set(t.producerId, LIVE.has(t.state) ? "live" : "ended");
   }
   const bootstrap = brokers.map((b) => `${b.host}:${b.port}`).join(",");
-  const unlisted = first.open.some((t) => !listed.has(t.producerId));
-  const suspects = judge(first.open, listed, Date.now(), unlisted ? await maxTransactionTimeout(admin, brokers[0]?.nodeId) : DEFAULT_MAX_TIMEOUT_MS);
-  if (suspects.length === 0) return { hanging: [], leader: first.leader, bootstrap };
+  const unlisted = first.some((t) => !listed.has(t.producerId));
+  const suspects = judge(first, listed, Date.now(), unlisted ? await maxTransactionTimeout(admin, brokers[0]?.nodeId) : DEFAULT_MAX_TIMEOUT_MS);
+  if (suspects.length === 0) return { hanging: [], bootstrap };
+  // as asked again: a partition's leader may have moved in between
   const again = await openTransactions(admin, [...new Set(suspects.map((t) => t.topic))]);
-  return { hanging: suspects.filter((s) => again.open.some((a) => same(a, s))), leader: again.leader, bootstrap };
+  return { hanging: again.filter((a) => suspects.some((s) => same(a, s))), bootstrap };
 }
 
 /** The longest a transaction may last on these brokers (their transaction.max.timeout.ms). */
@@ -128,10 +129,10 @@ export async function maxTransactionTimeout(admin: Admin, nodeId: number | undef
  * about those it could not abort ("" when none is left), for the error of whoever waits on them.
  */
 export async function abortHanging(admin: Admin, topics: readonly string[], log: Logger): Promise<string> {
-  const { hanging, leader, bootstrap } = await findHanging(admin, topics);
+  const { hanging, bootstrap } = await findHanging(admin, topics);
   const left: string[] = [];
   const byLeader = new Map<number, OpenTransaction[]>();
-  for (const t of hanging) byLeader.set(leader.get(where(t))!, [...(byLeader.get(leader.get(where(t))!) ?? []), t]);
+  for (const t of hanging) byLeader.set(t.leader, [...(byLeader.get(t.leader) ?? []), t]);
   for (const [nodeId, transactions] of byLeader) {
     const results = await writeAbortMarkers(admin, nodeId, transactions);
     for (const t of transactions) {

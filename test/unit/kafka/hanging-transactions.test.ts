@@ -7,6 +7,7 @@ const MAX = 900_000;
 const open = (producerId: bigint, lastWroteMsAgo: number): OpenTransaction => ({
   topic: "t",
   partition: 0,
+  leader: 1,
   producerId,
   producerEpoch: 0,
   coordinatorEpoch: 0,

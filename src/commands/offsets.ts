@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { Command } from "commander";
-import { ClusterClient } from "../runtime/cluster/cluster-client.js";
 import { ClusterControl } from "../runtime/cluster/cluster-control.js";
+import { loadCluster } from "../runtime/cluster/load.js";
 import type { LoadedConfig } from "../runtime/config/load.js";
 import type { ConnectorControl } from "../runtime/control.js";
 import { ErrorCode, LiberatorError, toLiberatorError } from "../runtime/errors.js";
@@ -130,6 +130,7 @@ async function controlFor(config: LoadedConfig, log: Logger): Promise<{ control:
   const worker = new Worker(config, { log, schemas: schemaServiceFactory, id: `cli-${hostname()}-${process.pid}` });
   const cluster = config.root.cluster;
   if (cluster) {
+    const { ClusterClient } = await loadCluster();
     const client = new ClusterClient(cluster, worker.id, log);
     await client.bus.start();
     return { control: new ClusterControl(worker, client), close: () => Promise.all([client.close(), worker.closeShared()]).then(() => undefined) };

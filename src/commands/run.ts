@@ -2,9 +2,9 @@ import { createHash } from "node:crypto";
 import { readFileSync, watch } from "node:fs";
 import { basename, dirname } from "node:path";
 import type { FastifyInstance } from "fastify";
-import { ClusterClient } from "../runtime/cluster/cluster-client.js";
 import { ClusterControl } from "../runtime/cluster/cluster-control.js";
-import { ClusterMember } from "../runtime/cluster/cluster-member.js";
+import type { ClusterMember } from "../runtime/cluster/cluster-member.js";
+import { loadCluster } from "../runtime/cluster/load.js";
 import { loadConfig, type LoadedConfig } from "../runtime/config/load.js";
 import type { ConnectorControl } from "../runtime/control.js";
 import { ConfigError } from "../runtime/errors.js";
@@ -45,6 +45,7 @@ export async function runCommand(file: string): Promise<void> {
   let member: ClusterMember | undefined;
   let control: ConnectorControl = worker;
   if (cluster) {
+    const { ClusterClient, ClusterMember } = await loadCluster();
     const clusterLog = log.child({ component: "cluster" });
     const client = new ClusterClient(cluster, worker.id, clusterLog);
     member = new ClusterMember(worker, client, clusterLog);

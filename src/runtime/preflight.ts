@@ -1,4 +1,4 @@
-import { checkClusterRedis } from "./cluster/redis.js";
+import { checkClusterRedis } from "./cluster/load.js";
 import type { LoadedConfig } from "./config/load.js";
 import { withAdmin } from "./kafka/admin.js";
 import { createKafka } from "./kafka/client.js";

@@ -1,5 +1,5 @@
-import { Queue } from "bullmq";
-import { Redis } from "ioredis";
+import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
 import type { ConnectorStatus, Sink, SinkBatch, SinkContext, TopicPartition, TopicPartitionOffset } from "../../runtime/connector.js";
 import { ConnectionError, LiberatorError, toLiberatorError } from "../../runtime/errors.js";
 import type { BullmqSinkConfig } from "./config.js";
@@ -15,6 +15,7 @@ export class BullmqSink implements Sink {
   private redis: Redis | undefined;
   private offsetsStore: RedisOffsets | undefined;
   private readonly queues = new Map<string, Queue>();
+  private Queue: typeof Queue | undefined;
   private added = 0;
 
   constructor(
@@ -25,6 +26,9 @@ export class BullmqSink implements Sink {
   async open(): Promise<void> {
     // a queue that only adds jobs fails fast while Redis is away (BullMQ's own advice): the
     // pipeline retries with backoff, and a stop is not held up by commands queued forever
+    // loaded here, not with the module: most workers run no BullMQ sink (runtime/cluster/load.ts)
+    const { Redis } = await import("ioredis");
+    this.Queue ??= (await import("bullmq")).Queue;
     const redis = new Redis(this.config.redis, { maxRetriesPerRequest: 1, lazyConnect: true, connectionName: `liberator-${this.ctx.connector}` });
     redis.on("error", () => undefined); // reported by the command that fails
     this.redis = redis;
@@ -101,7 +105,7 @@ export class BullmqSink implements Sink {
 
   private queue(name: string): Queue {
     let queue = this.queues.get(name);
-    if (!queue) this.queues.set(name, (queue = new Queue(name, { connection: this.redis!, prefix: this.config.prefix })));
+    if (!queue) this.queues.set(name, (queue = new this.Queue!(name, { connection: this.redis!, prefix: this.config.prefix })));
     return queue;
   }
 

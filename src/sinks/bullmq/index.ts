@@ -1,4 +1,3 @@
-import { Redis } from "ioredis";
 import type { PreflightCheck, SinkSpec } from "../../runtime/registry.js";
 import { bullmqSinkConfig, type BullmqSinkConfig } from "./config.js";
 import { BullmqSink } from "./bullmq-sink.js";
@@ -15,6 +14,7 @@ export const bullmqSinkSpec: SinkSpec<BullmqSinkConfig> = {
 
 /** Redis is reachable, and evicts nothing: an evicted job or offset is an event lost or done twice. */
 async function preflight(config: BullmqSinkConfig): Promise<PreflightCheck[]> {
+  const { Redis } = await import("ioredis");
   const redis = new Redis(config.redis, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 5000, retryStrategy: () => null });
   redis.on("error", () => undefined);
   try {

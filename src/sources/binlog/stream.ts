@@ -65,6 +65,12 @@ export class BinlogStreamReader {
   private readonly latest = new Map<string, CapturedTable>();
   private lastEventTs = 0;
   /**
+   * When the last event read was written, of any table: what the lag counts from. A server busy
+   * with tables the connector does not capture sends no heartbeat, and counting from the last
+   * captured change then reported a stream at the head as ever further behind.
+   */
+  private lastReadTs = 0;
+  /**
    * The server sent a heartbeat after the last transaction: it had nothing more, so the stream is
    * caught up and the lag is 0 however old the last change is (an idle database is not behind).
    */
@@ -135,10 +141,10 @@ export class BinlogStreamReader {
     this.caughtUp = false;
   }
 
-  /** Seconds behind the server's head: 0 when caught up, else since the last change read; null before either is known. */
+  /** Seconds behind the server's head: 0 when caught up, else since the last event read was written; null before either is known. */
   private lag(): number | null {
     if (this.caughtUp) return 0;
-    return this.lastEventTs ? Math.max(0, (Date.now() - this.lastEventTs) / 1000) : null;
+    return this.lastReadTs ? Math.max(0, (Date.now() - this.lastReadTs) / 1000) : null;
   }
 
   /**
@@ -206,6 +212,11 @@ export class BinlogStreamReader {
 
   /** Handles one event; returns a promise only when it must wait (a new table version). */
   private handle(event: AnyBinlogEvent, out: ChangeRecord[]): Promise<void> | undefined {
+    // the rotate sent at connect carries no time, and a heartbeat says nothing was written
+    if (event.timestamp > 0 && event.getEventName() !== "heartbeat") {
+      this.lastReadTs = event.timestamp;
+      this.caughtUp = false;
+    }
     switch (event.getEventName()) {
       case "writerows":
       case "updaterows":

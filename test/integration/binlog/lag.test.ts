@@ -2,6 +2,7 @@
  * The source lag an operator alerts on (`liberator_source_lag_seconds > 300`): a binlog source that
  * has read everything the server has is 0 behind, however long ago the last change was.
  */
+import type { Connection } from "mysql2/promise";
 import { afterAll, describe, expect, it } from "vitest";
 import { uniqueName, waitFor } from "../../harness/index.js";
 import { startDaemon, type Daemon } from "../../support/daemon.js";
@@ -15,6 +16,20 @@ async function lagOf(daemon: Daemon, connector: string): Promise<number | undefi
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(" ") + 1));
 }
 
+/** A daemon with one binlog connector on a table `orders` of `db`, once it streams. */
+async function streamingDaemon(db: { name: string; conn: Connection }, name: string): Promise<Daemon> {
+  await db.conn.query("CREATE TABLE orders (id INT PRIMARY KEY, total DECIMAL(10,2) NOT NULL)");
+  const d = await startDaemon({ connectors: [binlogConnector(name, db.name)] });
+  await untilStreaming(d, name);
+  return d;
+}
+
+/** One row written to `orders`, and its record in Kafka. */
+async function oneChange(db: { conn: Connection }, d: Daemon, name: string): Promise<void> {
+  await db.conn.query("INSERT INTO orders VALUES (1, 9.99)");
+  await waitFor(async () => ((await d.status(name))?.records ?? 0) >= 1, { timeoutMs: 60_000, message: "the change in Kafka" });
+}
+
 describe("binlog source lag on an idle, caught-up database", () => {
   const db = scratchDatabase();
   let daemon: Daemon | undefined;
@@ -22,13 +37,9 @@ describe("binlog source lag on an idle, caught-up database", () => {
 
   it(`stays near 0 over ${IDLE_MS / 1000} s of silence after the last change, and the status says the same`, async () => {
     const name = uniqueName("idle");
-    await db.conn.query("CREATE TABLE orders (id INT PRIMARY KEY, total DECIMAL(10,2) NOT NULL)");
-    daemon = await startDaemon({ connectors: [binlogConnector(name, db.name)] });
-    const d = daemon;
-    await untilStreaming(d, name);
+    const d = (daemon = await streamingDaemon(db, name));
     // one change read from the log, then nothing more
-    await db.conn.query("INSERT INTO orders VALUES (1, 9.99)");
-    await waitFor(async () => ((await d.status(name))?.records ?? 0) >= 1, { timeoutMs: 60_000, message: "the change in Kafka" });
+    await oneChange(db, d, name);
     // the first heartbeat (every 500 ms) after the change marks the stream caught up
     await waitFor(async () => (await lagOf(d, name)) === 0, { timeoutMs: 30_000, message: "lag 0 once caught up" });
 
@@ -58,13 +69,9 @@ describe("binlog source lag while the server is busy with tables it does not cap
   // the server sends no heartbeat while it has events to send, so only the events read say how far behind the stream is
   it(`stays near 0 over ${IDLE_MS / 1000} s of writes to another database after the last captured change`, async () => {
     const name = uniqueName("busy");
-    await db.conn.query("CREATE TABLE orders (id INT PRIMARY KEY, total DECIMAL(10,2) NOT NULL)");
     await other.conn.query("CREATE TABLE noise (id INT AUTO_INCREMENT PRIMARY KEY, at DATETIME(6) NOT NULL)");
-    daemon = await startDaemon({ connectors: [binlogConnector(name, db.name)] });
-    const d = daemon;
-    await untilStreaming(d, name);
-    await db.conn.query("INSERT INTO orders VALUES (1, 9.99)");
-    await waitFor(async () => ((await d.status(name))?.records ?? 0) >= 1, { timeoutMs: 60_000, message: "the change in Kafka" });
+    const d = (daemon = await streamingDaemon(db, name));
+    await oneChange(db, d, name);
 
     const samples: number[] = [];
     const until = Date.now() + IDLE_MS;

@@ -9,6 +9,8 @@ import { startDaemon, type Daemon } from "../../support/daemon.js";
 import { binlogConnector, scratchDatabase, untilStreaming } from "./support.js";
 
 const IDLE_MS = 12_000;
+/** Seconds of lag a stream at the head may show: binlog event times are whole seconds. */
+const NEAR_ZERO = 3;
 
 async function lagOf(daemon: Daemon, connector: string): Promise<number | undefined> {
   const text = await (await fetch(`${daemon.adminUrl}/metrics`)).text();
@@ -40,8 +42,10 @@ describe("binlog source lag on an idle, caught-up database", () => {
     const d = (daemon = await streamingDaemon(db, name));
     // one change read from the log, then nothing more
     await oneChange(db, d, name);
-    // the first heartbeat (every 500 ms) after the change marks the stream caught up
-    await waitFor(async () => (await lagOf(d, name)) === 0, { timeoutMs: 30_000, message: "lag 0 once caught up" });
+    // the first heartbeat (every 500 ms) after the change marks the stream caught up: 0 on an idle
+    // server; on one that other tests write to, the time since the last event read was written
+    // (whole seconds in the binlog), so a little above 0 at the head, never the silence's length
+    await waitFor(async () => ((await lagOf(d, name)) ?? Infinity) < NEAR_ZERO, { timeoutMs: 30_000, message: "lag near 0 once caught up" });
 
     const samples: number[] = [];
     const until = Date.now() + IDLE_MS;
@@ -50,8 +54,8 @@ describe("binlog source lag on an idle, caught-up database", () => {
       await new Promise((r) => setTimeout(r, 1000));
     }
     expect(samples.length).toBeGreaterThanOrEqual(5);
-    expect(Math.max(...samples)).toBe(0);
-    expect((await d.status(name))?.lag).toEqual({ seconds: 0 });
+    expect(Math.max(...samples)).toBeLessThan(NEAR_ZERO);
+    expect(((await d.status(name))?.lag as { seconds?: number } | undefined)?.seconds).toBeLessThan(NEAR_ZERO);
 
     // a change after the silence is measured from its own time, not the silence
     await db.conn.query("INSERT INTO orders VALUES (2, 19.99)");
@@ -89,6 +93,6 @@ describe("binlog source lag while the server is busy with tables it does not cap
     expect(writes).toBeGreaterThan(IDLE_MS / 1000);
     expect(samples.length).toBeGreaterThanOrEqual(5);
     // before, it grew with the time since the captured change: up to the whole 12 s
-    expect(Math.max(...samples)).toBeLessThan(4);
+    expect(Math.max(...samples)).toBeLessThan(NEAR_ZERO);
   });
 });

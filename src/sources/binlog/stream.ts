@@ -63,6 +63,7 @@ export class BinlogStreamReader {
   private readonly byTableId = new Map<number, CapturedTable | null>();
   /** The latest version seen of each table, for TRUNCATE. */
   private readonly latest = new Map<string, CapturedTable>();
+  /** When the last captured change was written: its records' `ts_ms`, and the status's last event. */
   private lastEventTs = 0;
   /**
    * When the last event read was written, of any table: what the lag counts from. A server busy
@@ -136,11 +137,6 @@ export class BinlogStreamReader {
     return this.lag();
   }
 
-  private changeAt(ts: number): void {
-    this.lastEventTs = ts;
-    this.caughtUp = false;
-  }
-
   /** Seconds behind the server's head: 0 when caught up, else since the last event read was written; null before either is known. */
   private lag(): number | null {
     if (this.caughtUp) return 0;
@@ -212,12 +208,13 @@ export class BinlogStreamReader {
 
   /** Handles one event; returns a promise only when it must wait (a new table version). */
   private handle(event: AnyBinlogEvent, out: ChangeRecord[]): Promise<void> | undefined {
+    const name = event.getEventName();
     // the rotate sent at connect carries no time, and a heartbeat says nothing was written
-    if (event.timestamp > 0 && event.getEventName() !== "heartbeat") {
+    if (event.timestamp > 0 && name !== "heartbeat") {
       this.lastReadTs = event.timestamp;
       this.caughtUp = false;
     }
-    switch (event.getEventName()) {
+    switch (name) {
       case "writerows":
       case "updaterows":
       case "deleterows":
@@ -235,7 +232,7 @@ export class BinlogStreamReader {
       }
       case "gtid":
       case "anonymousgtid":
-        this.begin(event.getEventName() === "gtid" ? (event.gtid ?? null) : null, undefined);
+        this.begin(name === "gtid" ? (event.gtid ?? null) : null, undefined);
         return undefined;
       case "query":
         return this.query(event as QueryEvent, out);
@@ -319,7 +316,7 @@ export class BinlogStreamReader {
     if (!this.txn) this.begin(null, undefined);
     const t = this.txn!;
     t.bytes += event.size;
-    this.changeAt(event.timestamp);
+    this.lastEventTs = event.timestamp;
     const op = event.getEventName() === "writerows" ? "c" : event.getEventName() === "updaterows" ? "u" : "d";
     const meta = this.meta;
     if (op === "u") {
@@ -391,7 +388,7 @@ export class BinlogStreamReader {
       const table = this.latest.get(name) ?? (await this.history.learn(this.conn, name, effect.table.database, effect.table.table));
       if (table) {
         await this.history.check(table);
-        this.changeAt(event.timestamp);
+        this.lastEventTs = event.timestamp;
         const { source, transaction } = this.meta(table);
         this.txn!.records.push(truncateRecord(table, event.timestamp, source, transaction));
       }

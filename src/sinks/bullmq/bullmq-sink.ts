@@ -24,11 +24,11 @@ export class BullmqSink implements Sink {
   ) {}
 
   async open(): Promise<void> {
+    // loaded here, not with the module: most workers run no BullMQ sink (runtime/cluster/load.ts)
+    const [{ Redis }, { Queue }] = await Promise.all([import("ioredis"), import("bullmq")]);
+    this.Queue = Queue;
     // a queue that only adds jobs fails fast while Redis is away (BullMQ's own advice): the
     // pipeline retries with backoff, and a stop is not held up by commands queued forever
-    // loaded here, not with the module: most workers run no BullMQ sink (runtime/cluster/load.ts)
-    const { Redis } = await import("ioredis");
-    this.Queue ??= (await import("bullmq")).Queue;
     const redis = new Redis(this.config.redis, { maxRetriesPerRequest: 1, lazyConnect: true, connectionName: `liberator-${this.ctx.connector}` });
     redis.on("error", () => undefined); // reported by the command that fails
     this.redis = redis;

@@ -30,6 +30,14 @@ const READ_BARRIER_KEY = "__liberator_read_barrier__";
 const HANGING_CHECK_MS = 3_000;
 
 /**
+ * How long the broker holds a reader's fetch while the topic has nothing new. It answers as soon
+ * as a record (a barrier, a commit marker) lands, so this does not delay `readToEnd()` (p50 6 ms
+ * either way); it only sets how often an idle reader asks. At 50 ms the four readers of an idle
+ * worker made 80 fetches a second, 7 % of a core; at 500 ms, 3 %.
+ */
+const FETCH_WAIT_MS = 500;
+
+/**
  * A key → value table kept in a compacted topic, tailed from the beginning by every process that
  * needs it (Kafka Connect's KafkaBasedLog). `readToEnd()` is the consistency point: it waits until
  * everything committed before the call has been applied, so a connector that starts after another
@@ -90,7 +98,7 @@ export class CompactedTopicLog<V> {
     const consumer = kafka.consumer({
       groupId: `liberator-tail-${topic}-${randomUUID()}`,
       readUncommitted: false,
-      maxWaitTimeInMs: 50,
+      maxWaitTimeInMs: FETCH_WAIT_MS,
       allowAutoTopicCreation: false,
       retry: { restartOnFailure: async () => false },
     });
@@ -212,8 +220,10 @@ export class CompactedTopicLog<V> {
     const consumer = this.consumer;
     // no replacement after this: replaceConsumer() goes on only while its crashed consumer is current
     this.consumer = undefined;
+    // not awaited: kafkajs's disconnect waits out the fetch the broker holds (FETCH_WAIT_MS), and a
+    // reader in a group of its own has nothing to commit or hand over
+    void consumer?.disconnect().catch(() => undefined);
     await Promise.all([
-      consumer?.disconnect().catch(() => undefined),
       this.producer.peek()?.then((p) => p.disconnect()).catch(() => undefined),
       this.admin.peek()?.then((a) => a.disconnect()).catch(() => undefined),
     ]);

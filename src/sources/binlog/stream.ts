@@ -216,9 +216,13 @@ export class BinlogStreamReader {
     }
     switch (name) {
       case "writerows":
+        this.rows(event as RowsEvent & { rows: unknown[] }, "c");
+        return undefined;
       case "updaterows":
+        this.rows(event as RowsEvent & { rows: unknown[] }, "u");
+        return undefined;
       case "deleterows":
-        this.rows(event as RowsEvent & { rows: unknown[] });
+        this.rows(event as RowsEvent & { rows: unknown[] }, "d");
         return undefined;
       case "tablemap":
         return this.tableMap(event as QueuedTableMap);
@@ -304,7 +308,7 @@ export class BinlogStreamReader {
     this.latest.set(name, captured);
   }
 
-  private rows(event: RowsEvent & { rows: unknown[] }): void {
+  private rows(event: RowsEvent & { rows: unknown[] }, op: "c" | "u" | "d"): void {
     const captured = this.byTableId.get(event.tableId);
     if (!captured) return;
     const present = (event as RowsEvent & { columns_present_bitmap?: Buffer }).columns_present_bitmap;
@@ -317,7 +321,6 @@ export class BinlogStreamReader {
     const t = this.txn!;
     t.bytes += event.size;
     this.lastEventTs = event.timestamp;
-    const op = event.getEventName() === "writerows" ? "c" : event.getEventName() === "updaterows" ? "u" : "d";
     const meta = this.meta;
     if (op === "u") {
       for (const r of (event as UpdateRowsEvent).rows) pushChange(t.records, captured, "u", r.before, r.after, event.timestamp, meta);

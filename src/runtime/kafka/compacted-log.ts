@@ -138,8 +138,10 @@ export class CompactedTopicLog<V> {
         await this.startConsumer();
       } catch (err) {
         const failed = this.consumer;
+        // stop() came while the new reader started: it has disconnected that reader already
+        if (failed === undefined) return;
         this.consumer = crashed;
-        await failed?.disconnect().catch(() => undefined);
+        await failed.disconnect().catch(() => undefined);
         this.options.log.debug({ err }, "cannot start the topic's reader yet");
       }
     }

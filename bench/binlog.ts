@@ -23,21 +23,22 @@
  * 100-row transactions, 120,000 1-row transactions); BENCH_LIVE_SECONDS (10) and
  * BENCH_LATENCY_RATE (10,000) set the live phases.
  */
-import ZongJi, { type AnyBinlogEvent } from "@vlasky/zongji";
 import mysql, { type Connection } from "mysql2/promise";
-import { MYSQL_READ_OPTIONS } from "../src/runtime/db/mysql.js";
-import { EVENTS } from "../src/sources/binlog/binlog-reader.js";
 import type { HarnessInfo } from "../test/harness/start.js";
 import { uniqueName } from "../test/harness/util.js";
 import { summary } from "./arrivals.js";
-import { bareLatency, bareProducer, mysqlReader, plainMysqlRead, timed, type Ceiling } from "./ceilings.js";
+import { bareLatency } from "./ceilings.js";
+import { bareProducer } from "./parts/bare-producer.js";
+import { mysqlReader, plainMysqlRead } from "./parts/plain-read.js";
+import type { Ceiling } from "./parts/timed.js";
+import { zongjiAlone } from "./parts/zongji-alone.js";
 import { ConnectorBench, type PhaseResult } from "./connector-bench.js";
 import { loadAverage, ratio, round, scaled, timeUntil } from "./daemon.js";
 import { latency, LATENCY_WARMUP_SECONDS } from "./latency.js";
 import type { BenchContext, BenchResult, Figure } from "./report.js";
 
-const CHUNK = 10_000;
-const BATCH = 10_000;
+export const CHUNK = 10_000;
+export const BATCH = 10_000;
 const LIVE_WRITERS = 2;
 
 export const TABLE = `(id INT PRIMARY KEY, name VARCHAR(64) NOT NULL, qty INT NOT NULL, price DECIMAL(10,2) NOT NULL, created DATETIME(6) NOT NULL, active TINYINT NOT NULL)`;
@@ -88,41 +89,6 @@ async function binlogEnd(conn: Connection): Promise<{ file: string; pos: number 
   const [rows] = await conn.query("SHOW MASTER STATUS");
   const row = (rows as { File: string; Position: number }[])[0]!;
   return { file: row.File, pos: Number(row.Position) };
-}
-
-/**
- * zongji alone, as the source sets it up (same options and events, FULL metadata), decoding the
- * events from `start` until `rows` rows of `table` have been seen: the decoding ceiling.
- */
-async function zongjiAlone(info: HarnessInfo, start: { file: string; pos: number }, database: string, table: string, rows: number): Promise<Ceiling> {
-  // the source's options: mysqlOptions() (MYSQL_READ_OPTIONS, UTC) and date strings
-  const zongji = new ZongJi({ ...info.mariadb, ...MYSQL_READ_OPTIONS, timezone: "Z", dateStrings: true });
-  let seen = 0;
-  let stall: NodeJS.Timeout | undefined;
-  try {
-    return await timed(rows, async () => {
-      await new Promise<void>((resolve, reject) => {
-        // rows that never come fail the run, as they do Liberator's
-        let counted = -1;
-        stall = setInterval(() => {
-          if (seen === counted) reject(new Error(`zongji alone saw ${seen} of ${rows} rows of ${table} and nothing more for 60 s`));
-          counted = seen;
-        }, 60_000);
-        zongji.on("error", reject);
-        zongji.on("binlog", (event: AnyBinlogEvent) => {
-          if (event.getTypeName() === "WriteRows" && "tableMap" in event) {
-            const e = event as AnyBinlogEvent & { tableId: number; tableMap: Record<number, { tableName: string }>; rows: unknown[] };
-            if (e.tableMap[e.tableId]?.tableName === table) seen += e.rows.length;
-            if (seen >= rows) resolve();
-          }
-        });
-        zongji.start({ serverId: 6_000_000 + Math.floor(Math.random() * 1_000_000), filename: start.file, position: start.pos, includeEvents: EVENTS, includeSchema: { [database]: true } });
-      });
-    });
-  } finally {
-    clearInterval(stall);
-    zongji.stop();
-  }
 }
 
 /**
@@ -233,7 +199,7 @@ async function wide(info: HarnessInfo) {
     const select = await plainMysqlRead(reader, "snap", CHUNK, "query").finally(() => reader.end());
     if (select.rows !== rows.snapshot) throw new Error(`the plain SELECT of the wide table read ${select.rows} rows, not ${rows.snapshot}`);
     const stream = await w.stream("stream100", rows.stream100, 100);
-    const zongji = await zongjiAlone(info, stream.start, w.database, "stream100", rows.stream100);
+    const zongji = await zongjiAlone(info.mariadb, stream.start, w.database, "stream100", rows.stream100);
     return { rows, snapshot, select, stream, zongji };
   } finally {
     await w.close();
@@ -266,11 +232,11 @@ export async function run(context: BenchContext): Promise<BenchResult> {
     const snapshotBare = await bare(rows.snapshot, snapshot);
 
     const stream100 = await b.stream("stream100", rows.stream100, 100);
-    const zongji100 = await zongjiAlone(info, stream100.start, b.database, "stream100", rows.stream100);
+    const zongji100 = await zongjiAlone(info.mariadb, stream100.start, b.database, "stream100", rows.stream100);
     const stream100Bare = await bare(rows.stream100, stream100);
 
     const stream1 = await b.stream("stream1", rows.stream1, 1);
-    const zongji1 = await zongjiAlone(info, stream1.start, b.database, "stream1", rows.stream1);
+    const zongji1 = await zongjiAlone(info.mariadb, stream1.start, b.database, "stream1", rows.stream1);
     const stream1Bare = await bare(rows.stream1, stream1);
 
     const flat = await live(b, liveSeconds);

@@ -11,6 +11,7 @@ import { stringify } from "yaml";
 import { repoRoot } from "../test/harness/paths.js";
 import type { HarnessInfo } from "../test/harness/start.js";
 import { childNodeArgs } from "./node-args.js";
+import { cpuSecondsOf, memoryOf } from "./proc.js";
 
 /**
  * BENCH_SCALE (default 1) multiplies every row count of a benchmark, so it can be built and
@@ -25,24 +26,6 @@ export function scaled(n: number, multipleOf = 1): number {
 /** The 1, 5 and 15-minute load averages, as /proc/loadavg gives them. */
 export function loadAverage(): string {
   return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
-}
-
-const TICKS_PER_SECOND = 100;
-
-/** User + system CPU a process has used so far, in seconds (fields 14 and 15 of /proc/pid/stat). */
-export function cpuSecondsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-}
-
-/** VmRSS and VmHWM (peak) of a process, kB; zeros once it is gone. */
-export function memoryOf(pid: number): { rssKb: number; peakKb: number } {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    return { rssKb: Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0), peakKb: Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) };
-  } catch {
-    return { rssKb: 0, peakKb: 0 };
-  }
 }
 
 /** A measured child process: its peak RSS is sampled while it lives (VmHWM vanishes with it). */

@@ -30,7 +30,10 @@ import type { HarnessInfo } from "../test/harness/start.js";
 import { uniqueName } from "../test/harness/util.js";
 import { ORDER_EVENT } from "../test/integration/outbox/order-event.js";
 import { readBack, summary, watchArrivals } from "./arrivals.js";
-import { bareLatency, bareProducer, mysqlReader, plainMysqlRead, plainPgRead, type Ceiling } from "./ceilings.js";
+import { bareLatency, plainPgRead } from "./ceilings.js";
+import { bareProducer } from "./parts/bare-producer.js";
+import { mysqlReader, plainMysqlRead } from "./parts/plain-read.js";
+import type { Ceiling } from "./parts/timed.js";
 import { buildLiberator, loadAverage, ratio, round, scaled, sleep, startLiberator, type Daemon } from "./daemon.js";
 import type { BenchContext, BenchResult } from "./report.js";
 

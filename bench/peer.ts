@@ -11,6 +11,9 @@
  * Avro, exactly-once transactions) on the harness MariaDB; then Debezium on a private MariaDB
  * with the same settings, four times: a handler that only counts, and producing JSON to the same
  * broker (acks=all, idempotent), each with the JVM's default heap and with -Xmx512m.
+ * Liberator's peak RSS also stands beside the floor of its parts (parts/floor.ts): each phase's
+ * reader (the plain SELECT, or zongji) and the bare producer, alone on the same rows, each in a
+ * process of its own.
  *
  * Debezium 3.6.1's MySQL connector refuses MariaDB 10.11 at validation (it reads major version 10
  * as newer than MySQL 8.4 and expects SHOW BINARY LOG STATUS); its private mariadbd therefore
@@ -29,10 +32,12 @@ import mysql from "mysql2/promise";
 import { ensureTopics } from "../src/runtime/kafka/admin.js";
 import { startMariaDB, type MariaDBServer } from "../test/harness/mariadb.js";
 import { repoRoot } from "../test/harness/paths.js";
+import type { HarnessInfo } from "../test/harness/start.js";
 import { uniqueName } from "../test/harness/util.js";
-import { BinlogBench, fill, TABLE, volumes } from "./binlog.js";
+import { BATCH, BinlogBench, CHUNK, fill, TABLE, volumes } from "./binlog.js";
 import type { PhaseResult } from "./connector-bench.js";
 import { loadAverage, measure, ratio, round } from "./daemon.js";
+import { partPeakMb } from "./parts/floor.js";
 import type { BenchContext, BenchResult, Field, Figure } from "./report.js";
 
 export const DEBEZIUM = "3.6.1.Final";
@@ -58,6 +63,10 @@ const RUNS = [
 ] as const;
 type Run = (typeof RUNS)[number];
 export type Peers = Record<Run["key"], Record<Phase, Measure>>;
+
+/** Each part's peak RSS alone on a phase's rows (parts/floor.ts): the reader (the plain SELECT or zongji) and the bare producer. */
+type Floor = { reader: number; producer: number };
+
 
 /**
  * One connector kind's side of a Debezium run: a fresh database holding the three phase tables
@@ -172,7 +181,12 @@ const fieldsOf = (m: Measure): Field => ({ rows_per_s: Math.round(m.rowsPerS), c
  * Liberator's three phases beside Debezium's: the table's figures, the JSON fields (each phase's
  * figures per run, and the ratios to Debezium into Kafka with its default heap) and a line per phase.
  */
-export function peerComparison(liberator: Record<Phase, PhaseResult>, peers: Peers, rows: Record<Phase, number>): { figures: Figure[]; fields: Record<string, Field>; notes: string[] } {
+export function peerComparison(
+  liberator: Record<Phase, PhaseResult>,
+  peers: Peers,
+  rows: Record<Phase, number>,
+  floors?: Record<Phase, Floor>,
+): { figures: Figure[]; fields: Record<string, Field>; notes: string[] } {
   const kafkaPeer = peers.debezium_kafka;
   const figures: Figure[] = [];
   const notes = [
@@ -180,6 +194,8 @@ export function peerComparison(liberator: Record<Phase, PhaseResult>, peers: Pee
   ];
   const fields: Record<string, Field> = {};
   const ratios: Record<string, Record<string, Field>> = { ratio_rows_per_s: {}, ratio_cpu_us_per_row: {}, ratio_rss_mb: {}, ratio_rss_mb_xmx512m: {} };
+  const floorFields: Record<string, Field> = {};
+  const floorRatios: Record<string, Field> = {};
   for (const phase of PHASES) {
     const ours = liberator[phase];
     const label = { snapshot: "snapshot", stream100: "100-row transactions", stream1: "1-row transactions" }[phase];
@@ -197,9 +213,39 @@ export function peerComparison(liberator: Record<Phase, PhaseResult>, peers: Pee
     ratios.ratio_rss_mb_xmx512m![phase] = ratio(ours.rssMb, peers.debezium_kafka_xmx512m[phase].rssMb);
     const line = (who: string, m: Measure) => `${who} ${Math.round(m.rowsPerS).toLocaleString("en-US")} rows/s, ${m.cpuUsPerRow.toFixed(1)} µs CPU/row, ${Math.round(m.rssMb)} MB (load ${m.load})`;
     notes.push(`${label}: ${[line("Liberator", ours), ...RUNS.map((r) => line(r.label, peers[r.key][phase]))].join("; ")}`);
+    const floor = floors?.[phase];
+    if (floor) {
+      const floorMb = Math.max(floor.reader, floor.producer);
+      const share = ratio(floorMb, kafkaPeer[phase].rssMb);
+      figures.push({ name: `${label}, peak RSS`, value: ours.rssMb, unit: "MB", reference: { value: floorMb, label: "the parts alone (floor)" } });
+      floorFields[phase] = { reader: Math.round(floor.reader), producer: Math.round(floor.producer) };
+      floorRatios[phase] = share;
+      notes.push(
+        `${label}, the parts alone: ${phase === "snapshot" ? "the plain SELECT" : "zongji"} ${Math.round(floor.reader)} MB, the bare producer ${Math.round(floor.producer)} MB; that floor is ${share} of Debezium into Kafka, so 1/8 of Debezium leaves ${Math.round(kafkaPeer[phase].rssMb / 8 - floorMb)} MB above it`,
+      );
+    }
   }
   notes.push("ratios: Liberator / Debezium into Kafka with its default heap (rows/s: higher is better; CPU and RSS: lower is better)");
+  if (floors) Object.assign(fields, { floor_rss_mb: floorFields, ratio_floor_rss_mb: floorRatios });
   return { figures, fields: { ...fields, ...ratios }, notes };
+}
+
+/**
+ * The parts alone on Liberator's rows, each in a process of its own: the snapshot's reader is the
+ * plain chunked SELECT of its table, a stream's is zongji from where its rows start; the producer
+ * sends as many records of the phase's sizes.
+ */
+async function partFloors(info: HarnessInfo, b: BinlogBench, liberator: Record<Phase, PhaseResult>, starts: Record<"stream100" | "stream1", { file: string; pos: number }>): Promise<Record<Phase, Floor>> {
+  const rows = volumes();
+  const producer = (phase: Phase) =>
+    partPeakMb({ part: "producer", brokers: info.kafka.brokers, shape: { records: rows[phase], keyBytes: liberator[phase].keyBytes, valueBytes: liberator[phase].valueBytes, perTransaction: BATCH } });
+  const zongji = (phase: "stream100" | "stream1") =>
+    partPeakMb({ part: "zongji", server: info.mariadb, start: starts[phase], database: b.database, table: TABLES[phase], rows: rows[phase] });
+  return {
+    snapshot: { reader: await partPeakMb({ part: "select", server: info.mariadb, database: b.database, table: TABLES.snapshot, chunk: CHUNK, rows: rows.snapshot }), producer: await producer("snapshot") },
+    stream100: { reader: await zongji("stream100"), producer: await producer("stream100") },
+    stream1: { reader: await zongji("stream1"), producer: await producer("stream1") },
+  };
 }
 
 /** A database of the peer's private MariaDB, captured by Debezium's MySQL connector. */
@@ -238,11 +284,13 @@ export async function run(context: BenchContext): Promise<BenchResult> {
 
   const b = await BinlogBench.open(info, rows.snapshot);
   let liberator: Record<Phase, PhaseResult>;
+  let floors: Record<Phase, Floor>;
   try {
     const snapshot = await b.snapshot(rows.snapshot);
     const stream100 = await b.stream("stream100", rows.stream100, 100);
     const stream1 = await b.stream("stream1", rows.stream1, 1);
     liberator = { snapshot, stream100, stream1 };
+    floors = await partFloors(info, b, liberator, { stream100: stream100.start, stream1: stream1.start });
   } finally {
     await b.close();
   }
@@ -255,7 +303,7 @@ export async function run(context: BenchContext): Promise<BenchResult> {
     await server.stop();
   }
 
-  const comparison = peerComparison(liberator, peers, rows);
+  const comparison = peerComparison(liberator, peers, rows, floors);
   return {
     figures: comparison.figures,
     fields: comparison.fields,

@@ -26,8 +26,10 @@ import { createSchemaService, parseSchemaRegistryConfig } from "../src/runtime/s
 import { freePort } from "../test/harness/ports.js";
 import { uniqueName } from "../test/harness/util.js";
 import { avroKeyId, readBack } from "./arrivals.js";
-import { bareProducer, mysqlReader, plainMysqlRead } from "./ceilings.js";
-import { buildLiberator, connectorStatus, loadAverage, memoryOf, ratio, round, scaled, sleep, startLiberator } from "./daemon.js";
+import { bareProducer } from "./parts/bare-producer.js";
+import { mysqlReader, plainMysqlRead } from "./parts/plain-read.js";
+import { buildLiberator, connectorStatus, loadAverage, ratio, round, scaled, sleep, startLiberator } from "./daemon.js";
+import { memoryOf } from "./proc.js";
 import type { BenchContext, BenchResult } from "./report.js";
 
 const BATCH = 10_000;

@@ -44,7 +44,7 @@ import type { HarnessInfo } from "../test/harness/start.js";
 import { freePort } from "../test/harness/ports.js";
 import { readTopic } from "../test/harness/topics.js";
 import { uniqueName } from "../test/harness/util.js";
-import type { Ceiling } from "./ceilings.js";
+import type { Ceiling } from "./parts/timed.js";
 import { buildLiberator, loadAverage, ratio, round, scaled, sleep, startLiberator, writeWorkerConfig, type Daemon } from "./daemon.js";
 import type { BenchContext, BenchResult } from "./report.js";
 

@@ -27,7 +27,7 @@ export interface BenchResult {
 }
 
 export interface BenchContext {
-  /** The test harness servers: the dev servers when they are up, else started now and stopped after the run. */
+  /** The test harness servers: the dev servers when they are up, else started now and stopped after the run; the broker warmed up first (warm-up.ts). */
   servers(): Promise<HarnessInfo>;
 }
 

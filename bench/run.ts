@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { startServers, type HarnessInfo } from "../test/harness/start.js";
 import { reusableServers } from "../test/harness/state.js";
 import { formatReport, type BenchContext, type BenchResult } from "./report.js";
+import { warmBroker } from "./warm-up.js";
 
 const name = process.argv[2];
 const file = name ? join(dirname(fileURLToPath(import.meta.url)), `${name}.ts`) : undefined;
@@ -21,10 +22,14 @@ let servers: Promise<HarnessInfo> | undefined;
 const context: BenchContext = {
   servers: () =>
     (servers ??= reusableServers().then(async (running) => {
-      if (running) return running;
-      const harness = await startServers();
-      stop = () => harness.stop();
-      return harness.info;
+      let info = running;
+      if (!info) {
+        const harness = await startServers();
+        stop = () => harness.stop();
+        info = harness.info;
+      }
+      process.stdout.write(`${await warmBroker(info.kafka.brokers)}\n`);
+      return info;
     })),
 };
 

@@ -40,8 +40,8 @@ export interface RecordShape {
   perTransaction: number;
 }
 
-/** The bare transactional producer: `records` records of the given sizes into a fresh 1-partition topic. */
-export async function bareProducer(brokers: string[], shape: RecordShape): Promise<Ceiling> {
+/** The bare transactional producer on a fresh 1-partition topic, sending records of the shape's sizes in transactions of its size. */
+export async function openBareProducer(brokers: string[], shape: Omit<RecordShape, "records">) {
   const kafka = quietKafka(brokers);
   const topic = uniqueName("bench_bare");
   await ensureTopics(kafka, [{ topic, partitions: 1, replicationFactor: 1 }]);
@@ -49,18 +49,34 @@ export async function bareProducer(brokers: string[], shape: RecordShape): Promi
   await producer.connect();
   const key = Buffer.alloc(Math.round(shape.keyBytes), 1);
   const value = Buffer.alloc(Math.round(shape.valueBytes), 2);
-  const batch = Array.from({ length: Math.min(shape.perTransaction, shape.records) }, (): Message => ({ key, value }));
+  const batch = Array.from({ length: shape.perTransaction }, (): Message => ({ key, value }));
   try {
-    // one transaction before the clock, as Liberator's producer registers its id before it reads
+    // one transaction before any clock, as Liberator's producer registers its id before it reads
     await (await producer.transaction()).abort();
-    return await timed(shape.records, async () => {
-      for (let sent = 0; sent < shape.records; sent += batch.length) {
-        const tx = await producer.transaction();
-        for (const messages of requests(batch.slice(0, Math.min(batch.length, shape.records - sent)), key.length, value.length)) await tx.send({ topic, messages });
-        await tx.commit();
-      }
-    });
-  } finally {
+  } catch (err) {
     await producer.disconnect();
+    throw err;
+  }
+  return {
+    /** `records` records, timed. */
+    send: (records: number): Promise<Ceiling> =>
+      timed(records, async () => {
+        for (let sent = 0; sent < records; sent += batch.length) {
+          const tx = await producer.transaction();
+          for (const messages of requests(batch.slice(0, Math.min(batch.length, records - sent)), key.length, value.length)) await tx.send({ topic, messages });
+          await tx.commit();
+        }
+      }),
+    close: () => producer.disconnect(),
+  };
+}
+
+/** The bare transactional producer: `records` records of the given sizes into a fresh 1-partition topic. */
+export async function bareProducer(brokers: string[], shape: RecordShape): Promise<Ceiling> {
+  const bare = await openBareProducer(brokers, { ...shape, perTransaction: Math.min(shape.perTransaction, shape.records) });
+  try {
+    return await bare.send(shape.records);
+  } finally {
+    await bare.close();
   }
 }

@@ -58,6 +58,7 @@ export async function openBareProducer(brokers: string[], shape: Omit<RecordShap
     throw err;
   }
   return {
+    topic,
     /** `records` records, timed. */
     send: (records: number): Promise<Ceiling> =>
       timed(records, async () => {

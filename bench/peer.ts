@@ -67,7 +67,6 @@ export type Peers = Record<Run["key"], Record<Phase, Measure>>;
 /** Each part's peak RSS alone on a phase's rows (parts/floor.ts): the reader (the plain SELECT or zongji) and the bare producer. */
 type Floor = { reader: number; producer: number };
 
-
 /**
  * One connector kind's side of a Debezium run: a fresh database holding the three phase tables
  * (empty), the engine properties that capture them, and how rows are written into them.
@@ -221,7 +220,7 @@ export function peerComparison(
       floorFields[phase] = { reader: Math.round(floor.reader), producer: Math.round(floor.producer) };
       floorRatios[phase] = share;
       notes.push(
-        `${label}, the parts alone: ${phase === "snapshot" ? "the plain SELECT" : "zongji"} ${Math.round(floor.reader)} MB, the bare producer ${Math.round(floor.producer)} MB; that floor is ${share} of Debezium into Kafka, so 1/8 of Debezium leaves ${Math.round(kafkaPeer[phase].rssMb / 8 - floorMb)} MB above it`,
+        `${label}, the parts alone: ${phase === "snapshot" ? "the plain SELECT" : "zongji"} ${Math.round(floor.reader)} MB, the bare producer ${Math.round(floor.producer)} MB; that floor is ${share} of Debezium into Kafka, whose eighth is ${Math.round(kafkaPeer[phase].rssMb / 8)} MB`,
       );
     }
   }
@@ -235,8 +234,13 @@ export function peerComparison(
  * plain chunked SELECT of its table, a stream's is zongji from where its rows start; the producer
  * sends as many records of the phase's sizes.
  */
-async function partFloors(info: HarnessInfo, b: BinlogBench, liberator: Record<Phase, PhaseResult>, starts: Record<"stream100" | "stream1", { file: string; pos: number }>): Promise<Record<Phase, Floor>> {
-  const rows = volumes();
+async function partFloors(
+  info: HarnessInfo,
+  b: BinlogBench,
+  rows: Record<Phase, number>,
+  liberator: Record<Phase, PhaseResult>,
+  starts: Record<"stream100" | "stream1", { file: string; pos: number }>,
+): Promise<Record<Phase, Floor>> {
   const producer = (phase: Phase) =>
     partPeakMb({ part: "producer", brokers: info.kafka.brokers, shape: { records: rows[phase], keyBytes: liberator[phase].keyBytes, valueBytes: liberator[phase].valueBytes, perTransaction: BATCH } });
   const zongji = (phase: "stream100" | "stream1") =>
@@ -290,7 +294,7 @@ export async function run(context: BenchContext): Promise<BenchResult> {
     const stream100 = await b.stream("stream100", rows.stream100, 100);
     const stream1 = await b.stream("stream1", rows.stream1, 1);
     liberator = { snapshot, stream100, stream1 };
-    floors = await partFloors(info, b, liberator, { stream100: stream100.start, stream1: stream1.start });
+    floors = await partFloors(info, b, rows, liberator, { stream100: stream100.start, stream1: stream1.start });
   } finally {
     await b.close();
   }

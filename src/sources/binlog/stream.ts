@@ -43,7 +43,6 @@ interface OpenTransaction {
   /** Records to drop on resume: produced before the restart. */
   skip: number;
   bytes: number;
-  perTable: Map<string, number>;
   total: number;
 }
 
@@ -80,6 +79,12 @@ export class BinlogStreamReader {
   private stopped: Error | undefined;
   /** Binlog bytes of the transactions in the batch being built. */
   private batchBytes = 0;
+  /**
+   * Records of the open transaction per table so far (its `data_collection_order`). One transaction
+   * is open at a time, so one map serves them all: a map of its own cost each 1-row transaction
+   * an allocation as large as its record's.
+   */
+  private readonly perTable = new Map<string, number>();
 
   constructor(
     private readonly config: BinlogConfig,
@@ -274,10 +279,10 @@ export class BinlogStreamReader {
       done: 0,
       skip: this.resumeSkip,
       bytes: 0,
-      perTable: new Map(),
       total: 0,
     };
     this.resumeSkip = 0;
+    this.perTable.clear();
   }
 
   private tableMap(event: QueuedTableMap): Promise<void> | undefined {
@@ -338,8 +343,8 @@ export class BinlogStreamReader {
   /** Source and transaction blocks of the next record of the open transaction. */
   private readonly meta = (table: CapturedTable): { source: SourceInfo; transaction: TransactionInfo | null } => {
     const t = this.txn!;
-    const order = (t.perTable.get(table.name) ?? 0) + 1;
-    t.perTable.set(table.name, order);
+    const order = (this.perTable.get(table.name) ?? 0) + 1;
+    this.perTable.set(table.name, order);
     const row = t.total++;
     const id = t.gtid ?? `${t.file}:${t.pos}`;
     return {

@@ -59,11 +59,11 @@ export const binlogConfig = connectorSchema({
   maxTransactionRecords: int(1000)
     .default(200_000)
     .describe("a source transaction with more records is split across Kafka transactions (logged), so memory stays bounded; below it a transaction is never split"),
-  maxQueuedRows: int(100).default(20_000).describe("change rows (and events, one each) read ahead of Kafka before reading pauses"),
+  maxQueuedRows: int(100).default(2_000).describe("change rows (and events, one each) read ahead of Kafka before reading pauses"),
   maxQueuedBytes: int(1024 * 1024)
     .default(8 * 1024 * 1024)
     .describe(
-      "binlog bytes of the events read ahead of Kafka before reading pauses, whichever of the two limits comes first (at least 1 MiB): with rows of 4 KB, 20,000 queued rows alone would be 80 MB",
+      "binlog bytes of the events read ahead of Kafka before reading pauses, whichever of the two limits comes first (at least 1 MiB): rows wider than 4 KB reach it before maxQueuedRows",
     ),
   zeroDates: zeroDatePolicy().describe("MySQL's zero date `0000-00-00` (and `0000-00-00 00:00:00`): `null` reads it as null, `error` stops at the first"),
   partialZeroDates: zeroDatePolicy().describe(

@@ -46,7 +46,7 @@ describe("binlog table filters and config", () => {
 
   it("bounds the read-ahead queue by bytes as well as rows, 8 MB unless set, at least 1 MB", () => {
     const base = { name: "orders-cdc", type: "binlog", connection: { user: "cdc" } };
-    expect(binlogConfig.parse(base)).toMatchObject({ maxQueuedRows: 20_000, maxQueuedBytes: 8 * 1024 * 1024 });
+    expect(binlogConfig.parse(base)).toMatchObject({ maxQueuedRows: 2_000, maxQueuedBytes: 8 * 1024 * 1024 });
     expect(binlogConfig.parse({ ...base, maxQueuedBytes: 32 * 1024 * 1024 }).maxQueuedBytes).toBe(32 * 1024 * 1024);
     const refused = binlogConfig.safeParse({ ...base, maxQueuedBytes: 1000 });
     expect(refused.success).toBe(false);

@@ -60,6 +60,12 @@ export interface SourceSpec<C = unknown> extends SpecBase<C> {
   splitOf?(config: C): string;
   /** The streams as the source database is now (for `schemas check`). */
   describeStreams?(config: C, ctx: PreflightContext): Promise<StreamDescription[]>;
+  /**
+   * Its reads may be gathered: each batch ends on a source transaction, and acking a position acks
+   * every earlier one. The runtime then reads it a little at a time and serializes each read at
+   * once, gathering reads into one Kafka transaction up to the batch limits (source-pipeline.ts).
+   */
+  gathersReads?: true;
 }
 
 export interface SinkSpec<C = unknown> extends SpecBase<C> {

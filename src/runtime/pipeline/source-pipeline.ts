@@ -34,6 +34,10 @@ interface SourcePipelineParts {
   abortHanging(topics: string[]): Promise<void>;
   log: Logger;
   metrics: ConnectorMetrics;
+  /** What one Kafka transaction holds at most (batch.maxRecords, batch.maxBytes of record data). */
+  limits: { maxRecords: number; maxBytes: number };
+  /** A source whose reads are gathered (SourceSpec.gathersReads): the records it is asked for at a time. */
+  readRecords?: number;
   /** Aborted on stop: the batch in flight is committed, nothing new is read. */
   signal: AbortSignal;
   /** Resolves when the connector is not paused. */
@@ -42,13 +46,25 @@ interface SourcePipelineParts {
   onCommitted(position: Position, records: number): void;
 }
 
+/**
+ * Records a source that gathers its reads is asked for at a time. Each read is serialized as soon
+ * as it is read, so a record's objects (the driver row, the canonical row, the envelope) live a few
+ * milliseconds and die in V8's young generation; read 10,000 at a time, they lived until the whole
+ * batch was read and were copied into the old generation first (docs/binlog.md, Performance).
+ */
+const GATHERED_READ_RECORDS = 1000;
+/** How long a batch goes on gathering reads: a paced snapshot's chunks still commit as they come. */
+const GATHER_MS = 1000;
+
 /** A batch serialized ahead of its commit: its records are no longer needed, only their bytes. */
 interface PreparedBatch {
   position: Position;
   records: number;
-  /** The records' messages, then the position's. */
+  /** The records' messages (the position's is added at the commit). */
   messages: OutgoingMessage[];
   perTopic: Map<string, { n: number; bytes: number }>;
+  /** Key and value bytes of all its records. */
+  bytes: number;
   /** Records that show the governance catalog a stream (or schema) it has not seen yet. */
   sightings: readonly ChangeRecord[];
   prepareSeconds: number;
@@ -66,6 +82,8 @@ export async function runSourcePipeline(connector: ConnectorConfig, control: Pip
   const [schemas, offsets] = await Promise.all([worker.schemas(), worker.sourceOffsets()]);
   const metrics = worker.metrics.forConnector(connector.name, control.task);
   const governance = worker.sourceGovernance(connector);
+  const { maxRecords, maxBytes } = connector.config.batch;
+  const readRecords = spec.gathersReads ? Math.min(GATHERED_READ_RECORDS, maxRecords) : undefined;
   const ctx: SourceContext = {
     connector: connector.name,
     task: control.task,
@@ -73,7 +91,7 @@ export async function runSourcePipeline(connector: ConnectorConfig, control: Pip
     signal: control.signal,
     metrics,
     schemas: governance ? governance.gate(schemas.gate) : schemas.gate,
-    limits: { maxBatchRecords: connector.config.batch.maxRecords, maxBatchBytes: connector.config.batch.maxBytes },
+    limits: { maxBatchRecords: readRecords ?? maxRecords, maxBatchBytes: maxBytes },
   };
   const source = spec.create(connector.config, ctx);
   const { transactionTimeoutMs } = worker.root.kafka;
@@ -111,6 +129,8 @@ export async function runSourcePipeline(connector: ConnectorConfig, control: Pip
       },
       log,
       metrics,
+      limits: { maxRecords, maxBytes },
+      readRecords,
       ...control,
     });
   } finally {
@@ -130,6 +150,8 @@ export async function runSourcePipeline(connector: ConnectorConfig, control: Pip
  * work in parallel; memory stays bounded by two batches. Serializing it at once lets its records
  * die young: only its encoded bytes wait for the commit before it. The read is told when that
  * commit ends: a source whose changes trickle in may take them until then (see ReadOptions).
+ * A source whose reads are gathered is read `readRecords` at a time, each read serialized at once,
+ * until a read comes back short, the batch limits are reached or it has gathered for GATHER_MS.
  */
 async function pumpSource(parts: SourcePipelineParts): Promise<PipelineEnd> {
   const { source, producer, signal } = parts;
@@ -147,14 +169,44 @@ async function pumpSource(parts: SourcePipelineParts): Promise<PipelineEnd> {
   parts.onOpened(start, source);
 
   let lastPosition = JSON.stringify(start);
-  const readAhead = (previousCommitted?: Promise<void>): Promise<PreparedBatch | null> => {
+  const readOnce = async (previousCommitted?: Promise<void>): Promise<PreparedBatch | null> => {
     const t0 = performance.now();
-    const prepared = source.read(previousCommitted ? { previousCommitted } : undefined).then((batch) => {
-      if (!batch) return null;
-      // an idle source waits inside read(): timing its empty batches would measure the idleness
-      if (batch.records.length > 0) parts.metrics.observe("poll", (performance.now() - t0) / 1000);
-      return prepareBatch(parts, batch, knownTopics);
-    });
+    const batch = await source.read(previousCommitted ? { previousCommitted } : undefined);
+    if (!batch) return null;
+    // an idle source waits inside read(): timing its empty batches would measure the idleness
+    if (batch.records.length > 0) parts.metrics.observe("poll", (performance.now() - t0) / 1000);
+    return prepareBatch(parts, batch, knownTopics);
+  };
+  let ended = false;
+  let failed: { error: unknown } | undefined;
+  const readGathered = async (previousCommitted?: Promise<void>): Promise<PreparedBatch | null> => {
+    if (failed) throw failed.error;
+    if (ended) return null;
+    const batch = await readOnce(previousCommitted);
+    const { readRecords, limits } = parts;
+    if (!batch || readRecords === undefined) return batch;
+    const until = performance.now() + GATHER_MS;
+    let last = batch.records;
+    while (last >= readRecords && batch.records < limits.maxRecords && batch.bytes < limits.maxBytes && performance.now() < until && !signal.aborted) {
+      let more: PreparedBatch | null;
+      try {
+        more = await readOnce(previousCommitted);
+      } catch (error) {
+        // what was read before the failure still goes out; the failure ends the next read
+        failed = { error };
+        break;
+      }
+      if (!more) {
+        ended = true;
+        break;
+      }
+      append(batch, more);
+      last = more.records;
+    }
+    return batch;
+  };
+  const readAhead = (previousCommitted?: Promise<void>): Promise<PreparedBatch | null> => {
+    const prepared = readGathered(previousCommitted);
     // it may fail while the batch before it commits: handled when awaited, never unhandled
     prepared.catch(() => undefined);
     return prepared;
@@ -213,8 +265,9 @@ async function prepareBatch(parts: SourcePipelineParts, batch: SourceBatch, know
   const header = Buffer.from(parts.connector);
   // most records carry no headers of their own: they share one object instead of a copy each
   const connectorOnly = { "liberator.connector": header };
-  const messages = new Array<OutgoingMessage>(records.length + 1);
+  const messages = new Array<OutgoingMessage>(records.length);
   const perTopic = new Map<string, { n: number; bytes: number }>();
+  let bytes = 0;
   let lastTopic: string | undefined;
   let counts = { n: 0, bytes: 0 };
   for (let i = 0; i < records.length; i++) {
@@ -229,28 +282,50 @@ async function prepareBatch(parts: SourcePipelineParts, batch: SourceBatch, know
       counts = perTopic.get(lastTopic) ?? { n: 0, bytes: 0 };
       perTopic.set(lastTopic, counts);
     }
+    const size = (key?.length ?? 0) + (value?.length ?? 0);
     counts.n++;
-    counts.bytes += (key?.length ?? 0) + (value?.length ?? 0);
+    counts.bytes += size;
+    bytes += size;
   }
+  return {
+    position: batch.position,
+    records: records.length,
+    messages,
+    perTopic,
+    bytes,
+    sightings: parts.governance ? parts.governance.sightings(records) : [],
+    prepareSeconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** A later read of the same batch: its records after the batch's, its position the batch's. */
+function append(batch: PreparedBatch, more: PreparedBatch): void {
+  for (const m of more.messages) batch.messages.push(m);
+  for (const [topic, t] of more.perTopic) {
+    const counts = batch.perTopic.get(topic);
+    if (counts) {
+      counts.n += t.n;
+      counts.bytes += t.bytes;
+    } else {
+      batch.perTopic.set(topic, t);
+    }
+  }
+  batch.position = more.position;
+  batch.records += more.records;
+  batch.bytes += more.bytes;
+  if (more.sightings.length > 0) batch.sightings = [...batch.sightings, ...more.sightings];
+  batch.prepareSeconds += more.prepareSeconds;
+}
+
+async function commitBatch(parts: SourcePipelineParts, batch: PreparedBatch): Promise<void> {
+  const t0 = performance.now();
   // Last, so it rides in the last produce request: the shared offsets topic then holds an open
   // transaction only from that request to the commit's markers, and a process killed meanwhile
   // holds back other connectors' reads of their positions (read_committed, until the transaction
   // times out) only if it dies in that moment. A request of its own for it opens no shorter a
   // window and costs two round trips more per transaction (AddPartitionsToTxn and Produce: a p50
   // of 5-13 ms instead of 2.5 ms measured here).
-  messages[records.length] = parts.offsets.message(parts.positionKey, batch.position);
-  return {
-    position: batch.position,
-    records: records.length,
-    messages,
-    perTopic,
-    sightings: parts.governance ? parts.governance.sightings(records) : [],
-    prepareSeconds: (performance.now() - t0) / 1000,
-  };
-}
-
-async function commitBatch(parts: SourcePipelineParts, batch: PreparedBatch): Promise<void> {
-  const t0 = performance.now();
+  batch.messages.push(parts.offsets.message(parts.positionKey, batch.position));
   await parts.producer.commit(batch.messages);
   const seconds = (performance.now() - t0) / 1000;
   parts.metrics.observe("commit", seconds);

@@ -16,6 +16,7 @@ export const binlogSpec: SourceSpec<BinlogConfig> = {
   config: binlogConfig,
   preflight: (config) => preflight(config),
   create: (config, ctx) => new BinlogSource(config, ctx),
+  gathersReads: true,
   describeStreams: async (config) => {
     const conn = await mysqlConnect(config.connection, config.name);
     try {

@@ -5,6 +5,8 @@ import { startDaemon, type Daemon } from "../../support/daemon.js";
 import { binlogConnector, binlogSource, expectOneTransaction, readChanges, scratchDatabase, untilStreaming, type Change } from "./support.js";
 
 const SPLIT = { a: 400, b: 300, c: 300 };
+/** 20,000 rows read 1,000 at a time would be 20 Kafka transactions if each read were committed alone; gathered, a few. */
+const TRANSACTIONS_AT_MOST = 10;
 
 describe("binlog source transactions", () => {
   const db = scratchDatabase();
@@ -36,6 +38,25 @@ describe("binlog source transactions", () => {
     const byTable = new Map<string, Change[]>();
     for (const [table, n] of Object.entries(SPLIT)) byTable.set(table, await readChanges(`${name}.${db.name}.${table}`, n));
     expectOneTransaction(byTable, SPLIT);
+  });
+
+  it("gathers its reads of 1,000 records into Kafka transactions of up to batch.maxRecords, each row once", async () => {
+    await daemon?.stop();
+    await db.conn.query("CREATE TABLE gathered (id INT PRIMARY KEY, label VARCHAR(20) NOT NULL)");
+    const name = uniqueName("binlog_gather");
+    const first = await startDaemon({ connectors: [binlogConnector(name, db.name, { include: [`${db.name}.gathered`] })] });
+    await first.waitReady();
+    await untilStreaming(first, name);
+    await first.stop();
+    // a backlog: 20,000 rows in 100-row transactions while no daemon runs
+    for (let start = 1; start <= 20_000; start += 100) await db.conn.query(`INSERT INTO gathered SELECT seq, CONCAT('g', seq) FROM seq_${start}_to_${start + 99}`);
+    daemon = await first.restart();
+    const changes = await readChanges(`${name}.${db.name}.gathered`, 20_000);
+    expect(changes).toHaveLength(20_000);
+    expect(new Set(changes.map((c) => c.key!.id)).size).toBe(20_000);
+    // each Kafka transaction leaves one commit marker after its records, so the gaps count them
+    const transactions = Number(changes.at(-1)!.offset - changes[0]!.offset) + 1 - changes.length + 1;
+    expect(transactions).toBeLessThanOrEqual(TRANSACTIONS_AT_MOST);
   });
 
   it("splits only a transaction larger than maxTransactionRecords, and resumes inside it without a repeat or a gap", async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Position, Source } from "../../../src/runtime/connector.js";
-import { uniqueName } from "../../harness/index.js";
+import { uniqueName, waitFor } from "../../harness/index.js";
 import { startDaemon, type Daemon } from "../../support/daemon.js";
 import { binlogConnector, binlogSource, expectOneTransaction, readChanges, scratchDatabase, untilStreaming, type Change } from "./support.js";
 
@@ -57,6 +57,35 @@ describe("binlog source transactions", () => {
     // each Kafka transaction leaves one commit marker after its records, so the gaps count them
     const transactions = Number(changes.at(-1)!.offset - changes[0]!.offset) + 1 - changes.length + 1;
     expect(transactions).toBeLessThanOrEqual(TRANSACTIONS_AT_MOST);
+  });
+
+  it("still delivers every row gathered before a change it must stop at, then stops there", async () => {
+    await daemon?.stop();
+    await db.conn.query("CREATE TABLE poisoned (id INT PRIMARY KEY, label VARCHAR(20) NOT NULL)");
+    const name = uniqueName("binlog_poison");
+    const topic = `${name}.${db.name}.poisoned`;
+    const first = await startDaemon({ connectors: [binlogConnector(name, db.name, { include: [`${db.name}.poisoned`] })] });
+    await first.waitReady();
+    await untilStreaming(first, name);
+    // registers the table's first version
+    await db.conn.query("INSERT INTO poisoned VALUES (0, 'p0')");
+    await readChanges(topic, 1);
+    await first.stop();
+    // a backlog of three reads, then a change BACKWARD forbids (a required field without a default) and a row of it
+    for (let start = 1; start <= 3000; start += 100) await db.conn.query(`INSERT INTO poisoned SELECT seq, CONCAT('p', seq) FROM seq_${start}_to_${start + 99}`);
+    await db.conn.query("ALTER TABLE poisoned ADD COLUMN code INT NOT NULL");
+    await db.conn.query("INSERT INTO poisoned VALUES (3001, 'p3001', 1)");
+    daemon = await first.restart();
+    const failed = await waitFor(
+      async () => {
+        const s = await daemon!.status(name);
+        return s?.state === "failed" ? s : undefined;
+      },
+      { timeoutMs: 60_000, message: "the connector to stop" },
+    );
+    expect(failed.lastError?.code).toBe("SCHEMA_INCOMPATIBLE");
+    const ids = (await readChanges(topic, 3001)).map((c) => c.key!.id as number);
+    expect(ids).toEqual(Array.from({ length: 3001 }, (_, i) => i));
   });
 
   it("splits only a transaction larger than maxTransactionRecords, and resumes inside it without a repeat or a gap", async () => {

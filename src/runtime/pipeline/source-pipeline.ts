@@ -63,8 +63,6 @@ interface PreparedBatch {
   /** The records' messages (the position's is added at the commit). */
   messages: OutgoingMessage[];
   perTopic: Map<string, { n: number; bytes: number }>;
-  /** Key and value bytes of all its records. */
-  bytes: number;
   /** Records that show the governance catalog a stream (or schema) it has not seen yet. */
   sightings: readonly ChangeRecord[];
   prepareSeconds: number;
@@ -187,7 +185,7 @@ async function pumpSource(parts: SourcePipelineParts): Promise<PipelineEnd> {
     if (!batch || readRecords === undefined) return batch;
     const until = performance.now() + GATHER_MS;
     let last = batch.records;
-    while (last >= readRecords && batch.records < limits.maxRecords && batch.bytes < limits.maxBytes && performance.now() < until && !signal.aborted) {
+    while (last >= readRecords && batch.records < limits.maxRecords && bytesOf(batch) < limits.maxBytes && performance.now() < until && !signal.aborted) {
       let more: PreparedBatch | null;
       try {
         more = await readOnce(previousCommitted);
@@ -267,7 +265,6 @@ async function prepareBatch(parts: SourcePipelineParts, batch: SourceBatch, know
   const connectorOnly = { "liberator.connector": header };
   const messages = new Array<OutgoingMessage>(records.length);
   const perTopic = new Map<string, { n: number; bytes: number }>();
-  let bytes = 0;
   let lastTopic: string | undefined;
   let counts = { n: 0, bytes: 0 };
   for (let i = 0; i < records.length; i++) {
@@ -282,17 +279,14 @@ async function prepareBatch(parts: SourcePipelineParts, batch: SourceBatch, know
       counts = perTopic.get(lastTopic) ?? { n: 0, bytes: 0 };
       perTopic.set(lastTopic, counts);
     }
-    const size = (key?.length ?? 0) + (value?.length ?? 0);
     counts.n++;
-    counts.bytes += size;
-    bytes += size;
+    counts.bytes += (key?.length ?? 0) + (value?.length ?? 0);
   }
   return {
     position: batch.position,
     records: records.length,
     messages,
     perTopic,
-    bytes,
     sightings: parts.governance ? parts.governance.sightings(records) : [],
     prepareSeconds: (performance.now() - t0) / 1000,
   };
@@ -312,9 +306,15 @@ function append(batch: PreparedBatch, more: PreparedBatch): void {
   }
   batch.position = more.position;
   batch.records += more.records;
-  batch.bytes += more.bytes;
   if (more.sightings.length > 0) batch.sightings = [...batch.sightings, ...more.sightings];
   batch.prepareSeconds += more.prepareSeconds;
+}
+
+/** Key and value bytes of the batch's records. */
+function bytesOf(batch: PreparedBatch): number {
+  let bytes = 0;
+  for (const t of batch.perTopic.values()) bytes += t.bytes;
+  return bytes;
 }
 
 async function commitBatch(parts: SourcePipelineParts, batch: PreparedBatch): Promise<void> {

@@ -188,6 +188,17 @@ function processState(pid: number | undefined): string {
   }
 }
 
+/** Until connector `name` has failed (a final error: it does not retry); its status then. */
+export function untilFailed(daemon: Pick<Daemon, "status">, name: string, timeoutMs: number, message = `${name} to fail`): Promise<ConnectorStatusView> {
+  return waitFor(
+    async () => {
+      const s = await daemon.status(name);
+      return s?.state === "failed" ? s : undefined;
+    },
+    { timeoutMs, message },
+  );
+}
+
 /** The pino lines a daemon printed, parsed. */
 export function logLines(daemon: Pick<Daemon, "output">): { time: string; msg: string; connector?: string; reason?: string; [k: string]: unknown }[] {
   return daemon

@@ -2,8 +2,8 @@ import type { RowDataPacket } from "mysql2/promise";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Position } from "../../../src/runtime/connector.js";
 import { readRecords } from "../../acceptance/source-suite.js";
-import { uniqueName, waitFor } from "../../harness/index.js";
-import { startDaemon, type Daemon } from "../../support/daemon.js";
+import { uniqueName } from "../../harness/index.js";
+import { startDaemon, untilFailed, type Daemon } from "../../support/daemon.js";
 import { binlogConnector, binlogSource, readChanges, scratchDatabase, untilStreaming } from "./support.js";
 
 type Row = Record<string, unknown>;
@@ -63,10 +63,7 @@ describe("binlog schema evolution", () => {
     // a required field without a default: a new reader cannot read the old data, which BACKWARD forbids
     await db.conn.query("ALTER TABLE evolve ADD COLUMN code INT NOT NULL");
     await db.conn.query("INSERT INTO evolve VALUES (4, 40, 'four', NULL, 4)");
-    const failed = await waitFor(async () => {
-      const s = await daemon!.status(name);
-      return s?.state === "failed" ? s : undefined;
-    }, { timeoutMs: 30_000, message: "the connector to stop" });
+    const failed = await untilFailed(daemon, name, 30_000);
     expect(failed.lastError?.code).toBe("SCHEMA_INCOMPATIBLE");
     expect(failed.lastError?.message).toMatch(/code/);
     expect(failed.lastError?.message).toMatch(/BACKWARD/);

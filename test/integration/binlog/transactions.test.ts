@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Position, Source } from "../../../src/runtime/connector.js";
-import { uniqueName, waitFor } from "../../harness/index.js";
-import { startDaemon, type Daemon } from "../../support/daemon.js";
+import { uniqueName } from "../../harness/index.js";
+import { startDaemon, untilFailed, type Daemon } from "../../support/daemon.js";
 import { binlogConnector, binlogSource, expectOneTransaction, readChanges, scratchDatabase, untilStreaming, type Change } from "./support.js";
 
 const SPLIT = { a: 400, b: 300, c: 300 };
@@ -76,13 +76,7 @@ describe("binlog source transactions", () => {
     await db.conn.query("ALTER TABLE poisoned ADD COLUMN code INT NOT NULL");
     await db.conn.query("INSERT INTO poisoned VALUES (3001, 'p3001', 1)");
     daemon = await first.restart();
-    const failed = await waitFor(
-      async () => {
-        const s = await daemon!.status(name);
-        return s?.state === "failed" ? s : undefined;
-      },
-      { timeoutMs: 60_000, message: "the connector to stop" },
-    );
+    const failed = await untilFailed(daemon, name, 60_000);
     expect(failed.lastError?.code).toBe("SCHEMA_INCOMPATIBLE");
     const ids = (await readChanges(topic, 3001)).map((c) => c.key!.id as number);
     expect(ids).toEqual(Array.from({ length: 3001 }, (_, i) => i));

@@ -3,8 +3,8 @@
  * the subject's compatibility rule before any row with it is produced.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { uniqueName, waitFor } from "../../harness/index.js";
-import { startDaemon, type Daemon } from "../../support/daemon.js";
+import { uniqueName } from "../../harness/index.js";
+import { startDaemon, untilFailed, type Daemon } from "../../support/daemon.js";
 import { connectorEntry, readDecoded, databaseFor } from "./fixtures.js";
 
 describe.each(["mariadb", "postgres"] as const)("query source schema changes on %s", (kind) => {
@@ -34,13 +34,7 @@ describe.each(["mariadb", "postgres"] as const)("query source schema changes on 
     // an int that becomes text cannot be read by consumers of the old schema
     await db.exec(kind === "mariadb" ? "ALTER TABLE items MODIFY qty VARCHAR(10) NOT NULL" : "ALTER TABLE items ALTER COLUMN qty TYPE VARCHAR(10)");
     await db.exec("INSERT INTO items (qty, color) VALUES ('3', 'blue')");
-    const status = await waitFor(
-      async () => {
-        const s = await daemon!.status(name);
-        return s?.state === "failed" ? s : undefined;
-      },
-      { timeoutMs: 20_000, message: "the connector to stop" },
-    );
+    const status = await untilFailed(daemon, name, 20_000);
     expect(status.lastError?.code).toBe("SCHEMA_INCOMPATIBLE");
     expect(status.lastError?.message).toContain(`${topic}-value`);
     expect(status.lastError?.message).toContain("qty");

@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LiberatorError } from "../../../src/runtime/errors.js";
-import { freePort, uniqueName, waitFor } from "../../harness/index.js";
-import { startDaemon } from "../../support/daemon.js";
+import { freePort, uniqueName } from "../../harness/index.js";
+import { startDaemon, untilFailed } from "../../support/daemon.js";
 import { connectorEntry, databaseFor, openSource, queryConfig, validate, type TestDatabase } from "./fixtures.js";
 
 async function openError(db: TestDatabase, fields: Record<string, unknown>): Promise<LiberatorError> {
@@ -100,10 +100,7 @@ describe("query source: a bad config stops the connector at start", () => {
     const name = uniqueName("bad");
     const daemon = await startDaemon({ connectors: [connectorEntry(db, name, { tables: [`${db.schema}.orders`], mode: "timestamp", timestampColumn: "item" })] });
     try {
-      const status = await waitFor(async () => {
-        const s = await daemon.status(name);
-        return s?.state === "failed" ? s : undefined;
-      }, { timeoutMs: 20_000, message: "the connector to fail" });
+      const status = await untilFailed(daemon, name, 20_000);
       expect(status.lastError?.code).toBe("QUERY_COLUMN_TYPE");
       expect(status.lastError?.message).toContain(`table ${db.schema}.orders: timestampColumn "item" is varchar(40), not a date-time`);
       expect(status.restarts).toBe(0);

@@ -212,7 +212,7 @@ export const ERROR_CATALOGUE = {
     "Write on from the oldest record Kafka holds by setting the partition's offset there (the message gives the command); the records before it are lost to this target.",
   ),
   PATCH_MISSING: configuration(
-    "A patch of patches/ that Liberator relies on (zongji, kafkajs) is not applied to node_modules.",
+    "A patch of patches/ that Liberator relies on (zongji, kafkajs, mysql2, pg) is not applied to node_modules.",
     "Run `npm install` (its postinstall step applies the patches), or `npx patch-package`.",
   ),
   CONNECTOR_UNKNOWN: configuration("No connector of that name in the config.", "Use one of the names the message lists."),

@@ -2,7 +2,8 @@
  * Liberator depends on fixes it applies to its dependencies (patches/, applied by patch-package on
  * install): zongji's table map carries each column's nullability, kafkajs drops aborted
  * transactions' records in the right order, mysql2 checks a TLS certificate against the IP address
- * it connected to (not "localhost"). An install that skipped them (`npm ci --ignore-scripts`
+ * it connected to (not "localhost"), pg does not load Node's fetch (undici: 5-12 MB of every worker)
+ * to find out whether it runs on Cloudflare. An install that skipped them (`npm ci --ignore-scripts`
  * without `npx patch-package`) would run and quietly be wrong, so every patch is checked at start.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";

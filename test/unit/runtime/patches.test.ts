@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -51,5 +52,16 @@ describe("patched dependencies", () => {
       const [, dependency, version] = /^(.+)\+([^+]+)\.patch$/.exec(name)!;
       expect(pkg.dependencies[dependency!.replace("+", "/")], name).toBe(version);
     }
+  });
+});
+
+describe("a worker's dependencies", () => {
+  // Node 20 loads its fetch (undici) on first touch of Response and the like: 5-12 MB of every
+  // worker's memory for a client no worker uses (pg probed Response to rule out Cloudflare)
+  it("do not load Node's fetch when imported", () => {
+    const modules = ["pg", "mysql2/promise", "@vlasky/zongji", "kafkajs", "avsc", "fastify", "pino", "prom-client", "ioredis", "bullmq", "yaml", "zod"];
+    const script = `for (const m of ${JSON.stringify(modules)}) { await import(m); if (process.moduleLoadList.includes("NativeModule internal/deps/undici/undici")) { console.log(m); break; } }`;
+    const loadedBy = execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: repo, encoding: "utf8" }).trim();
+    expect(loadedBy, `importing ${loadedBy} loaded undici`).toBe("");
   });
 });

@@ -11,6 +11,8 @@
  * - the ceiling: the same records, decoded as the sink pipeline hands them over, written by the
  *   same sink code (same statements, same transactions with the offsets) with no Kafka in between,
  *   in batches of 10,000; only the writes are timed;
+ * - the bare consumer: kafkajs alone reading the same topic read_committed, the records unused;
+ *   with the ceiling's CPU per row it bounds the ratio a sink that did nothing else could reach;
  * - two tasks in two processes: the same records on a topic of two partitions, one sql sink with
  *   `tasks: 2` run by two `liberator run` workers in cluster mode (over the harness's Redis), one
  *   task and one partition each; the pair's rows/s over one task's, their CPU per row summed over
@@ -44,6 +46,7 @@ import type { HarnessInfo } from "../test/harness/start.js";
 import { freePort } from "../test/harness/ports.js";
 import { readTopic } from "../test/harness/topics.js";
 import { uniqueName } from "../test/harness/util.js";
+import { bareConsumer } from "./parts/bare-consumer.js";
 import type { Ceiling } from "./parts/timed.js";
 import { buildLiberator, loadAverage, ratio, round, scaled, sleep, startLiberator, writeWorkerConfig, type Daemon } from "./daemon.js";
 import type { BenchContext, BenchResult } from "./report.js";
@@ -417,6 +420,7 @@ export async function run(context: BenchContext): Promise<BenchResult> {
   const want = expected();
   const results: { target: Target; one: OneRun; ceiling: Ceiling; two: PairRun }[] = [];
   let fillSeconds: number;
+  let consumer: Ceiling;
   let split: number[];
   try {
     const t0 = Date.now();
@@ -426,6 +430,7 @@ export async function run(context: BenchContext): Promise<BenchResult> {
     pair.ends = await fillTopic(info, schemas, pair.topic, 2);
     split = pair.ends.map((end) => Math.round(end / (pair.ends.reduce((n, e) => n + e, 0) / ROWS)));
     fillSeconds = (Date.now() - t0) / 1000;
+    consumer = await bareConsumer(info.kafka.brokers, single.topic, ROWS);
     for (const make of [postgresTarget, mariadbTarget]) {
       const targets: Target[] = [];
       try {
@@ -454,6 +459,8 @@ export async function run(context: BenchContext): Promise<BenchResult> {
     await schemas.close();
   }
   const [p, m] = results as [(typeof results)[0], (typeof results)[0]];
+  /** What a sink that only consumed and ran the same statements would spend a row (Avro decoding left out). */
+  const parts = (r: (typeof results)[0]) => consumer.cpuUsPerRow + r.ceiling.cpuUsPerRow;
   const mb = (rss: number[]) => rss.map((r) => Math.round(r)).join(" and ");
   const line = (r: (typeof results)[0]) =>
     `${r.target.label}: one task ${Math.round(r.one.steady).toLocaleString("en-US")} rows/s at ${r.one.cpuUsPerRow.toFixed(1)} µs CPU/row, peak RSS ${Math.round(r.one.rssMb)} MB, load ${r.one.load}; ` +
@@ -467,8 +474,9 @@ export async function run(context: BenchContext): Promise<BenchResult> {
       { name: "two tasks in two processes into MariaDB, together", value: m.two.steady, unit: "rows/s", reference: { value: m.one.steady, label: "one task" } },
       { name: "PostgreSQL, including process start", value: p.one.total, unit: "rows/s" },
       { name: "MariaDB, including process start", value: m.one.total, unit: "rows/s" },
-      { name: "liberator CPU per row, PostgreSQL (user + system)", value: p.one.cpuUsPerRow, unit: "µs" },
-      { name: "liberator CPU per row, MariaDB (user + system)", value: m.one.cpuUsPerRow, unit: "µs" },
+      { name: "kafkajs consumer alone, the same topic (read_committed, nothing done)", value: consumer.rowsPerS, unit: "records/s" },
+      { name: "liberator CPU per row, PostgreSQL (user + system)", value: p.one.cpuUsPerRow, unit: "µs", reference: { value: parts(p), label: "consumer alone + statements without Kafka" } },
+      { name: "liberator CPU per row, MariaDB (user + system)", value: m.one.cpuUsPerRow, unit: "µs", reference: { value: parts(m), label: "consumer alone + statements without Kafka" } },
       { name: "two tasks: CPU per row of both processes, PostgreSQL", value: p.two.cpuUsPerRow, unit: "µs", reference: { value: p.one.cpuUsPerRow, label: "one task" } },
       { name: "two tasks: CPU per row of both processes, MariaDB", value: m.two.cpuUsPerRow, unit: "µs", reference: { value: m.one.cpuUsPerRow, label: "one task" } },
       { name: "peak RSS of liberator (PostgreSQL run)", value: p.one.rssMb, unit: "MB", reference: { value: 256, label: "goal: below" } },
@@ -481,6 +489,8 @@ export async function run(context: BenchContext): Promise<BenchResult> {
       mysql_ceiling_ratio: ratio(m.one.steady, m.ceiling.rowsPerS),
       two_tasks_ratio: { pg: ratio(p.two.steady, p.one.steady), mysql: ratio(m.two.steady, m.one.steady) },
       cpu_us_per_row: { pg: round(p.one.cpuUsPerRow), mysql: round(m.one.cpuUsPerRow) },
+      bare_consumer: { records_per_s: Math.round(consumer.rowsPerS), cpu_us_per_record: round(consumer.cpuUsPerRow) },
+      parts_cpu_bound: { pg: ratio(p.ceiling.cpuUsPerRow, parts(p)), mysql: ratio(m.ceiling.cpuUsPerRow, parts(m)) },
       two_tasks_cpu_us_per_row: { pg: round(p.two.cpuUsPerRow), mysql: round(m.two.cpuUsPerRow) },
       rss_mb: Math.round(Math.max(p.one.rssMb, m.one.rssMb, ...p.two.rssMb, ...m.two.rssMb)),
     },
@@ -489,6 +499,7 @@ export async function run(context: BenchContext): Promise<BenchResult> {
       "rows/s from the first stored offset to the last (read from liberator_offsets every 20 ms); the 'including process start' rows count from spawning `liberator run`",
       "default batch settings (batch.maxRecords 10,000); every batch is one target transaction with its offsets and the epoch check; after every run the target held exactly the keys written, each at its last version (row count and qty sum)",
       "two_tasks_ratio: one sql sink with tasks: 2, run by two `liberator run` workers in cluster mode (Redis), one task and one partition each, paused until both held their partition; the pair's rows/s over one task's; its CPU per row is both processes' together. The 2 cores are shared with the databases, Kafka and Redis, so less than 2x is expected",
+      `the bare consumer: kafkajs alone reading the one-partition topic read_committed with the sink's fetch size, records not used: ${Math.round(consumer.rowsPerS).toLocaleString("en-US")} records/s at ${consumer.cpuUsPerRow.toFixed(2)} µs CPU/record. parts_cpu_bound: the statements' CPU per row over theirs plus the consumer's, the ratio a sink that only consumed and wrote could reach where CPU bounds both (Avro decoding left out)`,
       line(p),
       line(m),
     ],

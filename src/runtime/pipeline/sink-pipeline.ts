@@ -21,7 +21,7 @@ const tp = (topic: string, partition: number) => `${topic}:${partition}`;
 export const sinkGroupId = (connector: string) => `liberator-${connector}`;
 
 /** Bytes per partition and fetch: about one write chunk of small records (see the consumer's options). */
-const FETCH_BYTES = 1024 * 1024;
+export const FETCH_BYTES = 1024 * 1024;
 
 /** How often a sink's written offsets are committed to its group (for lag tools only). */
 const GROUP_COMMIT_INTERVAL_MS = 5_000;

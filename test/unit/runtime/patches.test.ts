@@ -59,7 +59,7 @@ describe("a worker's dependencies", () => {
   // Node 20 loads its fetch (undici) on first touch of Response and the like: 5-12 MB of every
   // worker's memory for a client no worker uses (pg probed Response to rule out Cloudflare)
   it("do not load Node's fetch when imported", () => {
-    const modules = ["pg", "mysql2/promise", "@vlasky/zongji", "kafkajs", "avsc", "fastify", "pino", "prom-client", "ioredis", "bullmq", "yaml", "zod"];
+    const modules = ["pg", "mysql2/promise", "@vlasky/zongji", "kafkajs", "avsc", "fastify", "pino", "prom-client", "ioredis", "bullmq", "yaml", "zod", "commander", "fastest-levenshtein", "log-update"];
     const script = `for (const m of ${JSON.stringify(modules)}) { await import(m); if (process.moduleLoadList.includes("NativeModule internal/deps/undici/undici")) { console.log(m); break; } }`;
     const loadedBy = execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: repo, encoding: "utf8" }).trim();
     expect(loadedBy, `importing ${loadedBy} loaded undici`).toBe("");

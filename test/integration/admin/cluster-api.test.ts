@@ -39,7 +39,12 @@ describe("admin API and offsets tools in cluster mode", () => {
       expect(views.map((v) => [v.name, v.state]).sort()).toEqual(names.map((n) => [n, "running"]).sort());
       expect(views.find((v) => v.name === on.connector)!.worker).toBe(on.ownerId);
     }
-    expect((await call(on.asked, "GET", `/connectors/${on.connector}`)).body).toMatchObject({ name: on.connector, worker: on.ownerId, position: { seq: expect.any(Number) } });
+    // "running" comes when the source opens; its position, when the owner commits its first
+    // transaction, which under load can be a second or more later
+    await waitFor(async () => {
+      expect((await call(on.asked, "GET", `/connectors/${on.connector}`)).body).toMatchObject({ name: on.connector, worker: on.ownerId, position: { seq: expect.any(Number) } });
+      return true;
+    }, { message: "the connector's committed position, asked of the other worker" });
   });
 
   it("moves the offsets of a connector on another worker, refused without force", async () => {

@@ -188,15 +188,20 @@ function processState(pid: number | undefined): string {
   }
 }
 
-/** Until connector `name` has failed (a final error: it does not retry); its status then. */
-export function untilFailed(daemon: Pick<Daemon, "status">, name: string, timeoutMs: number, message = `${name} to fail`): Promise<ConnectorStatusView> {
+/** Until connector `name` is in `state`; the status that shows it (not a later look, which may have moved on). */
+export function untilState(daemon: Pick<Daemon, "status">, name: string, state: string, timeoutMs: number, message: string): Promise<ConnectorStatusView> {
   return waitFor(
     async () => {
       const s = await daemon.status(name);
-      return s?.state === "failed" ? s : undefined;
+      return s?.state === state ? s : undefined;
     },
     { timeoutMs, message },
   );
+}
+
+/** Until connector `name` has failed (a final error: it does not retry); its status then. */
+export function untilFailed(daemon: Pick<Daemon, "status">, name: string, timeoutMs: number, message = `${name} to fail`): Promise<ConnectorStatusView> {
+  return untilState(daemon, name, "failed", timeoutMs, message);
 }
 
 /** The pino lines a daemon printed, parsed. */

@@ -41,10 +41,9 @@ describe("admin API and offsets tools in cluster mode", () => {
     }
     // "running" comes when the source opens; its position, when the owner commits its first
     // transaction, which under load can be a second or more later
-    await waitFor(async () => {
-      expect((await call(on.asked, "GET", `/connectors/${on.connector}`)).body).toMatchObject({ name: on.connector, worker: on.ownerId, position: { seq: expect.any(Number) } });
-      return true;
-    }, { message: "the connector's committed position, asked of the other worker" });
+    await expect
+      .poll(async () => (await call(on.asked, "GET", `/connectors/${on.connector}`)).body, { timeout: 10_000, message: "the connector's committed position, asked of the other worker" })
+      .toMatchObject({ name: on.connector, worker: on.ownerId, position: { seq: expect.any(Number) } });
   });
 
   it("moves the offsets of a connector on another worker, refused without force", async () => {

@@ -8,7 +8,7 @@ import { offsetsCommand, type OffsetsOptions } from "../../../src/commands/offse
 import type { OffsetsView } from "../../../src/runtime/offsets/connector-offsets.js";
 import { uniqueName, waitFor } from "../../harness/index.js";
 import { harness } from "../../harness/env.js";
-import { startDaemon, type Daemon } from "../../support/daemon.js";
+import { startDaemon, untilState, type Daemon } from "../../support/daemon.js";
 
 /** `liberator offsets …` as the CLI runs it, in this process: exit code and what it printed. */
 async function offsets(action: "get" | "set" | "reset", options: OffsetsOptions) {
@@ -85,10 +85,7 @@ describe("liberator offsets for a source", () => {
     expect(forced.code, forced.err).toBe(0);
     expect(forced.json).toMatchObject({ position: { seq: 5 } });
     // the view that shows it running again shows where from: a second look could come after 50 more records under load
-    const again = await waitFor(async () => {
-      const view = await d.status(connector);
-      return view?.state === "running" ? view : undefined;
-    }, { message: "running again" });
+    const again = await untilState(d, connector, "running", 10_000, "running again");
     expect((again.position as { seq: number }).seq).toBeLessThan(50);
   });
 });
